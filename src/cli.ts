@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, UserError } from './errors.js';
+import { GitError } from './git/exec.js';
+import type { CommandOutput } from './output.js';
+import { packageVersion } from './paths.js';
+
+/** Options every command receives. */
+export interface BaseOptions {
+  cwd: string;
+  json: boolean;
+}
+
+type Runner = () => Promise<CommandOutput>;
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+/** Resolves -C arguments like git: each one relative to the previous. */
+function directoryFrom(program: Command): string {
+  const chain = (program.opts().C as string[] | undefined) ?? [];
+  let dir = process.cwd();
+  for (const step of chain) {
+    dir = path.resolve(dir, step);
+    let ok = false;
+    try {
+      ok = fs.statSync(dir).isDirectory();
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new UserError(`cannot change to '${step}': no such directory`, ExitCode.usage);
+  }
+  return dir;
+}
+
+function report(error: unknown): number {
+  if (error instanceof UserError) {
+    process.stderr.write(`omni-ship: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof GitError) {
+    process.stderr.write(`omni-ship: ${error.message}\n`);
+    return ExitCode.internal;
+  }
+  const e = error as Error;
+  process.stderr.write(`omni-ship: internal error: ${e?.message ?? String(error)}\n`);
+  if (process.env.OMNI_SHIP_DEBUG && e?.stack) process.stderr.write(`${e.stack}\n`);
+  return ExitCode.internal;
+}
+
+/** Builds the command tree. Every action lazy-imports its module, so `--help` loads commander alone. */
+export function buildProgram(run: (json: boolean, runner: Runner) => Promise<void>): Command {
+  const program = new Command('omni-ship');
+  const cwd = () => directoryFrom(program);
+  program
+    .description('one commit per task: develop, verify, land, with git as the database')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('-C <path>', 'run as if omni-ship was started in <path> (repeatable, like git -C)', (v: string, prev: string[] = []) => [...prev, v])
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run omni-ship --help for the commands)')
+    .addHelpText(
+      'after',
+      examples('npx omni-ship install-hooks', 'git switch -c t-565 && git commit -m "login form"', 'omni-ship trailer t-565', 'omni-ship config --json') +
+        '\nExit codes: 0 ok, 1 refused, 2 bad usage or input, 3 conflict or lost race, 70 internal error.\n',
+    );
+
+  program
+    .command('install-hooks')
+    .description('install the commit-msg, post-commit, post-rewrite and post-merge hooks (chains existing hooks)')
+    .option('--dry-run', 'print what would change, change nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('npx omni-ship install-hooks', 'omni-ship install-hooks --dry-run', 'omni-ship -C ../other-repo install-hooks'))
+    .action(async (o: { dryRun?: boolean; json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/install-hooks.js')).installHooksCommand({ cwd: cwd(), json: !!o.json, dryRun: !!o.dryRun })),
+    );
+
+  program
+    .command('uninstall-hooks')
+    .description('remove omni-ship hooks and config, restoring what was there before byte for byte')
+    .option('--dry-run', 'print what would change, change nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('omni-ship uninstall-hooks', 'omni-ship uninstall-hooks --dry-run'))
+    .action(async (o: { dryRun?: boolean; json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/uninstall-hooks.js')).uninstallHooksCommand({ cwd: cwd(), json: !!o.json, dryRun: !!o.dryRun })),
+    );
+
+  program
+    .command('trailer')
+    .description('print the trailer line for a task, e.g. "Task-Id: t-565"')
+    .argument('<task>', 'a task id such as t-565 or t-565.2 (case-insensitive)')
+    .option('--json', 'print {"taskId", "trailer"}')
+    .addHelpText('after', examples('omni-ship trailer t-565', 'omni-ship trailer T-565.2 --json', 'git commit -m "fix" -m "$(omni-ship trailer t-565)"'))
+    .action(async (task: string, o: { json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/trailer.js')).trailerCommand({ cwd: cwd(), json: !!o.json, task })),
+    );
+
+  program
+    .command('config')
+    .description('print the effective configuration and where each value comes from')
+    .option('--json', 'print {"file", "values": {key: {value, source, detail}}}')
+    .addHelpText('after', examples('omni-ship config', 'omni-ship config --json'))
+    .action(async (o: { json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/config.js')).configCommand({ cwd: cwd(), json: !!o.json })),
+    );
+
+  program
+    .command('init')
+    .description('write a commented .omni-shiprc.yaml at the repository root')
+    .option('--dry-run', 'print the file instead of writing it')
+    .option('--json', 'print {"file", "written"}')
+    .addHelpText('after', examples('omni-ship init', 'omni-ship init --dry-run'))
+    .action(async (o: { dryRun?: boolean; json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/init.js')).initCommand({ cwd: cwd(), json: !!o.json, dryRun: !!o.dryRun })),
+    );
+
+  program
+    .command('hook', { hidden: true })
+    .description('internal: what the installed hooks run in the background')
+    .argument('<name>', 'drain | refresh-config | post-commit | post-rewrite | post-merge')
+    .argument('[args...]', 'the hook arguments')
+    .option('--common-dir <dir>', 'the common git dir (set by the hooks)')
+    .allowUnknownOption(false)
+    .addHelpText('after', examples('omni-ship hook drain', 'omni-ship hook refresh-config', 'omni-ship hook post-commit'))
+    .action(async (name: string, args: string[], o: { commonDir?: string }) =>
+      run(false, async () => (await import('./commands/hook.js')).hookCommand({ cwd: cwd(), json: false, name, args, commonDir: o.commonDir })),
+    );
+
+  return program;
+}
+
+/** The CLI entry point: parses argv, runs one command, prints its output, sets the exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const run = async (json: boolean, runner: Runner) => {
+    const out = await runner();
+    for (const w of out.warnings ?? []) process.stderr.write(`omni-ship: ${w}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(out.data, null, 2)}\n`);
+    else if (out.text) process.stdout.write(out.text.endsWith('\n') ? out.text : `${out.text}\n`);
+    process.exitCode = out.exitCode ?? ExitCode.ok;
+  };
+  const program = buildProgram(run);
+  if (argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    process.exitCode = ExitCode.usage;
+    return;
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+      process.exitCode = ok ? ExitCode.ok : ExitCode.usage;
+      return;
+    }
+    process.exitCode = report(error);
+  }
+}

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import type { BaseOptions } from '../cli.js';
+import { loadConfig } from '../config.js';
+import { requireWorkRepo } from '../git/repo.js';
+import { installHooks, type InstallAction, type InstallResult } from '../hooks/install.js';
+import type { CommandOutput } from '../output.js';
+
+function describe(a: InstallAction, cwd: string): string {
+  const rel = (p: string) => path.relative(cwd, p) || p;
+  switch (a.kind) {
+    case 'move':
+      return `move ${rel(a.from)} to ${rel(a.to)} (it still runs, after omni-ship's ${a.hook})`;
+    case 'write':
+      return `${a.replaces === 'omni-ship' ? 'update' : 'write'} ${rel(a.path)}`;
+    case 'block':
+      return `${a.created ? 'create' : 'add omni-ship’s block to'} ${rel(a.path)}`;
+    case 'config':
+      return `git config ${a.change.how === 'add' ? '--add ' : ''}${a.change.key} ${a.change.value}`;
+  }
+}
+
+/** Installs the hooks; with dryRun, only lists what it would change. */
+export async function installHooksCommand(opts: BaseOptions & { dryRun: boolean }): Promise<CommandOutput<InstallResult>> {
+  const repo = requireWorkRepo(opts.cwd);
+  const loadedAt = new Date();
+  // hooks run at the top of the work tree, so that is where their config is read from
+  const loaded = await loadConfig(repo.toplevel, repo.toplevel);
+  const result = installHooks(repo, loaded, { dryRun: opts.dryRun, loadedAt });
+  const lines = result.actions.map((a) => `${opts.dryRun ? 'would ' : ''}${describe(a, opts.cwd)}`);
+  const where = result.husky ? ` (husky: ${result.hooksDir})` : ` in ${result.hooksDir}`;
+  const text = opts.dryRun
+    ? `dry run: nothing changed${where}\n${lines.join('\n')}`
+    : `installed omni-ship hooks${where}\n${lines.join('\n')}\nnext: commit on a task branch, e.g. git switch -c t-1 && git commit -m "first step"`;
+  return { data: result, text };
+}

@@ -1,0 +1,139 @@
+import { spawnSync, spawn } from 'node:child_process';
+
+/** A git command that failed: carries the arguments, exit code and stderr for the message. */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    readonly stdout = '',
+  ) {
+    const first = stderr.trim().split('\n')[0] ?? '';
+    super(`git ${args.join(' ')} failed (exit ${exitCode ?? 'signal'})${first ? `: ${first}` : ''}`);
+    this.name = 'GitError';
+  }
+}
+
+/** Options common to every git call: the working directory is always explicit. */
+export interface GitOptions {
+  cwd: string;
+  /** bytes written to git's stdin */
+  input?: string | Buffer;
+  /** extra environment; merged over process.env */
+  env?: Record<string, string | undefined>;
+  /** exit codes that are answers rather than failures (e.g. 1 for "not found") */
+  okCodes?: readonly number[];
+}
+
+/** The outcome of a git call whose exit code the caller interprets. */
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+let spawned = 0;
+
+/** How many git processes this process has started (the status benchmark counts them). */
+export function gitSpawnCount(): number {
+  return spawned;
+}
+
+function environment(extra?: Record<string, string | undefined>): NodeJS.ProcessEnv | undefined {
+  if (!extra) return undefined;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/**
+ * Runs git synchronously and returns its exit code and output. This is the one place that spawns git
+ * (node:child_process directly: execa costs ~90 ms to import, see STACK.md).
+ */
+export function gitRun(args: readonly string[], opts: GitOptions): GitResult {
+  spawned++;
+  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
+  const r = spawnSync('git', args, {
+    cwd: opts.cwd,
+    input: opts.input,
+    env: environment(opts.env),
+    encoding: 'utf8',
+    maxBuffer: 1024 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  if (r.error) throw new GitError(args, null, String(r.error.message));
+  return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status ?? 128 };
+}
+
+/** Runs git and returns stdout; throws GitError unless the exit code is 0 or listed in okCodes. */
+export function git(args: readonly string[], opts: GitOptions): string {
+  const r = gitRun(args, opts);
+  if (r.exitCode !== 0 && !(opts.okCodes ?? []).includes(r.exitCode)) {
+    throw new GitError(args, r.exitCode, r.stderr, r.stdout);
+  }
+  return r.stdout;
+}
+
+/** Runs git and returns stdout as Buffer (for binary-safe batch reads). */
+export function gitBuffer(args: readonly string[], opts: GitOptions): Buffer {
+  spawned++;
+  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
+  const r = spawnSync('git', args, {
+    cwd: opts.cwd,
+    input: opts.input,
+    env: environment(opts.env),
+    maxBuffer: 1024 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  if (r.error) throw new GitError(args, null, String(r.error.message));
+  if (r.status !== 0 && !(opts.okCodes ?? []).includes(r.status ?? 128)) {
+    throw new GitError(args, r.status, r.stderr.toString('utf8'));
+  }
+  return r.stdout;
+}
+
+/** Runs git asynchronously (for network operations that may take a while); resolves with the result. */
+export function gitAsync(args: readonly string[], opts: GitOptions): Promise<GitResult> {
+  spawned++;
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: opts.cwd, env: environment(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e) => reject(new GitError(args, null, e.message)));
+    child.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? 128 }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/**
+ * Variables git sets for hooks that would point a nested git at the wrong repository or index
+ * (`git rev-parse --local-env-vars` on git 2.39). Background hook processes clear them first.
+ */
+export const GIT_LOCAL_ENV_VARS = [
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_CONFIG',
+  'GIT_CONFIG_PARAMETERS',
+  'GIT_CONFIG_COUNT',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_IMPLICIT_WORK_TREE',
+  'GIT_GRAFT_FILE',
+  'GIT_INDEX_FILE',
+  'GIT_NO_REPLACE_OBJECTS',
+  'GIT_REPLACE_REF_BASE',
+  'GIT_PREFIX',
+  'GIT_INTERNAL_SUPER_PREFIX',
+  'GIT_SHALLOW_FILE',
+  'GIT_COMMON_DIR',
+] as const;
+
+/** Removes git's repository-local variables from this process's environment. */
+export function clearGitLocalEnv(): void {
+  for (const name of GIT_LOCAL_ENV_VARS) delete process.env[name];
+}

@@ -1,0 +1,295 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LoadedConfig } from '../config.js';
+import { ExitCode, UserError, badInput } from '../errors.js';
+import { isInside, stateDir, type WorkRepo } from '../git/repo.js';
+import { entryPoint, packageVersion } from '../paths.js';
+import { applyConfigChanges, planConfigChanges, revertConfig, type ConfigChange } from './git-config.js';
+import type { BlockHookRecord, FileHookRecord, Manifest } from './manifest.js';
+import { readManifest, writeManifest } from './manifest.js';
+import { writeHookSettings } from './settings.js';
+import { BLOCK_BEGIN, BLOCK_END, HOOK_MARKER, HOOK_NAMES, renderBlock, renderHook, type HookName } from './templates.js';
+
+/** One change install-hooks makes; `--dry-run` prints these instead of making them. */
+export type InstallAction =
+  | { kind: 'move'; from: string; to: string; hook: HookName }
+  | { kind: 'write'; path: string; hook: HookName; replaces: 'nothing' | 'omni-ship' }
+  | { kind: 'block'; path: string; hook: HookName; created: boolean }
+  | { kind: 'config'; change: ConfigChange };
+
+/** Where and how the hooks go. */
+export interface HookLayout {
+  /** the directory git runs hooks from */
+  hooksDir: string;
+  /** file: omni-ship's own files in hooksDir; block: a block inside the files of blockDir */
+  mode: 'file' | 'block';
+  /** where the hook files that get a block live (husky: `.husky`, not `.husky/_`) */
+  blockDir: string | null;
+  husky: boolean;
+}
+
+/** Decides where hooks go, refusing a hooks directory outside the repository. */
+export function hookLayout(repo: WorkRepo): HookLayout {
+  const hooksDir = repo.hooksDir;
+  if (isInside(hooksDir, repo.commonDir) || isInside(hooksDir, repo.gitDir)) {
+    return { hooksDir, mode: 'file', blockDir: null, husky: false };
+  }
+  if (isInside(hooksDir, repo.toplevel)) {
+    // husky 9 points core.hooksPath at .husky/_, whose generated shims run .husky/<hook>: write there
+    const husky = path.basename(hooksDir) === '_' && path.basename(path.dirname(hooksDir)) === '.husky';
+    return { hooksDir, mode: 'block', blockDir: husky ? path.dirname(hooksDir) : hooksDir, husky };
+  }
+  throw badInput(
+    `core.hooksPath is ${hooksDir}, outside this repository; omni-ship only writes hooks inside the repository`,
+    'point core.hooksPath into the repository (git config core.hooksPath .githooks) or unset it (git config --unset core.hooksPath), then run install-hooks again',
+  );
+}
+
+function isOurs(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(512);
+      const n = fs.readSync(fd, buf, 0, 512, 0);
+      return buf.subarray(0, n).toString('utf8').includes(HOOK_MARKER);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Inserts (or replaces) omni-ship's block in a hook file's text: after a `#!` line, else at the top. */
+export function withBlock(text: string, block: string): string {
+  const start = text.indexOf(BLOCK_BEGIN);
+  if (start >= 0) {
+    const end = text.indexOf(BLOCK_END, start);
+    if (end >= 0) {
+      const after = text.indexOf('\n', end);
+      return text.slice(0, start) + block + (after >= 0 ? text.slice(after + 1) : '');
+    }
+  }
+  if (text.startsWith('#!')) {
+    const nl = text.indexOf('\n');
+    if (nl < 0) return `${text}\n${block}`;
+    return text.slice(0, nl + 1) + block + text.slice(nl + 1);
+  }
+  return block + text;
+}
+
+/** Removes omni-ship's block from a hook file's text, exactly the bytes withBlock added. */
+export function withoutBlock(text: string): string | null {
+  const start = text.indexOf(BLOCK_BEGIN);
+  if (start < 0) return null;
+  const end = text.indexOf(BLOCK_END, start);
+  if (end < 0) return null;
+  const after = text.indexOf('\n', end);
+  return text.slice(0, start) + (after >= 0 ? text.slice(after + 1) : '');
+}
+
+/** The shebang omni-ship writes when it creates a hook file for a block. */
+export const CREATED_SHEBANG = '#!/usr/bin/env sh\n';
+
+/** The result of install-hooks: what it did (or, with dryRun, would do). */
+export interface InstallResult {
+  hooksDir: string;
+  mode: 'file' | 'block';
+  husky: boolean;
+  actions: InstallAction[];
+  dryRun: boolean;
+}
+
+/** Installs (or reinstalls) omni-ship's hooks and git config in `repo`. */
+export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRun: boolean; loadedAt: Date }): InstallResult {
+  const layout = hookLayout(repo);
+  const dir = stateDir(repo);
+  const previous = readManifest(dir);
+  const node = process.execPath;
+  const entry = entryPoint();
+  const actions: InstallAction[] = [];
+  const records: (FileHookRecord | BlockHookRecord)[] = [];
+  const writes: { path: string; text: string; mode: number }[] = [];
+  const moves: { from: string; to: string }[] = [];
+  const blocks: { path: string; text: string; created: boolean }[] = [];
+
+  for (const name of HOOK_NAMES) {
+    if (layout.mode === 'file') {
+      const target = path.join(layout.hooksDir, name);
+      const earlier = previous?.hooks.find((h): h is FileHookRecord => h.name === name && h.mode === 'file');
+      let chained = earlier?.chained && exists(earlier.chained) ? earlier.chained : null;
+      if (exists(target) && !isOurs(target)) {
+        if (chained) {
+          throw new UserError(
+            `${target} was replaced after omni-ship installed its hook, and the hook that was there first is saved at ${chained}`,
+            ExitCode.conflict,
+            `move one of them away, then run install-hooks again`,
+          );
+        }
+        chained = path.join(dir, 'chained', name);
+        moves.push({ from: target, to: chained });
+        actions.push({ kind: 'move', from: target, to: chained, hook: name });
+      }
+      const replaces = exists(target) && isOurs(target) ? 'omni-ship' : 'nothing';
+      const text = renderHook(name, { node, entry, chained, config: loaded.config, configSource: loaded.file });
+      writes.push({ path: target, text, mode: 0o755 });
+      actions.push({ kind: 'write', path: target, hook: name, replaces });
+      records.push({ name, mode: 'file', path: target, chained });
+    } else {
+      const script = path.join(dir, 'hooks', name);
+      writes.push({ path: script, text: renderHook(name, { node, entry, chained: null, config: loaded.config, configSource: loaded.file }), mode: 0o755 });
+      const target = path.join(layout.blockDir!, name);
+      const earlier = previous?.hooks.find((h): h is BlockHookRecord => h.name === name && h.mode === 'block' && h.path === target);
+      const present = exists(target);
+      const created = present ? (earlier?.created ?? false) : true;
+      const current = present ? fs.readFileSync(target, 'utf8') : CREATED_SHEBANG;
+      blocks.push({ path: target, text: withBlock(current, renderBlock(name)), created: !present });
+      actions.push({ kind: 'block', path: target, hook: name, created: !present });
+      records.push({ name, mode: 'block', path: target, created, script });
+    }
+  }
+
+  const configChanges = planConfigChanges(repo, previous?.gitConfig ?? []);
+  for (const change of configChanges.changes) actions.push({ kind: 'config', change });
+
+  if (!opts.dryRun) {
+    for (const m of moves) {
+      fs.mkdirSync(path.dirname(m.to), { recursive: true });
+      fs.renameSync(m.from, m.to);
+    }
+    for (const w of writes) writeExecutable(w.path, w.text, w.mode);
+    for (const b of blocks) {
+      if (b.created) writeExecutable(b.path, b.text, 0o755);
+      else writeKeepingMode(b.path, b.text);
+    }
+    const gitConfig = applyConfigChanges(repo, configChanges);
+    const manifest: Manifest = { format: 1, version: packageVersion(), hooksDir: layout.hooksDir, hooks: records, gitConfig };
+    writeManifest(dir, manifest);
+    writeHookSettings(repo.gitDir, loaded.config, loaded.file, opts.loadedAt);
+  }
+  return { hooksDir: layout.hooksDir, mode: layout.mode, husky: layout.husky, actions, dryRun: opts.dryRun };
+}
+
+function writeExecutable(file: string, text: string, mode: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.omni-ship-tmp`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.chmodSync(tmp, mode);
+  fs.renameSync(tmp, file);
+}
+
+function writeKeepingMode(file: string, text: string): void {
+  const mode = fs.statSync(file).mode & 0o7777;
+  const tmp = `${file}.omni-ship-tmp`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.chmodSync(tmp, mode);
+  fs.renameSync(tmp, file);
+}
+
+/** One thing uninstall-hooks did, or could not do. */
+export interface UninstallStep {
+  path: string;
+  did: 'removed' | 'restored' | 'removed-block' | 'deleted-created-file' | 'left-alone' | 'config-restored';
+  note?: string;
+}
+
+/** The result of uninstall-hooks. */
+export interface UninstallResult {
+  installed: boolean;
+  steps: UninstallStep[];
+  /** files left alone because someone changed them after install */
+  conflicts: string[];
+  dryRun: boolean;
+}
+
+/** Undoes exactly what install-hooks recorded in its manifest. */
+export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): UninstallResult {
+  const dir = stateDir(repo);
+  const manifest = readManifest(dir);
+  if (!manifest) return { installed: false, steps: [], conflicts: [], dryRun: opts.dryRun };
+  const steps: UninstallStep[] = [];
+  const conflicts: string[] = [];
+  const act = (fn: () => void) => {
+    if (!opts.dryRun) fn();
+  };
+  for (const hook of manifest.hooks) {
+    if (hook.mode === 'file') {
+      if (exists(hook.path) && !isOurs(hook.path)) {
+        conflicts.push(hook.path);
+        steps.push({ path: hook.path, did: 'left-alone', note: 'changed since install; not omni-ship’s any more' });
+        if (hook.chained && exists(hook.chained)) steps.push({ path: hook.chained, did: 'left-alone', note: `the hook that was at ${hook.path} before omni-ship` });
+        continue;
+      }
+      if (exists(hook.path)) {
+        act(() => fs.unlinkSync(hook.path));
+        steps.push({ path: hook.path, did: 'removed' });
+      }
+      if (hook.chained && exists(hook.chained)) {
+        act(() => fs.renameSync(hook.chained!, hook.path));
+        steps.push({ path: hook.path, did: 'restored', note: `from ${hook.chained}` });
+      }
+    } else {
+      if (exists(hook.path)) {
+        const text = fs.readFileSync(hook.path, 'utf8');
+        const rest = withoutBlock(text);
+        if (rest === null) {
+          steps.push({ path: hook.path, did: 'left-alone', note: 'omni-ship’s block is no longer in it' });
+        } else if (hook.created && (rest === CREATED_SHEBANG || rest === '')) {
+          act(() => fs.unlinkSync(hook.path));
+          steps.push({ path: hook.path, did: 'deleted-created-file' });
+        } else {
+          act(() => writeKeepingMode(hook.path, rest));
+          steps.push({ path: hook.path, did: 'removed-block' });
+        }
+      }
+      if (exists(hook.script)) {
+        act(() => fs.unlinkSync(hook.script));
+        steps.push({ path: hook.script, did: 'removed' });
+      }
+    }
+  }
+  for (const record of manifest.gitConfig) steps.push({ path: record.key, did: 'config-restored' });
+  act(() => {
+    restoreConfig(repo, manifest);
+    fs.rmSync(path.join(dir, 'install.json'), { force: true });
+    removeEmptyDir(path.join(dir, 'chained'));
+    removeEmptyDir(path.join(dir, 'hooks'));
+    removeSettingsCaches(repo);
+  });
+  return { installed: true, steps, conflicts, dryRun: opts.dryRun };
+}
+
+function restoreConfig(repo: WorkRepo, manifest: Manifest): void {
+  revertConfig(repo, manifest.gitConfig);
+}
+
+function removeEmptyDir(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    /* not empty, or not there */
+  }
+}
+
+function removeSettingsCaches(repo: WorkRepo): void {
+  const caches = [path.join(repo.commonDir, 'omni-ship', 'hook-config.sh')];
+  const worktrees = path.join(repo.commonDir, 'worktrees');
+  try {
+    for (const name of fs.readdirSync(worktrees)) caches.push(path.join(worktrees, name, 'omni-ship', 'hook-config.sh'));
+  } catch {
+    /* no linked worktrees */
+  }
+  for (const file of caches) {
+    fs.rmSync(file, { force: true });
+    removeEmptyDir(path.dirname(file));
+  }
+}

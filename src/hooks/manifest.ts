@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HookName } from './templates.js';
+
+/** A hook omni-ship owns outright: the file at `path` is omni-ship's; a foreign hook that was there sits at `chained`. */
+export interface FileHookRecord {
+  name: HookName;
+  mode: 'file';
+  path: string;
+  chained: string | null;
+}
+
+/** A hook file omni-ship added a block to (husky's `.husky/<hook>`, or a hooks directory in the work tree). */
+export interface BlockHookRecord {
+  name: HookName;
+  mode: 'block';
+  path: string;
+  /** omni-ship created the file: uninstall deletes it when only omni-ship's lines are left */
+  created: boolean;
+  /** the script the block calls */
+  script: string;
+}
+
+/** A git config value install-hooks set, with the values the key had before, to restore on uninstall. */
+export interface ConfigRecord {
+  key: string;
+  value: string;
+  /** add: the key is multi-valued and this value was appended; set: the key was replaced */
+  how: 'add' | 'set';
+  previous: string[];
+  /** the key's section did not exist before, so uninstall removes it when it is empty again */
+  newSection: boolean;
+}
+
+/** What install-hooks did, kept in the common git dir so uninstall-hooks can undo exactly that. */
+export interface Manifest {
+  format: 1;
+  version: string;
+  hooksDir: string;
+  hooks: (FileHookRecord | BlockHookRecord)[];
+  gitConfig: ConfigRecord[];
+}
+
+/** The manifest's path in omni-ship's state directory. */
+export function manifestPath(stateDir: string): string {
+  return path.join(stateDir, 'install.json');
+}
+
+/** Reads the manifest, or null when omni-ship's hooks are not installed. */
+export function readManifest(stateDir: string): Manifest | null {
+  try {
+    return JSON.parse(fs.readFileSync(manifestPath(stateDir), 'utf8')) as Manifest;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Writes the manifest atomically. */
+export function writeManifest(stateDir: string, manifest: Manifest): void {
+  fs.mkdirSync(stateDir, { recursive: true });
+  const file = manifestPath(stateDir);
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
+  fs.renameSync(`${file}.tmp`, file);
+}

@@ -1,0 +1,17 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The installed package's root directory (holds bin/, dist/, hooks/, templates/). */
+export const packageRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The absolute, symlink-free path of the bin entry point that hooks call back into. */
+export function entryPoint(): string {
+  return fs.realpathSync(path.join(packageRoot, 'bin', 'omni-ship.js'));
+}
+
+/** This package's version, from its package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
