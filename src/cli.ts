@@ -119,6 +119,74 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     );
 
   program
+    .command('status')
+    .description('list every task: state, branch, head, patchsets, verify, review, landing; with counts per state')
+    .option('--json', 'print {"base", "counts", "tasks": [...]} (see README)')
+    .option('--state <state>', 'only tasks in this state (in-progress, verifying, failed, verified, approved, landed, needs-help, diverged)')
+    .option('--parent <task>', 'only this task and its subtasks (t-565 shows t-565.1, t-565.2, …)')
+    .option('--task <task>', 'only this task')
+    .addHelpText('after', examples('omni-ship status', 'omni-ship status --state failed', 'omni-ship status --parent t-565 --json'))
+    .action(async (o: { json?: boolean; state?: string; parent?: string; task?: string }) =>
+      run(!!o.json, async () =>
+        (await import('./commands/status.js')).statusCommand({ cwd: cwd(), json: !!o.json, state: o.state, parent: o.parent, task: o.task }),
+      ),
+    );
+
+  program
+    .command('show')
+    .description("one task's whole history: patchsets, verify results, reviews, attempts and the landing")
+    .argument('<task>', 'a task id such as t-565')
+    .option('--json', 'print the history as JSON (see README)')
+    .addHelpText('after', examples('omni-ship show t-565', 'omni-ship show t-565 --json'))
+    .action(async (task: string, o: { json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/show.js')).showCommand({ cwd: cwd(), json: !!o.json, task })),
+    );
+
+  program
+    .command('review')
+    .description("record a review verdict on the task's current commit (its current patchset)")
+    .argument('<task>', 'a task id such as t-565')
+    .option('--approve', 'approve this patchset')
+    .option('--request-changes', 'send it back for changes')
+    .option('-m, --message <text>', 'a comment to go with the verdict')
+    .option('--json', 'print the recorded event')
+    .addHelpText('after', examples('omni-ship review t-565 --approve', 'omni-ship review t-565 --request-changes -m "handle the empty list"'))
+    .action(async (task: string, o: { approve?: boolean; requestChanges?: boolean; message?: string; json?: boolean }) =>
+      run(!!o.json, async () =>
+        (await import('./commands/review.js')).reviewCommand({
+          cwd: cwd(),
+          json: !!o.json,
+          task,
+          approve: !!o.approve,
+          requestChanges: !!o.requestChanges,
+          message: o.message,
+        }),
+      ),
+    );
+
+  program
+    .command('patchset')
+    .description("show a task's patchset count; --increment records the task branch's tip as a patchset")
+    .argument('<task>', 'a task id such as t-565')
+    .option('--increment', 'record the current task-branch tip (idempotent for the same commit)')
+    .option('--json', 'print {"taskId", "patchsetCount", "incremented", "trailer"}')
+    .addHelpText('after', examples('omni-ship patchset t-565', 'omni-ship patchset t-565 --increment --json'))
+    .action(async (task: string, o: { increment?: boolean; json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/patchset.js')).patchsetCommand({ cwd: cwd(), json: !!o.json, task, increment: !!o.increment })),
+    );
+
+  program
+    .command('sync')
+    .description("fetch, merge (set union) and push omni-ship's notes and patchset refs with a remote")
+    .argument('[remote]', 'the remote (default: the configured remote, origin)')
+    .option('--dry-run', 'fetch and report what would merge and push; change no local notes and push nothing')
+    .option('--json', 'print {"remote", "merged", "updatedLocal", "pushed", "rounds", "dryRun"}')
+    .addHelpText('after', examples('omni-ship sync', 'omni-ship sync upstream --dry-run'))
+    .action(async (remote: string | undefined, o: { dryRun?: boolean; json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/sync.js')).syncCommand({ cwd: cwd(), json: !!o.json, remote, dryRun: !!o.dryRun })),
+    );
+
+  program
     .command('hook', { hidden: true })
     .description('internal: what the installed hooks run in the background')
     .argument('<name>', 'drain | refresh-config | post-commit | post-rewrite | post-merge')

@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { BaseOptions } from '../cli.js';
 import { loadConfig } from '../config.js';
 import { UserError, badInput } from '../errors.js';
-import { clearGitLocalEnv } from '../git/exec.js';
+import { clearGitLocalEnv, gitRun } from '../git/exec.js';
+import { isSha } from '../ids.js';
+import { recordPatchsets, type PatchsetCandidate } from '../notes/patchsets.js';
 import { requireRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { drainSpool, rotateLog } from '../hooks/drain.js';
 import { logEvents } from '../hooks/events.js';
@@ -11,9 +13,48 @@ import { writeHookSettings } from '../hooks/settings.js';
 import type { HookEvent, SpooledHook } from '../hooks/spool.js';
 import type { CommandOutput } from '../output.js';
 
-/** Handles a batch of hook events: logs them (later issues give this process more work). */
+/** Handles a batch of hook events: logs them, then records the patchsets they make. */
 async function handle(events: HookEvent[]): Promise<void> {
   logEvents(events);
+  const byWorktree = new Map<string, HookEvent[]>();
+  for (const e of events) (byWorktree.get(e.worktree) ?? byWorktree.set(e.worktree, []).get(e.worktree)!).push(e);
+  for (const [worktree, group] of byWorktree) {
+    try {
+      const repo = requireWorkRepo(worktree);
+      const { config } = await loadConfig(repo.toplevel, repo.toplevel);
+      const { events: written } = await recordPatchsets(repo.toplevel, repo.commonDir, config, candidatesFrom(repo.toplevel, group));
+      for (const e of written) console.log(`${e.at} patchset ${e.task} ${e.commit.slice(0, 12)}${e.supersedes ? ` (replaces ${e.supersedes.slice(0, 12)})` : ''}`);
+    } catch (error) {
+      // one bad worktree (removed since, broken config) must not stop the others
+      console.log(`${new Date().toISOString()} error in ${worktree}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Turns spooled hook events into patchset candidates, resolving refs the hook could not read. */
+function candidatesFrom(cwd: string, events: readonly HookEvent[]): PatchsetCandidate[] {
+  const unresolved = [...new Set(events.filter((e) => !e.commit && e.ref).map((e) => e.ref))];
+  const resolved = new Map<string, string>();
+  if (unresolved.length) {
+    const out = gitRun(['rev-parse', ...unresolved], { cwd }).stdout.split('\n');
+    unresolved.forEach((ref, i) => out[i] && isSha(out[i]!) && resolved.set(ref, out[i]!));
+  }
+  const candidates: PatchsetCandidate[] = [];
+  for (const e of events) {
+    const branch = e.ref.startsWith('refs/heads/') ? e.ref.slice('refs/heads/'.length) : null;
+    if (e.hook === 'post-rewrite') {
+      const [kind, ...pairs] = e.extra.split(' ');
+      for (const pair of pairs) {
+        const [old, now] = pair.split(':');
+        if (old && now && isSha(now)) candidates.push({ commit: now, branch, supersedes: isSha(old) ? old : null, via: kind === 'rebase' ? 'rebase' : 'amend', at: e.at });
+      }
+      continue;
+    }
+    if (e.hook === 'post-merge' && e.extra === '1') continue; // a squash merge makes no commit
+    const commit = e.commit || resolved.get(e.ref) || '';
+    if (isSha(commit)) candidates.push({ commit, branch, supersedes: null, via: e.hook === 'post-merge' ? 'merge' : 'commit', at: e.at });
+  }
+  return candidates;
 }
 
 /** `omni-ship hook <name>`: what the installed hooks run. Not for people, but safe to run by hand. */

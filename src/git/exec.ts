@@ -99,14 +99,18 @@ export function gitBuffer(args: readonly string[], opts: GitOptions): Buffer {
 export function gitAsync(args: readonly string[], opts: GitOptions): Promise<GitResult> {
   spawned++;
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: opts.cwd, env: environment(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const hasInput = opts.input !== undefined;
+    const child = spawn('git', args, { cwd: opts.cwd, env: environment(opts.env), stdio: [hasInput ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) => reject(new GitError(args, null, e.message)));
     child.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? 128 }));
-    child.stdin.end(opts.input ?? '');
+    if (hasInput) {
+      child.stdin!.on('error', () => {}); // git may exit before reading all input (EPIPE): the exit code tells
+      child.stdin!.end(opts.input);
+    }
   });
 }
 
@@ -136,4 +140,27 @@ export const GIT_LOCAL_ENV_VARS = [
 /** Removes git's repository-local variables from this process's environment. */
 export function clearGitLocalEnv(): void {
   for (const name of GIT_LOCAL_ENV_VARS) delete process.env[name];
+}
+
+/** Runs git asynchronously and returns stdout as a Buffer (binary-safe; for cat-file --batch and friends). */
+export function gitAsyncBuffer(args: readonly string[], opts: GitOptions): Promise<Buffer> {
+  spawned++;
+  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
+  return new Promise((resolve, reject) => {
+    const hasInput = opts.input !== undefined;
+    const child = spawn('git', args, { cwd: opts.cwd, env: environment(opts.env), stdio: [hasInput ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => chunks.push(d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e) => reject(new GitError(args, null, e.message)));
+    child.on('close', (code) => {
+      if (code !== 0 && !(opts.okCodes ?? []).includes(code ?? 128)) reject(new GitError(args, code, stderr));
+      else resolve(Buffer.concat(chunks));
+    });
+    if (hasInput) {
+      child.stdin!.on('error', () => {}); // git may exit before reading all input (EPIPE): the exit code tells
+      child.stdin!.end(opts.input);
+    }
+  });
 }

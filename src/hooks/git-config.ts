@@ -18,7 +18,8 @@ export interface WantedConfig {
  */
 export const WANTED_CONFIG: readonly WantedConfig[] = [
   { key: 'notes.displayRef', value: 'refs/notes/omni-ship/*', how: 'add', why: 'git log shows omni-ship notes' },
-  { key: 'notes.rewriteRef', value: 'refs/notes/omni-ship/patchsets', how: 'add', why: 'amend and rebase carry patchset notes' },
+  // a glob: with a plain name, git warns "notes ref … is invalid" on every amend until the ref exists
+  { key: 'notes.rewriteRef', value: 'refs/notes/omni-ship/patchsets*', how: 'add', why: 'amend and rebase carry patchset notes' },
   { key: 'notes.rewriteMode', value: 'cat_sort_uniq', how: 'set', why: 'carried notes merge as a set union' },
 ];
 

@@ -1,0 +1,48 @@
+import type { BaseOptions } from '../cli.js';
+import { loadConfig } from '../config.js';
+import { ExitCode, UserError } from '../errors.js';
+import { git } from '../git/exec.js';
+import { requireWorkRepo } from '../git/repo.js';
+import { parseTaskId, taskIdFromBranch } from '../ids.js';
+import { recordPatchsets } from '../notes/patchsets.js';
+import type { CommandOutput } from '../output.js';
+import { loadState } from '../state/tasks.js';
+
+/** The JSON shape of `omni-ship patchset --json` (the predecessor tracker's interface). */
+export interface PatchsetJson {
+  taskId: string;
+  patchsetCount: number;
+  incremented: boolean;
+  trailer: string;
+}
+
+/** Shows a task's patchset count; with increment, records the task branch's tip as a patchset (idempotently). */
+export async function patchsetCommand(opts: BaseOptions & { task: string; increment: boolean }): Promise<CommandOutput<PatchsetJson>> {
+  const repo = requireWorkRepo(opts.cwd);
+  const { config } = await loadConfig(opts.cwd, repo.toplevel);
+  const id = parseTaskId(opts.task, config);
+  let before = (await loadState(repo.toplevel, config)).tasks.get(id)?.patchsets.length ?? 0;
+  let incremented = false;
+  if (opts.increment) {
+    const branches = git(['for-each-ref', '--format=%(refname:short)%00%(objectname)', 'refs/heads'], { cwd: repo.toplevel })
+      .split('\n')
+      .map((l) => l.split('\0') as [string, string])
+      .filter(([b]) => b && taskIdFromBranch(b, config) === id);
+    const current = git(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: repo.toplevel, okCodes: [1] }).trim();
+    const chosen = branches.find(([b]) => b === current) ?? (branches.length === 1 ? branches[0] : undefined);
+    if (!chosen) {
+      throw new UserError(
+        branches.length ? `${id} has several task branches (${branches.map(([b]) => b).join(', ')})` : `${id} has no task branch here`,
+        ExitCode.usage,
+        branches.length ? 'check out the one to record, then run this again' : `create one: git switch -c ${id}`,
+      );
+    }
+    const { written } = await recordPatchsets(repo.toplevel, repo.commonDir, config, [
+      { commit: chosen[1], branch: chosen[0], supersedes: null, via: 'manual', at: new Date() },
+    ]);
+    incremented = written > 0;
+    before = (await loadState(repo.toplevel, config)).tasks.get(id)?.patchsets.length ?? before;
+  }
+  const data: PatchsetJson = { taskId: id, patchsetCount: before, incremented, trailer: `${config.trailerKey}: ${id}` };
+  return { data, text: `${id}: ${before} patchset${before === 1 ? '' : 's'}${opts.increment ? (incremented ? ' (recorded the branch tip)' : ' (the branch tip was recorded already)') : ''}` };
+}

@@ -1,0 +1,74 @@
+import type { BaseOptions } from '../cli.js';
+import { loadConfig } from '../config.js';
+import { UserError, ExitCode } from '../errors.js';
+import { requireWorkRepo } from '../git/repo.js';
+import { parseTaskId } from '../ids.js';
+import { byTime, type AttemptEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
+import type { Patchset } from '../notes/fold.js';
+import { columns, type CommandOutput } from '../output.js';
+import { loadState } from '../state/tasks.js';
+import { badLineWarnings, taskJson, type TaskStatusJson } from './status.js';
+
+/** The JSON shape of `omni-ship show --json`. */
+export interface ShowJson extends TaskStatusJson {
+  taskId: string;
+  trailer: string;
+  patchsetCount: number;
+  patchsetHistory: (Patchset & { current: boolean })[];
+  verifyEvents: VerifyEvent[];
+  reviews: ReviewEvent[];
+  attempts: AttemptEvent[];
+}
+
+/** One task's whole history: patchsets, verify events, reviews, attempts and the landing. */
+export async function showCommand(opts: BaseOptions & { task: string }): Promise<CommandOutput<ShowJson>> {
+  const repo = requireWorkRepo(opts.cwd);
+  const { config } = await loadConfig(opts.cwd, repo.toplevel);
+  const id = parseTaskId(opts.task, config);
+  const state = await loadState(repo.toplevel, config);
+  const task = state.tasks.get(id);
+  if (!task) {
+    throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');
+  }
+  const commits = new Set(task.patchsets.map((p) => p.commit));
+  if (task.head) commits.add(task.head);
+  const trees = new Set(task.patchsets.map((p) => p.tree));
+  const verifyEvents = state.events.verify.filter((e) => trees.has(e.tree) || e.task === id).sort(byTime);
+  const reviews = state.events.review.filter((e) => e.task === id || commits.has(e.commit)).sort(byTime);
+  const attempts = state.events.attempt.filter((e) => e.task === id || commits.has(e.commit)).sort(byTime);
+  const data: ShowJson = {
+    taskId: id,
+    trailer: `${config.trailerKey}: ${id}`,
+    patchsetCount: task.patchsets.length,
+    ...taskJson(task),
+    patchsetHistory: task.patchsets.map((p) => ({ ...p, current: p.commit === task.head })),
+    verifyEvents,
+    reviews,
+    attempts,
+  };
+  const lines = [
+    `${id}  ${task.state}${task.branch ? `  branch ${task.branch}` : ''}${task.head ? `  head ${task.head.slice(0, 12)}` : ''}`,
+    `trailer: ${data.trailer}`,
+  ];
+  if (task.live.length > 1) lines.push(`diverged: ${task.live.map((c) => c.slice(0, 12)).join(', ')} all claim ${id}`);
+  lines.push('', `patchsets (${task.patchsets.length}):`);
+  if (task.patchsets.length) {
+    lines.push(
+      columns(
+        task.patchsets.map((p) => [
+          `${p.commit === task.head ? '*' : ' '} ${p.n}`,
+          p.commit.slice(0, 12),
+          p.at,
+          p.by,
+          p.via + (p.supersedes.length ? ` (replaces ${p.supersedes.map((s) => s.slice(0, 12)).join(', ')})` : ''),
+        ]),
+      ),
+    );
+  } else lines.push('  none recorded');
+  if (verifyEvents.length) lines.push('', 'verify:', ...verifyEvents.map((e) => `  ${e.at} ${e.result}${e.step ? ` in ${e.step}` : ''} (tree ${e.tree.slice(0, 12)})`));
+  if (reviews.length) lines.push('', 'reviews:', ...reviews.map((e) => `  ${e.at} ${e.verdict} by ${e.by} on ${e.commit.slice(0, 12)}${e.message ? `: ${e.message}` : ''}`));
+  if (attempts.length) lines.push('', 'attempts:', ...attempts.map((e) => `  ${e.at} ${e.role} ${e.outcome}${e.error ? `: ${e.error}` : ''}`));
+  if (task.landing) lines.push('', `landed: ${task.landing.landed.slice(0, 12)} on ${task.landing.base} at ${task.landing.at} by ${task.landing.by}`);
+  else if (task.landedCommit) lines.push('', `landed: ${task.landedCommit.slice(0, 12)} is on ${state.base}`);
+  return { data, text: lines.join('\n'), warnings: badLineWarnings(state) };
+}

@@ -1,0 +1,99 @@
+import type { BaseOptions } from '../cli.js';
+import { loadConfig } from '../config.js';
+import { badInput } from '../errors.js';
+import { requireWorkRepo } from '../git/repo.js';
+import { parseTaskId } from '../ids.js';
+import { columns, style, type CommandOutput } from '../output.js';
+import { STATES, compareTaskIds, loadState, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
+
+/** One task in `omni-ship status --json`. */
+export interface TaskStatusJson {
+  id: string;
+  parent: string | null;
+  state: TaskState;
+  branch: string | null;
+  head: string | null;
+  patchsets: number;
+  verify: { result: string; at: string; spec: string; step: string | null; exitCode: number | null } | null;
+  review: { verdict: string; by: string; at: string; message: string | null } | null;
+  landing: { commit: string; landed: string; base: string; at: string; by: string } | null;
+  landedCommit: string | null;
+  live: string[];
+}
+
+/** The JSON shape of `omni-ship status --json`. */
+export interface StatusJson {
+  base: string;
+  counts: Record<TaskState, number>;
+  tasks: TaskStatusJson[];
+}
+
+/** The JSON view of one task (shared with `show`). */
+export function taskJson(t: TaskView): TaskStatusJson {
+  return {
+    id: t.id,
+    parent: t.parent,
+    state: t.state,
+    branch: t.branch,
+    head: t.head,
+    patchsets: t.patchsets.length,
+    verify: t.verify ? { result: t.verify.result, at: t.verify.at, spec: t.verify.spec, step: t.verify.step, exitCode: t.verify.exitCode } : null,
+    review: t.review ? { verdict: t.review.verdict, by: t.review.by, at: t.review.at, message: t.review.message } : null,
+    landing: t.landing ? { commit: t.landing.commit, landed: t.landing.landed, base: t.landing.base, at: t.landing.at, by: t.landing.by } : null,
+    landedCommit: t.landedCommit,
+    live: t.live,
+  };
+}
+
+/** Warnings for note lines that could not be read: skipped, never deleted. */
+export function badLineWarnings(state: RepoState): string[] {
+  const byRef = new Map<string, RepoState['bad']>();
+  for (const b of state.bad) (byRef.get(b.ref) ?? byRef.set(b.ref, []).get(b.ref)!).push(b);
+  return [...byRef].map(([ref, list]) => `skipped ${list.length} unreadable line(s) in ${ref} (first: note on ${list[0]!.line.object.slice(0, 12)}: ${list[0]!.line.reason})`);
+}
+
+const stateColor: Partial<Record<TaskState, 'green' | 'red' | 'yellow' | 'cyan' | 'dim'>> = {
+  landed: 'dim',
+  verified: 'green',
+  approved: 'green',
+  failed: 'red',
+  'needs-help': 'red',
+  diverged: 'yellow',
+  verifying: 'cyan',
+};
+
+/** Lists every task with its state, branch, head, patchsets, verify result, review and landing, plus counts. */
+export async function statusCommand(opts: BaseOptions & { state?: string; parent?: string; task?: string }): Promise<CommandOutput<StatusJson>> {
+  const repo = requireWorkRepo(opts.cwd);
+  const { config } = await loadConfig(opts.cwd, repo.toplevel);
+  if (opts.state && !(STATES as readonly string[]).includes(opts.state)) {
+    throw badInput(`unknown state '${opts.state}'`, `one of: ${STATES.join(', ')}`);
+  }
+  const parent = opts.parent ? parseTaskId(opts.parent, config) : null;
+  const only = opts.task ? parseTaskId(opts.task, config) : null;
+  const state = await loadState(repo.toplevel, config);
+  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+  const all = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id));
+  for (const t of all) counts[t.state]++;
+  const shown = all.filter(
+    (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
+  );
+  const data: StatusJson = { base: state.base, counts, tasks: shown.map(taskJson) };
+  const color = !opts.json && process.stdout.isTTY;
+  const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW'].map((h) => style('bold', h, color))];
+  for (const t of shown) {
+    const c = stateColor[t.state];
+    rows.push([
+      t.id,
+      c ? style(c, t.state, color) : t.state,
+      t.branch ?? '-',
+      t.head ? t.head.slice(0, 10) : '-',
+      String(t.patchsets.length),
+      t.verify?.result ?? '-',
+      t.review?.verdict ?? '-',
+    ]);
+  }
+  const summary = STATES.filter((s) => counts[s] > 0).map((s) => `${s} ${counts[s]}`).join(', ') || 'no tasks yet';
+  const text = shown.length ? `${columns(rows)}\n\n${summary}` : `no tasks match\n\n${summary}`;
+  return { data, text, warnings: badLineWarnings(state) };
+}

@@ -1,0 +1,32 @@
+import type { BaseOptions } from '../cli.js';
+import { loadConfig } from '../config.js';
+import { ExitCode, UserError, badInput } from '../errors.js';
+import { gitRun } from '../git/exec.js';
+import { requireWorkRepo } from '../git/repo.js';
+import { syncNotes, type SyncResult } from '../notes/sync.js';
+import type { CommandOutput } from '../output.js';
+
+/** Fetches, merges (set union) and pushes omni-ship's notes and patchset refs with one remote. */
+export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun: boolean }): Promise<CommandOutput<SyncResult>> {
+  const repo = requireWorkRepo(opts.cwd);
+  const { config } = await loadConfig(opts.cwd, repo.toplevel);
+  const remote = opts.remote ?? config.remote;
+  if (!remote) throw badInput('no remote to sync with', 'add one (git remote add origin <url>), name one (omni-ship sync <remote>), or set "remote" in the config');
+  const remotes = gitRun(['remote'], { cwd: repo.toplevel }).stdout.split('\n').filter(Boolean);
+  if (!remotes.includes(remote)) throw badInput(`no remote named '${remote}'`, remotes.length ? `remotes here: ${remotes.join(', ')}` : 'this repository has no remotes');
+  let result: SyncResult;
+  try {
+    result = await syncNotes(repo.toplevel, remote, opts.dryRun);
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new UserError(message, /lost the race/.test(message) ? ExitCode.conflict : ExitCode.internal);
+  }
+  const lines = [
+    `${opts.dryRun ? 'dry run: ' : ''}synced with ${remote}${result.rounds > 1 ? ` (${result.rounds} rounds: another clone pushed meanwhile)` : ''}`,
+    ...result.merged.map((r) => `${opts.dryRun ? 'would merge' : 'merged'} ${r} (set union)`),
+    ...result.updatedLocal.map((r) => `${opts.dryRun ? 'would update' : 'updated'} ${r} from ${remote}`),
+    ...result.pushed.map((r) => `${opts.dryRun ? 'would push' : 'pushed'} ${r}`),
+  ];
+  if (lines.length === 1) lines.push('already in sync');
+  return { data: result, text: lines.join('\n') };
+}

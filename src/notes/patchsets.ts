@@ -1,0 +1,139 @@
+import type { Config } from '../config.js';
+import { git, gitRun } from '../git/exec.js';
+import { taskIdFromBranch, tryTaskId } from '../ids.js';
+import { gitIdentity, hostId } from '../identity.js';
+import { SCHEMA_VERSION, type PatchsetEvent } from './events.js';
+import { NOTES_REFS, PATCHSET_REF_PREFIX, patchsetRef } from './refs.js';
+import { appendEvents, type Redundant } from './write.js';
+
+/** A commit that may be a new patchset. */
+export interface PatchsetCandidate {
+  commit: string;
+  /** the branch it is on, e.g. "t-565" */
+  branch: string | null;
+  supersedes: string | null;
+  via: PatchsetEvent['via'];
+  at: Date;
+}
+
+interface CommitFacts {
+  tree: string;
+  parent: string | null;
+  committer: string;
+  trailerTasks: string[];
+}
+
+function commitFacts(cwd: string, commits: readonly string[], trailerKey: string): Map<string, CommitFacts> {
+  const out = git(
+    ['log', '--no-walk=unsorted', '--stdin', `--format=%H%x1f%T%x1f%P%x1f%cn <%ce>%x1f%(trailers:key=${trailerKey},valueonly,separator=%x1d)%x1e`],
+    { cwd, input: `${commits.join('\n')}\n` },
+  );
+  const facts = new Map<string, CommitFacts>();
+  for (const record of out.split('\x1e')) {
+    const [sha, tree, parents, committer, trailers] = record.replace(/^\n+/, '').split('\x1f');
+    if (!sha || !tree) continue;
+    facts.set(sha, {
+      tree,
+      parent: parents?.split(' ')[0] || null,
+      committer: committer ?? 'unknown <unknown>',
+      trailerTasks: (trailers ?? '').split('\x1d').map((t) => t.trim()).filter(Boolean),
+    });
+  }
+  return facts;
+}
+
+/** A new event for a commit adds nothing when an event for that commit already names the same predecessor. */
+export const redundantPatchset: Redundant = (existing, event) => {
+  if (event.type !== 'patchset') return false;
+  for (const line of existing) {
+    try {
+      const e = JSON.parse(line) as Partial<PatchsetEvent>;
+      if (e.type === 'patchset' && e.commit === event.commit && e.task === event.task && (event.supersedes === null || e.supersedes === event.supersedes)) {
+        return true;
+      }
+    } catch {
+      /* a bad line is never ours to judge here */
+    }
+  }
+  return false;
+};
+
+/**
+ * Records patchset events for commits of tasks on task branches, and keeps each new commit reachable under
+ * refs/omni-ship/patchsets/<task>/<n>. The task is the commit's trailer (exactly one valid id), else the branch's.
+ * Commits not on a task branch are not patchsets. Returns the events and how many note lines were new.
+ */
+export async function recordPatchsets(
+  cwd: string,
+  commonDir: string,
+  config: Config,
+  candidates: readonly PatchsetCandidate[],
+): Promise<{ events: PatchsetEvent[]; written: number }> {
+  const onTaskBranch = candidates.filter((c) => c.branch && taskIdFromBranch(c.branch, config));
+  if (onTaskBranch.length === 0) return { events: [], written: 0 };
+  const facts = commitFacts(cwd, [...new Set(onTaskBranch.map((c) => c.commit))], config.trailerKey);
+  const host = hostId(commonDir);
+  const events: PatchsetEvent[] = [];
+  for (const c of onTaskBranch) {
+    const f = facts.get(c.commit);
+    if (!f) continue;
+    const fromTrailer = [...new Set(f.trailerTasks.map((t) => tryTaskId(t, config)).filter((t): t is NonNullable<typeof t> => t !== null))];
+    const task = fromTrailer.length === 1 ? fromTrailer[0]! : taskIdFromBranch(c.branch!, config)!;
+    events.push({
+      v: SCHEMA_VERSION,
+      type: 'patchset',
+      at: c.at.toISOString(),
+      by: f.committer,
+      host,
+      task,
+      commit: c.commit,
+      tree: f.tree,
+      parent: f.parent,
+      branch: c.branch,
+      supersedes: c.supersedes,
+      via: c.via,
+    });
+  }
+  // one amend reports twice (post-commit, then post-rewrite with the old commit): keep the fuller one
+  const merged = events.filter((e) => !(e.supersedes === null && events.some((o) => o !== e && o.commit === e.commit && o.supersedes !== null)));
+  const written = await appendEvents(cwd, NOTES_REFS.patchsets, merged.map((e) => ({ object: e.commit, events: [e] })), redundantPatchset);
+  keepReachable(cwd, merged);
+  return { events: written ? merged : [], written };
+}
+
+/** Creates refs/omni-ship/patchsets/<task>/<n> for commits that have none yet, numbered after the existing ones. */
+export function keepReachable(cwd: string, events: readonly PatchsetEvent[]): void {
+  const tasks = [...new Set(events.map((e) => e.task))];
+  if (tasks.length === 0) return;
+  // `create` fails if a racing writer took the same number: then count again
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const out = git(['for-each-ref', '--format=%(refname)%00%(objectname)', ...tasks.map((t) => `${PATCHSET_REF_PREFIX}${t}/`)], { cwd });
+    const have = new Map<string, { max: number; commits: Set<string> }>();
+    const entryOf = (task: string) => have.get(task) ?? have.set(task, { max: 0, commits: new Set() }).get(task)!;
+    for (const line of out.split('\n')) {
+      const [name, oid] = line.split('\0');
+      if (!name || !oid) continue;
+      const rest = name.slice(PATCHSET_REF_PREFIX.length);
+      const slash = rest.lastIndexOf('/');
+      const entry = entryOf(rest.slice(0, slash));
+      const n = Number(rest.slice(slash + 1));
+      if (Number.isInteger(n)) entry.max = Math.max(entry.max, n);
+      entry.commits.add(oid);
+    }
+    const lines: string[] = [];
+    for (const e of [...events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
+      const entry = entryOf(e.task);
+      if (entry.commits.has(e.commit)) continue;
+      entry.max += 1;
+      entry.commits.add(e.commit);
+      lines.push(`create ${patchsetRef(e.task, entry.max)} ${e.commit}`);
+    }
+    if (lines.length === 0) return;
+    if (gitRun(['update-ref', '--stdin'], { cwd, input: `${lines.join('\n')}\n` }).exitCode === 0) return;
+  }
+}
+
+/** The identity for a manually recorded event. */
+export function manualIdentity(cwd: string): string {
+  return gitIdentity(cwd);
+}

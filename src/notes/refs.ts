@@ -1,0 +1,33 @@
+/** The notes refs omni-ship keeps its event logs in. */
+export const NOTES_REFS = {
+  patchsets: 'refs/notes/omni-ship/patchsets',
+  verify: 'refs/notes/omni-ship/verify',
+  lands: 'refs/notes/omni-ship/lands',
+  attempts: 'refs/notes/omni-ship/attempts',
+  reviews: 'refs/notes/omni-ship/reviews',
+} as const;
+
+/** One of the notes logs. */
+export type NotesLog = keyof typeof NOTES_REFS;
+
+/** Every notes ref omni-ship owns lives under this prefix. */
+export const NOTES_PREFIX = 'refs/notes/omni-ship/';
+/** Superseded patchsets stay reachable under refs/omni-ship/patchsets/<task>/<n>, as Gerrit's refs/changes do. */
+export const PATCHSET_REF_PREFIX = 'refs/omni-ship/patchsets/';
+/** Private refs for compare-and-swap writes in progress. */
+export const TMP_REF_PREFIX = 'refs/omni-ship/tmp/';
+
+/** Where `sync` fetches a remote's notes to (outside refs/notes, so display globs show no duplicates). */
+export function remoteNotesPrefix(remote: string): string {
+  return `refs/omni-ship/remote-notes/${remote}/`;
+}
+
+/** Where `sync` fetches a remote's patchset refs to. */
+export function remotePatchsetPrefix(remote: string): string {
+  return `refs/omni-ship/remote-patchsets/${remote}/`;
+}
+
+/** The ref that keeps patchset `n` of `task` reachable. */
+export function patchsetRef(task: string, n: number): string {
+  return `${PATCHSET_REF_PREFIX}${task}/${n}`;
+}

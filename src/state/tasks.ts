@@ -1,0 +1,243 @@
+import type { Config } from '../config.js';
+import { gitAsync } from '../git/exec.js';
+import { taskIdFromBranch, tryTaskId } from '../ids.js';
+import { byTime, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
+import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
+import { eventsOf, readAllNotes } from '../notes/read.js';
+import { NOTES_REFS, type NotesLog } from '../notes/refs.js';
+
+/** The lifecycle states, derived from git and the notes, never stored. */
+export const STATES = ['in-progress', 'verifying', 'failed', 'verified', 'approved', 'landed', 'needs-help', 'diverged'] as const;
+/** One of STATES. */
+export type TaskState = (typeof STATES)[number];
+
+/** Where one task stands. */
+export interface TaskView {
+  id: string;
+  /** the parent task for a subtask (t-565 for t-565.2), else null */
+  parent: string | null;
+  state: TaskState;
+  branch: string | null;
+  /** the task's current commit */
+  head: string | null;
+  patchsets: Patchset[];
+  /** the latest verify event on the head commit's tree */
+  verify: VerifyEvent | null;
+  /** the latest review of the head commit */
+  review: ReviewEvent | null;
+  landing: LandEvent | null;
+  /** the commit on the base branch that carries the task's trailer, when it landed */
+  landedCommit: string | null;
+  /** distinct live commits claiming the task (more than one: diverged) */
+  live: string[];
+  failedAttempts: number;
+}
+
+/** Everything read commands need, read with a constant number of git processes. */
+export interface RepoState {
+  tasks: Map<string, TaskView>;
+  events: { patchset: PatchsetEvent[]; review: ReviewEvent[]; verify: VerifyEvent[]; land: LandEvent[]; attempt: AttemptEvent[] };
+  bad: { ref: string; line: BadLine }[];
+  base: string;
+}
+
+interface CommitInfo {
+  sha: string;
+  tree: string;
+  task: string | null;
+}
+
+const SEP = '\x1f';
+const REC = '\x1e';
+
+function logFormat(trailerKey: string): string {
+  return `--format=%H${'%x1f'}%T${'%x1f'}%(trailers:key=${trailerKey},valueonly,separator=%x1d)%x1e`;
+}
+
+function parseLog(out: string, config: Config): CommitInfo[] {
+  const commits: CommitInfo[] = [];
+  for (const record of out.split(REC)) {
+    const r = record.replace(/^\n+/, '');
+    if (!r) continue;
+    const [sha, tree, trailers] = r.split(SEP);
+    if (!sha || !tree) continue;
+    const values = (trailers ?? '').trim().split('\x1d').map((v) => v.trim()).filter(Boolean);
+    const ids = [...new Set(values.map((v) => tryTaskId(v, config)).filter((v): v is NonNullable<typeof v> => v !== null))];
+    commits.push({ sha, tree, task: ids.length === 1 ? ids[0]! : null });
+  }
+  return commits;
+}
+
+/** Natural order for task ids: t-2 before t-10, t-565 before t-565.2. */
+export function compareTaskIds(a: string, b: string): number {
+  const pa = a.split(/(\d+)/);
+  const pb = b.split(/(\d+)/);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i]!;
+    const y = pb[i]!;
+    if (x === y) continue;
+    const nx = Number(x);
+    const ny = Number(y);
+    if (i % 2 === 1 && !Number.isNaN(nx) && !Number.isNaN(ny)) return nx - ny;
+    return x < y ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+/** The parent of a subtask id (t-565.2 → t-565), or null. */
+export function parentTask(id: string): string | null {
+  const dot = id.lastIndexOf('.');
+  return dot > 0 ? id.slice(0, dot) : null;
+}
+
+/**
+ * Reads the state of every task the repository knows, from task branches, Task-Id trailers and notes.
+ * Git processes: for-each-ref, a log of the base branch, a log of the task branch tips, one ls-tree per
+ * notes ref and one cat-file --batch: a constant number, whatever the number of tasks (DESIGN.md section 6).
+ */
+export async function loadState(cwd: string, config: Config): Promise<RepoState> {
+  const refsOut = await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads', 'refs/remotes', 'refs/notes/omni-ship'], { cwd });
+  const refs = new Map<string, string>();
+  for (const line of refsOut.stdout.split('\n')) {
+    const [name, oid] = line.split('\0');
+    if (name && oid) refs.set(name, oid);
+  }
+  const base = config.baseBranch;
+  const remote = config.remote;
+  const baseRefs = [`refs/heads/${base}`, ...(remote ? [`refs/remotes/${remote}/${base}`] : [])].filter((r) => refs.has(r));
+
+  // task branches, local and remote-tracking
+  const branchTips = new Map<string, { branch: string; sha: string; local: boolean }[]>();
+  for (const [name, sha] of refs) {
+    let branch: string;
+    let local: boolean;
+    if (name.startsWith('refs/heads/')) {
+      branch = name.slice('refs/heads/'.length);
+      local = true;
+    } else if (name.startsWith('refs/remotes/')) {
+      const rest = name.slice('refs/remotes/'.length);
+      if (rest.endsWith('/HEAD')) continue;
+      branch = rest;
+      local = false;
+      // take the task out of the branch name without the remote's name
+      const slash = rest.indexOf('/');
+      if (slash < 0) continue;
+      const id = taskIdFromBranch(rest.slice(slash + 1), config);
+      if (id) (branchTips.get(id) ?? branchTips.set(id, []).get(id)!).push({ branch, sha, local });
+      continue;
+    } else continue;
+    if (branch === base) continue;
+    const id = taskIdFromBranch(branch, config);
+    if (id) (branchTips.get(id) ?? branchTips.set(id, []).get(id)!).push({ branch, sha, local });
+  }
+  const tipShas = [...new Set([...branchTips.values()].flat().map((t) => t.sha))];
+
+  const notesTips = (Object.keys(NOTES_REFS) as NotesLog[])
+    .map((log) => ({ log, ref: NOTES_REFS[log] as string, tip: refs.get(NOTES_REFS[log]) ?? '' }))
+    .filter((n) => n.tip !== '');
+
+  const [baseLog, tipsLog, notes] = await Promise.all([
+    baseRefs.length ? gitAsync(['log', logFormat(config.trailerKey), ...baseRefs, '--'], { cwd }) : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
+    tipShas.length
+      ? gitAsync(['log', '--no-walk=unsorted', '--stdin', logFormat(config.trailerKey)], { cwd, input: `${tipShas.join('\n')}\n` })
+      : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
+    readAllNotes(cwd, notesTips),
+  ]);
+  const landedByTask = new Map<string, CommitInfo>();
+  for (const c of parseLog(baseLog.stdout, config)) if (c.task && !landedByTask.has(c.task)) landedByTask.set(c.task, c);
+  const baseCommits = new Set(parseLog(baseLog.stdout, config).map((c) => c.sha));
+  const tipInfo = new Map(parseLog(tipsLog.stdout, config).map((c) => [c.sha, c]));
+
+  const bad: RepoState['bad'] = [];
+  const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], attempt: [] as AttemptEvent[] };
+  for (const n of notesTips) {
+    const lines: BadLine[] = [];
+    for (const e of eventsOf(notes.get(n.ref), lines) as OmniEvent[]) {
+      // an event filed in the wrong log is ignored: each log holds one type
+      if (`${e.type}` === expectedType(n.log)) (events[e.type] as OmniEvent[]).push(e);
+    }
+    for (const line of lines) bad.push({ ref: n.ref, line });
+  }
+
+  const patchsets = foldPatchsets(events.patchset);
+  const reviews = latestBy(events.review, (e) => e.commit);
+  const verifies = latestBy(events.verify, (e) => e.tree);
+  const lands = latestBy(events.land, (e) => e.task);
+  const attempts = new Map<string, AttemptEvent[]>();
+  for (const e of events.attempt) (attempts.get(e.commit) ?? attempts.set(e.commit, []).get(e.commit)!).push(e);
+
+  const ids = new Set<string>([...branchTips.keys(), ...landedByTask.keys(), ...patchsets.keys()]);
+  for (const e of events.review) ids.add(e.task);
+  for (const e of events.land) ids.add(e.task);
+  const treeOf = new Map<string, string>();
+  for (const list of patchsets.values()) for (const p of list) treeOf.set(p.commit, p.tree);
+  for (const c of tipInfo.values()) treeOf.set(c.sha, c.tree);
+
+  const tasks = new Map<string, TaskView>();
+  for (const id of ids) {
+    if (!tryTaskId(id, config)) continue;
+    const tips = branchTips.get(id) ?? [];
+    const own = patchsets.get(id) ?? [];
+    const superseded = supersededCommits(own);
+    const localTip = tips.find((t) => t.local);
+    const landedCommit = landedByTask.get(id)?.sha ?? null;
+    const live = [...new Set(tips.map((t) => t.sha))].filter((sha) => !superseded.has(sha) && !baseCommits.has(sha));
+    const head = localTip?.sha ?? tips[0]?.sha ?? own[own.length - 1]?.commit ?? landedCommit;
+    const tree = head ? treeOf.get(head) ?? null : null;
+    const verify = tree ? verifies.get(tree) ?? null : null;
+    const review = head ? reviews.get(head) ?? null : null;
+    const landing = lands.get(id) ?? null;
+    const circuit = head ? circuitOf(attempts.get(head) ?? []) : { failures: 0, needsHelp: false };
+    let state: TaskState = 'in-progress';
+    if (landing || landedCommit) state = 'landed';
+    else if (circuit.needsHelp) state = 'needs-help';
+    else if (live.length > 1) state = 'diverged';
+    else if (verify?.result === 'fail') state = 'failed';
+    else if (review?.verdict === 'approve') state = 'approved';
+    else if (verify?.result === 'pass' || verify?.result === 'skip') state = 'verified';
+    else if (verify?.result === 'started') state = 'verifying';
+    tasks.set(id, {
+      id,
+      parent: parentTask(id),
+      state,
+      branch: localTip?.branch ?? tips[0]?.branch ?? null,
+      head,
+      patchsets: own,
+      verify,
+      review,
+      landing,
+      landedCommit,
+      live,
+      failedAttempts: circuit.failures,
+    });
+  }
+  return { tasks, events, bad, base };
+}
+
+function expectedType(log: NotesLog): OmniEvent['type'] {
+  return ({ patchsets: 'patchset', reviews: 'review', verify: 'verify', lands: 'land', attempts: 'attempt' } as const)[log];
+}
+
+function latestBy<E extends OmniEvent>(events: readonly E[], key: (e: E) => string): Map<string, E> {
+  const out = new Map<string, E>();
+  for (const e of events) {
+    const k = key(e);
+    const cur = out.get(k);
+    if (!cur || byTime(cur, e) < 0) out.set(k, e);
+  }
+  return out;
+}
+
+function circuitOf(events: readonly AttemptEvent[]): { failures: number; needsHelp: boolean } {
+  let failures = 0;
+  let needsHelp = false;
+  for (const e of [...events].sort(byTime)) {
+    if (e.outcome === 'fail') failures++;
+    else if (e.outcome === 'needs-help') needsHelp = true;
+    else {
+      failures = 0;
+      needsHelp = false;
+    }
+  }
+  return { failures, needsHelp };
+}
