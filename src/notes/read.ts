@@ -13,7 +13,11 @@ export function objectFromNotePath(path: string): string {
  * Reads every note of several notes commits: one `git ls-tree -r` per ref (run in parallel) and one
  * `git cat-file --batch` for all the blobs, whatever the number of notes or the fanout.
  */
-export async function readAllNotes(cwd: string, tips: readonly { ref: string; tip: string }[]): Promise<Map<string, NotesTexts>> {
+export async function readAllNotes(
+  cwd: string,
+  tips: readonly { ref: string; tip: string }[],
+  paths?: Map<string, Map<string, string>>,
+): Promise<Map<string, NotesTexts>> {
   const listings = await Promise.all(tips.map((t) => lsTree(cwd, t.tip)));
   const wanted: { ref: string; object: string; blob: string }[] = [];
   tips.forEach((t, i) => {
@@ -25,6 +29,13 @@ export async function readAllNotes(cwd: string, tips: readonly { ref: string; ti
   const text = new Map(blobs.map((b) => [b.request, b.content?.toString('utf8') ?? '']));
   const result = new Map<string, NotesTexts>(tips.map((t) => [t.ref, new Map()]));
   for (const w of wanted) result.get(w.ref)!.set(w.object, text.get(w.blob) ?? '');
+  if (paths) {
+    tips.forEach((t, i) => {
+      const map = new Map<string, string>();
+      for (const entry of listings[i]!) if (entry.type === 'blob') map.set(objectFromNotePath(entry.path), entry.path);
+      paths.set(t.ref, map);
+    });
+  }
   return result;
 }
 
@@ -41,20 +52,34 @@ export function notePathCandidates(object: string): string[] {
   return [object, `${object.slice(0, 2)}/${object.slice(2)}`, `${object.slice(0, 2)}/${object.slice(2, 4)}/${object.slice(4)}`];
 }
 
+/** A note found in a notes tree: its text and the path it sits at (which depends on the fanout). */
+export interface FoundNote {
+  text: string;
+  path: string;
+}
+
 /** Reads the notes of a few objects from one notes commit with one cat-file process. */
-export async function readSomeNotes(cwd: string, tip: string, objects: readonly string[]): Promise<NotesTexts> {
+export async function readSomeNotes(cwd: string, tip: string, objects: readonly string[]): Promise<Map<string, FoundNote>> {
   const requests: string[] = [];
   for (const object of objects) for (const p of notePathCandidates(object)) requests.push(`${tip}:${p}`);
   const answers = await catFileBatch(cwd, requests);
-  const notes: NotesTexts = new Map();
+  const notes = new Map<string, FoundNote>();
   objects.forEach((object, i) => {
     for (let k = 0; k < 3; k++) {
       const a = answers[i * 3 + k];
       if (a?.content && a.type === 'blob') {
-        notes.set(object, a.content.toString('utf8'));
+        notes.set(object, { text: a.content.toString('utf8'), path: notePathCandidates(object)[k]! });
         break;
       }
     }
   });
   return notes;
+}
+
+/**
+ * The path a new note goes to. fast-import's `N` command only annotates commits, and verify results annotate
+ * trees, so notes are written as plain tree entries; git reads any fanout and normalises it on its next write.
+ */
+export function newNotePath(object: string): string {
+  return `${object.slice(0, 2)}/${object.slice(2)}`;
 }

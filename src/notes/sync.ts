@@ -1,5 +1,6 @@
 import { gitAsync, gitRun } from '../git/exec.js';
 import { readAllNotes } from './read.js';
+import { fastImportInput } from './write.js';
 import { NOTES_PREFIX, PATCHSET_REF_PREFIX, remoteNotesPrefix, remotePatchsetPrefix } from './refs.js';
 
 const ZERO = '0000000000000000000000000000000000000000';
@@ -46,27 +47,26 @@ export function unionNote(a: string, b: string): string {
  * fast-forward-only update is the compare-and-swap (a local writer that moved the ref makes it refuse).
  */
 async function unionMerge(cwd: string, ref: string, local: string, remote: string): Promise<boolean> {
-  const notes = await readAllNotes(cwd, [
-    { ref: 'local', tip: local },
-    { ref: 'remote', tip: remote },
-  ]);
+  const paths = new Map<string, Map<string, string>>();
+  const notes = await readAllNotes(
+    cwd,
+    [
+      { ref: 'local', tip: local },
+      { ref: 'remote', tip: remote },
+    ],
+    paths,
+  );
   const mine = notes.get('local')!;
   const theirs = notes.get('remote')!;
-  const parts: Buffer[] = [];
-  const msg = Buffer.from(`omni-ship sync: union of ${remote.slice(0, 12)}\n`);
-  parts.push(
-    Buffer.from(`commit ${ref}\ncommitter omni-ship <omni-ship@localhost> ${Math.floor(Date.now() / 1000)} +0000\ndata ${msg.length}\n`),
-    msg,
-    Buffer.from(`from ${local}\nmerge ${remote}\n`),
-  );
+  const changed = new Map<string, string>();
   for (const [object, text] of theirs) {
     const merged = unionNote(mine.get(object) ?? '', text);
     if (merged === (mine.get(object) ?? '')) continue;
-    const data = Buffer.from(merged);
-    parts.push(Buffer.from(`N inline ${object}\ndata ${data.length}\n`), data, Buffer.from('\n'));
+    // where the note already sits here, else where the remote keeps it
+    changed.set(paths.get('local')!.get(object) ?? paths.get('remote')!.get(object)!, merged);
   }
-  parts.push(Buffer.from('\n'));
-  return gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input: Buffer.concat(parts) }).exitCode === 0;
+  const input = fastImportInput(ref, local, changed, `omni-ship sync: union of ${remote.slice(0, 12)}\n`, remote);
+  return gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input }).exitCode === 0;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { gitRun } from '../git/exec.js';
 import { encodeEvent, type OmniEvent } from './events.js';
-import { readSomeNotes } from './read.js';
+import { newNotePath, readSomeNotes } from './read.js';
 
 /** Events to append to one object's note. */
 export interface NoteAppend {
@@ -15,15 +15,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Attempts before a write gives up: 40 writers racing need a few dozen rounds at worst. */
 const MAX_ATTEMPTS = 200;
 
-function fastImportInput(ref: string, tip: string | null, notes: Map<string, string>, message: string): Buffer {
+/** A fast-import stream that commits `notes` (tree path → text) on top of `tip` in `ref`. */
+export function fastImportInput(ref: string, tip: string | null, notes: Map<string, string>, message: string, merge?: string): Buffer {
   const parts: Buffer[] = [];
   const msg = Buffer.from(message);
   const now = Math.floor(Date.now() / 1000);
   parts.push(Buffer.from(`commit ${ref}\ncommitter omni-ship <omni-ship@localhost> ${now} +0000\ndata ${msg.length}\n`), msg, Buffer.from('\n'));
   if (tip) parts.push(Buffer.from(`from ${tip}\n`));
-  for (const [object, text] of notes) {
+  if (merge) parts.push(Buffer.from(`merge ${merge}\n`));
+  for (const [path, text] of notes) {
     const data = Buffer.from(text);
-    parts.push(Buffer.from(`N inline ${object}\ndata ${data.length}\n`), data, Buffer.from('\n'));
+    parts.push(Buffer.from(`M 100644 inline ${path}\ndata ${data.length}\n`), data, Buffer.from('\n'));
   }
   parts.push(Buffer.from('\n'));
   return Buffer.concat(parts);
@@ -42,11 +44,12 @@ export async function appendEvents(cwd: string, ref: string, appends: readonly N
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const tipRun = gitRun(['rev-parse', '-q', '--verify', `${ref}^{commit}`], { cwd });
     const tip = tipRun.exitCode === 0 ? tipRun.stdout.trim() : null;
-    const existing = tip ? await readSomeNotes(cwd, tip, objects) : new Map<string, string>();
+    const existing = tip ? await readSomeNotes(cwd, tip, objects) : new Map<string, { text: string; path: string }>();
     const updated = new Map<string, string>();
     let lines = 0;
     for (const object of objects) {
-      const text = existing.get(object) ?? '';
+      const found = existing.get(object);
+      const text = found?.text ?? '';
       const have = text.split('\n').filter((l) => l !== '');
       const added: string[] = [];
       for (const a of appends) {
@@ -62,7 +65,7 @@ export async function appendEvents(cwd: string, ref: string, appends: readonly N
       lines += added.length;
       // keep every existing byte (bad lines included: they are never deleted), then the new lines
       const base = text === '' || text.endsWith('\n') ? text : `${text}\n`;
-      updated.set(object, `${base}${added.join('\n')}\n`);
+      updated.set(found?.path ?? newNotePath(object), `${base}${added.join('\n')}\n`);
     }
     if (updated.size === 0) return 0;
     const input = fastImportInput(ref, tip, updated, `omni-ship: ${lines} event(s)\n`);
