@@ -42,10 +42,12 @@ export function parseTaskId(raw: string, patterns: Pick<TaskPatterns, 'taskPatte
 
 /**
  * Takes the task id out of a branch name, the same way the commit-msg hook does in awk: the first match of
- * branchPattern, with leading and trailing `-`, `_` and `/` trimmed, lower-cased, and checked against taskPattern.
+ * branchPattern (in the branch name as it is, else lower-cased), with leading and trailing `-`, `_` and `/`
+ * trimmed, lower-cased, and checked against taskPattern.
  */
 export function taskIdFromBranch(branch: string, patterns: TaskPatterns): TaskId | null {
-  const m = regex(patterns.branchPattern).exec(branch);
+  // ids are lower-cased, so a branch named T-7 names t-7 under a pattern written in lower case
+  const m = regex(patterns.branchPattern).exec(branch) ?? regex(patterns.branchPattern).exec(branch.toLowerCase());
   if (!m) return null;
   const raw = m[0].replace(/^[-_/]+/, '').replace(/[-_/]+$/, '');
   return tryTaskId(raw, patterns);

@@ -1,7 +1,7 @@
 import type { BaseOptions } from '../cli.js';
 import { loadConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
-import { requireWorkRepo } from '../git/repo.js';
+import { requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
 import { gitIdentity, hostId } from '../identity.js';
 import { SCHEMA_VERSION, type ReviewEvent } from '../notes/events.js';
@@ -18,7 +18,7 @@ export async function reviewCommand(
   const repo = requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
   const id = parseTaskId(opts.task, config);
-  const task = (await loadState(repo.toplevel, config)).tasks.get(id);
+  const task = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id);
   if (!task?.head) throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks');
   if (task.state === 'landed') throw new UserError(`${id} has landed already; there is nothing left to review`, ExitCode.refused);
   if (task.live.length > 1) {

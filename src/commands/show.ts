@@ -1,7 +1,7 @@
 import type { BaseOptions } from '../cli.js';
 import { loadConfig } from '../config.js';
 import { UserError, ExitCode } from '../errors.js';
-import { requireWorkRepo } from '../git/repo.js';
+import { requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
 import { byTime, type AttemptEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import type { Patchset } from '../notes/fold.js';
@@ -25,7 +25,7 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   const repo = requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
   const id = parseTaskId(opts.task, config);
-  const state = await loadState(repo.toplevel, config);
+  const state = await loadState(repo.toplevel, config, stateDir(repo));
   const task = state.tasks.get(id);
   if (!task) {
     throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');

@@ -1,7 +1,7 @@
 import type { BaseOptions } from '../cli.js';
 import { loadConfig } from '../config.js';
 import { badInput } from '../errors.js';
-import { requireWorkRepo } from '../git/repo.js';
+import { requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
 import { columns, style, type CommandOutput } from '../output.js';
 import { STATES, compareTaskIds, loadState, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
@@ -71,7 +71,7 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
   }
   const parent = opts.parent ? parseTaskId(opts.parent, config) : null;
   const only = opts.task ? parseTaskId(opts.task, config) : null;
-  const state = await loadState(repo.toplevel, config);
+  const state = await loadState(repo.toplevel, config, stateDir(repo));
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TaskState, number>;
   const all = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id));
   for (const t of all) counts[t.state]++;

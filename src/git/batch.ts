@@ -1,4 +1,5 @@
-import { gitAsyncBuffer } from './exec.js';
+import { spawn } from 'node:child_process';
+import { countSpawn, gitAsyncBuffer } from './exec.js';
 
 /** One answer of `git cat-file --batch`: the object's content, or null when it is missing. */
 export interface BatchObject {
@@ -53,4 +54,43 @@ export async function lsTree(cwd: string, treeish: string): Promise<TreeEntry[]>
     entries.push({ mode: mode!, type: type!, oid: oid!, path: record.slice(tab + 1) });
   }
   return entries;
+}
+
+/**
+ * Streams `git cat-file --batch` for `oids`, calling `onObject` for each object as its bytes arrive, so the caller
+ * works while git is still reading. Missing objects are skipped.
+ */
+export function catFileStream(cwd: string, oids: readonly string[], onObject: (oid: string, content: Buffer) => void): Promise<void> {
+  if (oids.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    countSpawn();
+    const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let pending: Buffer = Buffer.alloc(0);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let pos = 0;
+      for (;;) {
+        const nl = pending.indexOf(10, pos);
+        if (nl < 0) break;
+        const header = pending.toString('latin1', pos, nl);
+        if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+          pos = nl + 1;
+          continue;
+        }
+        const sp1 = header.indexOf(' ');
+        const sp2 = header.indexOf(' ', sp1 + 1);
+        const size = Number(header.slice(sp2 + 1));
+        if (nl + 1 + size + 1 > pending.length) break; // the content has not all arrived yet
+        onObject(header.slice(0, sp1), pending.subarray(nl + 1, nl + 1 + size));
+        pos = nl + 1 + size + 1;
+      }
+      pending = pos >= pending.length ? Buffer.alloc(0) : pending.subarray(pos);
+    });
+    child.on('error', (e) => reject(e));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git cat-file --batch failed (exit ${code}): ${stderr.trim()}`))));
+    child.stdin.on('error', () => {});
+    child.stdin.end(`${oids.join('\n')}\n`);
+  });
 }

@@ -34,6 +34,11 @@ export interface GitResult {
 
 let spawned = 0;
 
+/** Counts a git process started outside this module's helpers (streaming readers in batch.ts). */
+export function countSpawn(): void {
+  spawned++;
+}
+
 /** How many git processes this process has started (the status benchmark counts them). */
 export function gitSpawnCount(): number {
   return spawned;

@@ -83,6 +83,9 @@ export function revertConfig(repo: Repo, records: readonly ConfigRecord[]): void
   for (const r of [...records].reverse()) {
     if (r.how === 'add') {
       git(['config', '--local', '--fixed-value', '--unset-all', r.key, r.value], { cwd: repo.commonDir, okCodes: [5] });
+    } else if (r.previous.length === 1) {
+      // replaced where it stands: unset-then-add would move the user's line to the end of the section
+      git(['config', '--local', '--replace-all', r.key, r.previous[0]!], { cwd: repo.commonDir });
     } else {
       git(['config', '--local', '--unset-all', r.key], { cwd: repo.commonDir, okCodes: [5] });
       for (const v of r.previous) git(['config', '--local', '--add', r.key, v], { cwd: repo.commonDir });

@@ -175,6 +175,9 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
     const manifest: Manifest = { format: 1, version: packageVersion(), hooksDir: layout.hooksDir, hooks: records, gitConfig };
     writeManifest(dir, manifest);
     writeHookSettings(repo.gitDir, loaded.config, loaded.file, opts.loadedAt);
+    // the commit-msg fast path trusts the branch-to-task answer an earlier hook worked out; a new hook may work
+    // it out differently
+    for (const d of worktreeStateDirs(repo)) fs.rmSync(path.join(d, BRANCH_TASK_CACHE), { force: true });
   }
   return { hooksDir: layout.hooksDir, mode: layout.mode, husky: layout.husky, actions, dryRun: opts.dryRun };
 }
@@ -280,16 +283,25 @@ function removeEmptyDir(dir: string): void {
   }
 }
 
-function removeSettingsCaches(repo: WorkRepo): void {
-  const caches = [path.join(repo.commonDir, 'omni-ship', 'hook-config.sh')];
+/** The file where commit-msg caches the task it found for a branch (written by hooks/trailer.awk). */
+const BRANCH_TASK_CACHE = 'branch-task.sh';
+
+/** The omni-ship directory of every worktree's git dir, where the hooks keep per-worktree caches. */
+function worktreeStateDirs(repo: Pick<WorkRepo, 'commonDir'>): string[] {
+  const dirs = [path.join(repo.commonDir, 'omni-ship')];
   const worktrees = path.join(repo.commonDir, 'worktrees');
   try {
-    for (const name of fs.readdirSync(worktrees)) caches.push(path.join(worktrees, name, 'omni-ship', 'hook-config.sh'));
+    for (const name of fs.readdirSync(worktrees)) dirs.push(path.join(worktrees, name, 'omni-ship'));
   } catch {
     /* no linked worktrees */
   }
-  for (const file of caches) {
-    fs.rmSync(file, { force: true });
-    removeEmptyDir(path.dirname(file));
+  return dirs;
+}
+
+function removeSettingsCaches(repo: WorkRepo): void {
+  for (const dir of worktreeStateDirs(repo)) {
+    fs.rmSync(path.join(dir, 'hook-config.sh'), { force: true });
+    fs.rmSync(path.join(dir, BRANCH_TASK_CACHE), { force: true });
+    removeEmptyDir(dir);
   }
 }

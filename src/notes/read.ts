@@ -1,4 +1,4 @@
-import { catFileBatch, lsTree } from '../git/batch.js';
+import { catFileBatch, catFileStream, lsTree } from '../git/batch.js';
 import { decodeNote, type BadLine, type OmniEvent } from './events.js';
 
 /** The text of every note in one notes ref, by annotated object id. */
@@ -10,32 +10,41 @@ export function objectFromNotePath(path: string): string {
 }
 
 /**
- * Reads every note of several notes commits: one `git ls-tree -r` per ref (run in parallel) and one
- * `git cat-file --batch` for all the blobs, whatever the number of notes or the fanout.
+ * Reads every note of several notes commits: per ref, one `git ls-tree -r` then one streaming
+ * `git cat-file --batch`, all refs in parallel; a constant number of processes whatever the number of notes or
+ * the fanout. `onNote`, if given, sees each note as it arrives (decoding overlaps git's reading).
  */
 export async function readAllNotes(
   cwd: string,
   tips: readonly { ref: string; tip: string }[],
   paths?: Map<string, Map<string, string>>,
+  onNote?: (ref: string, object: string, text: string) => void,
 ): Promise<Map<string, NotesTexts>> {
-  const listings = await Promise.all(tips.map((t) => lsTree(cwd, t.tip)));
-  const wanted: { ref: string; object: string; blob: string }[] = [];
-  tips.forEach((t, i) => {
-    for (const entry of listings[i]!) {
-      if (entry.type === 'blob') wanted.push({ ref: t.ref, object: objectFromNotePath(entry.path), blob: entry.oid });
-    }
-  });
-  const blobs = await catFileBatch(cwd, [...new Set(wanted.map((w) => w.blob))]);
-  const text = new Map(blobs.map((b) => [b.request, b.content?.toString('utf8') ?? '']));
   const result = new Map<string, NotesTexts>(tips.map((t) => [t.ref, new Map()]));
-  for (const w of wanted) result.get(w.ref)!.set(w.object, text.get(w.blob) ?? '');
-  if (paths) {
-    tips.forEach((t, i) => {
-      const map = new Map<string, string>();
-      for (const entry of listings[i]!) if (entry.type === 'blob') map.set(objectFromNotePath(entry.path), entry.path);
-      paths.set(t.ref, map);
-    });
-  }
+  await Promise.all(
+    tips.map(async (t) => {
+      const entries = await lsTree(cwd, t.tip);
+      const objectsOf = new Map<string, string[]>();
+      const pathMap = new Map<string, string>();
+      for (const entry of entries) {
+        if (entry.type !== 'blob') continue;
+        const object = objectFromNotePath(entry.path);
+        pathMap.set(object, entry.path);
+        const list = objectsOf.get(entry.oid);
+        if (list) list.push(object);
+        else objectsOf.set(entry.oid, [object]);
+      }
+      paths?.set(t.ref, pathMap);
+      const texts = result.get(t.ref)!;
+      await catFileStream(cwd, [...objectsOf.keys()], (oid, content) => {
+        const text = content.toString('utf8');
+        for (const object of objectsOf.get(oid) ?? []) {
+          texts.set(object, text);
+          onNote?.(t.ref, object, text);
+        }
+      });
+    }),
+  );
   return result;
 }
 

@@ -1,9 +1,10 @@
 import type { Config } from '../config.js';
 import { gitAsync } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
-import { byTime, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
+import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
-import { eventsOf, readAllNotes } from '../notes/read.js';
+import { readAllNotes } from '../notes/read.js';
+import { readStateCache, writeStateCache } from './cache.js';
 import { NOTES_REFS, type NotesLog } from '../notes/refs.js';
 
 /** The lifecycle states, derived from git and the notes, never stored. */
@@ -95,7 +96,9 @@ export function parentTask(id: string): string | null {
  * Git processes: for-each-ref, a log of the base branch, a log of the task branch tips, one ls-tree per
  * notes ref and one cat-file --batch: a constant number, whatever the number of tasks (DESIGN.md section 6).
  */
-export async function loadState(cwd: string, config: Config): Promise<RepoState> {
+export async function loadState(cwd: string, config: Config, stateDir: string | null = null): Promise<RepoState> {
+  const cache = readStateCache(stateDir);
+  let cacheDirty = false;
   const refsOut = await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads', 'refs/remotes', 'refs/notes/omni-ship'], { cwd });
   const refs = new Map<string, string>();
   for (const line of refsOut.stdout.split('\n')) {
@@ -136,27 +139,65 @@ export async function loadState(cwd: string, config: Config): Promise<RepoState>
     .map((log) => ({ log, ref: NOTES_REFS[log] as string, tip: refs.get(NOTES_REFS[log]) ?? '' }))
     .filter((n) => n.tip !== '');
 
-  const [baseLog, tipsLog, notes] = await Promise.all([
-    baseRefs.length ? gitAsync(['log', logFormat(config.trailerKey), ...baseRefs, '--'], { cwd }) : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
+  // notes are decoded while cat-file still streams them; a ref whose tip the cache knows is not read at all
+  const decoded = new Map(notesTips.map((n) => [n.ref, { events: [] as OmniEvent[], bad: [] as BadLine[] }]));
+  const toRead = notesTips.filter((n) => {
+    const hit = cache.notes[n.ref];
+    if (hit && hit.tip === n.tip) {
+      decoded.set(n.ref, { events: hit.events, bad: hit.bad });
+      return false;
+    }
+    return true;
+  });
+  const baseKey = `${config.trailerKey}\0${config.taskPattern}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
+  const baseHit = cache.base?.key === baseKey ? cache.base : null;
+  const [baseLog, tipsLog] = await Promise.all([
+    baseRefs.length && !baseHit
+      ? gitAsync(['log', logFormat(config.trailerKey), ...baseRefs, '--'], { cwd })
+      : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
     tipShas.length
       ? gitAsync(['log', '--no-walk=unsorted', '--stdin', logFormat(config.trailerKey)], { cwd, input: `${tipShas.join('\n')}\n` })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
-    readAllNotes(cwd, notesTips),
+    readAllNotes(cwd, toRead, undefined, (ref, object, text) => {
+      const into = decoded.get(ref);
+      if (into) decodeNote(object, text, into.events, into.bad);
+    }),
   ]);
-  const landedByTask = new Map<string, CommitInfo>();
-  for (const c of parseLog(baseLog.stdout, config)) if (c.task && !landedByTask.has(c.task)) landedByTask.set(c.task, c);
-  const baseCommits = new Set(parseLog(baseLog.stdout, config).map((c) => c.sha));
+  const landedByTask = new Map<string, string>();
+  let baseCommits: Set<string>;
+  if (baseHit) {
+    for (const [task, sha] of baseHit.landed) landedByTask.set(task, sha);
+    baseCommits = new Set(baseHit.commits);
+  } else {
+    const baseLogCommits = parseLog(baseLog.stdout, config);
+    for (const c of baseLogCommits) if (c.task && !landedByTask.has(c.task)) landedByTask.set(c.task, c.sha);
+    baseCommits = new Set(baseLogCommits.map((c) => c.sha));
+    cache.base = { key: baseKey, landed: [...landedByTask], commits: [...baseCommits] };
+    cacheDirty = true;
+  }
+  for (const n of toRead) {
+    const d = decoded.get(n.ref)!;
+    cache.notes[n.ref] = { tip: n.tip, events: d.events, bad: d.bad };
+    cacheDirty = true;
+  }
+  for (const ref of Object.keys(cache.notes)) {
+    if (!notesTips.some((n) => n.ref === ref)) {
+      delete cache.notes[ref];
+      cacheDirty = true;
+    }
+  }
+  if (cacheDirty) writeStateCache(stateDir, cache);
   const tipInfo = new Map(parseLog(tipsLog.stdout, config).map((c) => [c.sha, c]));
 
   const bad: RepoState['bad'] = [];
   const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], attempt: [] as AttemptEvent[] };
   for (const n of notesTips) {
-    const lines: BadLine[] = [];
-    for (const e of eventsOf(notes.get(n.ref), lines) as OmniEvent[]) {
+    const d = decoded.get(n.ref)!;
+    for (const e of d.events) {
       // an event filed in the wrong log is ignored: each log holds one type
       if (`${e.type}` === expectedType(n.log)) (events[e.type] as OmniEvent[]).push(e);
     }
-    for (const line of lines) bad.push({ ref: n.ref, line });
+    for (const line of d.bad) bad.push({ ref: n.ref, line });
   }
 
   const patchsets = foldPatchsets(events.patchset);
@@ -180,7 +221,7 @@ export async function loadState(cwd: string, config: Config): Promise<RepoState>
     const own = patchsets.get(id) ?? [];
     const superseded = supersededCommits(own);
     const localTip = tips.find((t) => t.local);
-    const landedCommit = landedByTask.get(id)?.sha ?? null;
+    const landedCommit = landedByTask.get(id) ?? null;
     const live = [...new Set(tips.map((t) => t.sha))].filter((sha) => !superseded.has(sha) && !baseCommits.has(sha));
     const head = localTip?.sha ?? tips[0]?.sha ?? own[own.length - 1]?.commit ?? landedCommit;
     const tree = head ? treeOf.get(head) ?? null : null;

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Status benchmark (issue 3): builds synthetic repositories with git fast-import (N tasks, N commits, 3N notes),
+// then measures in the same run:
+//   - the median wall time of `omni-ship status --json` (and, for information, of a cold run without the
+//     machine-local cache, which re-reads and re-parses every note);
+//   - the median of `node -e ''` plus git's own reads (`git notes list | git cat-file --batch` per notes ref, and
+//     one `git log` with trailers);
+//   - how many git processes `status` spawns at 1,000 and at 10,000 tasks (through a PATH wrapper that logs each).
+// Budget: status at most 1.5x node-plus-git-reads, and the same process count at both sizes.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'bin', 'omni-ship.js');
+const RUNS = Number(process.env.BENCH_STATUS_RUNS ?? 15);
+const BUDGET = 1.5;
+const gitBin = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', NO_COLOR: '1' };
+for (const k of Object.keys(env)) if (k.startsWith('GIT_') && !['GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL'].includes(k)) delete env[k];
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, env, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A repository with `tasks` tasks: 90% landed on main, 10% on task branches; notes: patchset + review per commit, verify per tree. */
+function build(dir, tasks) {
+  sh('git', ['init', '-q', '--initial-branch=main', dir]);
+  const git = (args, opts) => sh('git', ['-C', dir, ...args], opts);
+  git(['config', 'user.name', 'Bench']);
+  git(['config', 'user.email', 'bench@example.com']);
+  const landed = Math.round(tasks * 0.9);
+  const parts = [];
+  const t0 = 1_700_000_000;
+  for (let i = 1; i <= landed; i++) {
+    const msg = `task ${i}\n\nTask-Id: t-${i}\n`;
+    parts.push(`commit refs/heads/main\nmark :${i}\ncommitter Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`);
+    if (i > 1) parts.push(`from :${i - 1}\n`);
+    const content = `line ${i}\n`;
+    parts.push(`M 100644 inline f${i % 100}\ndata ${content.length}\n${content}\n`);
+  }
+  for (let i = landed + 1; i <= tasks; i++) {
+    const msg = `task ${i}\n\nTask-Id: t-${i}\n`;
+    parts.push(`commit refs/heads/t-${i}\nmark :${i}\ncommitter Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}from :${landed}\n`);
+    const content = `branch ${i}\n`;
+    parts.push(`M 100644 inline g${i}\ndata ${content.length}\n${content}\n`);
+  }
+  git(['fast-import', '--quiet'], { input: parts.join('') });
+  // notes, keyed by commit (patchsets, reviews) and by tree (verify)
+  const commits = git(['log', '--all', '--format=%H %T %(trailers:key=Task-Id,valueonly,separator=)']).trim().split('\n');
+  const notes = { patchsets: [], reviews: [], verify: [] };
+  const at = (i) => new Date((t0 + i) * 1000).toISOString();
+  for (const line of commits) {
+    const [sha, tree, task] = line.split(' ');
+    const i = Number(task.slice(2));
+    const base = { v: 1, at: at(i), by: 'Bench <bench@example.com>', host: 'bench/00000000' };
+    notes.patchsets.push([sha, { ...base, type: 'patchset', branch: `t-${i}`, commit: sha, parent: null, supersedes: null, task, tree, via: 'commit' }]);
+    notes.reviews.push([sha, { ...base, type: 'review', commit: sha, message: null, task, verdict: 'approve' }]);
+    notes.verify.push([tree, { ...base, type: 'verify', commit: sha, exitCode: 0, result: 'pass', spec: 'bench', step: null, summary: null, task, tree }]);
+  }
+  for (const [log, list] of Object.entries(notes)) {
+    const body = [`commit refs/notes/omni-ship/${log}\ncommitter Bench <bench@example.com> ${t0} +0000\ndata 6\nbench\n`];
+    for (const [object, event] of list) {
+      const text = `${JSON.stringify(event)}\n`;
+      body.push(`M 100644 inline ${object.slice(0, 2)}/${object.slice(2)}\ndata ${Buffer.byteLength(text)}\n${text}\n`);
+    }
+    git(['fast-import', '--quiet'], { input: body.join('') });
+  }
+  git(['gc', '-q']);
+  return { commits: commits.length, notes: notes.patchsets.length + notes.reviews.length + notes.verify.length };
+}
+
+function timeOnce(cmd, args, opts = {}) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env, maxBuffer: 1 << 30, ...opts });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** git's own reads, as the issue names them: per notes ref `git notes list | git cat-file --batch`, and one log. */
+function gitReads(dir) {
+  let ms = 0;
+  for (const log of ['patchsets', 'reviews', 'verify']) {
+    ms += timeOnce('sh', ['-c', `git notes --ref=omni-ship/${log} list | git cat-file --batch='%(objectname) %(objecttype) %(objectsize) %(rest)' > /dev/null`], { cwd: dir });
+  }
+  ms += timeOnce('git', ['log', 'main', '--format=%H%x1f%T%x1f%(trailers:key=Task-Id,valueonly)'], { cwd: dir });
+  return ms;
+}
+
+function countGitProcesses(dir, wrapperDir, extraEnv = {}) {
+  const log = path.join(wrapperDir, 'calls.log');
+  fs.writeFileSync(log, '');
+  const r = spawnSync(process.execPath, [bin, 'status', '--json'], {
+    cwd: dir,
+    env: { ...env, PATH: `${wrapperDir}:${env.PATH}`, OMNI_SHIP_GIT_LOG: log, ...extraEnv },
+    maxBuffer: 1 << 30,
+  });
+  if (r.status !== 0) throw new Error(`status failed: ${r.stderr}`);
+  return fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-bench-status-'));
+try {
+  const wrapperDir = path.join(work, 'wrapper');
+  fs.mkdirSync(wrapperDir);
+  fs.writeFileSync(path.join(wrapperDir, 'git'), `#!/bin/sh\nprintf '%s\\n' "$*" >> "$OMNI_SHIP_GIT_LOG"\nexec ${gitBin} "$@"\n`, { mode: 0o755 });
+
+  const small = path.join(work, 'tasks-1000');
+  const large = path.join(work, 'tasks-10000');
+  process.stdout.write('building synthetic repositories with git fast-import…\n');
+  const smallInfo = build(small, 1000);
+  const largeInfo = build(large, 10_000);
+  process.stdout.write(`  1,000 tasks: ${smallInfo.commits} commits, ${smallInfo.notes} notes\n`);
+  process.stdout.write(`  10,000 tasks: ${largeInfo.commits} commits, ${largeInfo.notes} notes\n`);
+
+  // sanity: status must really see the tasks, or the benchmark measures nothing
+  const out = JSON.parse(sh(process.execPath, [bin, 'status', '--json'], { cwd: large }));
+  if (out.tasks.length !== 10_000) throw new Error(`status listed ${out.tasks.length} tasks, expected 10000`);
+
+  const status = [];
+  const cold = [];
+  const node = [];
+  const reads = [];
+  for (let i = 0; i < 2; i++) timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large }); // warm-up
+  for (let i = 0; i < RUNS; i++) {
+    status.push(timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large }));
+    // cold: no cache, every note read and parsed again (what the first status after a change of every ref costs)
+    cold.push(timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large, env: { ...env, OMNI_SHIP_NO_CACHE: '1' } }));
+    node.push(timeOnce(process.execPath, ['-e', '']));
+    reads.push(gitReads(large));
+  }
+  const s = median(status);
+  const n = median(node);
+  const g = median(reads);
+  const ratio = s / (n + g);
+  // like with like: both sizes with a warm cache, and both cold
+  countGitProcesses(small, wrapperDir);
+  const smallCalls = countGitProcesses(small, wrapperDir);
+  const largeCalls = countGitProcesses(large, wrapperDir);
+  const smallCold = countGitProcesses(small, wrapperDir, { OMNI_SHIP_NO_CACHE: '1' });
+  const largeCold = countGitProcesses(large, wrapperDir, { OMNI_SHIP_NO_CACHE: '1' });
+  const ratioOk = ratio <= BUDGET;
+  const countOk = smallCalls.length === largeCalls.length && smallCold.length === largeCold.length;
+  const f = (x) => `${x.toFixed(1)} ms`;
+  process.stdout.write(`\nstatus benchmark, 10,000 tasks, ${RUNS} runs each, medians:\n`);
+  process.stdout.write(`  omni-ship status --json          ${f(s)}   (cold, no cache: ${f(median(cold))}, ${(median(cold) / (n + g)).toFixed(2)}x)\n`);
+  process.stdout.write(`  node -e ''                       ${f(n)}\n`);
+  process.stdout.write(`  git reads (3 notes refs + log)   ${f(g)}\n`);
+  process.stdout.write(`  ratio status / (node + git reads) = ${ratio.toFixed(2)}x (budget: at most ${BUDGET}x) ${ratioOk ? 'PASS' : 'FAIL'}\n`);
+  process.stdout.write(
+    `  git processes spawned by status: ${smallCalls.length} at 1,000 tasks, ${largeCalls.length} at 10,000 tasks; cold: ${smallCold.length} and ${largeCold.length} ${countOk ? 'PASS (constant)' : 'FAIL (grows with tasks)'}\n`,
+  );
+  for (const c of largeCold) process.stdout.write(`    git ${c.length > 100 ? `${c.slice(0, 100)}…` : c}\n`);
+  process.exitCode = ratioOk && countOk ? 0 : 1;
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}
