@@ -1,4 +1,5 @@
 import { catFileBatch, catFileStream, lsTree } from '../git/batch.js';
+import { gitAsync } from '../git/exec.js';
 import { decodeNote, type BadLine, type OmniEvent } from './events.js';
 
 /** The text of every note in one notes ref, by annotated object id. */
@@ -91,4 +92,38 @@ export async function readSomeNotes(cwd: string, tip: string, objects: readonly 
  */
 export function newNotePath(object: string): string {
   return `${object.slice(0, 2)}/${object.slice(2)}`;
+}
+
+/**
+ * Brings a decoded copy of a notes ref from commit `from` to commit `to` by reading only the notes that changed
+ * between them (one `git diff-tree`, one `git cat-file --batch`). Deleted notes leave `known`; changed ones are
+ * handed to `onNote`.
+ */
+export async function readChangedNotes(
+  cwd: string,
+  from: string,
+  to: string,
+  known: Map<string, unknown>,
+  onNote: (object: string, text: string) => void,
+): Promise<void> {
+  const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', from, to], { cwd });
+  if (out.exitCode !== 0) throw new Error(`git diff-tree ${from} ${to} failed: ${out.stderr.trim()}`);
+  // -z records: ":<mode> <mode> <old> <new> <status>\0<path>\0"
+  const fields = out.stdout.split('\0');
+  const objectsOf = new Map<string, string[]>();
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const meta = fields[i]!.split(' ');
+    const object = objectFromNotePath(fields[i + 1]!);
+    const status = meta[4];
+    const blob = meta[3]!;
+    known.delete(object);
+    if (status === 'D') continue;
+    const list = objectsOf.get(blob);
+    if (list) list.push(object);
+    else objectsOf.set(blob, [object]);
+  }
+  await catFileStream(cwd, [...objectsOf.keys()], (oid, content) => {
+    const text = content.toString('utf8');
+    for (const object of objectsOf.get(oid) ?? []) onNote(object, text);
+  });
 }

@@ -8,15 +8,16 @@ import type { BadLine, OmniEvent } from '../notes/events.js';
  * saves re-reading and re-parsing tens of thousands of notes when nothing changed.
  */
 export interface StateCache {
-  format: 2;
-  notes: Record<string, { tip: string; events: OmniEvent[]; bad: BadLine[] }>;
+  format: 3;
+  /** per notes ref: the tip it was read at, and each annotated object's decoded events and unreadable lines */
+  notes: Record<string, { tip: string; objects: Record<string, [OmniEvent[], BadLine[]]> }>;
   base: { key: string; landed: [string, string][]; commits: string[] } | null;
 }
 
 const FILE = 'state-cache.json';
 
 function empty(): StateCache {
-  return { format: 2, notes: {}, base: null };
+  return { format: 3, notes: {}, base: null };
 }
 
 /** Reads the cache; a missing, unreadable or old-format file is an empty cache. */
@@ -24,7 +25,7 @@ export function readStateCache(stateDir: string | null): StateCache {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return empty();
   try {
     const data = JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as StateCache;
-    return data && data.format === 2 && data.notes ? data : empty();
+    return data && data.format === 3 && data.notes ? data : empty();
   } catch {
     return empty();
   }

@@ -3,7 +3,7 @@ import { gitAsync } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
 import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
-import { readAllNotes } from '../notes/read.js';
+import { readAllNotes, readChangedNotes } from '../notes/read.js';
 import { readStateCache, writeStateCache } from './cache.js';
 import { NOTES_REFS, type NotesLog } from '../notes/refs.js';
 
@@ -139,16 +139,25 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     .map((log) => ({ log, ref: NOTES_REFS[log] as string, tip: refs.get(NOTES_REFS[log]) ?? '' }))
     .filter((n) => n.tip !== '');
 
-  // notes are decoded while cat-file still streams them; a ref whose tip the cache knows is not read at all
-  const decoded = new Map(notesTips.map((n) => [n.ref, { events: [] as OmniEvent[], bad: [] as BadLine[] }]));
-  const toRead = notesTips.filter((n) => {
+  // notes are decoded while cat-file still streams them. A ref whose tip the cache knows is not read at all; one
+  // that moved since is read incrementally: only the notes `git diff-tree` says changed
+  const perObject = new Map<string, Map<string, [OmniEvent[], BadLine[]]>>();
+  const toRead: { ref: string; tip: string }[] = [];
+  const incremental: { ref: string; tip: string; from: string }[] = [];
+  for (const n of notesTips) {
     const hit = cache.notes[n.ref];
-    if (hit && hit.tip === n.tip) {
-      decoded.set(n.ref, { events: hit.events, bad: hit.bad });
-      return false;
-    }
-    return true;
-  });
+    perObject.set(n.ref, new Map(hit ? Object.entries(hit.objects) : []));
+    if (hit?.tip === n.tip) continue;
+    if (hit) incremental.push({ ref: n.ref, tip: n.tip, from: hit.tip });
+    else toRead.push(n);
+    cacheDirty = true;
+  }
+  const decodeInto = (ref: string, object: string, text: string) => {
+    const events: OmniEvent[] = [];
+    const bad: BadLine[] = [];
+    decodeNote(object, text, events, bad);
+    perObject.get(ref)!.set(object, [events, bad]);
+  };
   const baseKey = `${config.trailerKey}\0${config.taskPattern}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
   const [baseLog, tipsLog] = await Promise.all([
@@ -158,10 +167,8 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     tipShas.length
       ? gitAsync(['log', '--no-walk=unsorted', '--stdin', logFormat(config.trailerKey)], { cwd, input: `${tipShas.join('\n')}\n` })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
-    readAllNotes(cwd, toRead, undefined, (ref, object, text) => {
-      const into = decoded.get(ref);
-      if (into) decodeNote(object, text, into.events, into.bad);
-    }),
+    readAllNotes(cwd, toRead, undefined, decodeInto),
+    Promise.all(incremental.map((n) => readChangedNotes(cwd, n.from, n.tip, perObject.get(n.ref)!, (object, text) => decodeInto(n.ref, object, text)))),
   ]);
   const landedByTask = new Map<string, string>();
   let baseCommits: Set<string>;
@@ -175,11 +182,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     cache.base = { key: baseKey, landed: [...landedByTask], commits: [...baseCommits] };
     cacheDirty = true;
   }
-  for (const n of toRead) {
-    const d = decoded.get(n.ref)!;
-    cache.notes[n.ref] = { tip: n.tip, events: d.events, bad: d.bad };
-    cacheDirty = true;
-  }
+  for (const n of notesTips) cache.notes[n.ref] = { tip: n.tip, objects: Object.fromEntries(perObject.get(n.ref)!) };
   for (const ref of Object.keys(cache.notes)) {
     if (!notesTips.some((n) => n.ref === ref)) {
       delete cache.notes[ref];
@@ -192,12 +195,12 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   const bad: RepoState['bad'] = [];
   const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], attempt: [] as AttemptEvent[] };
   for (const n of notesTips) {
-    const d = decoded.get(n.ref)!;
-    for (const e of d.events) {
+    const type = expectedType(n.log);
+    for (const [objectEvents, objectBad] of perObject.get(n.ref)!.values()) {
       // an event filed in the wrong log is ignored: each log holds one type
-      if (`${e.type}` === expectedType(n.log)) (events[e.type] as OmniEvent[]).push(e);
+      for (const e of objectEvents) if (e.type === type) (events[e.type] as OmniEvent[]).push(e);
+      for (const line of objectBad) bad.push({ ref: n.ref, line });
     }
-    for (const line of d.bad) bad.push({ ref: n.ref, line });
   }
 
   const patchsets = foldPatchsets(events.patchset);
