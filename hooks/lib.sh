@@ -62,10 +62,15 @@ _os_spool() {
   set +C
 }
 
-# True when the pid file $1 names a live process.
+# True when the pid file $1 names a live process. A zombie answers kill -0 too: where nothing reaps orphans
+# (some container inits), an exited drainer stays one forever, so on Linux its state in /proc is checked as well.
 _os_alive() {
   _os_pid=
   [ -f "$1" ] && { read -r _os_pid < "$1" || :; }
-  [ -n "$_os_pid" ] && kill -0 "$_os_pid" 2>/dev/null
+  [ -n "$_os_pid" ] && kill -0 "$_os_pid" 2>/dev/null || return 1
+  if [ -r "/proc/$_os_pid/stat" ]; then
+    read -r _os_x _os_x _os_state _os_x < "/proc/$_os_pid/stat" 2>/dev/null || return 0
+    [ "$_os_state" != Z ] && [ "$_os_state" != X ]
+  fi
 }
 # --- end of omni-ship hook library ---

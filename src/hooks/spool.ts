@@ -38,13 +38,21 @@ export function parseSpoolLine(line: string, at: Date): HookEvent | null {
   };
 }
 
-function alive(pid: number): boolean {
+/** True for a live process; a zombie (exited, never reaped: some container inits never do) is not alive. */
+export function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces, so read the state after the last ')'
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (not Linux): kill -0 said yes
   }
 }
 
@@ -61,7 +69,16 @@ export function acquireDrainLock(dir: string): boolean {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number.parseInt(fs.readFileSync(file, 'utf8').trim() || '0', 10);
       if (owner === process.pid) return true;
-      if (alive(owner)) return false;
+      if (alive(owner)) {
+        // another drainer runs: clear the start marker if it names this process, or no hook would start one again
+        const marker = path.join(dir, 'drain.starting');
+        try {
+          if (fs.readFileSync(marker, 'utf8').trim() === String(process.pid)) fs.rmSync(marker, { force: true });
+        } catch {
+          /* no marker */
+        }
+        return false;
+      }
       fs.rmSync(file, { force: true });
     }
   }
