@@ -62,7 +62,8 @@ END {
       printf "omni-ship: OMNI_SHIP_TASK=%s is not a valid task id (a task id matches %s)\n", env, ENVIRON["OS_TASK_RE"] > "/dev/stderr"
       exit 1
     }
-  } else if (ENVIRON["OS_BRANCH"] != "" && match(ENVIRON["OS_BRANCH"], ENVIRON["OS_BRANCH_RE"])) {
+  } else if (ENVIRON["OS_BRANCH"] != "" && (match(ENVIRON["OS_BRANCH"], ENVIRON["OS_BRANCH_RE"]) || match(tolower(ENVIRON["OS_BRANCH"]), ENVIRON["OS_BRANCH_RE"]))) {
+    # ids are lower-cased, so a branch named T-7 names t-7 under a pattern written in lower case (src/ids.ts alike)
     id = substr(ENVIRON["OS_BRANCH"], RSTART, RLENGTH)
     sub(/^[-_\/]+/, "", id)
     sub(/[-_\/]+$/, "", id)

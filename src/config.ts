@@ -127,7 +127,8 @@ export function validateConfig(raw: unknown, file: string): Partial<Config> {
   }
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (!(key in CONFIG_KEYS)) {
+    // own keys only: `in` would take "constructor" or "__proto__" for settings
+    if (!Object.hasOwn(CONFIG_KEYS, key)) {
       throw badInput(`${file}: unknown key '${key}'`, `known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`);
     }
     const problem = checkValue(key as keyof Config, value);
@@ -138,11 +139,16 @@ export function validateConfig(raw: unknown, file: string): Partial<Config> {
 }
 
 async function readConfigFile(dir: string, root: string): Promise<{ file: string; data: unknown } | null> {
-  const { cosmiconfig } = await import('cosmiconfig');
+  const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
+  // the file `omni-ship init` writes has every key commented out, which YAML reads as null and cosmiconfig as
+  // "no file here": it is still the repository's config file, all defaults
+  const yaml = async (filepath: string, content: string) => (await defaultLoaders['.yaml'](filepath, content)) ?? undefined;
   const explorer = cosmiconfig('omni-ship', {
     searchPlaces: [...CONFIG_FILES],
     searchStrategy: 'none',
     cache: false,
+    ignoreEmptySearchPlaces: false,
+    loaders: { '.yaml': yaml, '.yml': yaml, noExt: yaml },
   });
   // walk up from dir to the repository root ourselves: cosmiconfig's 'global' strategy would also read
   // ~/.config/omni-ship, which the hooks could not watch for changes

@@ -1,0 +1,259 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { snapshot } from '../helpers/hooks.js';
+import { cleanupAll, makeRepo, omniShip, projectRoot, tempDir } from '../helpers/repo.js';
+
+afterAll(cleanupAll);
+
+const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+const COMMANDS = ['install-hooks', 'uninstall-hooks', 'trailer', 'config', 'init', 'status', 'show', 'review', 'patchset', 'sync'];
+const CONFIG_KEYS = ['baseBranch', 'remote', 'taskPattern', 'branchPattern', 'trailerKey', 'requireTaskId'];
+
+interface ConfigJson {
+  file: string | null;
+  values: Record<string, { value: unknown; source: string; detail: string }>;
+}
+
+describe('omni-ship (the built bin)', () => {
+  it('--version prints the package.json version', () => {
+    const dir = tempDir();
+    for (const flag of ['--version', '-V']) {
+      const r = omniShip([flag], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${pkg.version}\n`);
+    }
+  });
+
+  it('--help lists every command, with examples and exit codes', () => {
+    const r = omniShip(['--help'], { cwd: tempDir() });
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    // the internal hook command stays out of the list
+    expect(r.stdout).not.toMatch(/^ {2}hook\b/m);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('Exit codes:');
+  });
+
+  it('no arguments: usage on stderr, exit 2', () => {
+    const r = omniShip([], { cwd: tempDir() });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('Usage: omni-ship');
+  });
+
+  it.each(COMMANDS)('%s --help has examples', (command) => {
+    const r = omniShip([command, '--help'], { cwd: tempDir() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: omni-ship ${command}`);
+    expect(r.stdout).toMatch(/\nExamples:\n {2}\$ /);
+  });
+
+  it('an unknown command exits 2 and suggests the right one; nothing is written', () => {
+    const repo = makeRepo();
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['instal-hooks']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'instal-hooks'");
+    expect(r.stderr).toContain('Did you mean install-hooks?');
+    expect(r.stdout).toBe('');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+
+  it('an unknown option exits 2; nothing is written', () => {
+    const repo = makeRepo();
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['install-hooks', '--force']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--force'");
+    expect(r.stdout).toBe('');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+});
+
+describe('omni-ship trailer', () => {
+  it('prints the canonical trailer, lower-cased, also as JSON, inside or outside a repository', () => {
+    for (const cwd of [tempDir(), makeRepo().dir]) {
+      const json = omniShip(['trailer', 'T-565.2', '--json'], { cwd });
+      expect(json.code).toBe(0);
+      expect(json.stderr).toBe('');
+      expect(JSON.parse(json.stdout)).toEqual({ taskId: 't-565.2', trailer: 'Task-Id: t-565.2' });
+      const text = omniShip(['trailer', 't-7'], { cwd });
+      expect(text.code).toBe(0);
+      expect(text.stdout).toBe('Task-Id: t-7\n');
+    }
+  });
+
+  it('uses the repository’s trailerKey', () => {
+    const repo = makeRepo();
+    repo.write('.omni-shiprc.json', '{"trailerKey": "Task"}\n');
+    expect(repo.omni(['trailer', 't-1']).stdout).toBe('Task: t-1\n');
+  });
+
+  it.each(['bad', 't-5;rm -rf /', 't-', ''])('rejects %j with exit 2', (task) => {
+    const r = omniShip(['trailer', task], { cwd: tempDir() });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${JSON.stringify(task)} is not a valid task id`);
+    expect(r.stderr).toContain('hint: a task id matches');
+  });
+});
+
+describe('-C <path>', () => {
+  it('runs as if started there, each -C relative to the one before, like git', () => {
+    const repo = makeRepo();
+    repo.write('.omni-shiprc.yaml', 'trailerKey: Ticket\n');
+    const elsewhere = tempDir();
+    const once = omniShip(['-C', repo.dir, 'config', '--json'], { cwd: elsewhere });
+    expect(once.code).toBe(0);
+    expect((JSON.parse(once.stdout) as ConfigJson).file).toBe(path.join(repo.dir, '.omni-shiprc.yaml'));
+    const chained = omniShip(['-C', path.dirname(repo.dir), '-C', path.basename(repo.dir), 'trailer', 't-3'], { cwd: elsewhere });
+    expect(chained.code).toBe(0);
+    expect(chained.stdout).toBe('Ticket: t-3\n');
+  });
+
+  it('installs hooks in the -C repository', () => {
+    const repo = makeRepo();
+    const r = omniShip(['-C', repo.dir, 'install-hooks'], { cwd: tempDir() });
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'hooks', 'commit-msg'))).toBe(true);
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+  });
+
+  it('a missing directory exits 2', () => {
+    const dir = tempDir();
+    const r = omniShip(['-C', 'no-such-dir', 'install-hooks'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cannot change to 'no-such-dir'");
+    expect(r.stdout).toBe('');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('omni-ship config', () => {
+  it('--json: every key with value, source and detail; YAML file values have source "file"', () => {
+    const repo = makeRepo();
+    const file = path.join(repo.dir, '.omni-shiprc.yaml');
+    repo.write('.omni-shiprc.yaml', '# team settings\ntrailerKey: Ticket\nrequireTaskId: true\n');
+    const r = repo.omni(['config', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const data = JSON.parse(r.stdout) as ConfigJson;
+    expect(Object.keys(data).sort()).toEqual(['file', 'values']);
+    expect(data.file).toBe(file);
+    expect(Object.keys(data.values).sort()).toEqual([...CONFIG_KEYS].sort());
+    for (const key of CONFIG_KEYS) expect(Object.keys(data.values[key]!).sort(), key).toEqual(['detail', 'source', 'value']);
+    expect(data.values.trailerKey).toEqual({ value: 'Ticket', source: 'file', detail: file });
+    expect(data.values.requireTaskId).toEqual({ value: true, source: 'file', detail: file });
+    expect(data.values.taskPattern).toEqual({ value: '^t-[0-9]+(\\.[0-9]+)*$', source: 'default', detail: 'default' });
+    expect(data.values.baseBranch).toEqual({ value: 'main', source: 'default', detail: 'default: branch main exists' });
+    expect(data.values.remote).toEqual({ value: null, source: 'default', detail: 'default: no remote' });
+  });
+
+  it('--json: the "omni-ship" key of package.json', () => {
+    const repo = makeRepo();
+    const file = path.join(repo.dir, 'package.json');
+    repo.write('package.json', JSON.stringify({ name: 'x', version: '1.0.0', 'omni-ship': { baseBranch: 'develop', remote: null } }));
+    const data = JSON.parse(repo.omni(['config', '--json']).stdout) as ConfigJson;
+    expect(data.file).toBe(file);
+    expect(data.values.baseBranch).toEqual({ value: 'develop', source: 'file', detail: file });
+    expect(data.values.remote).toEqual({ value: null, source: 'file', detail: file });
+    expect(data.values.trailerKey!.source).toBe('default');
+  });
+
+  it('a package.json without an "omni-ship" key is not a config file', () => {
+    const repo = makeRepo();
+    repo.write('package.json', '{"name": "x"}\n');
+    const data = JSON.parse(repo.omni(['config', '--json']).stdout) as ConfigJson;
+    expect(data.file).toBeNull();
+    for (const key of CONFIG_KEYS) expect(data.values[key]!.source, key).toBe('default');
+  });
+
+  it('the default remote is origin when it exists', () => {
+    const repo = makeRepo();
+    repo.git(['remote', 'add', 'origin', tempDir()]);
+    const data = JSON.parse(repo.omni(['config', '--json']).stdout) as ConfigJson;
+    expect(data.values.remote).toEqual({ value: 'origin', source: 'default', detail: 'default: origin exists' });
+  });
+
+  it('plain text names the file and each value', () => {
+    const repo = makeRepo();
+    repo.write('.omni-shiprc.yaml', 'trailerKey: Ticket\n');
+    const r = repo.omni(['config']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`config file: ${path.join(repo.dir, '.omni-shiprc.yaml')}`);
+    expect(r.stdout).toMatch(/^trailerKey\s+Ticket\s+\(\.omni-shiprc\.yaml\)$/m);
+  });
+
+  it('an invalid config exits 2 naming the file and the key', () => {
+    const repo = makeRepo();
+    repo.write('.omni-shiprc.yaml', 'requireTaskId: yes please\n');
+    const r = repo.omni(['config', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(path.join(repo.dir, '.omni-shiprc.yaml'));
+    expect(r.stderr).toContain("'requireTaskId' must be true or false");
+  });
+});
+
+describe('omni-ship init', () => {
+  it('writes .omni-shiprc.yaml from the template; the result loads with every value a default', () => {
+    const repo = makeRepo();
+    const file = path.join(repo.dir, '.omni-shiprc.yaml');
+    const r = repo.omni(['init', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ file, written: true });
+    expect(fs.readFileSync(file, 'utf8')).toBe(fs.readFileSync(path.join(projectRoot, 'templates', 'omni-shiprc.yaml'), 'utf8'));
+    const data = JSON.parse(repo.omni(['config', '--json']).stdout) as ConfigJson;
+    expect(data.file).toBe(file);
+    for (const key of CONFIG_KEYS) expect(data.values[key]!.source, key).toBe('default');
+  });
+
+  it('the template’s commented-out values are the defaults', () => {
+    const repo = makeRepo();
+    expect(repo.omni(['init']).code).toBe(0);
+    const template = repo.read('.omni-shiprc.yaml');
+    const uncommented = template.replace(/^# (\w+: .*)$/gm, '$1');
+    expect(uncommented).not.toBe(template);
+    repo.write('.omni-shiprc.yaml', uncommented);
+    const r = repo.omni(['config', '--json']);
+    expect(r.stderr).toBe('');
+    const data = JSON.parse(r.stdout) as ConfigJson;
+    for (const key of CONFIG_KEYS) {
+      if (key === 'remote') continue; // "origin" is the default only when origin exists
+      expect(data.values[key]!.source, key).toBe('file');
+    }
+    const defaults = JSON.parse(makeRepo().omni(['config', '--json']).stdout) as ConfigJson;
+    for (const key of ['baseBranch', 'taskPattern', 'branchPattern', 'trailerKey', 'requireTaskId']) {
+      expect(data.values[key]!.value, key).toEqual(defaults.values[key]!.value);
+    }
+  });
+
+  it('a second init refuses with exit 2 and leaves the file alone', () => {
+    const repo = makeRepo();
+    expect(repo.omni(['init']).code).toBe(0);
+    repo.write('.omni-shiprc.yaml', 'trailerKey: Mine\n');
+    const r = repo.omni(['init']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`a config already exists: ${path.join(repo.dir, '.omni-shiprc.yaml')}`);
+    expect(r.stdout).toBe('');
+    expect(repo.read('.omni-shiprc.yaml')).toBe('trailerKey: Mine\n');
+  });
+
+  it('refuses when another config file exists, writing nothing', () => {
+    const repo = makeRepo();
+    repo.write('package.json', '{"omni-ship": {}}\n');
+    const r = repo.omni(['init']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('package.json');
+    expect(fs.existsSync(path.join(repo.dir, '.omni-shiprc.yaml'))).toBe(false);
+  });
+
+  it('--dry-run prints the file and writes nothing', () => {
+    const repo = makeRepo();
+    const r = repo.omni(['init', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('# trailerKey: Task-Id');
+    expect(fs.existsSync(path.join(repo.dir, '.omni-shiprc.yaml'))).toBe(false);
+  });
+});

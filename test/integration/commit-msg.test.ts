@@ -1,0 +1,409 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { taskIdFromBranch } from '../../src/ids.js';
+import { binDir, head, installedRepo, message, script, settleDrainers, tempFile } from '../helpers/hooks.js';
+import { cleanupAll, projectRoot, run, tempDir, testEnv, waitFor, type TestRepo } from '../helpers/repo.js';
+
+const DEFAULT_PATTERNS = { taskPattern: '^t-[0-9]+(\\.[0-9]+)*$', branchPattern: '(^|/)t-[0-9]+(\\.[0-9]+)*($|[-_/])' };
+
+afterAll(async () => {
+  await settleDrainers();
+  cleanupAll();
+});
+
+/** Commits with `git commit --allow-empty <args>` and returns git's result. */
+function commit(repo: TestRepo, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  return repo.gitRun(['commit', '-q', '--allow-empty', ...args], { env: testEnv(env) });
+}
+
+/** Commits and fails the test unless git succeeded; returns the new commit's message. */
+function commitOk(repo: TestRepo, args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
+  const r = commit(repo, args, env);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return message(repo);
+}
+
+/** The lines of `text` that are exactly `line`. */
+function count(text: string, line: string): number {
+  return text.split('\n').filter((l) => l === line).length;
+}
+
+describe('commit-msg hook: which task', () => {
+  let repo: TestRepo;
+  beforeAll(() => {
+    repo = installedRepo();
+  });
+
+  it('adds exactly "Task-Id: t-5" after a blank line on branch t-5', () => {
+    repo.git(['switch', '-q', '-c', 't-5']);
+    expect(commitOk(repo, ['-m', 'add the login form'])).toBe('add the login form\n\nTask-Id: t-5\n');
+    // git itself reads it as the commit's one trailer
+    expect(repo.git(['log', '-1', '--format=%(trailers:key=Task-Id,valueonly)'])).toBe('t-5\n\n');
+  });
+
+  it.each([
+    ['feat/t-565-login', 't-565'],
+    ['t-565.2', 't-565.2'],
+    ['T-7', 't-7'],
+    ['fix/t-12_typo', 't-12'],
+    ['t-3/sub-step', 't-3'],
+  ])('branch %s gives %s', (branch, id) => {
+    // the hook's awk and src/ids.ts must agree on every branch
+    expect(taskIdFromBranch(branch, DEFAULT_PATTERNS)).toBe(id);
+    repo.git(['switch', '-q', '-c', branch]);
+    expect(commitOk(repo, ['-m', `work on ${branch}`])).toBe(`work on ${branch}\n\nTask-Id: ${id}\n`);
+  });
+
+  it.each(['main', 'at-5', 'feature-t-5', 't-x'])('a branch that names no task (%s) adds nothing', (branch) => {
+    expect(taskIdFromBranch(branch, DEFAULT_PATTERNS)).toBeNull();
+    if (branch === 'main') repo.git(['switch', '-q', 'main']);
+    else repo.git(['switch', '-q', '-c', branch]);
+    expect(commitOk(repo, ['-m', 'no task here'])).toBe('no task here\n');
+    // again, now that the hook has remembered this branch
+    expect(commitOk(repo, ['-m', 'still none'])).toBe('still none\n');
+  });
+
+  it('OMNI_SHIP_TASK wins over the branch', () => {
+    repo.git(['switch', '-q', '-c', 't-50']);
+    commitOk(repo, ['-m', 'first']); // primes the branch cache: the env must still win on the next commit
+    expect(commitOk(repo, ['-m', 'from env'], { OMNI_SHIP_TASK: 't-9' })).toBe('from env\n\nTask-Id: t-9\n');
+    expect(commitOk(repo, ['-m', 'upper env'], { OMNI_SHIP_TASK: 'T-9.1' })).toBe('upper env\n\nTask-Id: t-9.1\n');
+  });
+
+  it('an invalid OMNI_SHIP_TASK rejects the commit', () => {
+    repo.git(['switch', '-q', '-c', 't-51']);
+    const before = head(repo);
+    const r = commit(repo, ['-m', 'bad env'], { OMNI_SHIP_TASK: 'bogus' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('OMNI_SHIP_TASK=bogus');
+    expect(r.stderr).toContain('not a valid task id');
+    expect(head(repo)).toBe(before);
+  });
+
+  it.each(['Task-Id: t-3', 'task-id: t-3', 'TASK-ID:t-3', 'Task-Id:   t-3'])('keeps an existing "%s" and adds no second one', (trailer) => {
+    repo.git(['switch', '-q', '-C', 't-5']);
+    expect(commitOk(repo, ['-m', 'subject', '-m', trailer])).toBe(`subject\n\n${trailer}\n`);
+    // also inside a longer trailer block, and with OMNI_SHIP_TASK naming another task
+    const block = `Signed-off-by: A <a@example.com>\n${trailer}\nReviewed-by: B <b@example.com>`;
+    expect(commitOk(repo, ['-m', 'subject', '-m', block], { OMNI_SHIP_TASK: 't-9' })).toBe(`subject\n\n${block}\n`);
+  });
+
+  it('OMNI_SHIP_SKIP=1 adds nothing', () => {
+    repo.git(['switch', '-q', '-C', 't-5']);
+    expect(commitOk(repo, ['-m', 'skipped'], { OMNI_SHIP_SKIP: '1' })).toBe('skipped\n');
+    expect(commitOk(repo, ['-m', 'skipped', '-m', 'with a body'], { OMNI_SHIP_SKIP: '1' })).toBe('skipped\n\nwith a body\n');
+  });
+
+  it.each(['fixup! add the login form', 'squash! add the login form', 'amend! add the login form'])('"%s" gets no trailer', (subject) => {
+    repo.git(['switch', '-q', '-C', 't-5']);
+    expect(commitOk(repo, ['-m', subject])).toBe(`${subject}\n`);
+    expect(commitOk(repo, ['-m', subject, '-m', 'a body too'])).toBe(`${subject}\n\na body too\n`);
+  });
+
+  it('git commit --amend -m puts the trailer back', () => {
+    repo.git(['switch', '-q', '-C', 't-5']);
+    commitOk(repo, ['-m', 'old text']);
+    const parent = repo.git(['rev-parse', 'HEAD^']).trim();
+    const r = repo.gitRun(['commit', '-q', '--allow-empty', '--amend', '-m', 'new text']);
+    expect(r.code).toBe(0);
+    expect(message(repo)).toBe('new text\n\nTask-Id: t-5\n');
+    expect(repo.git(['rev-parse', 'HEAD^']).trim()).toBe(parent);
+  });
+});
+
+describe('commit-msg hook: messages git would abort', () => {
+  let repo: TestRepo;
+  beforeAll(() => {
+    repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-5']);
+  });
+
+  it('an empty -m message fails as git normally does, with no commit', () => {
+    const before = head(repo);
+    const r = commit(repo, ['-m', '']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Aborting commit due to empty commit message');
+    expect(r.stderr).not.toContain('omni-ship');
+    expect(head(repo)).toBe(before);
+  });
+
+  it('a comment-only message from the editor aborts as usual', () => {
+    const before = head(repo);
+    const editor = script(`printf '# comment one\\n# comment two\\n\\n' > "$1"\n`);
+    const r = repo.gitRun(['commit', '-q', '--allow-empty'], { env: testEnv({ GIT_EDITOR: editor }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Aborting commit due to empty commit message');
+    expect(head(repo)).toBe(before);
+  });
+
+  it('a whitespace-only -F message aborts as usual', () => {
+    const before = head(repo);
+    const r = commit(repo, ['-F', tempFile('  \n\n\t\n')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Aborting commit due to empty commit message');
+    expect(head(repo)).toBe(before);
+  });
+});
+
+describe('commit-msg hook: where the trailer goes', () => {
+  let repo: TestRepo;
+  beforeAll(() => {
+    repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-5']);
+  });
+
+  it('git commit -v: the trailer lands above the scissors line and is in the commit', () => {
+    // the staged diff holds trailer-like lines below the scissors: they must not count
+    repo.write('notes.txt', 'Task-Id: t-9\nReviewed-by: nobody\n');
+    repo.git(['add', 'notes.txt']);
+    const editor = script(`{ printf 'verbose subject\\n\\nbody line\\n'; cat "$1"; } > "$1.new" && mv "$1.new" "$1"\n`);
+    const r = repo.gitRun(['commit', '-q', '-v'], { env: testEnv({ GIT_EDITOR: editor }) });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(message(repo)).toBe('verbose subject\n\nbody line\n\nTask-Id: t-5\n');
+    // the file the hook edited: one trailer, above the scissors, and the diff below it untouched
+    const edited = fs.readFileSync(path.join(repo.dir, '.git', 'COMMIT_EDITMSG'), 'utf8');
+    const scissors = edited.indexOf('# ------------------------ >8 ------------------------');
+    expect(scissors).toBeGreaterThan(0);
+    expect(count(edited, 'Task-Id: t-5')).toBe(1);
+    expect(edited.indexOf('Task-Id: t-5')).toBeLessThan(scissors);
+    expect(edited.slice(scissors)).toContain('+Task-Id: t-9\n+Reviewed-by: nobody\n');
+  });
+
+  it('an editor message with a comment-character other than # keeps the trailer out of the comments', () => {
+    repo.git(['config', 'core.commentChar', ';']);
+    try {
+      const editor = script(`{ printf 'semicolon subject\\n\\n; not in the commit\\n'; cat "$1"; } > "$1.new" && mv "$1.new" "$1"\n`);
+      const r = repo.gitRun(['commit', '-q', '--allow-empty'], { env: testEnv({ GIT_EDITOR: editor }) });
+      expect(r.code).toBe(0);
+      expect(message(repo)).toBe('semicolon subject\n\nTask-Id: t-5\n');
+    } finally {
+      repo.git(['config', '--unset', 'core.commentChar']);
+    }
+  });
+
+  it('a body with a "---" line: the trailer goes at the very end, where git finds it', () => {
+    const text = 'subject\n\nbody\n---\nafter the dashes\n';
+    expect(commitOk(repo, ['-F', tempFile(text)])).toBe(`${text}\nTask-Id: t-5\n`);
+    expect(repo.git(['log', '-1', '--format=%(trailers:key=Task-Id,valueonly)'])).toBe('t-5\n\n');
+    const trailerLike = 'subject\n\nbody\n---\nKey: value\n';
+    expect(commitOk(repo, ['-F', tempFile(trailerLike)])).toBe(`${trailerLike}\nTask-Id: t-5\n`);
+  });
+
+  it('a message file with no final newline', () => {
+    // --cleanup=verbatim: git hands the hook the file exactly as it is, without the newline
+    expect(commitOk(repo, ['--cleanup=verbatim', '-F', tempFile('no newline at the end')])).toBe('no newline at the end\n\nTask-Id: t-5\n');
+    expect(commitOk(repo, ['--cleanup=verbatim', '-F', tempFile('subject\n\nbody without newline')])).toBe(
+      'subject\n\nbody without newline\n\nTask-Id: t-5\n',
+    );
+    expect(commitOk(repo, ['--cleanup=verbatim', '-F', tempFile('subject\n\nSigned-off-by: A <a@example.com>')])).toBe(
+      'subject\n\nSigned-off-by: A <a@example.com>\nTask-Id: t-5\n',
+    );
+    expect(commitOk(repo, ['-F', tempFile('subject\n\nbody, default cleanup')])).toBe('subject\n\nbody, default cleanup\n\nTask-Id: t-5\n');
+  });
+
+  it('joins an existing trailer block rather than starting a new one', () => {
+    expect(commitOk(repo, ['-m', 'subject', '-m', 'Signed-off-by: A <a@example.com>'])).toBe(
+      'subject\n\nSigned-off-by: A <a@example.com>\nTask-Id: t-5\n',
+    );
+  });
+
+  it('keeps every original byte: odd trailer spacing, indentation, trailing blanks', () => {
+    const text =
+      'subject line  \n' +
+      '\n' +
+      '  an indented first paragraph\n' +
+      'with trailing spaces   \n' +
+      '\n' +
+      'second paragraph:\twith a tab\n' +
+      '\n' +
+      'Reviewed-by :  Someone <s@example.com>\n' +
+      'Key:value\n' +
+      'X-Odd:\tTabbed  \n';
+    const file = tempFile(text);
+    // git interpret-trailers alone would re-format those lines: the hook must not
+    const plain = repo.git(['interpret-trailers', '--trailer', 'Task-Id: t-5', file]);
+    expect(plain).not.toBe(`${text}Task-Id: t-5\n`);
+    const got = commitOk(repo, ['--cleanup=verbatim', '-F', file]);
+    expect(got).toBe(`${text}Task-Id: t-5\n`);
+    // the same, said line by line: the original lines in order, plus one
+    const lines = got.split('\n');
+    const at = lines.indexOf('Task-Id: t-5');
+    lines.splice(at, 1);
+    expect(lines.join('\n')).toBe(text);
+  });
+
+  it('keeps bytes when the trailer starts a new paragraph', () => {
+    const text = 'subject\n\nfirst paragraph\n\nlast paragraph, Not-a: trailer block\nbecause this line is prose\n';
+    expect(commitOk(repo, ['--cleanup=verbatim', '-F', tempFile(text)])).toBe(`${text}\nTask-Id: t-5\n`);
+  });
+});
+
+describe('commit-msg hook: the user’s own trailer config changes nothing', () => {
+  let repo: TestRepo;
+  beforeAll(() => {
+    repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-5']);
+    repo.git(['config', 'trailer.ifexists', 'replace']);
+    repo.git(['config', 'trailer.where', 'start']);
+    repo.git(['config', 'trailer.separators', '#']);
+    repo.git(['config', 'trailer.sign.key', 'Signed-off-by: ']);
+    repo.git(['config', 'trailer.sign.command', 'echo X']);
+  });
+
+  it('a body paragraph gets one trailer at the end', () => {
+    expect(commitOk(repo, ['-m', 'subject', '-m', 'body'])).toBe('subject\n\nbody\n\nTask-Id: t-5\n');
+  });
+
+  it('an existing trailer block is kept as it is, plus one line', () => {
+    expect(commitOk(repo, ['-m', 'subject', '-m', 'Signed-off-by: Me <me@example.com>'])).toBe(
+      'subject\n\nSigned-off-by: Me <me@example.com>\nTask-Id: t-5\n',
+    );
+  });
+
+  it('an existing Task-Id is not doubled (trailer.<token>.command must not shift the lines)', () => {
+    expect(commitOk(repo, ['-m', 'subject', '-m', 'Task-Id: t-3'])).toBe('subject\n\nTask-Id: t-3\n');
+    expect(commitOk(repo, ['-m', 'subject', '-m', 'Signed-off-by: Me <me@example.com>\nTask-Id: t-3'])).toBe(
+      'subject\n\nSigned-off-by: Me <me@example.com>\nTask-Id: t-3\n',
+    );
+  });
+
+  it('"#" as the user’s separator does not make "Bug #123" a trailer block', () => {
+    expect(commitOk(repo, ['-m', 'subject', '-m', 'Bug #123'])).toBe('subject\n\nBug #123\n\nTask-Id: t-5\n');
+  });
+
+  it('the same config given with git -c', () => {
+    const r = repo.gitRun(['-c', 'trailer.other.key=Other: ', '-c', 'trailer.other.command=echo Y', 'commit', '-q', '--allow-empty', '-m', 's', '-m', 'Task-Id: t-3']);
+    expect(r.code).toBe(0);
+    expect(message(repo)).toBe('s\n\nTask-Id: t-3\n');
+  });
+
+  it('one-line messages, twice (the second takes the fast path)', () => {
+    expect(commitOk(repo, ['-m', 'one line'])).toBe('one line\n\nTask-Id: t-5\n');
+    expect(commitOk(repo, ['-m', 'one more line'])).toBe('one more line\n\nTask-Id: t-5\n');
+  });
+});
+
+describe('commit-msg hook: the one-line fast path matches git interpret-trailers', () => {
+  const messages = ['feat: x', 'Task-Id: t-1', '   leading spaces', 'tab\tinside', 'quotes \' " $HOME `x` \\n %s', 'Signed-off-by: A <a@example.com>', 'ünïcödé ✓', 'x:y'];
+  it('for one-line messages of every kind', () => {
+      const repo = installedRepo();
+      repo.git(['switch', '-q', '-c', 't-5']);
+      commitOk(repo, ['-m', 'first commit on the branch']);
+      // the fast path needs the branch's answer remembered by the commit before
+      const cache = fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'branch-task.sh'), 'utf8');
+      expect(cache).toContain("_os_cb='t-5'");
+      expect(cache).toContain("_os_ct='t-5'");
+      for (const m of messages) {
+        const expected = repo.git(['interpret-trailers', '--trailer', 'Task-Id: t-5'], { input: `${m}\n` });
+        expect(commitOk(repo, ['-m', m]), m).toBe(expected);
+      }
+  });
+});
+
+describe('commit-msg hook: requireTaskId and config changes', () => {
+  it('requireTaskId rejects a commit that names no task, and says how to fix it', () => {
+    const repo = installedRepo((r) => r.write('.omni-shiprc.json', '{"requireTaskId": true}\n'));
+    const before = head(repo);
+    for (const attempt of ['one', 'two']) {
+      const r = commit(repo, ['-m', `untagged ${attempt}`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('requireTaskId');
+      expect(r.stderr).toContain('OMNI_SHIP_TASK=t-123 git commit');
+      expect(r.stderr).toContain('task branch');
+      expect(r.stderr).toContain('git switch -c t-123');
+      expect(head(repo)).toBe(before);
+    }
+    expect(commitOk(repo, ['-m', 'tagged'], { OMNI_SHIP_TASK: 't-1' })).toBe('tagged\n\nTask-Id: t-1\n');
+    expect(commitOk(repo, ['-m', 'carries its own', '-m', 'Task-Id: t-2'])).toBe('carries its own\n\nTask-Id: t-2\n');
+    repo.git(['switch', '-q', '-c', 't-4']);
+    expect(commitOk(repo, ['-m', 'on a task branch'])).toBe('on a task branch\n\nTask-Id: t-4\n');
+  });
+
+  it('a config change after install is picked up by the next commit', () => {
+    const repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-5']);
+    expect(commitOk(repo, ['-m', 'before'])).toBe('before\n\nTask-Id: t-5\n');
+    repo.write('.omni-shiprc.json', '{"trailerKey": "Task"}\n');
+    // a one-line message on a remembered branch: the fast path must see the new key too
+    expect(commitOk(repo, ['-m', 'after'])).toBe('after\n\nTask: t-5\n');
+    expect(commitOk(repo, ['-m', 'after', '-m', 'with a body'])).toBe('after\n\nwith a body\n\nTask: t-5\n');
+    // an existing trailer under the new key is kept
+    expect(commitOk(repo, ['-m', 'own', '-m', 'Task: t-3'])).toBe('own\n\nTask: t-3\n');
+    // a new branch pattern, then removing the config file: back to the defaults
+    repo.write('.omni-shiprc.json', '{"branchPattern": "(^|/)t-[0-9]+$", "requireTaskId": true}\n');
+    repo.git(['switch', '-q', '-c', 'feat/t-6-x']);
+    const before = head(repo);
+    const r = commit(repo, ['-m', 'pattern no longer matches']);
+    expect(r.code).toBe(1);
+    expect(head(repo)).toBe(before);
+    fs.rmSync(path.join(repo.dir, '.omni-shiprc.json'));
+    expect(commitOk(repo, ['-m', 'defaults again'])).toBe('defaults again\n\nTask-Id: t-6\n');
+  });
+});
+
+describe('commit-msg hook without node on PATH', () => {
+  it('adds the trailer, commits, and the background event still reaches hooks.log', async () => {
+    const repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-5']);
+    const bin = binDir(['git', 'sh', 'awk', 'mv', 'rm', 'mkdir', 'cat', 'cp', 'mktemp']);
+    const home = tempDir('omni-ship-home-');
+    const env = ['-i', `HOME=${home}`, `PATH=${bin}`, 'GIT_CONFIG_NOSYSTEM=1'];
+    const noNode = run('/usr/bin/env', [...env, 'sh', '-c', 'command -v node'], { cwd: repo.dir });
+    expect(noNode.code).not.toBe(0);
+    expect(run('/usr/bin/env', [...env, 'sh', '-c', 'command -v git'], { cwd: repo.dir }).stdout.trim()).toBe(path.join(bin, 'git'));
+
+    const r = run('/usr/bin/env', [...env, 'git', 'commit', '-q', '--allow-empty', '-m', 'no node here'], { cwd: repo.dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(message(repo)).toBe('no node here\n\nTask-Id: t-5\n');
+    const sha = head(repo);
+    const log = path.join(repo.dir, '.git', 'omni-ship', 'hooks.log');
+    const logged = await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes(`post-commit ${sha} refs/heads/t-5`));
+    expect(logged).toBe(true);
+  });
+});
+
+describe('the hook’s awk and src/ids.ts', () => {
+  it('property: find the same task in any branch name', () => {
+    const awk = path.join(projectRoot, 'hooks', 'trailer.awk');
+    const msg = path.join(tempDir('omni-ship-awk-'), 'COMMIT_EDITMSG');
+    const sentinel = 'Omni-Ship-Sentinel: x';
+    /** What the hook's awk makes of a one-line message on `branch`: the task id it adds, or null. */
+    const awkTask = (branch: string): string | null => {
+      fs.writeFileSync(msg, 'subject\n');
+      const r = spawnSync('awk', ['-f', awk], {
+        input: `subject\n\n${sentinel}\n`,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          GIT_EDITOR: ':',
+          OS_MSG: msg,
+          OS_SENTINEL: sentinel,
+          OS_KEY: 'Task-Id',
+          OS_TASK_RE: DEFAULT_PATTERNS.taskPattern,
+          OS_BRANCH_RE: DEFAULT_PATTERNS.branchPattern,
+          OS_REQUIRE: '0',
+          OS_BRANCH: branch,
+        },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const out = fs.readFileSync(msg, 'utf8');
+      if (out === 'subject\n') return null;
+      const m = /^subject\n\nTask-Id: (.*)\n$/.exec(out);
+      expect(m, out).not.toBeNull();
+      return m![1]!;
+    };
+    const part = fc.constantFrom('t', 'T', '-', '_', '/', '.', '0', '1', '7', 'a', 'x', 'feat/', 't-', 'T-', '-login', '.2');
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 10 }).map((p) => p.join('')), (branch) => {
+        expect(awkTask(branch), branch).toBe(taskIdFromBranch(branch, DEFAULT_PATTERNS));
+      }),
+      { numRuns: 150, examples: [['T-7'], ['feat/t-565-login'], ['t-565.2'], ['main']] },
+    );
+  });
+});

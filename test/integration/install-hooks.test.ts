@@ -1,0 +1,417 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HOOKS, head, installedRepo, message, script, settleDrainers, snapshot, tempFile, track } from '../helpers/hooks.js';
+import { cleanupAll, makeRepo, projectRoot, run, tempDir, testEnv, wrapRepo, type TestRepo } from '../helpers/repo.js';
+
+afterAll(async () => {
+  await settleDrainers();
+  cleanupAll();
+});
+
+const hooksDir = (repo: TestRepo) => path.join(repo.dir, '.git', 'hooks');
+const gitConfig = (repo: TestRepo) => fs.readFileSync(path.join(repo.dir, '.git', 'config'));
+
+/** The hook script's code: comment lines dropped and single-quoted strings (messages, the awk program) blanked. */
+function unquoted(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')
+    .replace(/'[^']*'/g, "''");
+}
+
+describe('install-hooks', () => {
+  it('installs four executable hooks that call node by its absolute path, never npx', () => {
+    const repo = track(makeRepo());
+    const r = repo.omni(['install-hooks']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`installed omni-ship hooks in ${hooksDir(repo)}`);
+    const entry = fs.realpathSync(path.join(projectRoot, 'bin', 'omni-ship.js'));
+    for (const name of HOOKS) {
+      const file = path.join(hooksDir(repo), name);
+      const st = fs.statSync(file);
+      expect(st.mode & 0o111, name).toBe(0o111);
+      const text = fs.readFileSync(file, 'utf8');
+      expect(text.startsWith('#!/bin/sh\n'), name).toBe(true);
+      expect(text).toContain(`_os_node='${process.execPath}'`);
+      expect(text).toContain(`_os_entry='${entry}'`);
+      expect(text).toContain('"$_os_node" "$_os_entry"');
+      const code = unquoted(text);
+      expect(code, name).not.toMatch(/\bnpx\b/);
+      // the check itself sees the code that starts node
+      expect(code).toContain('"$_os_node" "$_os_entry" hook');
+      expect(text).not.toMatch(/@OMNI_SHIP_[A-Z_]+@/);
+      // dash must accept it
+      expect(run('/bin/sh', ['-n', file], { cwd: repo.dir }).code, name).toBe(0);
+    }
+    expect(repo.git(['config', '--get-all', 'notes.displayRef'])).toBe('refs/notes/omni-ship/*\n');
+    expect(repo.git(['config', '--get-all', 'notes.rewriteRef'])).toBe('refs/notes/omni-ship/patchsets*\n');
+    expect(repo.git(['config', '--get-all', 'notes.rewriteMode'])).toBe('cat_sort_uniq\n');
+  });
+
+  it('--dry-run prints what it would do and writes nothing', () => {
+    const repo = makeRepo();
+    repo.write('.git/hooks/commit-msg', '#!/bin/sh\nexit 0\n');
+    fs.chmodSync(path.join(hooksDir(repo), 'commit-msg'), 0o755);
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['install-hooks', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('dry run: nothing changed');
+    expect(r.stdout).toContain('would move .git/hooks/commit-msg to .git/omni-ship/chained/commit-msg');
+    for (const name of HOOKS) expect(r.stdout).toContain(`would write .git/hooks/${name}`);
+    expect(r.stdout).toContain('would git config --add notes.displayRef refs/notes/omni-ship/*');
+    expect(r.stdout).toContain('would git config notes.rewriteMode cat_sort_uniq');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+
+    const json = repo.omni(['install-hooks', '--dry-run', '--json']);
+    expect(json.code).toBe(0);
+    const data = JSON.parse(json.stdout) as { dryRun: boolean; mode: string; actions: { kind: string }[] };
+    expect(data.dryRun).toBe(true);
+    expect(data.mode).toBe('file');
+    expect(data.actions.filter((a) => a.kind === 'write')).toHaveLength(4);
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+
+  it('reinstalling is idempotent: same files, one chained hook, no duplicated config', () => {
+    const repo = track(makeRepo());
+    const foreign = '#!/bin/sh\necho foreign >/dev/null\n';
+    repo.write('.git/hooks/commit-msg', foreign);
+    fs.chmodSync(path.join(hooksDir(repo), 'commit-msg'), 0o755);
+    const original = gitConfig(repo);
+
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    const first = snapshot(hooksDir(repo));
+    const firstConfig = gitConfig(repo);
+    const second = repo.omni(['install-hooks']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('update .git/hooks/commit-msg');
+    expect(second.stdout).not.toContain('move');
+    expect(second.stdout).not.toContain('git config');
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+
+    expect(snapshot(hooksDir(repo))).toEqual(first);
+    expect(gitConfig(repo).equals(firstConfig)).toBe(true);
+    const chained = path.join(repo.dir, '.git', 'omni-ship', 'chained');
+    expect(fs.readdirSync(chained)).toEqual(['commit-msg']);
+    expect(fs.readFileSync(path.join(chained, 'commit-msg'), 'utf8')).toBe(foreign);
+    expect(repo.git(['config', '--get-all', 'notes.displayRef'])).toBe('refs/notes/omni-ship/*\n');
+    expect(repo.git(['config', '--get-all', 'notes.rewriteRef'])).toBe('refs/notes/omni-ship/patchsets*\n');
+
+    // and one uninstall still undoes all of it
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(gitConfig(repo).equals(original)).toBe(true);
+    expect(fs.readFileSync(path.join(hooksDir(repo), 'commit-msg'), 'utf8')).toBe(foreign);
+  });
+
+  it('refuses to install over a hook that replaced omni-ship’s while its first hook is still kept (exit 3)', () => {
+    const repo = track(makeRepo());
+    repo.write('.git/hooks/commit-msg', '#!/bin/sh\nexit 0\n');
+    fs.chmodSync(path.join(hooksDir(repo), 'commit-msg'), 0o755);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    fs.writeFileSync(path.join(hooksDir(repo), 'commit-msg'), '#!/bin/sh\n# another tool\n', { mode: 0o755 });
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['install-hooks']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('was replaced after omni-ship installed its hook');
+    expect(r.stderr).toContain('hint:');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+});
+
+describe('foreign hooks keep running', () => {
+  it('a foreign commit-msg hook runs after omni-ship’s, with the same arguments, and sees the trailer', () => {
+    const repo = track(makeRepo());
+    const out = tempDir('omni-ship-out-');
+    repo.write('.git/hooks/commit-msg', `#!/bin/sh\n{ printf '%s\\n' "$#" "$@"; cat "$1"; } > '${out}/seen'\n`);
+    fs.chmodSync(path.join(hooksDir(repo), 'commit-msg'), 0o755);
+    repo.git(['switch', '-q', '-c', 't-5']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'before install']);
+    const argsWithoutOmniShip = fs.readFileSync(path.join(out, 'seen'), 'utf8').split('\n').slice(0, 2);
+    expect(argsWithoutOmniShip).toEqual(['1', '.git/COMMIT_EDITMSG']);
+
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'after install']);
+    const seen = fs.readFileSync(path.join(out, 'seen'), 'utf8');
+    expect(seen).toBe(`${argsWithoutOmniShip.join('\n')}\nafter install\n\nTask-Id: t-5\n`);
+    expect(message(repo)).toBe('after install\n\nTask-Id: t-5\n');
+  });
+
+  it('a foreign commit-msg hook that exits 1 still fails the commit', () => {
+    const repo = track(makeRepo());
+    repo.write('.git/hooks/commit-msg', '#!/bin/sh\necho foreign-says-no >&2\nexit 1\n');
+    fs.chmodSync(path.join(hooksDir(repo), 'commit-msg'), 0o755);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    repo.git(['switch', '-q', '-c', 't-5']);
+    const before = head(repo);
+    const r = repo.gitRun(['commit', '-q', '--allow-empty', '-m', 'refused']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('foreign-says-no');
+    expect(head(repo)).toBe(before);
+  });
+
+  it('a foreign post-rewrite hook gets the same stdin and arguments (amend and rebase)', () => {
+    const repo = track(makeRepo());
+    const out = tempDir('omni-ship-out-');
+    repo.write('.git/hooks/post-rewrite', `#!/bin/sh\nprintf '%s\\n' "$@" > '${out}/args'\ncat > '${out}/stdin'\n`);
+    fs.chmodSync(path.join(hooksDir(repo), 'post-rewrite'), 0o700);
+    repo.git(['switch', '-q', '-c', 't-5']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'one']);
+
+    // what git hands the hook without omni-ship, to be sure of the expectation
+    let old = head(repo);
+    repo.git(['commit', '-q', '--allow-empty', '--amend', '-m', 'one, amended']);
+    expect(fs.readFileSync(path.join(out, 'stdin'), 'utf8')).toBe(`${old} ${head(repo)}\n`);
+
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    old = head(repo);
+    repo.git(['commit', '-q', '--allow-empty', '--amend', '-m', 'one, amended again']);
+    expect(fs.readFileSync(path.join(out, 'args'), 'utf8')).toBe('amend\n');
+    expect(fs.readFileSync(path.join(out, 'stdin'), 'utf8')).toBe(`${old} ${head(repo)}\n`);
+
+    // a rebase hands over one line per commit
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'two']);
+    const olds = repo.git(['rev-list', '--reverse', 'main..HEAD']).trim().split('\n');
+    repo.git(['switch', '-q', 'main']);
+    repo.write('base.txt', 'moved\n');
+    repo.git(['add', 'base.txt']);
+    repo.git(['commit', '-q', '-m', 'main moves']);
+    repo.git(['switch', '-q', 't-5']);
+    repo.git(['rebase', '-q', 'main']);
+    const news = repo.git(['rev-list', '--reverse', 'main..HEAD']).trim().split('\n');
+    expect(olds).toHaveLength(2);
+    expect(fs.readFileSync(path.join(out, 'args'), 'utf8')).toBe('rebase\n');
+    expect(fs.readFileSync(path.join(out, 'stdin'), 'utf8')).toBe(`${olds[0]} ${news[0]}\n${olds[1]} ${news[1]}\n`);
+  });
+});
+
+describe('uninstall-hooks', () => {
+  it('restores foreign hooks (bytes and mode) and .git/config byte for byte', () => {
+    const repo = track(makeRepo());
+    repo.write('.git/hooks/commit-msg', '#!/bin/sh\n# mine\r\nexit 0');
+    fs.chmodSync(path.join(hooksDir(repo), 'commit-msg'), 0o755);
+    repo.write('.git/hooks/post-rewrite', '#!/bin/sh\ncat >/dev/null\n');
+    fs.chmodSync(path.join(hooksDir(repo), 'post-rewrite'), 0o700);
+    // the user's own notes settings, in an order a naive restore would change
+    repo.git(['config', 'notes.rewriteMode', 'concatenate']);
+    repo.git(['config', 'notes.displayRef', 'refs/notes/review']);
+    const hooksBefore = snapshot(hooksDir(repo));
+    const configBefore = gitConfig(repo);
+
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    expect(snapshot(hooksDir(repo))).not.toEqual(hooksBefore);
+    expect(repo.git(['config', 'notes.rewriteMode']).trim()).toBe('cat_sort_uniq');
+    repo.git(['switch', '-q', '-c', 't-5']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'with hooks']);
+
+    const r = repo.omni(['uninstall-hooks']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('restore .git/hooks/commit-msg');
+    expect(snapshot(hooksDir(repo))).toEqual(hooksBefore);
+    expect(gitConfig(repo).equals(configBefore)).toBe(true);
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship', 'install.json'))).toBe(false);
+
+    // a second uninstall has nothing to do
+    const again = repo.omni(['uninstall-hooks']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('not installed');
+  });
+
+  it('with no foreign hooks, leaves .git/hooks and .git/config exactly as git init made them', () => {
+    const repo = track(makeRepo());
+    const hooksBefore = snapshot(hooksDir(repo));
+    const configBefore = gitConfig(repo);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    const dry = repo.omni(['uninstall-hooks', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('would remove .git/hooks/commit-msg');
+    expect(fs.existsSync(path.join(hooksDir(repo), 'commit-msg'))).toBe(true);
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(snapshot(hooksDir(repo))).toEqual(hooksBefore);
+    expect(gitConfig(repo).equals(configBefore)).toBe(true);
+  });
+
+  it('leaves a hook someone replaced after install alone (exit 3)', () => {
+    const repo = track(makeRepo());
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    const theirs = '#!/bin/sh\n# written by another tool\n';
+    fs.writeFileSync(path.join(hooksDir(repo), 'post-merge'), theirs);
+    const r = repo.omni(['uninstall-hooks']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('post-merge changed after install-hooks wrote it');
+    expect(fs.readFileSync(path.join(hooksDir(repo), 'post-merge'), 'utf8')).toBe(theirs);
+    expect(fs.existsSync(path.join(hooksDir(repo), 'commit-msg'))).toBe(false);
+  });
+});
+
+describe('husky 9', () => {
+  it('writes a block into .husky/<hook>, keeps the user’s hook running, and uninstall restores it', () => {
+    const repo = track(makeRepo());
+    repo.write('package.json', '{\n  "name": "husky-test",\n  "version": "1.0.0"\n}\n');
+    const husky = run(process.execPath, [path.join(projectRoot, 'node_modules', 'husky', 'bin.js')], { cwd: repo.dir });
+    expect(husky.code).toBe(0);
+    expect(repo.git(['config', 'core.hooksPath']).trim()).toBe('.husky/_');
+    const out = tempDir('omni-ship-out-');
+    const userHook = `echo husky-ran "$1" >> '${out}/husky.log'\n`;
+    repo.write('.husky/commit-msg', userHook);
+    const huskyBefore = snapshot(path.join(repo.dir, '.husky'));
+    const shimsBefore = snapshot(path.join(repo.dir, '.husky', '_'));
+    const configBefore = gitConfig(repo);
+    const gitHooksBefore = snapshot(hooksDir(repo));
+
+    const r = repo.omni(['install-hooks']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('husky');
+    const withBlock = repo.read('.husky/commit-msg');
+    expect(withBlock).toContain('# >>> omni-ship >>>');
+    expect(withBlock.endsWith(userHook)).toBe(true);
+    // husky's own shims and .git/hooks are not touched
+    expect(snapshot(path.join(repo.dir, '.husky', '_'))).toEqual(shimsBefore);
+    expect(snapshot(hooksDir(repo))).toEqual(gitHooksBefore);
+
+    repo.git(['switch', '-q', '-c', 't-5']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'through husky']);
+    expect(message(repo)).toBe('through husky\n\nTask-Id: t-5\n');
+    expect(fs.readFileSync(path.join(out, 'husky.log'), 'utf8')).toBe('husky-ran .git/COMMIT_EDITMSG\n');
+
+    // a failing user hook still fails the commit
+    fs.appendFileSync(path.join(repo.dir, '.husky', 'commit-msg'), 'exit 1\n');
+    const before = head(repo);
+    expect(repo.gitRun(['commit', '-q', '--allow-empty', '-m', 'refused']).code).not.toBe(0);
+    expect(head(repo)).toBe(before);
+    fs.writeFileSync(path.join(repo.dir, '.husky', 'commit-msg'), withBlock);
+
+    const u = repo.omni(['uninstall-hooks']);
+    expect(u.stderr).toBe('');
+    expect(u.code).toBe(0);
+    expect(snapshot(path.join(repo.dir, '.husky'))).toEqual(huskyBefore);
+    expect(repo.read('.husky/commit-msg')).toBe(userHook);
+    expect(gitConfig(repo).equals(configBefore)).toBe(true);
+  });
+});
+
+describe('where hooks go', () => {
+  it('refuses a core.hooksPath outside the repository (exit 2) and writes nothing', () => {
+    const repo = makeRepo();
+    const outside = tempDir('omni-ship-hookspath-');
+    repo.git(['config', 'core.hooksPath', outside]);
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['install-hooks']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('core.hooksPath');
+    expect(r.stderr).toContain('outside this repository');
+    expect(r.stderr).toContain('hint:');
+    expect(r.stdout).toBe('');
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+
+  it('a linked worktree: install from the main worktree, commit in the linked one', () => {
+    const repo = installedRepo();
+    const wt = path.join(tempDir('omni-ship-wt-'), 'wt');
+    repo.git(['worktree', 'add', '-q', wt, '-b', 't-8']);
+    const linked = wrapRepo(wt);
+    const r = linked.gitRun(['commit', '-q', '--allow-empty', '-m', 'in the worktree']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(message(linked)).toBe('in the worktree\n\nTask-Id: t-8\n');
+    // and the main worktree still works on its own branch
+    repo.git(['switch', '-q', '-c', 't-9']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'in the main worktree']);
+    expect(message(repo)).toBe('in the main worktree\n\nTask-Id: t-9\n');
+    expect(message(linked, 't-8')).toBe('in the worktree\n\nTask-Id: t-8\n');
+  });
+
+  it('install-hooks run from inside a linked worktree installs into the common hooks directory', () => {
+    const repo = track(makeRepo());
+    const wt = path.join(tempDir('omni-ship-wt-'), 'wt');
+    repo.git(['worktree', 'add', '-q', wt, '-b', 't-10']);
+    const linked = wrapRepo(wt);
+    expect(linked.omni(['install-hooks']).code).toBe(0);
+    for (const name of HOOKS) expect(fs.existsSync(path.join(hooksDir(repo), name)), name).toBe(true);
+    linked.git(['commit', '-q', '--allow-empty', '-m', 'linked']);
+    expect(message(linked)).toBe('linked\n\nTask-Id: t-10\n');
+  });
+});
+
+describe('bad input: nothing is written', () => {
+  it('not a git repository: exit 2', () => {
+    const dir = tempDir();
+    const r = wrapRepo(dir).omni(['install-hooks']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not a git repository');
+    expect(r.stdout).toBe('');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('a bare repository: exit 2', () => {
+    const dir = tempDir();
+    run('git', ['init', '-q', '--bare', dir], { cwd: dir });
+    const before = snapshot(dir);
+    const r = wrapRepo(dir).omni(['install-hooks']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bare');
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it.each([
+    ['an unknown key', '.omni-shiprc.json', '{"requireTaskID": true}\n', ["unknown key 'requireTaskID'", 'known keys:']],
+    ['a wrong type', '.omni-shiprc.json', '{"requireTaskId": "yes"}\n', ["'requireTaskId' must be true or false", 'the string "yes"']],
+    ['a pattern awk cannot read', '.omni-shiprc.json', '{"taskPattern": "^t-\\\\d+$"}\n', ["'taskPattern'", '\\d']],
+    ['unparseable JSON', '.omni-shiprc.json', '{"requireTaskId": tru\n', ['cannot read the config']],
+    ['unparseable YAML', '.omni-shiprc.yaml', 'trailerKey: [unclosed\n', ['cannot read the config']],
+    ['a wrong type in package.json', 'package.json', '{"name": "x", "omni-ship": {"trailerKey": "Task Id"}}\n', ["'trailerKey'"]],
+  ])('an invalid config (%s): exit 2 naming the file and the problem', (_what, file, content, mentions) => {
+    const repo = makeRepo();
+    repo.write(file, content);
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['install-hooks']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(path.join(repo.dir, file));
+    for (const m of mentions) expect(r.stderr).toContain(m);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.stdout).toBe('');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+
+  it('an invalid config written after install: commits keep the previous settings, with a message', () => {
+    const repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-5']);
+    repo.write('.omni-shiprc.json', '{"trailerKey": 5}\n');
+    const r = repo.gitRun(['commit', '-q', '--allow-empty', '-m', 'still tagged'], { env: testEnv() });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("'trailerKey' must be a string");
+    expect(r.stderr).toContain('previous settings');
+    expect(message(repo)).toBe('still tagged\n\nTask-Id: t-5\n');
+  });
+});
+
+// a hooks directory inside the work tree that is not husky's: blocks in its files, undone by uninstall
+describe('core.hooksPath inside the work tree', () => {
+  it('adds blocks to the existing files and creates the missing ones; uninstall restores the directory', () => {
+    const repo = track(makeRepo());
+    const out = tempFile('', 'post-rewrite.stdin');
+    repo.write('.githooks/post-rewrite', `#!/bin/sh\ncat > '${out}'\n`);
+    fs.chmodSync(path.join(repo.dir, '.githooks', 'post-rewrite'), 0o755);
+    repo.git(['config', 'core.hooksPath', '.githooks']);
+    const before = snapshot(path.join(repo.dir, '.githooks'));
+    const configBefore = gitConfig(repo);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    expect(fs.readdirSync(path.join(repo.dir, '.githooks')).sort()).toEqual([...HOOKS].sort());
+
+    repo.git(['switch', '-q', '-c', 't-5']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'one']);
+    expect(message(repo)).toBe('one\n\nTask-Id: t-5\n');
+    const old = head(repo);
+    repo.git(['commit', '-q', '--allow-empty', '--amend', '-m', 'one, amended']);
+    expect(fs.readFileSync(out, 'utf8')).toBe(`${old} ${head(repo)}\n`);
+
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(snapshot(path.join(repo.dir, '.githooks'))).toEqual(before);
+    expect(gitConfig(repo).equals(configBefore)).toBe(true);
+  });
+});

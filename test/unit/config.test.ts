@@ -1,0 +1,139 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, checkPattern, isValidBranchName, validateConfig } from '../../src/config.js';
+import { UserError } from '../../src/errors.js';
+
+const FILE = '/repo/.omni-shiprc.json';
+
+/** The UserError validateConfig throws for `raw`, or fails the test. */
+function rejection(raw: unknown): UserError {
+  try {
+    validateConfig(raw, FILE);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return e as UserError;
+  }
+  throw new Error(`validateConfig accepted ${JSON.stringify(raw)}`);
+}
+
+describe('checkPattern', () => {
+  it('accepts the default patterns', () => {
+    expect(checkPattern(CONFIG_KEYS.taskPattern.fixedDefault as string)).toBeNull();
+    expect(checkPattern(CONFIG_KEYS.branchPattern.fixedDefault as string)).toBeNull();
+  });
+
+  it.each(['^t-[0-9]+$', '(^|/)[a-z]+-[0-9]+($|[-_/])', '^(proj|t)-[0-9]+(\\.[0-9]+)*$', 'a|b', '[{]'])('accepts %s', (p) => {
+    expect(checkPattern(p)).toBeNull();
+  });
+
+  it.each([
+    ['^t-\\d+$', '\\d'],
+    ['^t-\\w+$', '\\w'],
+    ['\\bt-1', '\\b'],
+    ['^(?:t)-[0-9]+$', '(?'],
+    ['^(?<id>t-[0-9]+)$', '(?'],
+    ['^t-[0-9]{2}$', 'interval'],
+    ['^t-[0-9]{1,3}$', 'interval'],
+    ['^t-[[:digit:]]+$', '[:digit:]'],
+    ['^t-(', 'not a valid regular expression'],
+    ['', 'empty'],
+  ])('rejects %s', (p, mentions) => {
+    const problem = checkPattern(p);
+    expect(problem).not.toBeNull();
+    expect(problem).toContain(mentions);
+  });
+});
+
+describe('validateConfig', () => {
+  it('passes known keys through and treats an empty file as no settings', () => {
+    expect(validateConfig({}, FILE)).toEqual({});
+    expect(validateConfig(null, FILE)).toEqual({});
+    expect(validateConfig(undefined, FILE)).toEqual({});
+    const all = {
+      baseBranch: 'develop',
+      remote: 'upstream',
+      taskPattern: '^t-[0-9]+$',
+      branchPattern: '(^|/)t-[0-9]+',
+      trailerKey: 'Task',
+      requireTaskId: true,
+    };
+    expect(validateConfig(all, FILE)).toEqual(all);
+    expect(validateConfig({ remote: null }, FILE)).toEqual({ remote: null });
+  });
+
+  it('an unknown key names the file and the key, and lists the known ones', () => {
+    const e = rejection({ trailerKey: 'Task', requireTaskID: true });
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toBe(`${FILE}: unknown key 'requireTaskID'`);
+    expect(e.hint).toContain('requireTaskId');
+  });
+
+  it.each(['constructor', 'toString', '__proto__'])('"%s" is an unknown key, not a property of every object', (key) => {
+    expect(rejection(JSON.parse(`{"${key}": {}}`)).message).toBe(`${FILE}: unknown key '${key}'`);
+  });
+
+  it.each([
+    [{ requireTaskId: 'yes' }, 'requireTaskId', 'must be true or false, not the string "yes"'],
+    [{ requireTaskId: 1 }, 'requireTaskId', 'must be true or false'],
+    [{ trailerKey: 5 }, 'trailerKey', 'must be a string, not number 5'],
+    [{ trailerKey: 'Task Id' }, 'trailerKey', 'letters, digits and dashes'],
+    [{ trailerKey: 'Task-Id:' }, 'trailerKey', 'letters, digits and dashes'],
+    [{ trailerKey: '' }, 'trailerKey', 'letters, digits and dashes'],
+    [{ taskPattern: ['^t-'] }, 'taskPattern', 'must be a string, not a list'],
+    [{ taskPattern: '^t-\\d+$' }, 'taskPattern', '\\d'],
+    [{ branchPattern: '(?:^|/)t-[0-9]+' }, 'branchPattern', '(?'],
+    [{ baseBranch: 'a..b' }, 'baseBranch', 'not a valid branch name'],
+    [{ baseBranch: null }, 'baseBranch', 'must be a string, not null'],
+    [{ remote: '.hidden' }, 'remote', 'not a valid remote name'],
+    [{ remote: 'a b' }, 'remote', 'not a valid remote name'],
+    [{ remote: false }, 'remote', 'must be a string or null'],
+  ])('%j: a wrong value names the file and the key', (raw, key, problem) => {
+    const e = rejection(raw);
+    expect(e.exitCode).toBe(2);
+    expect(e.message.startsWith(`${FILE}: '${key}' `)).toBe(true);
+    expect(e.message).toContain(problem);
+  });
+
+  it.each([[['a list']], ['a string'], [42]])('a config that is not an object (%j) is refused', (raw) => {
+    const e = rejection(raw);
+    expect(e.message).toContain(FILE);
+    expect(e.message).toContain('must be an object');
+  });
+
+  it('property: any object with a key outside the schema is refused, naming that key', () => {
+    const known = new Set(Object.keys(CONFIG_KEYS));
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom('constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'), fc.string({ minLength: 1 })).filter((k) => !known.has(k)),
+        fc.jsonValue(),
+        (key, value) => {
+          // JSON.parse makes "__proto__" an own key, as a config file would
+          const e = rejection(JSON.parse(`{${JSON.stringify(key)}: ${JSON.stringify(value)}}`));
+          expect(e.message).toBe(`${FILE}: unknown key '${key}'`);
+        },
+      ),
+    );
+  });
+
+  it('property: requireTaskId takes booleans only', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        if (typeof value === 'boolean') expect(validateConfig({ requireTaskId: value }, FILE)).toEqual({ requireTaskId: value });
+        else expect(rejection({ requireTaskId: value }).message).toContain("'requireTaskId' must be true or false");
+      }),
+    );
+  });
+});
+
+describe('isValidBranchName', () => {
+  it.each(['main', 't-565', 'feat/t-565-login', 't-565.2', 'a/b/c', 'release-1.0'])('accepts %s', (name) => {
+    expect(isValidBranchName(name)).toBe(true);
+  });
+
+  it.each(['', '-x', '/x', 'x/', 'x.', 'a..b', 'a//b', 'a b', 'a~b', 'a^b', 'a:b', 'a?b', 'a*b', 'a[b', 'a\\b', 'x.lock', 'a/.b', '@', 'a@{b'])(
+    'rejects %j',
+    (name) => {
+      expect(isValidBranchName(name)).toBe(false);
+    },
+  );
+});
