@@ -152,15 +152,19 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
       const present = exists(target);
       const created = present ? (earlier?.created ?? false) : true;
       const current = present ? fs.readFileSync(target, 'utf8') : CREATED_SHEBANG;
-      blocks.push({ path: target, text: withBlock(current, renderBlock(name)), created: !present });
+      const text = withBlock(current, renderBlock(name));
+      // the bytes before omni-ship's first block, kept so uninstall can give them back exactly
+      const original = earlier ? (earlier.original ?? null) : present ? current : null;
+      blocks.push({ path: target, text, created: !present });
       actions.push({ kind: 'block', path: target, hook: name, created: !present });
-      records.push({ name, mode: 'block', path: target, created, script });
+      records.push({ name, mode: 'block', path: target, created, script, original, written: text });
     }
   }
 
   const configChanges = planConfigChanges(repo, previous?.gitConfig ?? []);
   for (const change of configChanges.changes) actions.push({ kind: 'config', change });
 
+  const createdHooksDir = layout.mode === 'file' && (previous?.createdHooksDir ?? !exists(layout.hooksDir));
   if (!opts.dryRun) {
     for (const m of moves) {
       fs.mkdirSync(path.dirname(m.to), { recursive: true });
@@ -172,7 +176,7 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
       else writeKeepingMode(b.path, b.text);
     }
     const gitConfig = applyConfigChanges(repo, configChanges);
-    const manifest: Manifest = { format: 1, version: packageVersion(), hooksDir: layout.hooksDir, hooks: records, gitConfig };
+    const manifest: Manifest = { format: 1, version: packageVersion(), hooksDir: layout.hooksDir, createdHooksDir, hooks: records, gitConfig };
     writeManifest(dir, manifest);
     writeHookSettings(repo.gitDir, loaded.config, loaded.file, opts.loadedAt);
     // the commit-msg fast path trusts the branch-to-task answer an earlier hook worked out; a new hook may work
@@ -244,7 +248,17 @@ export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): Unins
       if (exists(hook.path)) {
         const text = fs.readFileSync(hook.path, 'utf8');
         const rest = withoutBlock(text);
-        if (rest === null) {
+        if (hook.written !== undefined && text === hook.written) {
+          // untouched since install: give back exactly what was there (or nothing)
+          if (hook.created || hook.original === null || hook.original === undefined) {
+            act(() => fs.unlinkSync(hook.path));
+            steps.push({ path: hook.path, did: 'deleted-created-file' });
+          } else {
+            const original = hook.original;
+            act(() => writeKeepingMode(hook.path, original));
+            steps.push({ path: hook.path, did: 'removed-block' });
+          }
+        } else if (rest === null) {
           steps.push({ path: hook.path, did: 'left-alone', note: 'omni-ship’s block is no longer in it' });
         } else if (hook.created && (rest === CREATED_SHEBANG || rest === '')) {
           act(() => fs.unlinkSync(hook.path));
@@ -266,6 +280,7 @@ export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): Unins
     fs.rmSync(path.join(dir, 'install.json'), { force: true });
     removeEmptyDir(path.join(dir, 'chained'));
     removeEmptyDir(path.join(dir, 'hooks'));
+    if (manifest.createdHooksDir) removeEmptyDir(manifest.hooksDir);
     removeSettingsCaches(repo);
   });
   return { installed: true, steps, conflicts, dryRun: opts.dryRun };

@@ -19,6 +19,10 @@ export interface BlockHookRecord {
   created: boolean;
   /** the script the block calls */
   script: string;
+  /** the file's text before omni-ship's first block (null when omni-ship created it) */
+  original?: string | null;
+  /** the text omni-ship last wrote: while the file still holds exactly this, uninstall restores `original` */
+  written?: string;
 }
 
 /** A git config value install-hooks set, with the values the key had before, to restore on uninstall. */
@@ -37,6 +41,8 @@ export interface Manifest {
   format: 1;
   version: string;
   hooksDir: string;
+  /** install created the hooks directory: uninstall removes it again when it is empty */
+  createdHooksDir?: boolean;
   hooks: (FileHookRecord | BlockHookRecord)[];
   gitConfig: ConfigRecord[];
 }

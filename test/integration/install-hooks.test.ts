@@ -415,3 +415,27 @@ describe('core.hooksPath inside the work tree', () => {
     expect(gitConfig(repo).equals(configBefore)).toBe(true);
   });
 });
+
+describe('uninstall gives back exactly what was there', () => {
+  it('a hook file in the work tree holding only a shebang without a final newline', () => {
+    const repo = track(makeRepo());
+    repo.write('.githooks/commit-msg', '#!/bin/sh');
+    fs.chmodSync(path.join(repo.dir, '.githooks', 'commit-msg'), 0o755);
+    repo.git(['config', 'core.hooksPath', '.githooks']);
+    const before = snapshot(path.join(repo.dir, '.githooks'));
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    expect(repo.read('.githooks/commit-msg')).toContain('omni-ship');
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(snapshot(path.join(repo.dir, '.githooks'))).toEqual(before);
+    expect(repo.read('.githooks/commit-msg')).toBe('#!/bin/sh');
+  });
+
+  it('a hooks directory that did not exist before install is gone after uninstall', () => {
+    const repo = track(makeRepo());
+    fs.rmSync(path.join(repo.dir, '.git', 'hooks'), { recursive: true, force: true });
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'hooks', 'commit-msg'))).toBe(true);
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'hooks'))).toBe(false);
+  });
+});
