@@ -12,6 +12,7 @@ export function entryPoint(): string {
 
 /** This package's version, from its package.json. */
 export function packageVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
+  version ??= (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
 }
+let version: string | undefined;

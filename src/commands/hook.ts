@@ -5,13 +5,36 @@ import { loadConfig } from '../config.js';
 import { UserError, badInput } from '../errors.js';
 import { clearGitLocalEnv, gitRun } from '../git/exec.js';
 import { isSha } from '../ids.js';
-import { recordPatchsets, type PatchsetCandidate } from '../notes/patchsets.js';
+import type { PatchsetEvent } from '../notes/events.js';
+import { recordPatchsets, redundantPatchset, type PatchsetCandidate } from '../notes/patchsets.js';
+import { NOTES_REFS } from '../notes/refs.js';
+import { appendEvents } from '../notes/write.js';
 import { requireRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { drainSpool, rotateLog } from '../hooks/drain.js';
 import { logEvents } from '../hooks/events.js';
 import { writeHookSettings } from '../hooks/settings.js';
 import type { HookEvent, SpooledHook } from '../hooks/spool.js';
 import type { CommandOutput } from '../output.js';
+
+/** Patchset events this process wrote, by common git dir: written again if something dropped them. */
+const writtenHere = new Map<string, PatchsetEvent[]>();
+
+/**
+ * Appends again the patchset events this process wrote that the notes ref no longer holds. git's own notes
+ * rewrite (notes.rewriteRef, on amend and rebase) moves the ref without checking its old value, so an event we
+ * wrote while such a git process ran in another worktree is dropped from the ref. That git process then runs
+ * post-rewrite, which brings the drainer here again. appendEvents writes only the lines that are missing.
+ */
+async function restoreDropped(): Promise<void> {
+  for (const [commonDir, events] of writtenHere) {
+    try {
+      const n = await appendEvents(commonDir, NOTES_REFS.patchsets, events.map((e) => ({ object: e.commit, events: [e] })), redundantPatchset);
+      if (n) console.log(`${new Date().toISOString()} wrote ${n} patchset event(s) again: a concurrent git notes rewrite had dropped them`);
+    } catch (error) {
+      console.log(`${new Date().toISOString()} error in ${commonDir}: ${(error as Error).message}`);
+    }
+  }
+}
 
 /** Handles a batch of hook events: logs them, then records the patchsets they make. */
 async function handle(events: HookEvent[]): Promise<void> {
@@ -24,11 +47,14 @@ async function handle(events: HookEvent[]): Promise<void> {
       const { config } = await loadConfig(repo.toplevel, repo.toplevel);
       const { events: written } = await recordPatchsets(repo.toplevel, repo.commonDir, config, candidatesFrom(repo.toplevel, group));
       for (const e of written) console.log(`${e.at} patchset ${e.task} ${e.commit.slice(0, 12)}${e.supersedes ? ` (replaces ${e.supersedes.slice(0, 12)})` : ''}`);
+      if (written.length) (writtenHere.get(repo.commonDir) ?? writtenHere.set(repo.commonDir, []).get(repo.commonDir)!).push(...written);
     } catch (error) {
       // one bad worktree (removed since, broken config) must not stop the others
       console.log(`${new Date().toISOString()} error in ${worktree}: ${(error as Error).message}`);
     }
   }
+  // only a rewrite makes git move the notes ref behind our back, and its post-rewrite hook brings us here after
+  if (events.some((e) => e.hook === 'post-rewrite')) await restoreDropped();
 }
 
 /** Turns spooled hook events into patchset candidates, resolving refs the hook could not read. */
@@ -68,6 +94,8 @@ export async function hookCommand(opts: BaseOptions & { name: string; args: stri
       fs.mkdirSync(dir, { recursive: true });
       rotateLog(dir);
       const { handled } = await drainSpool(dir, handle);
+      // a rewrite that ran without hooks (OMNI_SHIP_SKIP=1) brings no event: look once more on the way out
+      await restoreDropped();
       return { data: { handled }, text: '' };
     }
     case 'refresh-config': {

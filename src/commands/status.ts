@@ -3,7 +3,7 @@ import { loadConfig } from '../config.js';
 import { badInput } from '../errors.js';
 import { requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
-import { columns, style, type CommandOutput } from '../output.js';
+import { colorEnabled, columns, style, type CommandOutput } from '../output.js';
 import { STATES, compareTaskIds, loadState, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
 
 /** One task in `omni-ship status --json`. */
@@ -79,7 +79,8 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
     (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
   );
   const data: StatusJson = { base: state.base, counts, tasks: shown.map(taskJson) };
-  const color = !opts.json && process.stdout.isTTY;
+  // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR
+  const color = !opts.json && colorEnabled();
   const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW'].map((h) => style('bold', h, color))];
   for (const t of shown) {
     const c = stateColor[t.state];

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** A spool file still incomplete after this long belongs to a hook that died mid-write. */
+const STALE_PARTIAL_MS = 60_000;
+
 /** The hooks that hand events to the background process. */
 export type SpooledHook = 'post-commit' | 'post-rewrite' | 'post-merge';
 
@@ -125,9 +128,14 @@ export function claimEvents(dir: string): { events: HookEvent[]; skipped: number
     } catch {
       continue; // another drainer took it
     }
-    if (text !== '' && !text.endsWith('\n')) {
-      // mid-write: put it back under its own name and look again later
-      fs.renameSync(to, path.join(spool, claimed ? claimed[1]! : name));
+    if (!text.endsWith('\n')) {
+      // mid-write, or created by the hook's `>>` with its line not written yet (an empty file deleted now would
+      // take that line with it): put it back and look again later. One left like that for a minute belongs to a
+      // hook that died; only then is it dropped.
+      if (Date.now() - at.getTime() > STALE_PARTIAL_MS) {
+        fs.rmSync(to, { force: true });
+        if (text !== '') skipped++;
+      } else fs.renameSync(to, path.join(spool, claimed ? claimed[1]! : name));
       continue;
     }
     for (const line of text.split('\n')) {

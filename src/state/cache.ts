@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BadLine, OmniEvent } from '../notes/events.js';
+import { packageVersion } from '../paths.js';
 
 /**
  * A machine-local cache of what read commands decode from git, keyed by the immutable objects it came from:
@@ -9,6 +10,8 @@ import type { BadLine, OmniEvent } from '../notes/events.js';
  */
 export interface StateCache {
   format: 3;
+  /** the omni-ship version that wrote it: another build may decode notes differently */
+  version: string;
   /** per notes ref: the tip it was read at, and each annotated object's decoded events and unreadable lines */
   notes: Record<string, { tip: string; objects: Record<string, [OmniEvent[], BadLine[]]> }>;
   base: { key: string; landed: [string, string][]; commits: string[] } | null;
@@ -17,7 +20,7 @@ export interface StateCache {
 const FILE = 'state-cache.json';
 
 function empty(): StateCache {
-  return { format: 3, notes: {}, base: null };
+  return { format: 3, version: packageVersion(), notes: {}, base: null };
 }
 
 /** Reads the cache; a missing, unreadable or old-format file is an empty cache. */
@@ -25,7 +28,7 @@ export function readStateCache(stateDir: string | null): StateCache {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return empty();
   try {
     const data = JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as StateCache;
-    return data && data.format === 3 && data.notes ? data : empty();
+    return data && data.format === 3 && data.version === packageVersion() && data.notes ? data : empty();
   } catch {
     return empty();
   }

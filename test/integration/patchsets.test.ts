@@ -1,0 +1,190 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupAll, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
+import { NOTES, commitChange, head, installHooks, jsonOf, patchsetEvents, refValue, refsUnder } from '../helpers/state.js';
+
+afterAll(cleanupAll);
+
+/** A repository with hooks installed, on a new branch `task`. */
+function hookedRepo(task: string): TestRepo {
+  const repo = makeRepo();
+  installHooks(repo);
+  repo.git(['switch', '-q', '-c', task]);
+  return repo;
+}
+
+async function drained(repo: TestRepo): Promise<void> {
+  expect(await waitForDrain(repo)).toBe(true);
+}
+
+function show(repo: TestRepo, task: string): any {
+  return jsonOf(repo.omni(['show', task, '--json']));
+}
+
+describe('patchsets recorded by the hooks', () => {
+  it('a commit gives patchset 1; an amend gives patchset 2 that supersedes it, and both stay reachable', async () => {
+    const repo = hookedRepo('t-5');
+    const first = commitChange(repo, 'first try');
+    await drained(repo);
+    expect(show(repo, 't-5')).toMatchObject({ patchsetCount: 1, head: first, patchsetHistory: [{ n: 1, commit: first, supersedes: [], current: true }] });
+
+    repo.write('work.txt', 'second try\n');
+    repo.git(['commit', '-q', '-a', '--amend', '--no-edit']);
+    const second = head(repo);
+    expect(second).not.toBe(first);
+    await drained(repo);
+
+    const s = show(repo, 't-5');
+    expect(s.patchsetCount).toBe(2);
+    expect(s.patchsetHistory).toEqual([
+      expect.objectContaining({ n: 1, commit: first, supersedes: [], current: false, via: 'commit' }),
+      expect.objectContaining({ n: 2, commit: second, supersedes: [first], current: true, via: 'amend' }),
+    ]);
+    // post-commit and post-rewrite of the amend made one patchset, not two
+    expect(new Set(patchsetEvents(repo, 't-5').map((e) => e.commit))).toEqual(new Set([first, second]));
+    expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(
+      new Map([
+        ['refs/omni-ship/patchsets/t-5/1', first],
+        ['refs/omni-ship/patchsets/t-5/2', second],
+      ]),
+    );
+
+    // the superseded commit is in no branch and no reflog, yet gc keeps it
+    repo.git(['reflog', 'expire', '--expire=now', '--all']);
+    repo.git(['gc', '-q', '--prune=now']);
+    expect(repo.gitRun(['cat-file', '-e', `${first}^{commit}`]).code).toBe(0);
+    expect(show(repo, 't-5').patchsetHistory.map((p: { commit: string }) => p.commit)).toEqual([first, second]);
+  });
+
+  it('a rebase of a one-commit task branch onto a new base gives exactly one new patchset', async () => {
+    const repo = hookedRepo('t-6');
+    const before = commitChange(repo, 'task work');
+    await drained(repo);
+    repo.git(['switch', '-q', 'main']);
+    commitChange(repo, 'base moves on', { file: 'base.txt' });
+    repo.git(['switch', '-q', 't-6']);
+    repo.git(['rebase', '-q', 'main']);
+    const after = head(repo);
+    expect(after).not.toBe(before);
+    await drained(repo);
+
+    const events = patchsetEvents(repo, 't-6');
+    expect(events).toHaveLength(2);
+    expect(events.find((e) => e.commit === after)).toMatchObject({ supersedes: before, via: 'rebase', branch: 't-6' });
+    expect(show(repo, 't-6').patchsetHistory).toEqual([
+      expect.objectContaining({ n: 1, commit: before }),
+      expect.objectContaining({ n: 2, commit: after, supersedes: [before], current: true }),
+    ]);
+    expect(refValue(repo, 'refs/omni-ship/patchsets/t-6/2')).toBe(after);
+  });
+
+  it('records nothing while an interactive rebase is stopped, and one patchset when it finishes', async () => {
+    const repo = hookedRepo('t-7');
+    const before = commitChange(repo, 'task work');
+    repo.git(['switch', '-q', 'main']);
+    commitChange(repo, 'base moves on', { file: 'base.txt' });
+    repo.git(['switch', '-q', 't-7']);
+    await drained(repo);
+    const eventsBefore = patchsetEvents(repo);
+    expect(eventsBefore).toHaveLength(1);
+    const psRefsBefore = refsUnder(repo, 'refs/omni-ship/patchsets/');
+
+    // stop at the task commit (`edit`), change it, and look before going on
+    repo.git(['rebase', '-q', '-i', 'main'], { env: testEnv({ GIT_SEQUENCE_EDITOR: 'sed -i -e "s/^pick/edit/"' }) });
+    expect(repo.gitRun(['rev-parse', '-q', '--verify', 'REBASE_HEAD']).code).toBe(0);
+    repo.write('work.txt', 'changed during the rebase\n');
+    repo.git(['commit', '-q', '-a', '--amend', '--no-edit']);
+    const midway = head(repo);
+    await drained(repo);
+    expect(patchsetEvents(repo)).toEqual(eventsBefore);
+    expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(psRefsBefore);
+
+    repo.git(['rebase', '--continue']);
+    const after = head(repo);
+    await drained(repo);
+    const events = patchsetEvents(repo);
+    expect(events).toHaveLength(2);
+    const added = events.find((e) => e.commit !== before)!;
+    // the amended commit is the result: recorded once, by post-rewrite, as replacing the original
+    expect(after).toBe(midway);
+    expect(added).toMatchObject({ task: 't-7', commit: after, supersedes: before, via: 'rebase', branch: 't-7' });
+  });
+
+  it('commits on a branch that is not a task branch record nothing', async () => {
+    const repo = makeRepo();
+    installHooks(repo);
+    commitChange(repo, 'on main');
+    commitChange(repo, 'still on main');
+    repo.git(['switch', '-q', '-c', 'feature/login']);
+    commitChange(repo, 'a branch without a task');
+    await drained(repo);
+    expect(refValue(repo, NOTES.patchsets)).toBeNull();
+    expect([...refsUnder(repo, 'refs/omni-ship/').keys()]).toEqual([]);
+  });
+
+  it('`omni-ship hook post-commit` run by hand records HEAD in the foreground', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-8']);
+    const commit = commitChange(repo, 'no hooks here');
+    expect(refValue(repo, NOTES.patchsets)).toBeNull();
+    const r = repo.omni(['hook', 'post-commit']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(patchsetEvents(repo)).toEqual([expect.objectContaining({ task: 't-8', commit, via: 'commit' })]);
+    expect(refValue(repo, 'refs/omni-ship/patchsets/t-8/1')).toBe(commit);
+    // again: the commit is recorded already
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    expect(patchsetEvents(repo)).toHaveLength(1);
+  });
+});
+
+describe('omni-ship patchset', () => {
+  it('reports the count, and --increment records an unrecorded tip once', async () => {
+    const repo = hookedRepo('t-5');
+    const first = commitChange(repo, 'recorded by the hook');
+    await drained(repo);
+    expect(jsonOf(repo.omni(['patchset', 't-5', '--json']))).toEqual({ taskId: 't-5', patchsetCount: 1, incremented: false, trailer: 'Task-Id: t-5' });
+
+    // a commit the hooks do not see
+    const skipped = commitChange(repo, 'hooks skipped', { env: testEnv({ OMNI_SHIP_SKIP: '1' }) });
+    await drained(repo);
+    expect(patchsetEvents(repo, 't-5')).toHaveLength(1);
+
+    expect(jsonOf(repo.omni(['patchset', 't-5', '--increment', '--json']))).toEqual({ taskId: 't-5', patchsetCount: 2, incremented: true, trailer: 'Task-Id: t-5' });
+    expect(patchsetEvents(repo, 't-5').find((e) => e.commit === skipped)).toMatchObject({ via: 'manual', branch: 't-5' });
+    expect(refValue(repo, 'refs/omni-ship/patchsets/t-5/2')).toBe(skipped);
+    const notesTip = refValue(repo, NOTES.patchsets);
+
+    // idempotent: the same tip again records nothing
+    expect(jsonOf(repo.omni(['patchset', 't-5', '--increment', '--json']))).toEqual({ taskId: 't-5', patchsetCount: 2, incremented: false, trailer: 'Task-Id: t-5' });
+    expect(refValue(repo, NOTES.patchsets)).toBe(notesTip);
+    expect(first).not.toBe(skipped);
+  });
+
+  it('takes a task id in any case and answers in lower case', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-12']);
+    commitChange(repo, 'work');
+    expect(jsonOf(repo.omni(['patchset', 'T-12', '--json']))).toEqual({ taskId: 't-12', patchsetCount: 0, incremented: false, trailer: 'Task-Id: t-12' });
+  });
+
+  it('refuses an invalid task id with exit 2 and writes nothing', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-5']);
+    commitChange(repo, 'work');
+    for (const bad of ['t-5;rm', 'nope', '']) {
+      const r = repo.omni(['patchset', bad, '--increment']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/is not a valid task id/);
+      expect(r.stdout).toBe('');
+    }
+    expect(refValue(repo, NOTES.patchsets)).toBeNull();
+    expect([...refsUnder(repo, 'refs/omni-ship/').keys()]).toEqual([]);
+  });
+
+  it('refuses --increment for a task without a branch (exit 2), writing nothing', () => {
+    const repo = makeRepo();
+    const r = repo.omni(['patchset', 't-40', '--increment']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/t-40 has no task branch here/);
+    expect(refValue(repo, NOTES.patchsets)).toBeNull();
+  });
+});

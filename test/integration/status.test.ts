@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupAll, makeRepo, waitForDrain, type TestRepo } from '../helpers/repo.js';
+import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, status, taskStatus } from '../helpers/state.js';
+
+afterAll(cleanupAll);
+
+const STATES = ['in-progress', 'verifying', 'failed', 'verified', 'approved', 'landed', 'needs-help', 'diverged'];
+const TASK_KEYS = ['id', 'parent', 'state', 'branch', 'head', 'patchsets', 'verify', 'review', 'landing', 'landedCommit', 'live'];
+
+async function drained(repo: TestRepo): Promise<void> {
+  expect(await waitForDrain(repo)).toBe(true);
+}
+
+/** A commit carrying the task's trailer on a new branch from main, made without hooks. */
+function taskBranch(repo: TestRepo, branch: string, task: string): string {
+  repo.git(['switch', '-q', '-c', branch, 'main']);
+  const sha = commitChange(repo, `work on ${task}\n\nTask-Id: ${task}`, { file: `${branch.replace(/\//g, '_')}.txt` });
+  repo.git(['switch', '-q', 'main']);
+  return sha;
+}
+
+describe('status --json', () => {
+  it('has the documented shape: base, counts of all eight states, and each task with its fields', () => {
+    const repo = makeRepo();
+    const sha = taskBranch(repo, 't-1', 't-1');
+    const s = status(repo);
+    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'tasks']);
+    expect(s.base).toBe('main');
+    expect(Object.keys(s.counts).sort()).toEqual([...STATES].sort());
+    for (const n of Object.values(s.counts)) expect(typeof n).toBe('number');
+    expect(s.counts['in-progress']).toBe(1);
+    expect(s.tasks).toHaveLength(1);
+    expect(Object.keys(s.tasks[0]).sort()).toEqual([...TASK_KEYS].sort());
+    expect(s.tasks[0]).toEqual({
+      id: 't-1',
+      parent: null,
+      state: 'in-progress',
+      branch: 't-1',
+      head: sha,
+      patchsets: 0,
+      verify: null,
+      review: null,
+      landing: null,
+      landedCommit: null,
+      live: [sha],
+    });
+  });
+
+  it('works in a fresh repository with a task branch and no notes ref at all', () => {
+    const repo = makeRepo();
+    taskBranch(repo, 't-4', 't-4');
+    expect(refValue(repo, NOTES.patchsets)).toBeNull();
+    const r = repo.omni(['status', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).tasks.map((t: { id: string }) => t.id)).toEqual(['t-4']);
+  });
+
+  it('lists nothing, with all counts zero, in a repository without tasks', () => {
+    const repo = makeRepo();
+    const s = status(repo);
+    expect(s.tasks).toEqual([]);
+    expect(Object.values(s.counts)).toEqual(STATES.map(() => 0));
+    const text = repo.omni(['status']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/no tasks/);
+  });
+});
+
+describe('task states', () => {
+  it('in-progress after a commit, approved after --approve, in-progress after --request-changes, and again after a new patchset', async () => {
+    const repo = makeRepo();
+    installHooks(repo);
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const first = commitChange(repo, 'first');
+    await drained(repo);
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'in-progress', head: first, patchsets: 1, review: null });
+
+    expect(repo.omni(['review', 't-1', '--approve', '-m', 'looks good']).code).toBe(0);
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'approved', review: { verdict: 'approve', message: 'looks good', by: 'Test Author <author@example.com>' } });
+
+    expect(repo.omni(['review', 't-1', '--request-changes', '-m', 'one more thing']).code).toBe(0);
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'in-progress', review: { verdict: 'request-changes', message: 'one more thing' } });
+
+    expect(repo.omni(['review', 't-1', '--approve']).code).toBe(0);
+    expect(taskStatus(repo, 't-1').state).toBe('approved');
+    // reviews belong to a patchset: the amended commit starts with none
+    repo.write('work.txt', 'amended\n');
+    repo.git(['commit', '-q', '-a', '--amend', '--no-edit']);
+    const second = head(repo);
+    await drained(repo);
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'in-progress', head: second, patchsets: 2, review: null, live: [second] });
+    // the approval is still there, on the old commit, and not carried to the new one
+    expect(noteOn(repo, NOTES.reviews, first)).toContain('"verdict":"approve"');
+    expect(noteOn(repo, NOTES.reviews, second)).toBeNull();
+    const shown = jsonOf(repo.omni(['show', 't-1', '--json']));
+    expect(shown.reviews.map((r: { verdict: string; commit: string }) => [r.verdict, r.commit])).toEqual([
+      ['approve', first],
+      ['request-changes', first],
+      ['approve', first],
+    ]);
+  });
+
+  it('landed when a commit with the task trailer is on main; review then refuses (exit 1) and writes nothing', async () => {
+    const repo = makeRepo();
+    installHooks(repo);
+    repo.git(['switch', '-q', '-c', 't-2']);
+    const commit = commitChange(repo, 'the work');
+    await drained(repo);
+    repo.git(['switch', '-q', 'main']);
+    repo.git(['cherry-pick', commit]);
+    const landed = head(repo);
+    await drained(repo);
+    expect(taskStatus(repo, 't-2')).toMatchObject({ state: 'landed', landedCommit: landed });
+    expect(status(repo).counts.landed).toBe(1);
+
+    const r = repo.omni(['review', 't-2', '--approve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/t-2 has landed already/);
+    expect(refValue(repo, NOTES.reviews)).toBeNull();
+  });
+
+  it('diverged when two task branches hold different commits of one task; review then refuses (exit 3)', async () => {
+    const repo = makeRepo();
+    installHooks(repo);
+    repo.git(['switch', '-q', '-c', 't-9']);
+    const a = commitChange(repo, 'one way', { file: 'a.txt' });
+    repo.git(['switch', '-q', '-c', 'feat/t-9-x', 'main']);
+    const b = commitChange(repo, 'another way', { file: 'b.txt' });
+    await drained(repo);
+    // the hook named the task from the second branch's name too
+    expect(repo.git(['log', '-1', '--format=%(trailers:key=Task-Id,valueonly)', b]).trim()).toBe('t-9');
+    const t = taskStatus(repo, 't-9');
+    expect(t.state).toBe('diverged');
+    expect([...t.live].sort()).toEqual([a, b].sort());
+    expect(status(repo).counts.diverged).toBe(1);
+
+    const r = repo.omni(['review', 't-9', '--approve']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/t-9 is diverged/);
+    expect(refValue(repo, NOTES.reviews)).toBeNull();
+  });
+});
+
+describe('status filters and output', () => {
+  let repo: TestRepo;
+  beforeAll(() => {
+    repo = makeRepo();
+    for (const id of ['t-3', 't-3.1', 't-3.2', 't-30', 't-1']) taskBranch(repo, id, id);
+    const r = repo.omni(['review', 't-1', '--approve']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  const ids = (args: string[]) => status(repo, args).tasks.map((t) => t.id);
+
+  it('lists tasks in natural order with their parents', () => {
+    const s = status(repo);
+    expect(s.tasks.map((t) => [t.id, t.parent])).toEqual([
+      ['t-1', null],
+      ['t-3', null],
+      ['t-3.1', 't-3'],
+      ['t-3.2', 't-3'],
+      ['t-30', null],
+    ]);
+  });
+
+  it('--parent shows the task and its subtasks only', () => {
+    expect(ids(['--parent', 't-3'])).toEqual(['t-3', 't-3.1', 't-3.2']);
+    expect(ids(['--parent', 'T-3'])).toEqual(['t-3', 't-3.1', 't-3.2']);
+    expect(ids(['--parent', 't-3.1'])).toEqual(['t-3.1']);
+  });
+
+  it('--task shows one task; --state one state; counts still count every task', () => {
+    expect(ids(['--task', 't-3.2'])).toEqual(['t-3.2']);
+    const approved = status(repo, ['--state', 'approved']);
+    expect(approved.tasks.map((t) => t.id)).toEqual(['t-1']);
+    expect(approved.counts).toMatchObject({ approved: 1, 'in-progress': 4 });
+    expect(ids(['--state', 'in-progress'])).toEqual(['t-3', 't-3.1', 't-3.2', 't-30']);
+    expect(ids(['--state', 'landed'])).toEqual([]);
+    expect(ids(['--parent', 't-3', '--state', 'approved'])).toEqual([]);
+  });
+
+  it('--state with an unknown state exits 2 and names the valid ones', () => {
+    const r = repo.omni(['status', '--state', 'bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown state 'bogus'/);
+    expect(r.stderr).toMatch(/in-progress/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('piped output is plain text without ANSI escapes', () => {
+    const r = repo.omni(['status']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/\u001b\[/);
+    expect(r.stdout).toMatch(/^TASK\s+STATE\s+BRANCH/);
+    expect(r.stdout).toMatch(/^t-1\s+approved\s+t-1/m);
+    expect(r.stdout).toMatch(/approved 1, in-progress 4|in-progress 4, .*approved 1/);
+  });
+});
+
+describe('corrupt notes', () => {
+  it('status skips unreadable lines with a warning naming the ref, and never deletes them', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-6']);
+    const commit = commitChange(repo, 'work');
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    const garbage = [
+      'not json',
+      '{"v":99,"type":"patchset"}',
+      // the right version and type but not the fields a patchset needs
+      '{"v":1,"type":"patchset","at":"2025-01-01T00:00:00.000Z"}',
+      '{"v":1,"type":"patchset","at":"2025-01-01T00:00:00.000Z","task":5,"commit":7}',
+    ];
+    for (const line of garbage) repo.git(['notes', '--ref=omni-ship/patchsets', 'append', '-m', line, commit]);
+    // a note on another object that holds nothing but garbage
+    repo.git(['notes', '--ref=omni-ship/patchsets', 'add', '-m', '{{{', 'main']);
+    const before = noteOn(repo, NOTES.patchsets, commit);
+
+    for (let run = 0; run < 2; run++) {
+      // twice: the second run may answer from the local cache, and must warn all the same
+      const r = repo.omni(['status', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/refs\/notes\/omni-ship\/patchsets/);
+      expect(r.stderr).toMatch(/skipped 5 unreadable line/);
+      const s = JSON.parse(r.stdout);
+      expect(s.tasks).toEqual([expect.objectContaining({ id: 't-6', patchsets: 1, head: commit, state: 'in-progress' })]);
+    }
+    const show = repo.omni(['show', 't-6']);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stderr).toMatch(/refs\/notes\/omni-ship\/patchsets/);
+
+    expect(noteOn(repo, NOTES.patchsets, commit)).toBe(before);
+    for (const line of garbage) expect(before).toContain(`${line}\n`);
+    expect(noteOn(repo, NOTES.patchsets, head(repo, repo.dir, 'main'))).toBe('{{{\n');
+  });
+
+  it('a new event appended to a note with garbage keeps the garbage', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-7']);
+    const commit = commitChange(repo, 'work');
+    repo.git(['notes', '--ref=omni-ship/patchsets', 'add', '-m', 'garbage first', commit]);
+    const r = repo.omni(['patchset', 't-7', '--increment', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ patchsetCount: 1, incremented: true });
+    const note = noteOn(repo, NOTES.patchsets, commit)!;
+    expect(note.startsWith('garbage first\n')).toBe(true);
+    expect(note).toContain(`"commit":"${commit}"`);
+  });
+});

@@ -1,0 +1,330 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { byTime, decodeNote, encodeEvent, type BadLine, type OmniEvent, type PatchsetEvent, type ReviewEvent } from '../../src/notes/events.js';
+import { foldPatchsets } from '../../src/notes/fold.js';
+import { unionNote } from '../../src/notes/sync.js';
+
+/** The fields each event type must carry as strings (the folds key on them). */
+const REQUIRED: Record<string, string[]> = {
+  patchset: ['task', 'commit', 'tree'],
+  review: ['task', 'commit', 'verdict'],
+  verify: ['tree', 'spec', 'result'],
+  land: ['task', 'commit', 'landed'],
+  attempt: ['task', 'commit', 'outcome'],
+};
+
+const sha = (c: string) => c.repeat(40).slice(0, 40);
+const A = sha('a');
+const B = sha('b');
+const C = sha('c');
+const P = sha('0');
+
+function patchset(over: Partial<PatchsetEvent> = {}): PatchsetEvent {
+  return {
+    v: 1,
+    type: 'patchset',
+    at: '2025-01-01T00:00:00.000Z',
+    by: 'Ann <ann@example.com>',
+    host: 'box/1234abcd',
+    task: 't-1',
+    commit: A,
+    tree: sha('e'),
+    parent: P,
+    branch: 't-1',
+    supersedes: null,
+    via: 'commit',
+    ...over,
+  };
+}
+
+function review(over: Partial<ReviewEvent> = {}): ReviewEvent {
+  return {
+    v: 1,
+    type: 'review',
+    at: '2025-01-01T00:00:00.000Z',
+    by: 'Bob <bob@example.com>',
+    host: 'box/1234abcd',
+    task: 't-1',
+    commit: A,
+    verdict: 'approve',
+    message: null,
+    ...over,
+  };
+}
+
+/** The same object with its keys inserted in another order. */
+function reordered<T extends object>(value: T, order: number[]): T {
+  const entries = Object.entries(value);
+  const out: Record<string, unknown> = {};
+  for (const i of order) out[entries[i]![0]] = entries[i]![1];
+  return out as T;
+}
+
+const hexChar = fc.constantFrom(...'0123456789abcdef'.split(''));
+const shaArb = fc.string({ unit: hexChar, minLength: 40, maxLength: 40 });
+const isoArb = fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2024, 0, 1) + 10_000 }).map((ms) => new Date(ms).toISOString());
+const textArb = fc.string({ maxLength: 20 });
+
+const patchsetArb: fc.Arbitrary<PatchsetEvent> = fc.record({
+  v: fc.constant(1 as const),
+  type: fc.constant('patchset' as const),
+  at: isoArb,
+  by: textArb,
+  host: textArb,
+  task: fc.constantFrom('t-1', 't-2', 't-3.1'),
+  commit: fc.constantFrom(A, B, C, sha('d')),
+  tree: shaArb,
+  parent: fc.option(shaArb),
+  branch: fc.option(textArb),
+  supersedes: fc.option(fc.constantFrom(A, B, C, sha('d'))),
+  via: fc.constantFrom('commit' as const, 'amend' as const, 'rebase' as const, 'merge' as const, 'manual' as const),
+});
+
+const reviewArb: fc.Arbitrary<ReviewEvent> = fc.record({
+  v: fc.constant(1 as const),
+  type: fc.constant('review' as const),
+  at: isoArb,
+  by: textArb,
+  host: textArb,
+  task: fc.constantFrom('t-1', 't-2'),
+  commit: shaArb,
+  verdict: fc.constantFrom('approve' as const, 'request-changes' as const),
+  message: fc.option(fc.string({ maxLength: 30 })),
+});
+
+const eventArb: fc.Arbitrary<OmniEvent> = fc.oneof(patchsetArb, reviewArb);
+
+describe('encodeEvent', () => {
+  it('gives the same bytes for the same event, whatever the key order, with a fixed key order', () => {
+    const e = patchset();
+    const keys = Object.keys(e);
+    const backwards = reordered(e, keys.map((_, i) => keys.length - 1 - i));
+    expect(encodeEvent(backwards)).toBe(encodeEvent(e));
+    // v, type, at, by, host first, then the rest sorted
+    expect(Object.keys(JSON.parse(encodeEvent(e)))).toEqual([
+      'v',
+      'type',
+      'at',
+      'by',
+      'host',
+      'branch',
+      'commit',
+      'parent',
+      'supersedes',
+      'task',
+      'tree',
+      'via',
+    ]);
+    expect(encodeEvent(e)).not.toContain('\n');
+  });
+
+  it('is stable and lossless for any event and any key order (property)', () => {
+    fc.assert(
+      fc.property(
+        eventArb.chain((e) => fc.tuple(fc.constant(e), fc.shuffledSubarray(Object.keys(e).map((_, i) => i), { minLength: Object.keys(e).length }))),
+        ([e, order]) => {
+          const line = encodeEvent(e);
+          expect(encodeEvent(reordered(e, order))).toBe(line);
+          expect(encodeEvent(JSON.parse(line) as OmniEvent)).toBe(line);
+          expect(JSON.parse(line)).toEqual(e);
+          expect(line).not.toContain('\n');
+        },
+      ),
+    );
+  });
+});
+
+describe('decodeNote', () => {
+  it('skips garbage, unknown schema versions and unknown types into bad, keeps the good lines, never throws', () => {
+    const good1 = encodeEvent(patchset());
+    const good2 = encodeEvent(review());
+    const garbage = [
+      'not json',
+      '{"v":2,"type":"patchset","at":"2025-01-01T00:00:00.000Z","by":"x","host":"y"}',
+      '{"v":1,"type":"frobnicate","at":"2025-01-01T00:00:00.000Z","by":"x","host":"y"}',
+      '{"v":99,"type":"patchset"}',
+      '{"v":1,"type":"patchset","at":"yesterday"}',
+      '[1,2]',
+      '42',
+      'null',
+      '{"v":1,"type":"patchset"',
+      '<<<<<<< HEAD',
+    ];
+    const text = ['', good1, ...garbage.slice(0, 5), '   ', good2, ...garbage.slice(5), ''].join('\n');
+    const events: OmniEvent[] = [];
+    const bad: BadLine[] = [];
+    expect(() => decodeNote(A, text, events, bad)).not.toThrow();
+    expect(events.map((e) => encodeEvent(e))).toEqual([good1, good2]);
+    expect(bad.map((b) => b.line)).toEqual(garbage);
+    expect(bad.every((b) => b.object === A && b.reason.length > 0)).toBe(true);
+    expect(bad[1]!.reason).toMatch(/schema version 2/);
+    expect(bad[2]!.reason).toMatch(/type "frobnicate"/);
+  });
+
+  it('skips a line of a known type that lacks the fields its fold needs', () => {
+    const at = '2025-01-01T00:00:00.000Z';
+    const lines = [
+      JSON.stringify({ v: 1, type: 'patchset', at }),
+      JSON.stringify({ v: 1, type: 'patchset', at, task: 5, commit: 7, tree: 'x' }),
+      JSON.stringify({ v: 1, type: 'review', at, task: 't-1', verdict: 'approve' }),
+      JSON.stringify({ v: 1, type: 'verify', at, tree: A, spec: 's' }),
+    ];
+    const events: OmniEvent[] = [];
+    const bad: BadLine[] = [];
+    decodeNote(A, lines.join('\n'), events, bad);
+    expect(events).toEqual([]);
+    expect(bad.map((b) => b.reason)).toEqual([
+      'no task (a string) in a patchset event',
+      'no task (a string) in a patchset event',
+      'no commit (a string) in a review event',
+      'no result (a string) in a verify event',
+    ]);
+  });
+
+  it('reads a note of good lines only without reporting anything', () => {
+    const events: OmniEvent[] = [];
+    const bad: BadLine[] = [];
+    decodeNote(A, `${encodeEvent(patchset())}\n${encodeEvent(patchset({ commit: B }))}\n`, events, bad);
+    expect(events).toHaveLength(2);
+    expect(bad).toEqual([]);
+  });
+
+  it('does not take an event out of a garbage line, however the other lines look', () => {
+    // a line holding an event after a comma is garbage; lines that pair up into one array must not shift it into place
+    const ev = encodeEvent(patchset());
+    const events: OmniEvent[] = [];
+    const bad: BadLine[] = [];
+    decodeNote(A, [`1,${ev}`, '[2', '3]'].join('\n'), events, bad);
+    expect(events).toEqual([]);
+    expect(bad.map((b) => b.line)).toEqual([`1,${ev}`, '[2', '3]']);
+  });
+
+  const garbageArb = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.constantFrom('not json', '{"v":2,"type":"review","at":"2025-01-01T00:00:00.000Z"}', '{"v":1,"type":"nope","at":"2025-01-01T00:00:00.000Z"}', '[]', '{}', 'true', '"x"'),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+  ).filter((l) => !l.includes('\n') && !l.includes('\r') && l.trim() !== '');
+
+  it('keeps exactly the good lines of any mixture, in order, and reports exactly the rest (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(eventArb.map((e) => ({ good: true as const, e })), garbageArb.map((line) => ({ good: false as const, line }))), { maxLength: 12 }), (items) => {
+        const lines = items.map((i) => (i.good ? encodeEvent(i.e) : i.line));
+        const events: OmniEvent[] = [];
+        const bad: BadLine[] = [];
+        decodeNote(B, lines.join('\n'), events, bad);
+        // a random garbage line may happen to be a valid event: judge each line on its own
+        const expectedGood = lines.filter((l) => {
+          try {
+            const v = JSON.parse(l) as Record<string, unknown>;
+            if (!v || typeof v !== 'object' || Array.isArray(v) || v.v !== 1 || typeof v.at !== 'string' || Number.isNaN(Date.parse(v.at))) return false;
+            const required = REQUIRED[v.type as string];
+            return !!required && required.every((k) => typeof v[k] === 'string');
+          } catch {
+            return false;
+          }
+        });
+        expect(events.map((e) => JSON.stringify(e))).toEqual(expectedGood.map((l) => JSON.stringify(JSON.parse(l))));
+        expect(bad.map((b) => b.line)).toEqual(lines.filter((l) => !expectedGood.includes(l)));
+      }),
+    );
+  });
+});
+
+describe('foldPatchsets', () => {
+  it('numbers distinct commits by the first time each was seen, not by input order', () => {
+    const events = [
+      patchset({ commit: C, at: '2025-01-03T00:00:00.000Z', supersedes: B, via: 'rebase' }),
+      patchset({ commit: B, at: '2025-01-02T00:00:00.000Z', supersedes: A, via: 'amend' }),
+      patchset({ commit: A, at: '2025-01-01T00:00:00.000Z' }),
+      patchset({ task: 't-2', commit: sha('d'), at: '2024-12-31T00:00:00.000Z', branch: 't-2' }),
+    ];
+    const folded = foldPatchsets(events);
+    expect(folded.get('t-1')!.map((p) => [p.n, p.commit])).toEqual([
+      [1, A],
+      [2, B],
+      [3, C],
+    ]);
+    expect(folded.get('t-2')!.map((p) => [p.n, p.commit])).toEqual([[1, sha('d')]]);
+  });
+
+  it('merges the post-commit and post-rewrite events of one amend into one patchset with supersedes', () => {
+    const events = [
+      patchset({ commit: A, at: '2025-01-01T00:00:00.000Z' }),
+      // the amended commit: post-commit first (no predecessor known), then post-rewrite naming the old commit
+      patchset({ commit: B, at: '2025-01-02T00:00:00.000Z' }),
+      patchset({ commit: B, at: '2025-01-02T00:00:00.050Z', supersedes: A, via: 'amend' }),
+      // A's event copied to B's note by notes.rewriteRef: the same line again
+      patchset({ commit: A, at: '2025-01-01T00:00:00.000Z' }),
+    ];
+    const list = foldPatchsets(events).get('t-1')!;
+    expect(list).toHaveLength(2);
+    expect(list[0]).toMatchObject({ n: 1, commit: A, supersedes: [], via: 'commit' });
+    expect(list[1]).toMatchObject({ n: 2, commit: B, supersedes: [A], via: 'amend', at: '2025-01-02T00:00:00.000Z' });
+  });
+
+  it('breaks a tie in time by commit id', () => {
+    const at = '2025-01-01T00:00:00.000Z';
+    const list = foldPatchsets([patchset({ commit: C, at }), patchset({ commit: A, at })]).get('t-1')!;
+    expect(list.map((p) => p.commit)).toEqual([A, C]);
+  });
+
+  it('gives the same result for any order of the same events (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(patchsetArb, { maxLength: 15 }).chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length }))),
+        ([events, shuffled]) => {
+          const a = foldPatchsets(events);
+          const b = foldPatchsets(shuffled);
+          expect([...b.entries()]).toEqual([...a.entries()]);
+          for (const [task, list] of a) {
+            const own = events.filter((e) => e.task === task);
+            // one patchset per distinct commit, numbered 1..n in order of first sighting
+            expect(list.map((p) => p.commit).sort()).toEqual([...new Set(own.map((e) => e.commit))].sort());
+            expect(list.map((p) => p.n)).toEqual(list.map((_, i) => i + 1));
+            for (const p of list) expect(p.at).toBe(own.filter((e) => e.commit === p.commit).map((e) => e.at).sort()[0]);
+            for (let i = 1; i < list.length; i++) expect(list[i - 1]!.at <= list[i]!.at).toBe(true);
+          }
+        },
+      ),
+    );
+  });
+
+  it('orders events by time, then by their encoding (byTime is a total order on distinct events)', () => {
+    fc.assert(
+      fc.property(eventArb, eventArb, (x, y) => {
+        const c = byTime(x, y);
+        expect(Math.sign(byTime(y, x))).toBe(-Math.sign(c));
+        if (c === 0) expect(encodeEvent(x)).toBe(encodeEvent(y));
+      }),
+    );
+  });
+});
+
+describe('unionNote', () => {
+  const lineArb = fc.oneof(fc.constantFrom('a', 'b', 'c', encodeEvent(patchset()), encodeEvent(review())), fc.string({ maxLength: 12 }).filter((s) => !s.includes('\n')));
+  const noteArb = fc.array(lineArb, { maxLength: 8 }).map((lines) => (lines.length ? `${lines.join('\n')}\n` : ''));
+  const linesOf = (t: string) => t.split('\n').filter((l) => l !== '');
+
+  it('is commutative, idempotent and associative, and holds every line of both sides once (property)', () => {
+    fc.assert(
+      fc.property(noteArb, noteArb, noteArb, (a, b, c) => {
+        const u = unionNote(a, b);
+        expect(unionNote(b, a)).toBe(u);
+        expect(unionNote(u, u)).toBe(u);
+        expect(unionNote(u, b)).toBe(u);
+        expect(unionNote(unionNote(a, b), c)).toBe(unionNote(a, unionNote(b, c)));
+        const lines = linesOf(u);
+        for (const l of [...linesOf(a), ...linesOf(b)]) expect(lines).toContain(l);
+        for (const l of lines) expect([...linesOf(a), ...linesOf(b)]).toContain(l);
+        expect(new Set(lines).size).toBe(lines.length);
+        if (u !== '') expect(u.endsWith('\n')).toBe(true);
+      }),
+    );
+  });
+
+  it('gives sorted unique lines, like git notes merge -s cat_sort_uniq', () => {
+    expect(unionNote('b\na\n', 'c\na\n')).toBe('a\nb\nc\n');
+    expect(unionNote('', '')).toBe('');
+    expect(unionNote('x', '')).toBe('x\n');
+  });
+});
