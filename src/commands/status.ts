@@ -79,6 +79,8 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
     (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
   );
   const data: StatusJson = { base: state.base, counts, tasks: shown.map(taskJson) };
+  // --json prints data only: don't lay out a table of 10,000 rows nobody sees
+  if (opts.json) return { data, text: '', warnings: badLineWarnings(state) };
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR
   const color = !opts.json && colorEnabled();
   const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW'].map((h) => style('bold', h, color))];

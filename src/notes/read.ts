@@ -96,14 +96,14 @@ export function newNotePath(object: string): string {
 
 /**
  * Brings a decoded copy of a notes ref from commit `from` to commit `to` by reading only the notes that changed
- * between them (one `git diff-tree`, one `git cat-file --batch`). Deleted notes leave `known`; changed ones are
- * handed to `onNote`.
+ * between them (one `git diff-tree`, one `git cat-file --batch`). Every changed or deleted note goes to
+ * `onDelete`; the new text of a changed one then goes to `onNote`.
  */
 export async function readChangedNotes(
   cwd: string,
   from: string,
   to: string,
-  known: Map<string, unknown>,
+  onDelete: (object: string) => void,
   onNote: (object: string, text: string) => void,
 ): Promise<void> {
   const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', from, to], { cwd });
@@ -116,7 +116,7 @@ export async function readChangedNotes(
     const object = objectFromNotePath(fields[i + 1]!);
     const status = meta[4];
     const blob = meta[3]!;
-    known.delete(object);
+    onDelete(object);
     if (status === 'D') continue;
     const list = objectsOf.get(blob);
     if (list) list.push(object);

@@ -141,12 +141,13 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
 
   // notes are decoded while cat-file still streams them. A ref whose tip the cache knows is not read at all; one
   // that moved since is read incrementally: only the notes `git diff-tree` says changed
-  const perObject = new Map<string, Map<string, [OmniEvent[], BadLine[]]>>();
+  // per notes ref, each annotated object's decoded events: the cache's own records, used in place (no copies)
+  const perObject = new Map<string, Record<string, [OmniEvent[], BadLine[]]>>();
   const toRead: { ref: string; tip: string }[] = [];
   const incremental: { ref: string; tip: string; from: string }[] = [];
   for (const n of notesTips) {
     const hit = cache.notes[n.ref];
-    perObject.set(n.ref, new Map(hit ? Object.entries(hit.objects) : []));
+    perObject.set(n.ref, hit ? hit.objects : {});
     if (hit?.tip === n.tip) continue;
     if (hit) incremental.push({ ref: n.ref, tip: n.tip, from: hit.tip });
     else toRead.push(n);
@@ -156,7 +157,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     const events: OmniEvent[] = [];
     const bad: BadLine[] = [];
     decodeNote(object, text, events, bad);
-    perObject.get(ref)!.set(object, [events, bad]);
+    perObject.get(ref)![object] = [events, bad];
   };
   const baseKey = `${config.trailerKey}\0${config.taskPattern}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
@@ -168,7 +169,12 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
       ? gitAsync(['log', '--no-walk=unsorted', '--stdin', logFormat(config.trailerKey)], { cwd, input: `${tipShas.join('\n')}\n` })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
     readAllNotes(cwd, toRead, undefined, decodeInto),
-    Promise.all(incremental.map((n) => readChangedNotes(cwd, n.from, n.tip, perObject.get(n.ref)!, (object, text) => decodeInto(n.ref, object, text)))),
+    Promise.all(
+      incremental.map((n) => {
+        const records = perObject.get(n.ref)!;
+        return readChangedNotes(cwd, n.from, n.tip, (object) => delete records[object], (object, text) => decodeInto(n.ref, object, text));
+      }),
+    ),
   ]);
   const landedByTask = new Map<string, string>();
   let baseCommits: Set<string>;
@@ -182,7 +188,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     cache.base = { key: baseKey, landed: [...landedByTask], commits: [...baseCommits] };
     cacheDirty = true;
   }
-  for (const n of notesTips) cache.notes[n.ref] = { tip: n.tip, objects: Object.fromEntries(perObject.get(n.ref)!) };
+  for (const n of notesTips) cache.notes[n.ref] = { tip: n.tip, objects: perObject.get(n.ref)! };
   for (const ref of Object.keys(cache.notes)) {
     if (!notesTips.some((n) => n.ref === ref)) {
       delete cache.notes[ref];
@@ -196,7 +202,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], attempt: [] as AttemptEvent[] };
   for (const n of notesTips) {
     const type = expectedType(n.log);
-    for (const [objectEvents, objectBad] of perObject.get(n.ref)!.values()) {
+    for (const [objectEvents, objectBad] of Object.values(perObject.get(n.ref)!)) {
       // an event filed in the wrong log is ignored: each log holds one type
       for (const e of objectEvents) if (e.type === type) (events[e.type] as OmniEvent[]).push(e);
       for (const line of objectBad) bad.push({ ref: n.ref, line });
