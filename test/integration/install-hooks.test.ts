@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HOOKS, head, installedRepo, message, script, settleDrainers, snapshot, tempFile, track } from '../helpers/hooks.js';
-import { cleanupAll, makeRepo, projectRoot, run, tempDir, testEnv, wrapRepo, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRepo, projectRoot, run, tempDir, testEnv, waitForDrain, wrapRepo, type TestRepo } from '../helpers/repo.js';
 
 afterAll(async () => {
   await settleDrainers();
@@ -437,5 +437,29 @@ describe('uninstall gives back exactly what was there', () => {
     expect(fs.existsSync(path.join(repo.dir, '.git', 'hooks', 'commit-msg'))).toBe(true);
     expect(repo.omni(['uninstall-hooks']).code).toBe(0);
     expect(fs.existsSync(path.join(repo.dir, '.git', 'hooks'))).toBe(false);
+  });
+});
+
+describe('submodules', () => {
+  it('installs into the submodule’s own hooks directory; its commits get the trailer and a patchset', async () => {
+    const origin = makeRepo();
+    const sup = track(makeRepo());
+    sup.git(['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', origin.dir, 'lib']);
+    sup.git(['commit', '-q', '-m', 'add the submodule']);
+    const lib = track(wrapRepo(path.join(sup.dir, 'lib')));
+    const r = lib.omni(['install-hooks']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const hooksDir = lib.git(['rev-parse', '--path-format=absolute', '--git-path', 'hooks']).trim();
+    expect(hooksDir).toBe(path.join(sup.dir, '.git', 'modules', 'lib', 'hooks'));
+    expect(fs.readFileSync(path.join(hooksDir, 'commit-msg'), 'utf8')).toContain('omni-ship-managed-hook');
+    // the superproject's own hooks are not touched
+    expect(fs.existsSync(path.join(sup.dir, '.git', 'hooks', 'commit-msg'))).toBe(false);
+    lib.git(['switch', '-q', '-c', 't-12']);
+    lib.git(['commit', '-q', '--allow-empty', '-m', 'in the submodule']);
+    expect(message(lib)).toBe('in the submodule\n\nTask-Id: t-12\n');
+    expect(await waitForDrain(lib)).toBe(true);
+    const status = JSON.parse(lib.omni(['status', '--json']).stdout) as { tasks: { id: string; patchsets: number }[] };
+    expect(status.tasks.find((t) => t.id === 't-12')?.patchsets).toBe(1);
   });
 });
