@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { countSpawn, gitAsyncBuffer } from './exec.js';
+import { gitAsyncBuffer } from './exec.js';
 
 /** One answer of `git cat-file --batch`: the object's content, or null when it is missing. */
 export interface BatchObject {
@@ -63,7 +63,7 @@ export async function lsTree(cwd: string, treeish: string): Promise<TreeEntry[]>
 export function catFileStream(cwd: string, oids: readonly string[], onObject: (oid: string, content: Buffer) => void): Promise<void> {
   if (oids.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    countSpawn();
+    if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write('[git] cat-file --batch\n');
     const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let pending: Buffer = Buffer.alloc(0);
     let stderr = '';

@@ -32,18 +32,6 @@ export interface GitResult {
   exitCode: number;
 }
 
-let spawned = 0;
-
-/** Counts a git process started outside this module's helpers (streaming readers in batch.ts). */
-export function countSpawn(): void {
-  spawned++;
-}
-
-/** How many git processes this process has started (the status benchmark counts them). */
-export function gitSpawnCount(): number {
-  return spawned;
-}
-
 function environment(extra?: Record<string, string | undefined>): NodeJS.ProcessEnv | undefined {
   if (!extra) return undefined;
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -59,7 +47,6 @@ function environment(extra?: Record<string, string | undefined>): NodeJS.Process
  * (node:child_process directly: execa costs ~90 ms to import, see STACK.md).
  */
 export function gitRun(args: readonly string[], opts: GitOptions): GitResult {
-  spawned++;
   if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
   const r = spawnSync('git', args, {
     cwd: opts.cwd,
@@ -82,27 +69,8 @@ export function git(args: readonly string[], opts: GitOptions): string {
   return r.stdout;
 }
 
-/** Runs git and returns stdout as Buffer (for binary-safe batch reads). */
-export function gitBuffer(args: readonly string[], opts: GitOptions): Buffer {
-  spawned++;
-  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
-  const r = spawnSync('git', args, {
-    cwd: opts.cwd,
-    input: opts.input,
-    env: environment(opts.env),
-    maxBuffer: 1024 * 1024 * 1024,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  if (r.error) throw new GitError(args, null, String(r.error.message));
-  if (r.status !== 0 && !(opts.okCodes ?? []).includes(r.status ?? 128)) {
-    throw new GitError(args, r.status, r.stderr.toString('utf8'));
-  }
-  return r.stdout;
-}
-
 /** Runs git asynchronously (for network operations that may take a while); resolves with the result. */
 export function gitAsync(args: readonly string[], opts: GitOptions): Promise<GitResult> {
-  spawned++;
   return new Promise((resolve, reject) => {
     const hasInput = opts.input !== undefined;
     const child = spawn('git', args, { cwd: opts.cwd, env: environment(opts.env), stdio: [hasInput ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
@@ -149,7 +117,6 @@ export function clearGitLocalEnv(): void {
 
 /** Runs git asynchronously and returns stdout as a Buffer (binary-safe; for cat-file --batch and friends). */
 export function gitAsyncBuffer(args: readonly string[], opts: GitOptions): Promise<Buffer> {
-  spawned++;
   if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const hasInput = opts.input !== undefined;
