@@ -21,7 +21,6 @@ export async function patchsetCommand(opts: BaseOptions & { task: string; increm
   const repo = requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
   const id = parseTaskId(opts.task, config);
-  let before = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id)?.patchsets.length ?? 0;
   let incremented = false;
   if (opts.increment) {
     const branches = git(['for-each-ref', '--format=%(refname:short)%00%(objectname)', 'refs/heads'], { cwd: repo.toplevel })
@@ -41,8 +40,8 @@ export async function patchsetCommand(opts: BaseOptions & { task: string; increm
       { commit: chosen[1], branch: chosen[0], supersedes: null, via: 'manual', at: new Date() },
     ]);
     incremented = written > 0;
-    before = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id)?.patchsets.length ?? before;
   }
-  const data: PatchsetJson = { taskId: id, patchsetCount: before, incremented, trailer: `${config.trailerKey}: ${id}` };
-  return { data, text: `${id}: ${before} patchset${before === 1 ? '' : 's'}${opts.increment ? (incremented ? ' (recorded the branch tip)' : ' (the branch tip was recorded already)') : ''}` };
+  const count = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id)?.patchsets.length ?? 0;
+  const data: PatchsetJson = { taskId: id, patchsetCount: count, incremented, trailer: `${config.trailerKey}: ${id}` };
+  return { data, text: `${id}: ${count} patchset${count === 1 ? '' : 's'}${opts.increment ? (incremented ? ' (recorded the branch tip)' : ' (the branch tip was recorded already)') : ''}` };
 }
