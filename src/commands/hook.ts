@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { appendTo } from '../collections.js';
 import path from 'node:path';
 import type { BaseOptions } from '../cli.js';
 import { loadConfig } from '../config.js';
@@ -40,14 +41,14 @@ async function restoreDropped(): Promise<void> {
 async function handle(events: HookEvent[]): Promise<void> {
   logEvents(events);
   const byWorktree = new Map<string, HookEvent[]>();
-  for (const e of events) (byWorktree.get(e.worktree) ?? byWorktree.set(e.worktree, []).get(e.worktree)!).push(e);
+  for (const e of events) appendTo(byWorktree, e.worktree, e);
   for (const [worktree, group] of byWorktree) {
     try {
       const repo = requireWorkRepo(worktree);
       const { config } = await loadConfig(repo.toplevel, repo.toplevel);
       const { events: written } = await recordPatchsets(repo.toplevel, repo.commonDir, config, candidatesFrom(repo.toplevel, group));
       for (const e of written) console.log(`${e.at} patchset ${e.task} ${e.commit.slice(0, 12)}${e.supersedes ? ` (replaces ${e.supersedes.slice(0, 12)})` : ''}`);
-      if (written.length) (writtenHere.get(repo.commonDir) ?? writtenHere.set(repo.commonDir, []).get(repo.commonDir)!).push(...written);
+      for (const e of written) appendTo(writtenHere, repo.commonDir, e);
     } catch (error) {
       // one bad worktree (removed since, broken config) must not stop the others
       console.log(`${new Date().toISOString()} error in ${worktree}: ${(error as Error).message}`);

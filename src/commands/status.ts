@@ -1,4 +1,5 @@
 import type { BaseOptions } from '../cli.js';
+import { appendTo } from '../collections.js';
 import { loadConfig } from '../config.js';
 import { badInput } from '../errors.js';
 import { requireWorkRepo, stateDir } from '../git/repo.js';
@@ -48,7 +49,7 @@ export function taskJson(t: TaskView): TaskStatusJson {
 /** Warnings for note lines that could not be read: skipped, never deleted. */
 export function badLineWarnings(state: RepoState): string[] {
   const byRef = new Map<string, RepoState['bad']>();
-  for (const b of state.bad) (byRef.get(b.ref) ?? byRef.set(b.ref, []).get(b.ref)!).push(b);
+  for (const b of state.bad) appendTo(byRef, b.ref, b);
   return [...byRef].map(([ref, list]) => `skipped ${list.length} unreadable line(s) in ${ref} (first: note on ${list[0]!.line.object.slice(0, 12)}: ${list[0]!.line.reason})`);
 }
 

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { appendTo } from '../collections.js';
 import { gitAsync } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
 import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
@@ -93,8 +94,9 @@ export function parentTask(id: string): string | null {
 
 /**
  * Reads the state of every task the repository knows, from task branches, Task-Id trailers and notes.
- * Git processes: for-each-ref, a log of the base branch, a log of the task branch tips, one ls-tree per
- * notes ref and one cat-file --batch: a constant number, whatever the number of tasks (DESIGN.md section 6).
+ * Git processes, a constant number whatever the number of tasks (DESIGN.md section 6): for-each-ref, a log of
+ * the task branch tips, and, unless the machine-local cache holds them for the same tips, a log of the base
+ * branch and per notes ref an ls-tree and a streaming cat-file (or a diff-tree and a cat-file of the changes).
  */
 export async function loadState(cwd: string, config: Config, stateDir: string | null = null): Promise<RepoState> {
   const cache = readStateCache(stateDir);
@@ -109,29 +111,17 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   const remote = config.remote;
   const baseRefs = [`refs/heads/${base}`, ...(remote ? [`refs/remotes/${remote}/${base}`] : [])].filter((r) => refs.has(r));
 
-  // task branches, local and remote-tracking
+  // task branches, local and remote-tracking (a remote-tracking branch names its task without the remote's name)
   const branchTips = new Map<string, { branch: string; sha: string; local: boolean }[]>();
   for (const [name, sha] of refs) {
-    let branch: string;
-    let local: boolean;
-    if (name.startsWith('refs/heads/')) {
-      branch = name.slice('refs/heads/'.length);
-      local = true;
-    } else if (name.startsWith('refs/remotes/')) {
-      const rest = name.slice('refs/remotes/'.length);
-      if (rest.endsWith('/HEAD')) continue;
-      branch = rest;
-      local = false;
-      // take the task out of the branch name without the remote's name
-      const slash = rest.indexOf('/');
-      if (slash < 0) continue;
-      const id = taskIdFromBranch(rest.slice(slash + 1), config);
-      if (id) (branchTips.get(id) ?? branchTips.set(id, []).get(id)!).push({ branch, sha, local });
-      continue;
-    } else continue;
-    if (branch === base) continue;
-    const id = taskIdFromBranch(branch, config);
-    if (id) (branchTips.get(id) ?? branchTips.set(id, []).get(id)!).push({ branch, sha, local });
+    const local = name.startsWith('refs/heads/');
+    if (!local && !name.startsWith('refs/remotes/')) continue;
+    const branch = name.slice(local ? 'refs/heads/'.length : 'refs/remotes/'.length);
+    if (!local && (branch.endsWith('/HEAD') || !branch.includes('/'))) continue;
+    const short = local ? branch : branch.slice(branch.indexOf('/') + 1);
+    if (short === base) continue;
+    const id = taskIdFromBranch(short, config);
+    if (id) appendTo(branchTips, id, { branch, sha, local });
   }
   const tipShas = [...new Set([...branchTips.values()].flat().map((t) => t.sha))];
 
@@ -214,7 +204,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   const verifies = latestBy(events.verify, (e) => e.tree);
   const lands = latestBy(events.land, (e) => e.task);
   const attempts = new Map<string, AttemptEvent[]>();
-  for (const e of events.attempt) (attempts.get(e.commit) ?? attempts.set(e.commit, []).get(e.commit)!).push(e);
+  for (const e of events.attempt) appendTo(attempts, e.commit, e);
 
   const ids = new Set<string>([...branchTips.keys(), ...landedByTask.keys(), ...patchsets.keys()]);
   for (const e of events.review) ids.add(e.task);
