@@ -58,6 +58,9 @@ export interface WorkRepo extends Repo {
 /** Like requireRepo, but also refuses a bare repository, which has no commits of its own to tag. */
 export function requireWorkRepo(cwd: string): WorkRepo {
   const repo = requireRepo(cwd);
+  if (!repo.isBare && !repo.toplevel) {
+    throw badInput(`${cwd} is inside the git directory, not the work tree`, `run omni-ship from the work tree (cd ${path.dirname(repo.commonDir)})`);
+  }
   if (repo.isBare || !repo.toplevel) {
     throw badInput(
       `${repo.gitDir} is a bare repository: omni-ship needs a work tree`,

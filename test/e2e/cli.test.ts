@@ -257,3 +257,15 @@ describe('omni-ship init', () => {
     expect(fs.existsSync(path.join(repo.dir, '.omni-shiprc.yaml'))).toBe(false);
   });
 });
+
+describe('run from inside .git', () => {
+  it('says to run from the work tree (exit 2) and writes nothing', () => {
+    const repo = makeRepo();
+    const before = fs.readdirSync(path.join(repo.dir, '.git', 'hooks')).sort();
+    const r = repo.omni(['install-hooks'], { cwd: path.join(repo.dir, '.git') });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('inside the git directory');
+    expect(r.stderr).toContain('work tree');
+    expect(fs.readdirSync(path.join(repo.dir, '.git', 'hooks')).sort()).toEqual(before);
+  });
+});
