@@ -103,16 +103,17 @@ const REQUIRED: Record<OmniEvent['type'], readonly string[]> = {
 };
 const TYPES = new Set(Object.keys(REQUIRED));
 
-function check(value: unknown): { event: OmniEvent } | { reason: string } {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return { reason: 'not a JSON object' };
+/** Why a parsed line is not a usable event, or null when it is one (no object allocated per good line). */
+function unusable(value: unknown): string | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
   const e = value as Record<string, unknown>;
-  if (e.v !== SCHEMA_VERSION) return { reason: `unknown schema version ${JSON.stringify(e.v)}` };
-  if (typeof e.type !== 'string' || !TYPES.has(e.type)) return { reason: `unknown event type ${JSON.stringify(e.type)}` };
-  if (typeof e.at !== 'string' || Number.isNaN(Date.parse(e.at))) return { reason: 'no valid "at" time' };
+  if (e.v !== SCHEMA_VERSION) return `unknown schema version ${JSON.stringify(e.v)}`;
+  if (typeof e.type !== 'string' || !TYPES.has(e.type)) return `unknown event type ${JSON.stringify(e.type)}`;
+  if (typeof e.at !== 'string' || Number.isNaN(Date.parse(e.at))) return 'no valid "at" time';
   for (const field of REQUIRED[e.type as OmniEvent['type']]) {
-    if (typeof e[field] !== 'string') return { reason: `no ${field} (a string) in a ${e.type} event` };
+    if (typeof e[field] !== 'string') return `no ${field} (a string) in a ${e.type} event`;
   }
-  return { event: e as unknown as OmniEvent };
+  return null;
 }
 
 /**
@@ -120,11 +121,15 @@ function check(value: unknown): { event: OmniEvent } | { reason: string } {
  * schema version or type, is reported in `bad` and skipped, never deleted and never fatal.
  */
 export function decodeNote(object: string, text: string, events: OmniEvent[], bad: BadLine[]): void {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
   // each line on its own: one JSON.parse of all lines joined by commas is no faster on Node 20, and it can pair a
   // garbage line's fragments with its neighbours' (`1,{…}`, `[2`, `3]` still make three elements), taking an
-  // event out of a line that is not one
-  for (const line of lines) {
+  // event out of a line that is not one. Lines are cut with indexOf, not split+filter: status decodes 30,000 notes
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (line.trim() === '') continue;
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -132,9 +137,9 @@ export function decodeNote(object: string, text: string, events: OmniEvent[], ba
       bad.push({ object, line, reason: 'not valid JSON' });
       continue;
     }
-    const r = check(value);
-    if ('event' in r) events.push(r.event);
-    else bad.push({ object, line, reason: r.reason });
+    const reason = unusable(value);
+    if (reason === null) events.push(value as OmniEvent);
+    else bad.push({ object, line, reason });
   }
 }
 

@@ -13,7 +13,8 @@ export function objectFromNotePath(path: string): string {
 /**
  * Reads every note of several notes commits: per ref, one `git ls-tree -r` then one streaming
  * `git cat-file --batch`, all refs in parallel; a constant number of processes whatever the number of notes or
- * the fanout. `onNote`, if given, sees each note as it arrives (decoding overlaps git's reading).
+ * the fanout. `onNote`, if given, sees each note as it arrives (decoding overlaps git's reading) and the texts are
+ * then not kept: the maps come back empty.
  */
 export async function readAllNotes(
   cwd: string,
@@ -26,22 +27,23 @@ export async function readAllNotes(
     tips.map(async (t) => {
       const entries = await lsTree(cwd, t.tip);
       const objectsOf = new Map<string, string[]>();
-      const pathMap = new Map<string, string>();
+      const pathMap = paths ? new Map<string, string>() : null;
       for (const entry of entries) {
         if (entry.type !== 'blob') continue;
         const object = objectFromNotePath(entry.path);
-        pathMap.set(object, entry.path);
+        pathMap?.set(object, entry.path);
         const list = objectsOf.get(entry.oid);
         if (list) list.push(object);
         else objectsOf.set(entry.oid, [object]);
       }
-      paths?.set(t.ref, pathMap);
+      if (pathMap) paths?.set(t.ref, pathMap);
       const texts = result.get(t.ref)!;
       await catFileStream(cwd, [...objectsOf.keys()], (oid, content) => {
         const text = content.toString('utf8');
         for (const object of objectsOf.get(oid) ?? []) {
-          texts.set(object, text);
-          onNote?.(t.ref, object, text);
+          // a caller that decodes as notes arrive keeps no second copy of 10,000 texts
+          if (onNote) onNote(t.ref, object, text);
+          else texts.set(object, text);
         }
       });
     }),

@@ -3,32 +3,87 @@ import path from 'node:path';
 import type { BadLine, OmniEvent } from '../notes/events.js';
 import { packageVersion } from '../paths.js';
 
+/** One annotated object's decoded note: its events and its unreadable lines. */
+export type DecodedNote = [OmniEvent[], BadLine[]];
+
 /**
  * A machine-local cache of what read commands decode from git, keyed by the immutable objects it came from:
  * a notes ref's tip commit, the base branch's tip. Deleting it loses nothing (DESIGN.md section 1); it only
  * saves re-reading and re-parsing tens of thousands of notes when nothing changed.
  */
 export interface StateCache {
-  format: 3;
+  /** per notes ref: the tip it was read at, and each annotated object's decoded note */
+  notes: Map<string, { tip: string; objects: Map<string, DecodedNote> }>;
+  base: { key: string; landed: [string, string][]; commits: string[] } | null;
+}
+
+/**
+ * On disk, each event is an array of its values in a fixed field order per type: JSON.parse reads arrays about
+ * three times faster than objects with repeated keys (10,000 tasks: ~50 ms instead of ~160 ms). An event that
+ * lacks one of its type's fields, or has one more, is kept as the object it was, so the cache gives back exactly
+ * what the note said.
+ */
+const FIELDS: Record<OmniEvent['type'], readonly string[]> = {
+  patchset: ['task', 'commit', 'tree', 'parent', 'branch', 'supersedes', 'via'],
+  review: ['task', 'commit', 'verdict', 'message'],
+  verify: ['tree', 'spec', 'result', 'commit', 'task', 'step', 'exitCode', 'summary'],
+  land: ['task', 'commit', 'landed', 'base'],
+  attempt: ['task', 'commit', 'role', 'outcome', 'error'],
+};
+const HEAD = ['v', 'type', 'at', 'by', 'host'] as const;
+
+type PackedEvent = unknown[] | OmniEvent;
+
+interface CacheFile {
+  format: 4;
   /** the omni-ship version that wrote it: another build may decode notes differently */
   version: string;
-  /** per notes ref: the tip it was read at, and each annotated object's decoded events and unreadable lines */
-  notes: Record<string, { tip: string; objects: Record<string, [OmniEvent[], BadLine[]]> }>;
-  base: { key: string; landed: [string, string][]; commits: string[] } | null;
+  notes: Record<string, { tip: string; objects: [string, PackedEvent[], BadLine[]][] }>;
+  base: StateCache['base'];
 }
 
 const FILE = 'state-cache.json';
 
-function empty(): StateCache {
-  return { format: 3, version: packageVersion(), notes: {}, base: null };
+function pack(e: OmniEvent): PackedEvent {
+  const record = e as unknown as Record<string, unknown>;
+  const fields = FIELDS[e.type];
+  const keys = Object.keys(record);
+  if (keys.length !== HEAD.length + fields.length) return e;
+  const out: unknown[] = [e.type, e.at, e.by, e.host];
+  for (const f of fields) {
+    if (!(f in record)) return e;
+    out.push(record[f]);
+  }
+  for (const h of HEAD) if (!(h in record)) return e;
+  return out;
 }
 
-/** Reads the cache; a missing, unreadable or old-format file is an empty cache. */
+function unpack(p: PackedEvent): OmniEvent {
+  if (!Array.isArray(p)) return p;
+  const type = p[0] as OmniEvent['type'];
+  const e: Record<string, unknown> = { v: 1, type, at: p[1], by: p[2], host: p[3] };
+  const fields = FIELDS[type];
+  for (let i = 0; i < fields.length; i++) e[fields[i]!] = p[4 + i];
+  return e as unknown as OmniEvent;
+}
+
+function empty(): StateCache {
+  return { notes: new Map(), base: null };
+}
+
+/** Reads the cache; a missing, unreadable, old-format or other-version file is an empty cache. */
 export function readStateCache(stateDir: string | null): StateCache {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return empty();
   try {
-    const data = JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as StateCache;
-    return data && data.format === 3 && data.version === packageVersion() && data.notes ? data : empty();
+    const data = JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as CacheFile;
+    if (!data || data.format !== 4 || data.version !== packageVersion() || !data.notes) return empty();
+    const notes: StateCache['notes'] = new Map();
+    for (const [ref, { tip, objects }] of Object.entries(data.notes)) {
+      const decoded = new Map<string, DecodedNote>();
+      for (const [object, events, bad] of objects) decoded.set(object, [events.map(unpack), bad]);
+      notes.set(ref, { tip, objects: decoded });
+    }
+    return { notes, base: data.base ?? null };
   } catch {
     return empty();
   }
@@ -38,9 +93,13 @@ export function readStateCache(stateDir: string | null): StateCache {
 export function writeStateCache(stateDir: string | null, cache: StateCache): void {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return;
   try {
+    const file: CacheFile = { format: 4, version: packageVersion(), notes: {}, base: cache.base };
+    for (const [ref, { tip, objects }] of cache.notes) {
+      file.notes[ref] = { tip, objects: [...objects].map(([object, [events, bad]]) => [object, events.map(pack), bad]) };
+    }
     fs.mkdirSync(stateDir, { recursive: true });
     const tmp = path.join(stateDir, `${FILE}.${process.pid}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(cache));
+    fs.writeFileSync(tmp, JSON.stringify(file));
     fs.renameSync(tmp, path.join(stateDir, FILE));
   } catch {
     /* only a cache */

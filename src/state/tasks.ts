@@ -5,7 +5,7 @@ import { taskIdFromBranch, tryTaskId } from '../ids.js';
 import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes } from '../notes/read.js';
-import { readStateCache, writeStateCache } from './cache.js';
+import { readStateCache, writeStateCache, type DecodedNote } from './cache.js';
 import { NOTES_REFS, type NotesLog } from '../notes/refs.js';
 
 /** The lifecycle states, derived from git and the notes, never stored. */
@@ -132,12 +132,12 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   // notes are decoded while cat-file still streams them. A ref whose tip the cache knows is not read at all; one
   // that moved since is read incrementally: only the notes `git diff-tree` says changed
   // per notes ref, each annotated object's decoded events: the cache's own records, used in place (no copies)
-  const perObject = new Map<string, Record<string, [OmniEvent[], BadLine[]]>>();
+  const perObject = new Map<string, Map<string, DecodedNote>>();
   const toRead: { ref: string; tip: string }[] = [];
   const incremental: { ref: string; tip: string; from: string }[] = [];
   for (const n of notesTips) {
-    const hit = cache.notes[n.ref];
-    perObject.set(n.ref, hit ? hit.objects : {});
+    const hit = cache.notes.get(n.ref);
+    perObject.set(n.ref, hit ? hit.objects : new Map());
     if (hit?.tip === n.tip) continue;
     if (hit) incremental.push({ ref: n.ref, tip: n.tip, from: hit.tip });
     else toRead.push(n);
@@ -147,7 +147,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     const events: OmniEvent[] = [];
     const bad: BadLine[] = [];
     decodeNote(object, text, events, bad);
-    perObject.get(ref)![object] = [events, bad];
+    perObject.get(ref)!.set(object, [events, bad]);
   };
   const baseKey = `${config.trailerKey}\0${config.taskPattern}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
@@ -162,7 +162,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     Promise.all(
       incremental.map((n) => {
         const records = perObject.get(n.ref)!;
-        return readChangedNotes(cwd, n.from, n.tip, (object) => delete records[object], (object, text) => decodeInto(n.ref, object, text));
+        return readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
       }),
     ),
   ]);
@@ -178,10 +178,10 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     cache.base = { key: baseKey, landed: [...landedByTask], commits: [...baseCommits] };
     cacheDirty = true;
   }
-  for (const n of notesTips) cache.notes[n.ref] = { tip: n.tip, objects: perObject.get(n.ref)! };
-  for (const ref of Object.keys(cache.notes)) {
+  for (const n of notesTips) cache.notes.set(n.ref, { tip: n.tip, objects: perObject.get(n.ref)! });
+  for (const ref of [...cache.notes.keys()]) {
     if (!notesTips.some((n) => n.ref === ref)) {
-      delete cache.notes[ref];
+      cache.notes.delete(ref);
       cacheDirty = true;
     }
   }
@@ -192,7 +192,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], attempt: [] as AttemptEvent[] };
   for (const n of notesTips) {
     const type = expectedType(n.log);
-    for (const [objectEvents, objectBad] of Object.values(perObject.get(n.ref)!)) {
+    for (const [objectEvents, objectBad] of perObject.get(n.ref)!.values()) {
       // an event filed in the wrong log is ignored: each log holds one type
       for (const e of objectEvents) if (e.type === type) (events[e.type] as OmniEvent[]).push(e);
       for (const line of objectBad) bad.push({ ref: n.ref, line });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupAll, makeRepo, waitForDrain, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
 import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, status, taskStatus } from '../helpers/state.js';
 
 afterAll(cleanupAll);
@@ -244,5 +244,41 @@ describe('corrupt notes', () => {
     const note = noteOn(repo, NOTES.patchsets, commit)!;
     expect(note.startsWith('garbage first\n')).toBe(true);
     expect(note).toContain(`"commit":"${commit}"`);
+  });
+});
+
+describe('the machine-local state cache', () => {
+  it('answers exactly as a cold read does: after a first read, after new notes, after a note is replaced, and for odd events', () => {
+    const repo = makeRepo();
+    const cold = testEnv({ OMNI_SHIP_NO_CACHE: '1' });
+    const same = (args: string[]) => {
+      const warm = repo.omni(args);
+      const fresh = repo.omni(args, { env: cold });
+      expect(warm.code, warm.stderr).toBe(0);
+      expect(fresh.code, fresh.stderr).toBe(0);
+      expect(warm.stdout).toBe(fresh.stdout);
+      expect(warm.stderr).toBe(fresh.stderr);
+      return JSON.parse(warm.stdout);
+    };
+    repo.git(['switch', '-q', '-c', 't-8']);
+    const first = commitChange(repo, 'work');
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    same(['status', '--json']); // fills the cache
+    // an event with a field more, and one without an optional field: the cache must give back what the note says
+    const extra = { v: 1, type: 'review', at: '2030-01-01T00:00:00.000Z', by: 'A <a@x>', host: 'h/1', task: 't-8', commit: first, verdict: 'approve', message: null, note: 'x' };
+    repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-m', JSON.stringify(extra), first]);
+    expect(same(['show', 't-8', '--json']).reviews).toEqual([expect.objectContaining({ verdict: 'approve' })]);
+    expect(same(['status', '--json']).tasks[0]).toMatchObject({ id: 't-8', state: 'approved' });
+    // a replaced note (incremental read of what changed): the old verdict is gone, the new one counts
+    const changes = { ...extra, at: '2030-01-02T00:00:00.000Z', verdict: 'request-changes', message: 'no' };
+    delete (changes as Record<string, unknown>).note;
+    repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-f', '-m', JSON.stringify(changes), first]);
+    expect(same(['status', '--json']).tasks[0]).toMatchObject({ id: 't-8', state: 'in-progress', review: { verdict: 'request-changes', message: 'no' } });
+    same(['show', 't-8', '--json']);
+    // a second patchset
+    repo.git(['commit', '-q', '--amend', '-m', 'work again']);
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    expect(same(['status', '--json']).tasks[0]).toMatchObject({ patchsets: 2 });
+    same(['show', 't-8', '--json']);
   });
 });
