@@ -27,11 +27,11 @@ _os_locate() {
   return 0
 }
 
-# True while a rebase, cherry-pick or revert is in progress: per-commit hooks then do nothing, and
-# post-rewrite reports the result once.
-_os_sequencing() {
-  [ -d "$_os_gd/rebase-merge" ] || [ -d "$_os_gd/rebase-apply" ] || [ -f "$_os_gd/CHERRY_PICK_HEAD" ] ||
-    [ -f "$_os_gd/REVERT_HEAD" ] || [ -d "$_os_gd/sequencer" ]
+# True while a rebase is in progress: per-commit hooks then do nothing, and post-rewrite reports the result once.
+# A cherry-pick or revert is different: git runs no post-rewrite for it (and CHERRY_PICK_HEAD or the sequencer
+# directory already exists when post-commit runs, even for one clean pick), so its commits are recorded one by one.
+_os_rebasing() {
+  [ -d "$_os_gd/rebase-merge" ] || [ -d "$_os_gd/rebase-apply" ]
 }
 
 # Appends one event line to this process's spool file and starts the background drainer unless one is alive.

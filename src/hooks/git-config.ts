@@ -78,9 +78,26 @@ export function applyConfigChanges(repo: Repo, plan: ConfigPlan): ConfigRecord[]
   return records;
 }
 
-/** Undoes recorded config changes, newest first, and drops sections install created once they are empty. */
+/**
+ * The recorded `set` changes whose key the user changed after install (it no longer holds exactly our value):
+ * the user's value wins, so uninstall leaves those keys alone. An `add` value the user removed is simply gone.
+ */
+export function configChangedSinceInstall(repo: Repo, records: readonly ConfigRecord[]): ConfigRecord[] {
+  return records.filter((r) => {
+    if (r.how !== 'set') return false;
+    const now = localValues(repo, r.key);
+    return !(now.length === 1 && now[0] === r.value);
+  });
+}
+
+/**
+ * Undoes recorded config changes, newest first, except those the user changed since (configChangedSinceInstall),
+ * and drops sections install created once they are empty.
+ */
 export function revertConfig(repo: Repo, records: readonly ConfigRecord[]): void {
+  const changed = new Set(configChangedSinceInstall(repo, records));
   for (const r of [...records].reverse()) {
+    if (changed.has(r)) continue;
     if (r.how === 'add') {
       git(['config', '--local', '--fixed-value', '--unset-all', r.key, r.value], { cwd: repo.commonDir, okCodes: [5] });
     } else if (r.previous.length === 1) {

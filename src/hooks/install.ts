@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { isInside, stateDir, type WorkRepo } from '../git/repo.js';
 import { entryPoint, packageVersion } from '../paths.js';
-import { applyConfigChanges, planConfigChanges, revertConfig, type ConfigChange } from './git-config.js';
+import { applyConfigChanges, configChangedSinceInstall, planConfigChanges, revertConfig, type ConfigChange } from './git-config.js';
 import type { BlockHookRecord, FileHookRecord, Manifest } from './manifest.js';
 import { readManifest, writeManifest } from './manifest.js';
 import { writeHookSettings } from './settings.js';
@@ -274,7 +274,13 @@ export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): Unins
       }
     }
   }
-  for (const record of manifest.gitConfig) steps.push({ path: record.key, did: 'config-restored' });
+  const changedConfig = configChangedSinceInstall(repo, manifest.gitConfig);
+  for (const record of manifest.gitConfig) {
+    if (changedConfig.includes(record)) {
+      steps.push({ path: record.key, did: 'left-alone', note: `git config ${record.key} changed since install-hooks set it` });
+      conflicts.push(`git config ${record.key}`);
+    } else steps.push({ path: record.key, did: 'config-restored' });
+  }
   act(() => {
     restoreConfig(repo, manifest);
     fs.rmSync(path.join(dir, 'install.json'), { force: true });
