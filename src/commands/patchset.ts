@@ -1,10 +1,11 @@
 import type { BaseOptions } from '../cli.js';
+import type { Config } from '../config.js';
 import { loadConfig } from '../config.js';
 import { ExitCode, UserError } from '../errors.js';
 import { git } from '../git/exec.js';
 import { requireWorkRepo, stateDir } from '../git/repo.js';
-import { parseTaskId, taskIdFromBranch } from '../ids.js';
-import { recordPatchsets } from '../notes/patchsets.js';
+import { parseTaskId, taskIdFromBranch, tryTaskId, type TaskId } from '../ids.js';
+import { baseCommitsAmong, recordPatchsets } from '../notes/patchsets.js';
 import type { CommandOutput } from '../output.js';
 import { loadState } from '../state/tasks.js';
 
@@ -36,6 +37,7 @@ export async function patchsetCommand(opts: BaseOptions & { task: string; increm
         branches.length ? 'check out the one to record, then run this again' : `create one: git switch -c ${id}`,
       );
     }
+    refuseForeignTip(repo.toplevel, config, id, chosen[0], chosen[1]);
     const { written } = await recordPatchsets(repo.toplevel, repo.commonDir, config, [
       { commit: chosen[1], branch: chosen[0], supersedes: null, via: 'manual', at: new Date() },
     ]);
@@ -44,4 +46,26 @@ export async function patchsetCommand(opts: BaseOptions & { task: string; increm
   const count = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id)?.patchsets.length ?? 0;
   const data: PatchsetJson = { taskId: id, patchsetCount: count, incremented, trailer: `${config.trailerKey}: ${id}` };
   return { data, text: `${id}: ${count} patchset${count === 1 ? '' : 's'}${opts.increment ? (incremented ? ' (recorded the branch tip)' : ' (the branch tip was recorded already)') : ''}` };
+}
+
+/**
+ * A task branch's tip is a patchset of the task only when it is the task's own commit: not a commit of the base
+ * branch (a branch just made from base has none yet) and not one whose trailer names another task.
+ */
+function refuseForeignTip(cwd: string, config: Config, id: TaskId, branch: string, sha: string): void {
+  if (baseCommitsAmong(cwd, config, [sha]).has(sha)) {
+    throw new UserError(`${id} has no commit of its own: branch ${branch} has nothing on top of ${config.baseBranch}`, ExitCode.usage, `commit the work on ${branch} first`);
+  }
+  const trailers = git(['log', '-1', `--format=%(trailers:key=${config.trailerKey},valueonly,separator=%x1d)`, sha, '--'], { cwd })
+    .split('\x1d')
+    .map((v) => tryTaskId(v, config))
+    .filter((v): v is NonNullable<typeof v> => v !== null);
+  const other = trailers.find((t) => t !== id);
+  if (other && !trailers.includes(id)) {
+    throw new UserError(
+      `${branch}'s tip ${sha.slice(0, 12)} belongs to ${other} (its ${config.trailerKey} trailer), not to ${id}`,
+      ExitCode.usage,
+      `commit ${id}'s own work on ${branch} first`,
+    );
+  }
 }

@@ -30,12 +30,11 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   if (!task) {
     throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');
   }
-  const commits = new Set(task.patchsets.map((p) => p.commit));
-  if (task.head) commits.add(task.head);
   const trees = new Set(task.patchsets.map((p) => p.tree));
   const verifyEvents = state.events.verify.filter((e) => trees.has(e.tree) || e.task === id).sort(byTime);
-  const reviews = state.events.review.filter((e) => e.task === id || commits.has(e.commit)).sort(byTime);
-  const attempts = state.events.attempt.filter((e) => e.task === id || commits.has(e.commit)).sort(byTime);
+  // reviews and attempts name their task: another task's verdict on a shared commit is not this one's
+  const reviews = state.events.review.filter((e) => e.task === id).sort(byTime);
+  const attempts = state.events.attempt.filter((e) => e.task === id).sort(byTime);
   const data: ShowJson = {
     taskId: id,
     trailer: `${config.trailerKey}: ${id}`,

@@ -46,11 +46,12 @@ export function taskJson(t: TaskView): TaskStatusJson {
   };
 }
 
-/** Warnings for note lines that could not be read: skipped, never deleted. */
+/** Warnings for what could not be read (note lines, notes refs): skipped, never deleted. */
 export function badLineWarnings(state: RepoState): string[] {
   const byRef = new Map<string, RepoState['bad']>();
   for (const b of state.bad) appendTo(byRef, b.ref, b);
-  return [...byRef].map(([ref, list]) => `skipped ${list.length} unreadable line(s) in ${ref} (first: note on ${list[0]!.line.object.slice(0, 12)}: ${list[0]!.line.reason})`);
+  const lines = [...byRef].map(([ref, list]) => `skipped ${list.length} unreadable line(s) in ${ref} (first: note on ${list[0]!.line.object.slice(0, 12)}: ${list[0]!.line.reason})`);
+  return [...state.warnings, ...lines];
 }
 
 const stateColor: Partial<Record<TaskState, 'green' | 'red' | 'yellow' | 'cyan' | 'dim'>> = {
@@ -84,7 +85,7 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
   if (opts.json) return { data, text: '', warnings: badLineWarnings(state) };
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR
   const color = !opts.json && colorEnabled();
-  const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW'].map((h) => style('bold', h, color))];
+  const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW', 'LANDED'].map((h) => style('bold', h, color))];
   for (const t of shown) {
     const c = stateColor[t.state];
     rows.push([
@@ -95,9 +96,16 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
       String(t.patchsets.length),
       t.verify?.result ?? '-',
       t.review?.verdict ?? '-',
+      // the commit that became part of the base branch
+      (t.landing?.landed ?? t.landedCommit)?.slice(0, 10) ?? '-',
     ]);
   }
   const summary = STATES.filter((s) => counts[s] > 0).map((s) => `${s} ${counts[s]}`).join(', ') || 'no tasks yet';
-  const text = shown.length ? `${columns(rows)}\n\n${summary}` : `no tasks match\n\n${summary}`;
+  const filtered = !!(opts.state || parent || only);
+  const text = shown.length
+    ? `${columns(rows)}\n\n${summary}${filtered ? ` (all tasks; ${shown.length} shown)` : ''}`
+    : all.length
+      ? `no tasks match\n\n${summary} (all tasks)`
+      : 'no tasks yet: commit on a task branch (git switch -c t-1) to start one';
   return { data, text, warnings: badLineWarnings(state) };
 }

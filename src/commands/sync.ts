@@ -3,7 +3,7 @@ import { loadConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { requireWorkRepo } from '../git/repo.js';
-import { syncNotes, type SyncResult } from '../notes/sync.js';
+import { RemoteUnreachableError, SyncRaceError, syncNotes, type SyncResult } from '../notes/sync.js';
 import type { CommandOutput } from '../output.js';
 
 /** Fetches, merges (set union) and pushes omni-ship's notes and patchset refs with one remote. */
@@ -18,8 +18,13 @@ export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun:
   try {
     result = await syncNotes(repo.toplevel, remote, opts.dryRun);
   } catch (e) {
-    const message = (e as Error).message;
-    throw new UserError(message, /lost the race/.test(message) ? ExitCode.conflict : ExitCode.internal);
+    // a remote that cannot be reached is the user's remote (README "Exit codes": 2 covers a bad remote), not our bug
+    if (e instanceof RemoteUnreachableError) {
+      const show = e.operation === 'push' ? `git remote get-url --push ${remote}` : `git remote get-url ${remote}`;
+      throw new UserError(e.message, ExitCode.usage, `check the URL (${show}) and your network, then run omni-ship sync again`);
+    }
+    if (e instanceof SyncRaceError) throw new UserError(e.message, ExitCode.conflict);
+    throw new UserError((e as Error).message, ExitCode.internal);
   }
   const lines = [
     `${opts.dryRun ? 'dry run: ' : ''}synced with ${remote}${result.rounds > 1 ? ` (${result.rounds} rounds: another clone pushed meanwhile)` : ''}`,

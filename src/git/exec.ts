@@ -71,6 +71,7 @@ export function git(args: readonly string[], opts: GitOptions): string {
 
 /** Runs git asynchronously (for network operations that may take a while); resolves with the result. */
 export function gitAsync(args: readonly string[], opts: GitOptions): Promise<GitResult> {
+  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const hasInput = opts.input !== undefined;
     const child = spawn('git', args, { cwd: opts.cwd, env: environment(opts.env), stdio: [hasInput ? 'pipe' : 'ignore', 'pipe', 'pipe'] });

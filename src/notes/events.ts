@@ -29,6 +29,8 @@ export interface PatchsetEvent extends EventBase {
   branch: string | null;
   /** the commit this one replaced (amend, rebase), when git said so */
   supersedes: string | null;
+  /** the commit's author, "Name <email>" (`by` is whoever committed it); absent in events written before 0.1.0 */
+  author?: string | null;
   via: 'commit' | 'amend' | 'rebase' | 'merge' | 'manual';
 }
 
@@ -93,15 +95,48 @@ export interface BadLine {
   reason: string;
 }
 
-/** Each type's fields the folds key on or compare: a line without them as strings is unusable, not a crash. */
-const REQUIRED: Record<OmniEvent['type'], readonly string[]> = {
-  patchset: ['task', 'commit', 'tree'],
-  review: ['task', 'commit', 'verdict'],
-  verify: ['tree', 'spec', 'result'],
-  land: ['task', 'commit', 'landed'],
-  attempt: ['task', 'commit', 'outcome'],
+/**
+ * What each type's fields must hold. `str`: a string; `str?`: a string, null or absent; `num?`: a number, null or
+ * absent; `task`/`task?`: a task id as omni-ship writes it (lower case, no white space), so one task is never
+ * listed twice under two spellings; a list: one of those strings. A line that breaks any of these is unusable
+ * (skipped with a warning), never a crash further on.
+ */
+type FieldKind = 'str' | 'str?' | 'num?' | 'task' | 'task?' | readonly string[];
+const SCHEMA: Record<OmniEvent['type'], Record<string, FieldKind>> = {
+  patchset: {
+    task: 'task',
+    commit: 'str',
+    tree: 'str',
+    parent: 'str?',
+    branch: 'str?',
+    supersedes: 'str?',
+    author: 'str?',
+    via: ['commit', 'amend', 'rebase', 'merge', 'manual'],
+  },
+  review: { task: 'task', commit: 'str', verdict: ['approve', 'request-changes'], message: 'str?' },
+  verify: {
+    tree: 'str',
+    spec: 'str',
+    result: ['started', 'pass', 'fail', 'skip', 'indeterminate'],
+    commit: 'str?',
+    task: 'task?',
+    step: 'str?',
+    exitCode: 'num?',
+    summary: 'str?',
+  },
+  land: { task: 'task', commit: 'str', landed: 'str', base: 'str' },
+  attempt: { task: 'task', commit: 'str', role: 'str', outcome: ['fail', 'needs-help', 'reset'], error: 'str?' },
 };
-const TYPES = new Set(Object.keys(REQUIRED));
+const TYPES = new Set(Object.keys(SCHEMA));
+
+function fits(value: unknown, kind: FieldKind): boolean {
+  if (typeof kind !== 'string') return typeof value === 'string' && kind.includes(value);
+  const optional = kind.endsWith('?');
+  if (optional && (value === null || value === undefined)) return true;
+  if (kind.startsWith('num')) return typeof value === 'number' && Number.isFinite(value);
+  if (typeof value !== 'string') return false;
+  return kind.startsWith('task') ? value !== '' && value === value.toLowerCase() && !/\s/.test(value) : true;
+}
 
 /** Why a parsed line is not a usable event, or null when it is one (no object allocated per good line). */
 function unusable(value: unknown): string | null {
@@ -110,8 +145,10 @@ function unusable(value: unknown): string | null {
   if (e.v !== SCHEMA_VERSION) return `unknown schema version ${JSON.stringify(e.v)}`;
   if (typeof e.type !== 'string' || !TYPES.has(e.type)) return `unknown event type ${JSON.stringify(e.type)}`;
   if (typeof e.at !== 'string' || Number.isNaN(Date.parse(e.at))) return 'no valid "at" time';
-  for (const field of REQUIRED[e.type as OmniEvent['type']]) {
-    if (typeof e[field] !== 'string') return `no ${field} (a string) in a ${e.type} event`;
+  if (typeof e.by !== 'string' || typeof e.host !== 'string') return 'no "by" and "host" (strings)';
+  const schema = SCHEMA[e.type as OmniEvent['type']];
+  for (const field in schema) {
+    if (!fits(e[field], schema[field]!)) return `bad ${field} ${JSON.stringify(e[field]) ?? '(missing)'} in a ${e.type} event`;
   }
   return null;
 }

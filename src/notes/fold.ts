@@ -9,7 +9,10 @@ export interface Patchset {
   branch: string | null;
   /** when the commit was first recorded */
   at: string;
+  /** who recorded it (the committer, for a hook) */
   by: string;
+  /** the commit's author, when the event says (events before 0.1.0 do not) */
+  author: string | null;
   via: PatchsetEvent['via'];
   /** the commits git said this one replaced */
   supersedes: string[];
@@ -35,6 +38,7 @@ export function foldPatchsets(events: readonly PatchsetEvent[]): Map<string, Pat
         branch: e.branch,
         at: e.at,
         by: e.by,
+        author: e.author ?? null,
         via: e.via,
         supersedes: e.supersedes ? [e.supersedes] : [],
       });

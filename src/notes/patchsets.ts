@@ -3,7 +3,7 @@ import { git, gitRun } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
 import { gitIdentity, hostId } from '../identity.js';
 import { SCHEMA_VERSION, type PatchsetEvent } from './events.js';
-import { NOTES_REFS, PATCHSET_REF_PREFIX, patchsetRef } from './refs.js';
+import { NOTES_REFS, PATCHSET_REF_PREFIX, baseRefCandidates, patchsetRef } from './refs.js';
 import { appendEvents, type Redundant } from './write.js';
 
 /** A commit that may be a new patchset. */
@@ -20,26 +20,37 @@ interface CommitFacts {
   tree: string;
   parent: string | null;
   committer: string;
+  author: string;
   trailerTasks: string[];
 }
 
 function commitFacts(cwd: string, commits: readonly string[], trailerKey: string): Map<string, CommitFacts> {
   const out = git(
-    ['log', '--no-walk=unsorted', '--stdin', `--format=%H%x1f%T%x1f%P%x1f%cn <%ce>%x1f%(trailers:key=${trailerKey},valueonly,separator=%x1d)%x1e`],
+    ['log', '--no-walk=unsorted', '--stdin', `--format=%H%x1f%T%x1f%P%x1f%cn <%ce>%x1f%an <%ae>%x1f%(trailers:key=${trailerKey},valueonly,separator=%x1d)%x1e`],
     { cwd, input: `${commits.join('\n')}\n` },
   );
   const facts = new Map<string, CommitFacts>();
   for (const record of out.split('\x1e')) {
-    const [sha, tree, parents, committer, trailers] = record.replace(/^\n+/, '').split('\x1f');
+    const [sha, tree, parents, committer, author, trailers] = record.replace(/^\n+/, '').split('\x1f');
     if (!sha || !tree) continue;
     facts.set(sha, {
       tree,
       parent: parents?.split(' ')[0] || null,
       committer: committer ?? 'unknown <unknown>',
+      author: author ?? 'unknown <unknown>',
       trailerTasks: (trailers ?? '').split('\x1d').map((t) => t.trim()).filter(Boolean),
     });
   }
   return facts;
+}
+
+/** Which of `commits` the base branch (local or the remote's) already contains: one rev-list whatever their number. */
+export function baseCommitsAmong(cwd: string, config: Config, commits: readonly string[]): Set<string> {
+  if (commits.length === 0) return new Set();
+  const existing = git(['for-each-ref', '--format=%(refname)', ...baseRefCandidates(config)], { cwd }).split('\n').filter(Boolean);
+  if (existing.length === 0) return new Set();
+  const off = new Set(git(['rev-list', ...new Set(commits), '--not', ...existing, '--'], { cwd }).split('\n').filter(Boolean));
+  return new Set(commits.filter((c) => !off.has(c)));
 }
 
 /** A new event for a commit adds nothing when an event for that commit already names the same predecessor. */
@@ -69,7 +80,9 @@ export async function recordPatchsets(
   config: Config,
   candidates: readonly PatchsetCandidate[],
 ): Promise<{ events: PatchsetEvent[]; written: number }> {
-  const onTaskBranch = candidates.filter((c) => c.branch && taskIdFromBranch(c.branch, config));
+  const onBase = baseCommitsAmong(cwd, config, candidates.map((c) => c.commit));
+  // a fast-forward of a task branch to the base branch (git merge main on t-5) makes no commit of the task
+  const onTaskBranch = candidates.filter((c) => c.branch && taskIdFromBranch(c.branch, config) && !onBase.has(c.commit));
   if (onTaskBranch.length === 0) return { events: [], written: 0 };
   const facts = commitFacts(cwd, [...new Set(onTaskBranch.map((c) => c.commit))], config.trailerKey);
   const host = hostId(commonDir);
@@ -91,6 +104,7 @@ export async function recordPatchsets(
       parent: f.parent,
       branch: c.branch,
       supersedes: c.supersedes,
+      author: f.author,
       via: c.via,
     });
   }

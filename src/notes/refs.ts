@@ -31,3 +31,8 @@ export function remotePatchsetPrefix(remote: string): string {
 export function patchsetRef(task: string, n: number): string {
   return `${PATCHSET_REF_PREFIX}${task}/${n}`;
 }
+
+/** The refs that stand for the base branch: the local branch and, with a remote, its remote-tracking branch. */
+export function baseRefCandidates(config: { baseBranch: string; remote: string | null }): string[] {
+  return [`refs/heads/${config.baseBranch}`, ...(config.remote ? [`refs/remotes/${config.remote}/${config.baseBranch}`] : [])];
+}

@@ -21,6 +21,39 @@ export interface SyncResult {
   rounds: number;
 }
 
+/** Sync could not talk to the remote at all (bad URL, no network, no access): not a race and not a bug. */
+export class RemoteUnreachableError extends Error {
+  constructor(
+    readonly remote: string,
+    readonly url: string,
+    readonly operation: 'fetch' | 'push',
+    readonly reason: string,
+  ) {
+    super(`cannot ${operation} ${operation === 'fetch' ? 'from' : 'to'} remote '${remote}' (${url})${reason ? `: ${reason}` : ''}`);
+    this.name = 'RemoteUnreachableError';
+  }
+}
+
+/** Another clone pushed between our fetch and our push, round after round. */
+export class SyncRaceError extends Error {
+  constructor(readonly remote: string) {
+    super(`sync with ${remote} lost the race ${MAX_ROUNDS} times in a row; run it again`);
+    this.name = 'SyncRaceError';
+  }
+}
+
+/** git's first line of complaint, without its "fatal: " prefix. */
+function firstComplaint(stderr: string): string {
+  const line = stderr.split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.replace(/^(fatal|error): /, '').trim();
+}
+
+/** The URL git uses to fetch from (or push to) `remote`, for messages; the name itself if git cannot tell. */
+function remoteUrl(cwd: string, remote: string, push: boolean): string {
+  const r = gitRun(['remote', 'get-url', ...(push ? ['--push'] : []), remote], { cwd });
+  return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : remote;
+}
+
 function refMap(cwd: string, patterns: string[]): Map<string, string> {
   const out = gitRun(['for-each-ref', '--format=%(refname)%00%(objectname)', ...patterns], { cwd }).stdout;
   const map = new Map<string, string>();
@@ -83,11 +116,27 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
     result.merged = [];
     result.updatedLocal = [];
     result.pushed = [];
+    // --prune makes the tracking refs mirror the remote exactly: a ref the remote lost (deleted, or a new URL)
+    // must not keep its old value here, or the lease below would expect it and the push would never go through.
+    // With refspecs on the command line, git prunes only their destinations (checked on git 2.39: branches,
+    // tags and other refs are left alone, whatever remote.*.prune or fetch.pruneTags say).
     const fetched = await gitAsync(
-      ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote, `+${NOTES_PREFIX}*:${notesTrack}*`, `+${PATCHSET_REF_PREFIX}*:${psTrack}*`],
+      [
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--prune',
+        '--no-prune-tags',
+        '--no-write-fetch-head',
+        remote,
+        `+${NOTES_PREFIX}*:${notesTrack}*`,
+        `+${PATCHSET_REF_PREFIX}*:${psTrack}*`,
+      ],
       { cwd, env: { GIT_TERMINAL_PROMPT: '0' } },
     );
-    if (fetched.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${fetched.stderr.trim().split('\n')[0]}`);
+    // 128 is git's "fatal": it could not talk to the remote (a local ref update failing exits 1)
+    if (fetched.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, false), 'fetch', firstComplaint(fetched.stderr));
+    if (fetched.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${firstComplaint(fetched.stderr)}`);
     const refs = refMap(cwd, [NOTES_PREFIX, notesTrack, PATCHSET_REF_PREFIX, psTrack]);
     const leases: string[] = [];
     const pushSpecs: string[] = [];
@@ -104,6 +153,8 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
       const theirs = refs.get(`${notesTrack}${log}`);
       let next = local;
       if (!theirs) {
+        // the remote lacks this log (never had it, lost it, or is a new URL): push ours whole, leased on
+        // "must not exist"; never delete ours because the remote has none
         next = local;
       } else if (!local) {
         result.updatedLocal.push(ref);
@@ -197,11 +248,13 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
       env: { GIT_TERMINAL_PROMPT: '0' },
     });
     if (pushed.exitCode === 0) return result;
+    // 128 is git's "fatal" (no connection, no access); a refused ref exits 1 with --porcelain lines
+    if (pushed.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, true), 'push', firstComplaint(pushed.stderr));
     if (/stale info|rejected|fetch first|non-fast-forward|atomic push failed/i.test(pushed.stdout + pushed.stderr)) {
       await sleep(20 + Math.random() * 150 * round);
       continue;
     }
     throw new Error(`git push ${remote} failed: ${(pushed.stderr || pushed.stdout).trim().split('\n')[0]}`);
   }
-  throw new Error(`sync with ${remote} lost the race ${MAX_ROUNDS} times in a row; run it again`);
+  throw new SyncRaceError(remote);
 }

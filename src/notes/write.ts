@@ -1,6 +1,9 @@
 import { gitRun } from '../git/exec.js';
 import { encodeEvent, type OmniEvent } from './events.js';
 import { newNotePath, readSomeNotes } from './read.js';
+import { TMP_REF_PREFIX } from './refs.js';
+
+const ZERO_OID = '0'.repeat(40);
 
 /** Events to append to one object's note. */
 export interface NoteAppend {
@@ -32,10 +35,32 @@ export function fastImportInput(ref: string, tip: string | null, notes: Map<stri
 }
 
 /**
- * Appends events to notes in `ref`, losing nothing to concurrent writers. Plain `git notes add` does not check
- * the ref's old value, so 40 concurrent writers lose all but a few notes while each exits 0. Here each attempt
- * reads the tip, writes a notes commit on top of it with `git fast-import`, whose fast-forward-only ref update is
- * a compare-and-swap: if another writer moved the ref meanwhile, it refuses, and this retries with jitter.
+ * Commits `notes` (tree path → text) on top of `tip` (null: a new ref) and moves `ref` there only if it still
+ * points at `tip`: the commit is written with `git fast-import` to a private ref under refs/omni-ship/tmp/, then
+ * one `git update-ref --stdin` transaction moves the real ref from `tip` to it and deletes the private ref. Plain
+ * `git notes add` does not check the ref's old value (40 concurrent writers lose all but a few notes while each
+ * exits 0). Returns false when another writer moved the ref first (nothing changed; the caller reads and retries).
+ */
+export function commitNotesCas(cwd: string, ref: string, tip: string | null, notes: Map<string, string>, message: string, merge?: string): boolean {
+  const tmp = `${TMP_REF_PREFIX}${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const input = fastImportInput(tmp, tip, notes, message, merge);
+  const written = gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input });
+  if (written.exitCode !== 0) {
+    gitRun(['update-ref', '-d', tmp], { cwd });
+    throw new Error(`git fast-import failed writing ${ref}: ${written.stderr.trim().split('\n')[0]}`);
+  }
+  const moved = gitRun(['update-ref', '--stdin'], { cwd, input: `update ${ref} ${tmp} ${tip ?? ZERO_OID}\ndelete ${tmp}\n` });
+  if (moved.exitCode === 0) return true;
+  gitRun(['update-ref', '-d', tmp], { cwd });
+  if (!/cannot lock ref|is at .* but expected|reference already exists|unable to (lock|update)/i.test(moved.stderr)) {
+    throw new Error(`git update-ref ${ref} failed: ${moved.stderr.trim().split('\n')[0]}`);
+  }
+  return false;
+}
+
+/**
+ * Appends events to notes in `ref`, losing nothing to concurrent writers: each attempt reads the tip, adds the
+ * lines that are missing and moves the ref with commitNotesCas; a lost race retries with jitter.
  * Returns how many lines were written (0 when every event was already there).
  */
 export async function appendEvents(cwd: string, ref: string, appends: readonly NoteAppend[], redundant?: Redundant): Promise<number> {
@@ -68,12 +93,7 @@ export async function appendEvents(cwd: string, ref: string, appends: readonly N
       updated.set(found?.path ?? newNotePath(object), `${base}${added.join('\n')}\n`);
     }
     if (updated.size === 0) return 0;
-    const input = fastImportInput(ref, tip, updated, `omni-ship: ${lines} event(s)\n`);
-    const r = gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input });
-    if (r.exitCode === 0) return lines;
-    if (!/Not updating|cannot lock ref|unable to (lock|update)/i.test(r.stderr)) {
-      throw new Error(`git fast-import failed writing ${ref}: ${r.stderr.trim().split('\n')[0]}`);
-    }
+    if (commitNotesCas(cwd, ref, tip, updated, `omni-ship: ${lines} event(s)\n`)) return lines;
     await sleep(2 + Math.random() * Math.min(200, 5 * (attempt + 1)));
   }
   throw new Error(`gave up writing ${ref} after ${MAX_ATTEMPTS} attempts: too many concurrent writers`);

@@ -6,7 +6,7 @@ import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, ty
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes } from '../notes/read.js';
 import { readStateCache, writeStateCache, type DecodedNote } from './cache.js';
-import { NOTES_REFS, type NotesLog } from '../notes/refs.js';
+import { NOTES_REFS, baseRefCandidates, type NotesLog } from '../notes/refs.js';
 
 /** The lifecycle states, derived from git and the notes, never stored. */
 export const STATES = ['in-progress', 'verifying', 'failed', 'verified', 'approved', 'landed', 'needs-help', 'diverged'] as const;
@@ -41,6 +41,8 @@ export interface RepoState {
   events: { patchset: PatchsetEvent[]; review: ReviewEvent[]; verify: VerifyEvent[]; land: LandEvent[]; attempt: AttemptEvent[] };
   bad: { ref: string; line: BadLine }[];
   base: string;
+  /** things read commands say on stderr: a notes ref that is not a commit, … */
+  warnings: string[];
 }
 
 interface CommitInfo {
@@ -101,15 +103,22 @@ export function parentTask(id: string): string | null {
 export async function loadState(cwd: string, config: Config, stateDir: string | null = null): Promise<RepoState> {
   const cache = readStateCache(stateDir);
   let cacheDirty = false;
-  const refsOut = await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads', 'refs/remotes', 'refs/notes/omni-ship'], { cwd });
+  const refsOut = await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/heads', 'refs/remotes', 'refs/notes/omni-ship'], { cwd });
   const refs = new Map<string, string>();
+  const warnings: string[] = [];
   for (const line of refsOut.stdout.split('\n')) {
-    const [name, oid] = line.split('\0');
-    if (name && oid) refs.set(name, oid);
+    const [name, oid, type] = line.split('\0');
+    if (!name || !oid) continue;
+    // a notes ref must be a commit (git notes reads nothing else); a hand-made ref to a blob is skipped, not fatal
+    if (type !== 'commit') {
+      if (name.startsWith('refs/notes/')) warnings.push(`skipped ${name}: it points at a ${type}, not a notes commit`);
+      continue;
+    }
+    refs.set(name, oid);
   }
   const base = config.baseBranch;
   const remote = config.remote;
-  const baseRefs = [`refs/heads/${base}`, ...(remote ? [`refs/remotes/${remote}/${base}`] : [])].filter((r) => refs.has(r));
+  const baseRefs = baseRefCandidates(config).filter((r) => refs.has(r));
 
   // task branches, local and remote-tracking (a remote-tracking branch names its task without the remote's name)
   const branchTips = new Map<string, { branch: string; sha: string; local: boolean }[]>();
@@ -151,13 +160,16 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   };
   const baseKey = `${config.trailerKey}\0${config.taskPattern}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
-  const [baseLog, tipsLog] = await Promise.all([
+  // commits off the base branch that carry a trailer name their task even on a branch that does not (a `wip`
+  // branch committed with OMNI_SHIP_TASK=t-9): one walk of every branch, bounded by the base branch
+  const [baseLog, tipsLog, sideLog] = await Promise.all([
     baseRefs.length && !baseHit
       ? gitAsync(['log', logFormat(config.trailerKey), ...baseRefs, '--'], { cwd })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
     tipShas.length
       ? gitAsync(['log', '--no-walk=unsorted', '--stdin', logFormat(config.trailerKey)], { cwd, input: `${tipShas.join('\n')}\n` })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
+    gitAsync(['log', logFormat(config.trailerKey), '--branches', '--remotes', ...(baseRefs.length ? ['--not', ...baseRefs] : []), '--'], { cwd }),
     readAllNotes(cwd, toRead, undefined, decodeInto),
     Promise.all(
       incremental.map((n) => {
@@ -187,6 +199,14 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   }
   if (cacheDirty) writeStateCache(stateDir, cache);
   const tipInfo = new Map(parseLog(tipsLog.stdout, config).map((c) => [c.sha, c]));
+  const sideCommits = parseLog(sideLog.stdout, config);
+  // newest first: the first commit seen for a task is its head when no task branch names it
+  const trailerHead = new Map<string, CommitInfo>();
+  for (const c of sideCommits) if (c.task && !trailerHead.has(c.task)) trailerHead.set(c.task, c);
+  const branchAt = new Map<string, string>();
+  for (const [name, sha] of refs) {
+    if (name.startsWith('refs/heads/') && !branchAt.has(sha)) branchAt.set(sha, name.slice('refs/heads/'.length));
+  }
 
   const bad: RepoState['bad'] = [];
   const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], attempt: [] as AttemptEvent[] };
@@ -200,18 +220,22 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   }
 
   const patchsets = foldPatchsets(events.patchset);
-  const reviews = latestBy(events.review, (e) => e.commit);
+  // a review or an attempt counts for the task it names on that commit: a commit two tasks' branches share is
+  // no reason to show one task's verdict on the other
+  const reviews = latestBy(events.review, (e) => `${e.task}\0${e.commit}`);
   const verifies = latestBy(events.verify, (e) => e.tree);
   const lands = latestBy(events.land, (e) => e.task);
   const attempts = new Map<string, AttemptEvent[]>();
-  for (const e of events.attempt) appendTo(attempts, e.commit, e);
+  for (const e of events.attempt) appendTo(attempts, `${e.task}\0${e.commit}`, e);
 
-  const ids = new Set<string>([...branchTips.keys(), ...landedByTask.keys(), ...patchsets.keys()]);
+  const ids = new Set<string>([...branchTips.keys(), ...landedByTask.keys(), ...patchsets.keys(), ...trailerHead.keys()]);
   for (const e of events.review) ids.add(e.task);
   for (const e of events.land) ids.add(e.task);
+  for (const e of events.attempt) ids.add(e.task);
   const treeOf = new Map<string, string>();
   for (const list of patchsets.values()) for (const p of list) treeOf.set(p.commit, p.tree);
   for (const c of tipInfo.values()) treeOf.set(c.sha, c.tree);
+  for (const c of trailerHead.values()) treeOf.set(c.sha, c.tree);
 
   const tasks = new Map<string, TaskView>();
   for (const id of ids) {
@@ -219,15 +243,22 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     const tips = branchTips.get(id) ?? [];
     const own = patchsets.get(id) ?? [];
     const superseded = supersededCommits(own);
-    const localTip = tips.find((t) => t.local);
     const landedCommit = landedByTask.get(id) ?? null;
-    const live = [...new Set(tips.map((t) => t.sha))].filter((sha) => !superseded.has(sha) && !baseCommits.has(sha));
-    const head = localTip?.sha ?? tips[0]?.sha ?? own[own.length - 1]?.commit ?? landedCommit;
+    // a tip is the task's own commit unless it is on the base branch (a branch just made from base has no commit
+    // yet) or carries another task's trailer (a branch started from another task's tip)
+    const ownTips = tips.filter((t) => !baseCommits.has(t.sha) && (tipInfo.get(t.sha)?.task ?? id) === id);
+    const localTip = ownTips.find((t) => t.local);
+    const live = [...new Set(ownTips.map((t) => t.sha))].filter((sha) => !superseded.has(sha));
+    const byTrailer = tips.length ? null : trailerHead.get(id)?.sha ?? null;
+    if (byTrailer && !superseded.has(byTrailer)) live.push(byTrailer);
+    // with a task branch, the head is its commit (none yet: null); without one (deleted, or never made), the
+    // newest commit carrying the trailer, else the last patchset, else the commit that landed
+    const head = tips.length ? localTip?.sha ?? ownTips[0]?.sha ?? null : byTrailer ?? own[own.length - 1]?.commit ?? landedCommit;
     const tree = head ? treeOf.get(head) ?? null : null;
     const verify = tree ? verifies.get(tree) ?? null : null;
-    const review = head ? reviews.get(head) ?? null : null;
+    const review = head ? reviews.get(`${id}\0${head}`) ?? null : null;
     const landing = lands.get(id) ?? null;
-    const circuit = head ? circuitOf(attempts.get(head) ?? []) : { failures: 0, needsHelp: false };
+    const circuit = head ? circuitOf(attempts.get(`${id}\0${head}`) ?? []) : { failures: 0, needsHelp: false };
     let state: TaskState = 'in-progress';
     if (landing || landedCommit) state = 'landed';
     else if (circuit.needsHelp) state = 'needs-help';
@@ -240,7 +271,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
       id,
       parent: parentTask(id),
       state,
-      branch: localTip?.branch ?? tips[0]?.branch ?? null,
+      branch: localTip?.branch ?? ownTips[0]?.branch ?? tips.find((t) => t.local)?.branch ?? tips[0]?.branch ?? (head ? branchAt.get(head) ?? null : null),
       head,
       patchsets: own,
       verify,
@@ -251,7 +282,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
       failedAttempts: circuit.failures,
     });
   }
-  return { tasks, events, bad, base };
+  return { tasks, events, bad, base, warnings };
 }
 
 function expectedType(log: NotesLog): OmniEvent['type'] {

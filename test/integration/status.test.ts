@@ -112,7 +112,7 @@ describe('task states', () => {
     const landed = head(repo);
     await drained(repo);
     expect(taskStatus(repo, 't-2')).toMatchObject({ state: 'landed', landedCommit: landed });
-    expect(status(repo).counts.landed).toBe(1);
+    expect(status(repo).counts.landed, JSON.stringify(status(repo).tasks)).toBe(1);
 
     const r = repo.omni(['review', 't-2', '--approve']);
     expect(r.code).toBe(1);
@@ -280,5 +280,10 @@ describe('the machine-local state cache', () => {
     expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
     expect(same(['status', '--json']).tasks[0]).toMatchObject({ patchsets: 2 });
     same(['show', 't-8', '--json']);
+    // events as omni-ship writes them (packed in the cache): a read that hits the cache prints them alike
+    expect(repo.omni(['review', 't-8', '--approve', '-m', 'ok']).code).toBe(0);
+    same(['show', 't-8', '--json']);
+    const shown = same(['show', 't-8', '--json']);
+    expect(shown.reviews).toContainEqual(expect.objectContaining({ verdict: 'approve', message: 'ok' }));
   });
 });

@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { byTime, decodeNote, encodeEvent, type BadLine, type OmniEvent, type PatchsetEvent, type ReviewEvent } from '../../src/notes/events.js';
 import { foldPatchsets } from '../../src/notes/fold.js';
 import { unionNote } from '../../src/notes/sync.js';
+import { readStateCache, writeStateCache, type DecodedNote, type StateCache } from '../../src/state/cache.js';
 
 /** The fields each event type must carry as strings (the folds key on them). */
 const REQUIRED: Record<string, string[]> = {
@@ -77,6 +81,7 @@ const patchsetArb: fc.Arbitrary<PatchsetEvent> = fc.record({
   parent: fc.option(shaArb),
   branch: fc.option(textArb),
   supersedes: fc.option(fc.constantFrom(A, B, C, sha('d'))),
+  author: fc.option(textArb),
   via: fc.constantFrom('commit' as const, 'amend' as const, 'rebase' as const, 'merge' as const, 'manual' as const),
 });
 
@@ -163,22 +168,59 @@ describe('decodeNote', () => {
 
   it('skips a line of a known type that lacks the fields its fold needs', () => {
     const at = '2025-01-01T00:00:00.000Z';
+    const by = 'Ann <ann@example.com>';
+    const host = 'box/1234abcd';
     const lines = [
-      JSON.stringify({ v: 1, type: 'patchset', at }),
-      JSON.stringify({ v: 1, type: 'patchset', at, task: 5, commit: 7, tree: 'x' }),
-      JSON.stringify({ v: 1, type: 'review', at, task: 't-1', verdict: 'approve' }),
-      JSON.stringify({ v: 1, type: 'verify', at, tree: A, spec: 's' }),
+      JSON.stringify({ v: 1, type: 'patchset', at, by, host }),
+      JSON.stringify({ v: 1, type: 'patchset', at, by, host, task: 5, commit: 7, tree: 'x' }),
+      JSON.stringify({ v: 1, type: 'review', at, by, host, task: 't-1', verdict: 'approve' }),
+      JSON.stringify({ v: 1, type: 'verify', at, by, host, tree: A, spec: 's' }),
+      JSON.stringify({ v: 1, type: 'review', at, task: 't-1', commit: A, verdict: 'approve' }),
     ];
     const events: OmniEvent[] = [];
     const bad: BadLine[] = [];
     decodeNote(A, lines.join('\n'), events, bad);
     expect(events).toEqual([]);
     expect(bad.map((b) => b.reason)).toEqual([
-      'no task (a string) in a patchset event',
-      'no task (a string) in a patchset event',
-      'no commit (a string) in a review event',
-      'no result (a string) in a verify event',
+      'bad task (missing) in a patchset event',
+      'bad task 5 in a patchset event',
+      'bad commit (missing) in a review event',
+      'bad result (missing) in a verify event',
+      'no "by" and "host" (strings)',
     ]);
+  });
+
+  it('skips a line whose optional fields have the wrong type, or whose task id is not written as omni-ship writes it', () => {
+    const good = patchset();
+    const lines = [
+      // a number where a commit id or null belongs would crash `show` (s.slice is not a function)
+      JSON.stringify({ ...good, supersedes: 12345 }),
+      JSON.stringify({ ...good, parent: ['x'] }),
+      JSON.stringify({ ...good, via: 'teleport' }),
+      // one task under three spellings would be listed three times
+      JSON.stringify({ ...good, task: 'T-1' }),
+      JSON.stringify({ ...good, task: ' t-1' }),
+      JSON.stringify({ v: 1, type: 'review', at: good.at, by: good.by, host: good.host, task: 't-1', commit: A, verdict: 'maybe', message: null }),
+      JSON.stringify({ v: 1, type: 'verify', at: good.at, by: good.by, host: good.host, tree: A, spec: 's', result: 'pass', exitCode: '0' }),
+    ];
+    const events: OmniEvent[] = [];
+    const bad: BadLine[] = [];
+    decodeNote(A, lines.join('\n'), events, bad);
+    expect(events).toEqual([]);
+    expect(bad.map((b) => b.reason)).toEqual([
+      'bad supersedes 12345 in a patchset event',
+      'bad parent ["x"] in a patchset event',
+      'bad via "teleport" in a patchset event',
+      'bad task "T-1" in a patchset event',
+      'bad task " t-1" in a patchset event',
+      'bad verdict "maybe" in a review event',
+      'bad exitCode "0" in a verify event',
+    ]);
+    // absent optional fields are fine: events written before a field existed still count
+    const { author: _author, ...older } = { ...good, author: 'x' };
+    const ok: OmniEvent[] = [];
+    decodeNote(A, JSON.stringify(older), ok, bad);
+    expect(ok).toHaveLength(1);
   });
 
   it('reads a note of good lines only without reporting anything', () => {
@@ -326,5 +368,50 @@ describe('unionNote', () => {
     expect(unionNote('b\na\n', 'c\na\n')).toBe('a\nb\nc\n');
     expect(unionNote('', '')).toBe('');
     expect(unionNote('x', '')).toBe('x\n');
+  });
+});
+
+describe('the state cache file', () => {
+  it('gives back exactly the events it was given, packed or not (extra fields, missing optional fields)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-cache-'));
+    try {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(shaArb, fc.array(eventArb, { maxLength: 3 })), { maxLength: 6 }), fc.boolean(), (notes, odd) => {
+          const objects = new Map<string, DecodedNote>();
+          for (const [object, events] of notes) {
+            const list = events.map((original, i) => {
+              // as decodeNote gives them: parsed from the line encodeEvent wrote
+              const e = JSON.parse(encodeEvent(original)) as OmniEvent;
+              if (!odd) return e;
+              // every other event: one field more, or an optional field missing
+              const copy = { ...e } as Record<string, unknown>;
+              if (i % 2) copy.extra = 'x';
+              else delete copy[e.type === 'patchset' ? 'author' : 'message'];
+              return copy as unknown as OmniEvent;
+            });
+            objects.set(object, [list, [{ object, line: 'garbage', reason: 'not valid JSON' }]]);
+          }
+          const cache: StateCache = { notes: new Map([['refs/notes/omni-ship/x', { tip: A, objects }]]), base: { key: 'k', landed: [['t-1', A]], commits: [A] } };
+          writeStateCache(dir, cache);
+          if (!odd) {
+            // events as omni-ship writes them are packed as arrays (the point of the format)
+            const raw = JSON.parse(fs.readFileSync(path.join(dir, 'state-cache.json'), 'utf8'));
+            for (const [, events] of raw.notes['refs/notes/omni-ship/x'].objects) for (const e of events) expect(Array.isArray(e)).toBe(true);
+          }
+          const back = readStateCache(dir);
+          expect(back.base).toEqual(cache.base);
+          const got = back.notes.get('refs/notes/omni-ship/x')!;
+          expect(got.tip).toBe(A);
+          expect([...got.objects]).toEqual([...objects]);
+          // key order too: encodeEvent sorts, but show --json prints the objects as they are
+          for (const [object, [events]] of objects) {
+            got.objects.get(object)![0].forEach((e, i) => expect(Object.keys(e)).toEqual(Object.keys(events[i]!)));
+          }
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
