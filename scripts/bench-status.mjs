@@ -58,20 +58,28 @@ function build(dir, tasks) {
     const [sha, tree, task] = line.split(' ');
     const i = Number(task.slice(2));
     const base = { v: 1, at: at(i), by: 'Bench <bench@example.com>', host: 'bench/00000000' };
-    notes.patchsets.push([sha, { ...base, type: 'patchset', branch: `t-${i}`, commit: sha, parent: null, supersedes: null, task, tree, via: 'commit' }]);
+    notes.patchsets.push([sha, { ...base, type: 'patchset', author: 'Bench <bench@example.com>', branch: `t-${i}`, commit: sha, parent: null, supersedes: null, task, tree, via: 'commit' }]);
     notes.reviews.push([sha, { ...base, type: 'review', commit: sha, message: null, task, verdict: 'approve' }]);
     notes.verify.push([tree, { ...base, type: 'verify', commit: sha, exitCode: 0, result: 'pass', spec: 'bench', step: null, summary: null, task, tree }]);
   }
   for (const [log, list] of Object.entries(notes)) {
     const body = [`commit refs/notes/omni-ship/${log}\ncommitter Bench <bench@example.com> ${t0} +0000\ndata 6\nbench\n`];
     for (const [object, event] of list) {
-      const text = `${JSON.stringify(event)}\n`;
+      const text = `${encodeEvent(event)}\n`;
       body.push(`M 100644 inline ${object.slice(0, 2)}/${object.slice(2)}\ndata ${Buffer.byteLength(text)}\n${text}\n`);
     }
     git(['fast-import', '--quiet'], { input: body.join('') });
   }
   git(['gc', '-q']);
   return { commits: commits.length, notes: notes.patchsets.length + notes.reviews.length + notes.verify.length };
+}
+
+/** As omni-ship writes an event (src/notes/events.ts encodeEvent): v, type, at, by, host, then the rest sorted. */
+function encodeEvent(event) {
+  const { v, type, at, by, host, ...rest } = event;
+  const ordered = { v, type, at, by, host };
+  for (const key of Object.keys(rest).sort()) ordered[key] = rest[key];
+  return JSON.stringify(ordered);
 }
 
 function timeOnce(cmd, args, opts = {}) {

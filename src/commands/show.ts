@@ -7,6 +7,8 @@ import { byTime, type AttemptEvent, type ReviewEvent, type VerifyEvent } from '.
 import type { Patchset } from '../notes/fold.js';
 import { columns, type CommandOutput } from '../output.js';
 import { loadState } from '../state/tasks.js';
+import { git } from '../git/exec.js';
+import { PATCHSET_REF_PREFIX } from '../notes/refs.js';
 import { badLineWarnings, taskJson, type TaskStatusJson } from './status.js';
 
 /** The JSON shape of `omni-ship show --json`. */
@@ -14,7 +16,8 @@ export interface ShowJson extends TaskStatusJson {
   taskId: string;
   trailer: string;
   patchsetCount: number;
-  patchsetHistory: (Patchset & { current: boolean })[];
+  /** `ref`: the ref that keeps the commit reachable (refs/omni-ship/patchsets/<task>/<k>; k is a slot, which after a sync between clones need not equal n) */
+  patchsetHistory: (Patchset & { current: boolean; ref: string | null })[];
   verifyEvents: VerifyEvent[];
   reviews: ReviewEvent[];
   attempts: AttemptEvent[];
@@ -31,6 +34,11 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
     throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');
   }
   const trees = new Set(task.patchsets.map((p) => p.tree));
+  const keptBy = new Map<string, string>();
+  for (const line of git(['for-each-ref', '--format=%(objectname) %(refname)', `${PATCHSET_REF_PREFIX}${id}/`], { cwd: repo.toplevel }).split('\n')) {
+    const [commit, ref] = line.split(' ');
+    if (commit && ref && !keptBy.has(commit)) keptBy.set(commit, ref);
+  }
   const verifyEvents = state.events.verify.filter((e) => trees.has(e.tree) || e.task === id).sort(byTime);
   // reviews and attempts name their task: another task's verdict on a shared commit is not this one's
   const reviews = state.events.review.filter((e) => e.task === id).sort(byTime);
@@ -40,7 +48,7 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
     trailer: `${config.trailerKey}: ${id}`,
     patchsetCount: task.patchsets.length,
     ...taskJson(task),
-    patchsetHistory: task.patchsets.map((p) => ({ ...p, current: p.commit === task.head })),
+    patchsetHistory: task.patchsets.map((p) => ({ ...p, current: p.commit === task.head, ref: keptBy.get(p.commit) ?? null })),
     verifyEvents,
     reviews,
     attempts,
@@ -58,8 +66,10 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
           `${p.commit === task.head ? '*' : ' '} ${p.n}`,
           p.commit.slice(0, 12),
           p.at,
-          p.by,
+          p.author && p.author !== p.by ? `${p.author} (committed by ${p.by})` : p.by,
           p.via + (p.supersedes.length ? ` (replaces ${p.supersedes.map((s) => s.slice(0, 12)).join(', ')})` : ''),
+          // the slot a sync gave it can differ from the number: say where it is kept then
+          keptBy.get(p.commit) && keptBy.get(p.commit) !== `${PATCHSET_REF_PREFIX}${id}/${p.n}` ? `kept as ${keptBy.get(p.commit)}` : '',
         ]),
       ),
     );
