@@ -3,7 +3,7 @@ import { loadConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { requireWorkRepo } from '../git/repo.js';
-import { RemoteUnreachableError, SyncRaceError, syncNotes, type SyncResult } from '../notes/sync.js';
+import { RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, syncNotes, type SyncResult } from '../notes/sync.js';
 import type { CommandOutput } from '../output.js';
 
 /** Fetches, merges (set union) and pushes omni-ship's notes and patchset refs with one remote. */
@@ -24,6 +24,9 @@ export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun:
       throw new UserError(e.message, ExitCode.usage, `check the URL (${show}) and your network, then run omni-ship sync again`);
     }
     if (e instanceof SyncRaceError) throw new UserError(e.message, ExitCode.conflict);
+    if (e instanceof RemoteDeclinedError) {
+      throw new UserError(e.message, ExitCode.refused, `the remote's own rules refused refs/notes/omni-ship/* or refs/omni-ship/patchsets/*: ask its admin to allow them`);
+    }
     throw new UserError((e as Error).message, ExitCode.internal);
   }
   const lines = [

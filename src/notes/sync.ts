@@ -34,6 +34,17 @@ export class RemoteUnreachableError extends Error {
   }
 }
 
+/** The remote refused the push for a reason of its own (a hook, a protected ref, permissions): not a race. */
+export class RemoteDeclinedError extends Error {
+  constructor(
+    readonly remote: string,
+    readonly detail: string,
+  ) {
+    super(`remote '${remote}' refused the push: ${detail}`);
+    this.name = 'RemoteDeclinedError';
+  }
+}
+
 /** Another clone pushed between our fetch and our push, round after round. */
 export class SyncRaceError extends Error {
   constructor(readonly remote: string) {
@@ -250,6 +261,10 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
     if (pushed.exitCode === 0) return result;
     // 128 is git's "fatal" (no connection, no access); a refused ref exits 1 with --porcelain lines
     if (pushed.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, true), 'push', firstComplaint(pushed.stderr));
+    // the remote itself said no (a pre-receive hook, a protected ref, no permission): no retry will change that.
+    // A remote-side lock failure is a race like a stale lease
+    const declined = pushed.stdout.split('\n').find((l) => /\[remote rejected\]/.test(l) && !/cannot lock ref|failed to update ref|incorrect old value/i.test(l));
+    if (declined) throw new RemoteDeclinedError(remote, declined.split('\t').slice(1).join(' ').trim());
     if (/stale info|rejected|fetch first|non-fast-forward|atomic push failed/i.test(pushed.stdout + pushed.stderr)) {
       await sleep(20 + Math.random() * 150 * round);
       continue;

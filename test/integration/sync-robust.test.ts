@@ -232,6 +232,23 @@ describe('omni-ship sync: a remote that cannot be reached', () => {
   });
 });
 
+describe('omni-ship sync: a remote that refuses the push', () => {
+  it('exits 1 at once, quoting the remote, when its own hook declines (no retry, not a lost race)', async () => {
+    const { bare, a } = twoClones();
+    await taskCommit(a, 't-1');
+    const hook = path.join(bare.dir, 'hooks', 'pre-receive');
+    fs.writeFileSync(hook, `#!/bin/sh\ncat > /dev/null\necho attempt >> "${path.join(bare.dir, 'attempts')}"\necho 'notes are not allowed here' >&2\nexit 1\n`, { mode: 0o755 });
+    const r = a.omni(['sync']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/remote 'origin' refused the push/);
+    expect(r.stderr).toMatch(/hint: /);
+    expect(r.stderr).not.toMatch(/lost the race|internal error/);
+    // one push, not eight rounds of retries against a rule that will not change
+    expect(fs.readFileSync(path.join(bare.dir, 'attempts'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(bare.git(['for-each-ref', 'refs/notes', 'refs/omni-ship'])).toBe('');
+  });
+});
+
 describe('omni-ship sync: tracing', () => {
   it('OMNI_SHIP_TRACE_GIT prints the fetch and the push to stderr', async () => {
     const { a } = twoClones();
