@@ -64,6 +64,26 @@ describe('parallel writers lose nothing', () => {
     for (const t of s.tasks) expect(t).toMatchObject({ patchsets: 1, state: 'in-progress' });
     expect(s.counts['in-progress']).toBe(40);
   });
+
+  it('40 hook processes recording patchsets at the same moment, one per worktree, leave 40 events', async () => {
+    // the installed hooks funnel a burst into one drainer; here 40 Node processes write the notes ref at once,
+    // so only the compare-and-swap keeps every event
+    const repo = makeRepo();
+    const trees = tempDir('omni-ship-worktrees-');
+    const worktrees: { task: string; dir: string; sha: string }[] = [];
+    for (let i = 1; i <= 40; i++) {
+      const dir = path.join(trees, `wt-${i}`);
+      repo.git(['worktree', 'add', '-q', '-b', `t-${i}`, dir, 'main']);
+      const sha = commitChange(repo, `work on t-${i}\n\nTask-Id: t-${i}`, { cwd: dir });
+      worktrees.push({ task: `t-${i}`, dir, sha });
+    }
+    const runs = await Promise.all(worktrees.map((w) => omniAsync(w.dir, ['hook', 'post-commit'])));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const events = patchsetEvents(repo);
+    expect(events).toHaveLength(40);
+    for (const w of worktrees) expect(events.filter((e) => e.task === w.task)).toEqual([expect.objectContaining({ commit: w.sha })]);
+    expect([...refsUnder(repo, 'refs/omni-ship/tmp').keys()]).toEqual([]);
+  });
 });
 
 describe('git rewriting notes at the same time', () => {
