@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BadLine, OmniEvent } from '../notes/events.js';
@@ -39,8 +40,8 @@ type PackedEvent = unknown[] | OmniEvent;
 
 interface CacheFile {
   format: 4;
-  /** the omni-ship version that wrote it: another build may decode notes differently */
-  version: string;
+  /** the build that wrote it (buildFingerprint): another build may decode or pack notes differently */
+  build: string;
   notes: Record<string, { tip: string; objects: [string, PackedEvent[], BadLine[]][] }>;
   base: StateCache['base'];
 }
@@ -64,6 +65,28 @@ function unpack(p: PackedEvent): OmniEvent {
   return e as unknown as OmniEvent;
 }
 
+let fingerprint: string | null = null;
+
+/**
+ * The version plus a hash of the code that decodes and packs events (this file and notes/events): a cache written
+ * by any other build, even of the same version, is not used. A field order changed between two builds would
+ * otherwise unpack values into the wrong fields.
+ */
+function buildFingerprint(): string {
+  if (fingerprint === null) {
+    const hash = createHash('sha1').update(packageVersion());
+    for (const url of [import.meta.url, new URL('../notes/events.js', import.meta.url)]) {
+      try {
+        hash.update(fs.readFileSync(url));
+      } catch {
+        hash.update(String(Math.random())); // unreadable: never match, so never trust
+      }
+    }
+    fingerprint = hash.digest('hex');
+  }
+  return fingerprint;
+}
+
 function empty(): StateCache {
   return { notes: new Map(), base: null };
 }
@@ -73,7 +96,7 @@ export function readStateCache(stateDir: string | null): StateCache {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return empty();
   try {
     const data = JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as CacheFile;
-    if (!data || data.format !== 4 || data.version !== packageVersion() || !data.notes) return empty();
+    if (!data || data.format !== 4 || data.build !== buildFingerprint() || !data.notes) return empty();
     const notes: StateCache['notes'] = new Map();
     for (const [ref, { tip, objects }] of Object.entries(data.notes)) {
       const decoded = new Map<string, DecodedNote>();
@@ -90,7 +113,7 @@ export function readStateCache(stateDir: string | null): StateCache {
 export function writeStateCache(stateDir: string | null, cache: StateCache): void {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return;
   try {
-    const file: CacheFile = { format: 4, version: packageVersion(), notes: {}, base: cache.base };
+    const file: CacheFile = { format: 4, build: buildFingerprint(), notes: {}, base: cache.base };
     for (const [ref, { tip, objects }] of cache.notes) {
       file.notes[ref] = { tip, objects: [...objects].map(([object, [events, bad]]) => [object, events.map(pack), bad]) };
     }

@@ -372,6 +372,23 @@ describe('unionNote', () => {
 });
 
 describe('the state cache file', () => {
+  it('is not used when another build wrote it (its packing may differ), nor when it is not JSON', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-cache-'));
+    try {
+      const e = JSON.parse(encodeEvent(patchset())) as OmniEvent;
+      writeStateCache(dir, { notes: new Map([['refs/notes/omni-ship/x', { tip: A, objects: new Map([[A, [[e], []]]]) }]]), base: null });
+      expect(readStateCache(dir).notes.size).toBe(1);
+      const file = path.join(dir, 'state-cache.json');
+      const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+      fs.writeFileSync(file, JSON.stringify({ ...raw, build: 'another build' }));
+      expect(readStateCache(dir).notes.size).toBe(0);
+      fs.writeFileSync(file, '{"format":4,');
+      expect(readStateCache(dir).notes.size).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('gives back exactly the events it was given, packed or not (extra fields, missing optional fields)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-cache-'));
     try {
