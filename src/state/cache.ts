@@ -75,7 +75,7 @@ let fingerprint: string | null = null;
 function buildFingerprint(): string {
   if (fingerprint === null) {
     const hash = createHash('sha1').update(packageVersion());
-    for (const url of [import.meta.url, new URL('../notes/events.js', import.meta.url)]) {
+    for (const url of [new URL(import.meta.url), new URL('../notes/events.js', import.meta.url)]) {
       try {
         hash.update(fs.readFileSync(url));
       } catch {

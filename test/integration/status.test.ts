@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
 import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, status, taskStatus } from '../helpers/state.js';
@@ -264,6 +266,12 @@ describe('the machine-local state cache', () => {
     const first = commitChange(repo, 'work');
     expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
     same(['status', '--json']); // fills the cache
+    // and the next read uses it: nothing changed, so the file is not written again
+    const cacheFile = path.join(repo.dir, '.git', 'omni-ship', 'state-cache.json');
+    const past = new Date('2020-01-01T00:00:00Z');
+    fs.utimesSync(cacheFile, past, past);
+    expect(repo.omni(['status', '--json']).code).toBe(0);
+    expect(fs.statSync(cacheFile).mtime).toEqual(past);
     // an event with a field more, and one without an optional field: the cache must give back what the note says
     const extra = { v: 1, type: 'review', at: '2030-01-01T00:00:00.000Z', by: 'A <a@x>', host: 'h/1', task: 't-8', commit: first, verdict: 'approve', message: null, note: 'x' };
     repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-m', JSON.stringify(extra), first]);
