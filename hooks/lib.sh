@@ -73,4 +73,33 @@ _os_alive() {
     [ "$_os_state" != Z ] && [ "$_os_state" != X ]
   fi
 }
+# Runs the chained hook (the one that was in place before omni-ship, kept next to it as <hook>.omni-ship-chained)
+# as git would have run it: the same arguments and stdin and, for a sh or bash script, the same $0 (the path git ran
+# this hook by): helpers are found with `dirname "$0"`, and husky 4 finds its hook name with `basename "$0"`. Any
+# other program runs by its own path. One that is there but not executable (or a symlink to nothing) is skipped
+# with a warning, as git skips such a hook with a hint. Execs, or returns with _os_chained emptied.
+_os_run_chained() {
+  [ -n "$_os_chained" ] || return 0
+  if [ ! -f "$_os_chained" ] || [ ! -x "$_os_chained" ]; then
+    if [ -e "$_os_chained" ] || [ -h "$_os_chained" ]; then
+      printf 'omni-ship: %s did not run: it is not an executable file (git skips such a hook too); chmod +x it to run it after omni-ship\n' "$_os_chained" >&2
+    fi
+    _os_chained=
+    return 0
+  fi
+  _os_sb=
+  { IFS= read -r _os_sb || :; } 2>/dev/null < "$_os_chained"
+  case $_os_sb in '#!'*) _os_sb=${_os_sb#??} ;; *) _os_sb= ;; esac
+  _os_sb=${_os_sb# }
+  case $_os_sb in '/usr/bin/env '*) _os_sb=${_os_sb#/usr/bin/env } ;; esac
+  _os_sh=${_os_sb%% *}
+  _os_fl=${_os_sb#"$_os_sh"}
+  case $_os_sh in sh | bash | */sh | */bash) ;; *) _os_sh= ;; esac
+  case $_os_fl in '' | ' -'[a-zA-Z]*) ;; *) _os_sh= ;; esac
+  case $_os_fl in *[!\ a-zA-Z-]*) _os_sh= ;; esac
+  # the flags of a "#!/bin/sh -e" line are words on purpose
+  # shellcheck disable=SC2086
+  [ -n "$_os_sh" ] && exec "$_os_sh" $_os_fl -c '_os_f=$1; shift; . "$_os_f"' "$0" "$_os_chained" "$@"
+  exec "$_os_chained" "$@"
+}
 # --- end of omni-ship hook library ---

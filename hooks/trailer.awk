@@ -3,12 +3,19 @@
 # where the trailer block is (comments, the scissors line, `---`, the user's trailer.* config). The output is
 # built from the ORIGINAL lines plus one new line: git re-formats trailers it parses, and the user's words must
 # come out byte for byte.
+# After an editor, git decides on the message it will store: comment lines stripped, cut at the scissors line. A
+# comment line inside a paragraph can change git's verdict (it ends a trailer's continuation lines), so the hook
+# first runs this program with OS_STRIP=1, which prints that message for interpret-trailers, and then reads git's
+# output against the same stripped lines. Without an editor nothing is stripped (git keeps "#" lines then).
 # Exit codes: 0 done (changed or not), 1 reject the commit (message printed), 5 the message lacks a final
 # newline (the caller adds one and runs again), 6 could not understand git's output (message left alone).
 BEGIN {
   msg = ENVIRON["OS_MSG"]
   sentinel = ENVIRON["OS_SENTINEL"]
   key = ENVIRON["OS_KEY"]
+  editor = (ENVIRON["GIT_EDITOR"] != ":")
+  cc = ENVIRON["OS_CC"]
+  if (cc == "") cc = "#"
   # read the original message whole: with RS set to a byte messages do not hold, one record is the file
   RS = "\034"
   content = ""
@@ -23,6 +30,21 @@ BEGIN {
   finalnl = (n > 0 && L[n] == "")
   N = finalnl ? n - 1 : n
   if (content == "") N = 0
+  # S: the lines git decides on, S[j] being the original line L[X[j]]
+  NS = 0
+  lead = 1
+  for (i = 1; i <= N; i++) {
+    if (editor && comment(L[i]) && substr(L[i], 2) == " ------------------------ >8 ------------------------") break
+    if (comment(L[i]) || (lead && editor && blank(L[i]))) continue
+    lead = 0
+    S[++NS] = L[i]
+    X[NS] = i
+  }
+  if (ENVIRON["OS_STRIP"] == "1") {
+    if (!failed) for (i = 1; i <= NS; i++) print S[i]
+    stripping = 1
+    exit 0
+  }
 }
 { O[++no] = $0 }
 function blank(s) { return s ~ /^[ \t\r]*$/ }
@@ -47,20 +69,20 @@ function comment(s,   c) {
   return c == cc
 }
 END {
+  if (stripping) exit 0
   if (failed) exit 6
   if (N == 0) exit 0
-  editor = (ENVIRON["GIT_EDITOR"] != ":")
-  cc = ENVIRON["OS_CC"]
-  if (cc == "") cc = "#"
 
   # the task: an existing trailer wins (checked below), then OMNI_SHIP_TASK, then the branch name
   id = ""
+  # an invalid OMNI_SHIP_TASK rejects the commit, but only once it is known that the message names no task itself
+  badenv = ""
   env = ENVIRON["OMNI_SHIP_TASK"]
   if (env != "") {
     id = tolower(env)
     if (id !~ ENVIRON["OS_TASK_RE"]) {
-      printf "omni-ship: OMNI_SHIP_TASK=%s is not a valid task id (a task id matches %s)\n", env, ENVIRON["OS_TASK_RE"] > "/dev/stderr"
-      exit 1
+      badenv = env
+      id = ""
     }
   } else if (ENVIRON["OS_BRANCH"] != "" && (match(ENVIRON["OS_BRANCH"], ENVIRON["OS_BRANCH_RE"]) || match(tolower(ENVIRON["OS_BRANCH"]), ENVIRON["OS_BRANCH_RE"]))) {
     # ids are lower-cased, so a branch named T-7 names t-7 under a pattern written in lower case (src/ids.ts alike)
@@ -72,7 +94,7 @@ END {
   }
   remember(id)
   require = (ENVIRON["OS_REQUIRE"] == "1")
-  if (id == "" && !require) exit 0
+  if (id == "" && !require && badenv == "") exit 0
   # git < 2.46.2 glues a new trailer to a last line that has no newline
   if (!finalnl) exit 5
 
@@ -80,21 +102,40 @@ END {
   for (i = 1; i <= no; i++) if (O[i] == sentinel) { s = i; break }
   if (!s) exit 6
   # everything git printed after the sentinel is the message's ignored tail (comments, scissors, blank lines),
-  # verbatim; so the original splits after line `cut`
-  cut = N - (no - s)
+  # verbatim; so the lines git read split after line `cut`
+  cut = NS - (no - s)
   if (cut < 0) exit 6
 
   empty = 1
-  for (i = 1; i <= cut; i++) if (!blank(L[i]) && !comment(L[i])) { empty = 0; break }
+  for (i = 1; i <= cut; i++) if (!blank(S[i]) && !comment(S[i])) { empty = 0; break }
   # an empty or comment-only message: leave it, so git aborts the commit as usual
   if (empty) exit 0
 
-  # git starts a new trailer block with a blank line; otherwise it appends to the block that ends at `cut`
-  newblock = blank(O[cut + 1])
-  if (!newblock) {
-    for (i = cut; i >= 1 && !blank(O[i]); i--) {
+  # Above the sentinel, git prints the lines before the trailer block as they are, then either the sentinel's new
+  # block (after a blank line it adds unless the message already ends with one) or the block it found, re-formatted
+  # and without its comment lines, so shorter than the original. So the line right above the sentinel tells which,
+  # and line counts only line up outside the block.
+  if (s < 2) exit 6
+  newblock = blank(O[s - 1])
+  # git added a blank line: everything above it is the original, unchanged
+  addblank = (s == cut + 2)
+  if (addblank && !newblock) exit 6
+  if (newblock) {
+    same = addblank ? cut : s - 1
+  } else {
+    # the block git found ends above the sentinel; a Task-Id in it (any case, any spacing: git re-formatted it) is
+    # the commit's task already
+    for (i = s - 1; i >= 1 && !blank(O[i]); i--) {
       if (tolower(substr(O[i], 1, length(key) + 1)) == tolower(key) ":") exit 0
     }
+    same = i
+  }
+  # the lines git printed as they were must be the ones it read, or the output was not understood
+  if (same > cut) exit 6
+  for (i = 1; i <= same; i++) if ((O[i] "") != (S[i] "")) exit 6
+  if (badenv != "") {
+    printf "omni-ship: OMNI_SHIP_TASK=%s is not a valid task id (a task id matches %s)\n", badenv, ENVIRON["OS_TASK_RE"] > "/dev/stderr"
+    exit 1
   }
   if (id == "") {
     printf "omni-ship: this commit names no task, and requireTaskId is set.\n" > "/dev/stderr"
@@ -104,11 +145,13 @@ END {
     printf "  (your message is saved in %s)\n", msg > "/dev/stderr"
     exit 1
   }
+  # the new line goes right after the original of the last line git read before its tail
+  at = X[cut]
   out = ""
-  for (i = 1; i <= cut; i++) out = out L[i] "\n"
-  if (newblock) out = out "\n"
+  for (i = 1; i <= at; i++) out = out L[i] "\n"
+  if (addblank) out = out "\n"
   out = out key ": " id "\n"
-  for (i = cut + 1; i <= N; i++) out = out L[i] "\n"
+  for (i = at + 1; i <= N; i++) out = out L[i] "\n"
   printf "%s", out > msg
   close(msg)
   exit 0

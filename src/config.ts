@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { badInput } from './errors.js';
+import { UserError, badInput } from './errors.js';
 import { gitRun } from './git/exec.js';
 
 /** The validated, fully defaulted configuration every command receives. */
@@ -138,6 +138,35 @@ export function validateConfig(raw: unknown, file: string): Partial<Config> {
   return out as Partial<Config>;
 }
 
+/** The file system calls checkConfigFilesReadable makes; a test passes its own to stand in for a denied read. */
+export interface ReadProbe {
+  statSync(file: string): fs.Stats;
+  accessSync(file: string, mode: number): void;
+}
+
+/**
+ * Refuses a config file in `dir` that exists but cannot be read: cosmiconfig skips such a file (EACCES, EISDIR) as
+ * if it were not there, and the user's settings would be silently replaced by the defaults (or by a file further up).
+ */
+export function checkConfigFilesReadable(dir: string, probe: ReadProbe = fs): void {
+  for (const name of CONFIG_FILES) {
+    const file = path.join(dir, name);
+    try {
+      if (probe.statSync(file).isDirectory()) {
+        throw badInput(`${file}: cannot read the config: it is a directory`, `rename or remove it: omni-ship reads its config from a file by that name`);
+      }
+      probe.accessSync(file, fs.constants.R_OK);
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      // not there (a dangling symlink included), or dir is not a directory: nothing to read, as cosmiconfig sees it
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      const problem = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : firstLine((e as Error).message);
+      throw badInput(`${file}: cannot read the config: ${problem}`, `make it readable (chmod a+r ${file}) or remove it`);
+    }
+  }
+}
+
 async function readConfigFile(dir: string, root: string): Promise<{ file: string; data: unknown } | null> {
   const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
   // the file `omni-ship init` writes has every key commented out, which YAML reads as null and cosmiconfig as
@@ -155,6 +184,7 @@ async function readConfigFile(dir: string, root: string): Promise<{ file: string
   let current = dir;
   for (;;) {
     let result;
+    checkConfigFilesReadable(current);
     try {
       result = await explorer.search(current);
     } catch (e) {

@@ -27,6 +27,9 @@ export async function installHooksCommand(opts: BaseOptions & { dryRun: boolean 
   const loaded = await loadConfig(repo.toplevel, repo.toplevel);
   const result = installHooks(repo, loaded, { dryRun: opts.dryRun, loadedAt });
   const lines = result.actions.map((a) => `${opts.dryRun ? 'would ' : ''}${describe(a, opts.cwd)}`);
+  if (result.unchanged.length) {
+    lines.push(`${opts.dryRun ? 'would leave' : 'left'} unchanged (already up to date): ${result.unchanged.map((p) => path.relative(opts.cwd, p) || p).join(', ')}`);
+  }
   const where = result.husky ? ` (husky: ${result.hooksDir})` : ` in ${result.hooksDir}`;
   const text = opts.dryRun
     ? `dry run: nothing changed${where}\n${lines.join('\n')}`

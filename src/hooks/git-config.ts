@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ExitCode, UserError } from '../errors.js';
 import { git, gitRun } from '../git/exec.js';
 import type { Repo } from '../git/repo.js';
-import type { ConfigRecord } from './manifest.js';
+import type { ConfigFileRecord, ConfigRecord, Manifest } from './manifest.js';
 
 /** A git config value omni-ship wants in the repository's local config. */
 export interface WantedConfig {
@@ -113,4 +117,78 @@ export function revertConfig(repo: Repo, records: readonly ConfigRecord[]): void
     const section = r.key.slice(0, r.key.lastIndexOf('.'));
     gitRun(['config', '--local', '--remove-section', section], { cwd: repo.commonDir });
   }
+}
+
+/** The repository's local config file, the one `git config --local` writes. */
+export function localConfigFile(repo: Pick<Repo, 'commonDir'>): string {
+  return path.join(repo.commonDir, 'config');
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function readBytes(file: string): Buffer | null {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * The local config file's bytes from before omni-ship's first install, read before this install changes anything:
+ * the file as it is when nothing is installed; the earlier install's saved bytes while the file is still exactly
+ * what that install left; otherwise null (the file changed between installs, so no byte copy can be given back
+ * without losing that change, and uninstall undoes the recorded keys one by one instead).
+ */
+export function configBytesBeforeInstall(repo: Pick<Repo, 'commonDir'>, previous: Manifest | null): Buffer | null {
+  const now = readBytes(localConfigFile(repo));
+  if (!previous) return now;
+  const earlier = previous.configFile;
+  if (!earlier || now === null || sha256(now) !== earlier.after) return null;
+  return Buffer.from(earlier.before, 'base64');
+}
+
+/** The record of the config file's bytes, taken once install has applied its config changes. */
+export function recordConfigFile(repo: Pick<Repo, 'commonDir'>, before: Buffer | null): ConfigFileRecord | undefined {
+  const file = localConfigFile(repo);
+  const after = before === null ? null : readBytes(file);
+  if (before === null || after === null) return undefined;
+  return { path: file, before: before.toString('base64'), after: sha256(after) };
+}
+
+/**
+ * Writes the config file's bytes from before the first install back, if the file is still exactly what the latest
+ * install left (so nothing but omni-ship's own lines differ, and they are in the user's own spelling). Returns
+ * false, changing nothing, when it is not.
+ */
+export function restoreConfigFile(record: ConfigFileRecord | undefined): boolean {
+  if (!record) return false;
+  const now = readBytes(record.path);
+  if (now === null || sha256(now) !== record.after) return false;
+  // git's own lock file: a git process writing the config at this moment makes this fail rather than be overwritten
+  const lock = `${record.path}.lock`;
+  const mode = fs.statSync(record.path).mode & 0o7777;
+  try {
+    fs.writeFileSync(lock, Buffer.from(record.before, 'base64'), { flag: 'wx', mode });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    throw new UserError(`${lock} exists: another git process is changing the config`, ExitCode.conflict, 'run uninstall-hooks again once it is done');
+  }
+  fs.chmodSync(lock, mode);
+  fs.renameSync(lock, record.path);
+  return true;
+}
+
+/**
+ * Where the effective core.hooksPath comes from, for a hint on how to change it: its scope (`local`, `global`,
+ * `system`, `worktree`, `command`) and origin (`file:<path>`, `command line:`), or null when it is not set.
+ */
+export function hooksPathOrigin(cwd: string): { scope: string; origin: string } | null {
+  const r = gitRun(['config', '--show-origin', '--show-scope', '--null', '--get', 'core.hooksPath'], { cwd });
+  if (r.exitCode !== 0) return null;
+  const [scope, origin] = r.stdout.split('\0');
+  return scope ? { scope, origin: origin ?? '' } : null;
 }

@@ -4,7 +4,17 @@ import type { LoadedConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { isInside, stateDir, type WorkRepo } from '../git/repo.js';
 import { entryPoint, packageVersion } from '../paths.js';
-import { applyConfigChanges, configChangedSinceInstall, planConfigChanges, revertConfig, type ConfigChange } from './git-config.js';
+import {
+  applyConfigChanges,
+  configBytesBeforeInstall,
+  configChangedSinceInstall,
+  hooksPathOrigin,
+  planConfigChanges,
+  recordConfigFile,
+  restoreConfigFile,
+  revertConfig,
+  type ConfigChange,
+} from './git-config.js';
 import type { BlockHookRecord, FileHookRecord, Manifest } from './manifest.js';
 import { readManifest, writeManifest } from './manifest.js';
 import { writeHookSettings } from './settings.js';
@@ -41,8 +51,32 @@ export function hookLayout(repo: WorkRepo): HookLayout {
   }
   throw badInput(
     `core.hooksPath is ${hooksDir}, outside this repository; omni-ship only writes hooks inside the repository`,
-    'point core.hooksPath into the repository (git config core.hooksPath .githooks) or unset it (git config --unset core.hooksPath), then run install-hooks again',
+    `${hooksPathHint(repo.toplevel)}, then run install-hooks again`,
   );
+}
+
+/** How to move core.hooksPath into the repository: unsetting it only helps in the scope that sets it. */
+function hooksPathHint(cwd: string): string {
+  const into = 'point it into this repository (git config core.hooksPath .githooks; a local value wins over the others)';
+  const where = hooksPathOrigin(cwd);
+  const file = where?.origin.startsWith('file:') ? ` in ${where.origin.slice('file:'.length)}` : '';
+  switch (where?.scope) {
+    case 'local':
+      return `${into} or unset it (git config --unset core.hooksPath)`;
+    case 'global':
+    case 'system':
+    case 'worktree':
+      return `it is set in the ${where.scope} config${file}: ${into}, or unset it there (git config --${where.scope} --unset core.hooksPath)`;
+    case 'command':
+      return 'it is set for this command only (git -c, or GIT_CONFIG_PARAMETERS/GIT_CONFIG_COUNT in the environment): run without it';
+    default:
+      return `${into}; git config --show-origin --show-scope core.hooksPath says where it is set`;
+  }
+}
+
+/** Where a foreign hook is kept while omni-ship's runs in its place: beside it, so its relative paths still resolve. */
+export function chainedPath(hooksDir: string, name: HookName): string {
+  return path.join(hooksDir, `${name}.omni-ship-chained`);
 }
 
 function isOurs(file: string): boolean {
@@ -55,6 +89,16 @@ function isOurs(file: string): boolean {
     } finally {
       fs.closeSync(fd);
     }
+  } catch {
+    return false;
+  }
+}
+
+/** True when `file` is a regular file (not a symlink) holding exactly `text` with permission bits `mode`. */
+function holds(file: string, text: string, mode: number): boolean {
+  try {
+    const st = fs.lstatSync(file);
+    return st.isFile() && (st.mode & 0o7777) === mode && fs.readFileSync(file, 'utf8') === text;
   } catch {
     return false;
   }
@@ -106,6 +150,8 @@ export interface InstallResult {
   mode: 'file' | 'block';
   husky: boolean;
   actions: InstallAction[];
+  /** hook files that already hold exactly what install would write (a reinstall): left as they are */
+  unchanged: string[];
   dryRun: boolean;
 }
 
@@ -117,6 +163,7 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
   const node = process.execPath;
   const entry = entryPoint();
   const actions: InstallAction[] = [];
+  const unchanged: string[] = [];
   const records: (FileHookRecord | BlockHookRecord)[] = [];
   const writes: { path: string; text: string; mode: number }[] = [];
   const moves: { from: string; to: string }[] = [];
@@ -125,8 +172,17 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
   for (const name of HOOK_NAMES) {
     if (layout.mode === 'file') {
       const target = path.join(layout.hooksDir, name);
+      const slot = chainedPath(layout.hooksDir, name);
       const earlier = previous?.hooks.find((h): h is FileHookRecord => h.name === name && h.mode === 'file');
       let chained = earlier?.chained && exists(earlier.chained) ? earlier.chained : null;
+      if (chained && chained !== slot) {
+        // an install from before the chained hook was kept beside omni-ship's (in .git/omni-ship/chained/, where
+        // its relative paths broke): move it next to the hook again
+        if (exists(slot)) throw slotInUse(slot, target);
+        moves.push({ from: chained, to: slot });
+        actions.push({ kind: 'move', from: chained, to: slot, hook: name });
+        chained = slot;
+      }
       if (exists(target) && !isOurs(target)) {
         if (chained) {
           throw new UserError(
@@ -135,18 +191,23 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
             `move one of them away, then run install-hooks again`,
           );
         }
-        chained = path.join(dir, 'chained', name);
-        moves.push({ from: target, to: chained });
-        actions.push({ kind: 'move', from: target, to: chained, hook: name });
+        if (exists(slot)) throw slotInUse(slot, target);
+        chained = slot;
+        moves.push({ from: target, to: slot });
+        actions.push({ kind: 'move', from: target, to: slot, hook: name });
       }
       const replaces = exists(target) && isOurs(target) ? 'omni-ship' : 'nothing';
       const text = renderHook(name, { node, entry, chained, config: loaded.config, configSource: loaded.file });
-      writes.push({ path: target, text, mode: 0o755 });
-      actions.push({ kind: 'write', path: target, hook: name, replaces });
+      if (replaces === 'omni-ship' && holds(target, text, 0o755)) unchanged.push(target);
+      else {
+        writes.push({ path: target, text, mode: 0o755 });
+        actions.push({ kind: 'write', path: target, hook: name, replaces });
+      }
       records.push({ name, mode: 'file', path: target, chained });
     } else {
       const script = path.join(dir, 'hooks', name);
-      writes.push({ path: script, text: renderHook(name, { node, entry, chained: null, config: loaded.config, configSource: loaded.file }), mode: 0o755 });
+      const scriptText = renderHook(name, { node, entry, chained: null, config: loaded.config, configSource: loaded.file });
+      if (!holds(script, scriptText, 0o755)) writes.push({ path: script, text: scriptText, mode: 0o755 });
       const target = path.join(layout.blockDir!, name);
       const earlier = previous?.hooks.find((h): h is BlockHookRecord => h.name === name && h.mode === 'block' && h.path === target);
       const present = exists(target);
@@ -155,8 +216,11 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
       const text = withBlock(current, renderBlock(name));
       // the bytes before omni-ship's first block, kept so uninstall can give them back exactly
       const original = earlier ? (earlier.original ?? null) : present ? current : null;
-      blocks.push({ path: target, text, created: !present });
-      actions.push({ kind: 'block', path: target, hook: name, created: !present });
+      if (present && text === current) unchanged.push(target);
+      else {
+        blocks.push({ path: target, text, created: !present });
+        actions.push({ kind: 'block', path: target, hook: name, created: !present });
+      }
       records.push({ name, mode: 'block', path: target, created, script, original, written: text });
     }
   }
@@ -164,8 +228,10 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
   const configChanges = planConfigChanges(repo, previous?.gitConfig ?? []);
   for (const change of configChanges.changes) actions.push({ kind: 'config', change });
 
-  const createdHooksDir = layout.mode === 'file' && (previous?.createdHooksDir ?? !exists(layout.hooksDir));
+  // husky made its own directories; any other hooks directory install creates, uninstall removes again when empty
+  const createdHooksDir = !layout.husky && (previous?.createdHooksDir ?? !exists(layout.hooksDir));
   if (!opts.dryRun) {
+    const configBefore = configBytesBeforeInstall(repo, previous);
     for (const m of moves) {
       fs.mkdirSync(path.dirname(m.to), { recursive: true });
       fs.renameSync(m.from, m.to);
@@ -176,14 +242,30 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
       else writeKeepingMode(b.path, b.text);
     }
     const gitConfig = applyConfigChanges(repo, configChanges);
-    const manifest: Manifest = { format: 1, version: packageVersion(), hooksDir: layout.hooksDir, createdHooksDir, hooks: records, gitConfig };
+    const manifest: Manifest = {
+      format: 1,
+      version: packageVersion(),
+      hooksDir: layout.hooksDir,
+      createdHooksDir,
+      hooks: records,
+      gitConfig,
+      configFile: recordConfigFile(repo, configBefore),
+    };
     writeManifest(dir, manifest);
     writeHookSettings(repo.gitDir, loaded.config, loaded.file, opts.loadedAt);
     // the commit-msg fast path trusts the branch-to-task answer an earlier hook worked out; a new hook may work
     // it out differently
     for (const d of worktreeStateDirs(repo)) fs.rmSync(path.join(d, BRANCH_TASK_CACHE), { force: true });
   }
-  return { hooksDir: layout.hooksDir, mode: layout.mode, husky: layout.husky, actions, dryRun: opts.dryRun };
+  return { hooksDir: layout.hooksDir, mode: layout.mode, husky: layout.husky, actions, unchanged, dryRun: opts.dryRun };
+}
+
+function slotInUse(slot: string, target: string): UserError {
+  return new UserError(
+    `${slot} is in the way: omni-ship keeps the hook that was at ${target} there, and that file is not one it recorded`,
+    ExitCode.conflict,
+    `move ${slot} away, then run install-hooks again`,
+  );
 }
 
 function writeExecutable(file: string, text: string, mode: number): void {
@@ -292,7 +374,9 @@ export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): Unins
   return { installed: true, steps, conflicts, dryRun: opts.dryRun };
 }
 
+/** Gives the config file back byte for byte when nothing changed it since install, else undoes the recorded keys. */
 function restoreConfig(repo: WorkRepo, manifest: Manifest): void {
+  if (restoreConfigFile(manifest.configFile)) return;
   revertConfig(repo, manifest.gitConfig);
 }
 

@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { HookName } from './templates.js';
 
-/** A hook omni-ship owns outright: the file at `path` is omni-ship's; a foreign hook that was there sits at `chained`. */
+/**
+ * A hook omni-ship owns outright: the file at `path` is omni-ship's; a foreign hook that was there sits at `chained`
+ * (`<hooks dir>/<hook>.omni-ship-chained`; installs before that layout kept it in `.git/omni-ship/chained/<hook>`).
+ */
 export interface FileHookRecord {
   name: HookName;
   mode: 'file';
@@ -36,6 +39,16 @@ export interface ConfigRecord {
   newSection: boolean;
 }
 
+/** The local git config file's bytes before omni-ship's first install, to give back when nothing else changed it. */
+export interface ConfigFileRecord {
+  /** the file (`<common dir>/config`) */
+  path: string;
+  /** its bytes before the first install-hooks, base64 */
+  before: string;
+  /** sha256 (hex) of the bytes the latest install-hooks left: while the file still hashes to this, uninstall writes `before` back */
+  after: string;
+}
+
 /** What install-hooks did, kept in the common git dir so uninstall-hooks can undo exactly that. */
 export interface Manifest {
   format: 1;
@@ -45,6 +58,8 @@ export interface Manifest {
   createdHooksDir?: boolean;
   hooks: (FileHookRecord | BlockHookRecord)[];
   gitConfig: ConfigRecord[];
+  /** absent when an earlier install's bytes could not be kept (the file changed between installs, or an older manifest) */
+  configFile?: ConfigFileRecord;
 }
 
 /** The manifest's path in omni-ship's state directory. */

@@ -32,6 +32,18 @@ function inlineAwk(): string {
   return code;
 }
 
+/**
+ * What @OMNI_SHIP_CHAINED@ becomes in `_os_chained=@OMNI_SHIP_CHAINED@`: the chained hook's path and, when there is
+ * one, the call that runs it (post-rewrite hands it the stdin it saved). That call execs, or returns with
+ * `_os_chained` emptied when the hook cannot run, so the template's own `[ -x "$_os_chained" ]` line after it only
+ * runs when there is nothing to run.
+ */
+function chainedValue(name: HookName, chained: string | null): string {
+  if (!chained) return "''";
+  const call = name === 'post-rewrite' ? `printf '%s' "$_os_in" | _os_run_chained "$@"\nexit $?` : '_os_run_chained "$@"';
+  return `${shQuote(chained)}\n${call}`;
+}
+
 /** What a generated hook needs to know about this machine and repository. */
 export interface HookParams {
   node: string;
@@ -49,7 +61,7 @@ export function renderHook(name: HookName, p: HookParams): string {
     '@OMNI_SHIP_VERSION@': packageVersion(),
     '@OMNI_SHIP_NODE@': shQuote(p.node),
     '@OMNI_SHIP_ENTRY@': shQuote(p.entry),
-    '@OMNI_SHIP_CHAINED@': shQuote(p.chained ?? ''),
+    '@OMNI_SHIP_CHAINED@': chainedValue(name, p.chained),
     '@OMNI_SHIP_DEFAULTS@': hookSettingsScript(p.config, p.configSource),
     '@OMNI_SHIP_CONFIG_FILES@': CONFIG_FILES.join(' '),
   };

@@ -243,6 +243,168 @@ describe('commit-msg hook: where the trailer goes', () => {
   });
 });
 
+/** Commits with an editor that writes `text` as the message; returns git's result and the file the hook left. */
+function editorCommit(repo: TestRepo, text: string, env: NodeJS.ProcessEnv = {}) {
+  const editor = script(`cp '${tempFile(text, 'message')}' "$1"\n`);
+  const r = repo.gitRun(['commit', '-q', '--allow-empty'], { env: testEnv({ GIT_EDITOR: editor, ...env }) });
+  return { ...r, edited: fs.readFileSync(path.join(repo.dir, '.git', 'COMMIT_EDITMSG'), 'utf8') };
+}
+
+/** `text` with `line` inserted before line number `at` (0-based). */
+function insertLine(text: string, at: number, line: string): string {
+  const lines = text.split('\n');
+  lines.splice(at, 0, line);
+  return lines.join('\n');
+}
+
+describe('commit-msg hook: comment lines inside the trailer block', () => {
+  let repo: TestRepo;
+  beforeAll(() => {
+    repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-2']);
+  });
+
+  it.each([
+    ['one comment line', 'subj\n\nTask-Id: t-99\n# c1\nReviewed-by: x\n\n# Please enter\n'],
+    ['two comment lines', 'subj\n\nTask-Id: t-99\n# c1\n# c2\nReviewed-by: x\n\n# Please enter\n'],
+    ['a comment line first in the block', 'subj\n\n# c0\nTask-Id: t-99\nReviewed-by: x\n\n# Please enter\n'],
+    ['a comment line after the Task-Id', 'subj\n\nReviewed-by: x\nTask-Id: t-99\n# c1\nSigned-off-by: y\n'],
+  ])('an existing Task-Id is kept and no second one is added (%s)', (_what, text) => {
+    const r = editorCommit(repo, text);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // the hook changed nothing at all
+    expect(r.edited).toBe(text);
+    const msg = message(repo);
+    expect(count(msg, 'Task-Id: t-99')).toBe(1);
+    expect(msg).not.toContain('t-2');
+    expect(repo.git(['log', '-1', '--format=%(trailers:key=Task-Id,valueonly)'])).toBe('t-99\n\n');
+  });
+
+  it('after an editor, a comment line that git strips does not split a trailer from its continuation line', () => {
+    // with the comment, interpret-trailers would read "  indented" as prose and see no trailer block; git stores the
+    // message without it, where "  indented" continues the Task-Id trailer
+    const text = 'subj\n\nTask-Id: t-99\n# c1\n  indented\nReviewed-by: x\n';
+    const r = editorCommit(repo, text);
+    expect(r.code).toBe(0);
+    expect(r.edited).toBe(text);
+    expect(message(repo)).toBe('subj\n\nTask-Id: t-99\n  indented\nReviewed-by: x\n');
+  });
+
+  it('a block without a Task-Id gets one line at its end, every other line byte for byte', () => {
+    const text = 'subj\n\nA: b\n# c1\n# c2\nReviewed-by:   x\n\n# Please enter\n';
+    const r = editorCommit(repo, text);
+    expect(r.code).toBe(0);
+    expect(r.edited).toBe(insertLine(text, 6, 'Task-Id: t-2'));
+    expect(message(repo)).toBe('subj\n\nA: b\nReviewed-by:   x\nTask-Id: t-2\n');
+  });
+
+  it('comment lines elsewhere: in the title, the body and after the block', () => {
+    const text = 'subj\n# c0\nbody\n# c1\nmore\n\n# c3\nA: b\n# c4\n';
+    const r = editorCommit(repo, text);
+    expect(r.code).toBe(0);
+    expect(r.edited).toBe(insertLine(text, 8, 'Task-Id: t-2'));
+    expect(message(repo)).toBe('subj\nbody\nmore\n\nA: b\nTask-Id: t-2\n');
+  });
+
+  it('-m: a "#" line in the block is the user’s text, and git’s trailer parsing still skips it', () => {
+    expect(commitOk(repo, ['-m', 'subj', '-m', 'A: b\n#x\nTask-Id: t-3'])).toBe('subj\n\nA: b\n#x\nTask-Id: t-3\n');
+    expect(commitOk(repo, ['-m', 'subj', '-m', 'A: b\n#x\n#y\nC: d'])).toBe('subj\n\nA: b\n#x\n#y\nC: d\nTask-Id: t-2\n');
+    expect(repo.git(['log', '-1', '--format=%(trailers:key=Task-Id,valueonly)'])).toBe('t-2\n\n');
+  });
+
+  it('property: any mix of trailers, prose, comments and blank lines ends with exactly one Task-Id trailer, user lines untouched', () => {
+    // `git hook run` runs the installed hook as `git commit` would, without making a commit per case; git itself then
+    // cleans the message up as commit does (stripspace) and parses its trailers
+    const file = tempFile('', 'COMMIT_EDITMSG');
+    const line = fc.constantFrom('Reviewed-by: x', 'A:b', 'Key :  v', '# comment', '#', 'some prose', '  indented', 'Signed-off-by: Me <m@e>', '', '   ');
+    const blockLine = fc.constantFrom('Reviewed-by: x', 'A:b', 'Key :  v', '# comment', '#', 'Signed-off-by: Me <m@e>', '  indented', 'some prose');
+    const taskLine = fc.constantFrom('Task-Id: t-99', 'task-id:t-99', '# Task-Id: t-77');
+    const tailLine = fc.constantFrom('', '#', '# Please enter the commit message');
+    // a body of any lines, then a last paragraph shaped like a trailer block (comments inside it), then git's tail
+    const shape = fc.record({
+      body: fc.array(line, { maxLength: 5 }),
+      block: fc.array(blockLine, { minLength: 1, maxLength: 6 }),
+      task: fc.option(fc.tuple(taskLine, fc.nat(6)), { nil: null }),
+      tail: fc.array(tailLine, { maxLength: 3 }),
+      // with -m or -F git keeps "#" lines (cleanup=whitespace), after an editor it strips them
+      editor: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(shape, ({ body, block, task, tail, editor }) => {
+        const last: string[] = [...block];
+        if (task) last.splice(Math.min(task[1], last.length), 0, task[0]);
+        const text = ['the subject', ...body, '', ...last, ...tail].join('\n') + '\n';
+        fs.writeFileSync(file, text);
+        const r = repo.gitRun(['hook', 'run', 'commit-msg', '--', file], { env: testEnv({ GIT_EDITOR: editor ? 'vi' : ':' }) });
+        expect(r.stderr, text).toBe('');
+        expect(r.code, text).toBe(0);
+        const edited = fs.readFileSync(file, 'utf8');
+        /** The Task-Id trailers of a message, after the clean-up git commit does. */
+        const tasks = (msg: string) =>
+          repo
+            .git(['interpret-trailers', '--parse'], { input: repo.git(['stripspace', ...(editor ? ['--strip-comments'] : [])], { input: msg }) })
+            .split('\n')
+            .filter((l) => /^task-id: /i.test(l));
+        if (tasks(text).length > 0) {
+          // the message names its task already: not a byte changes
+          expect(edited, text).toBe(text);
+          return;
+        }
+        // else the original plus the trailer line (after a blank line when it starts a paragraph), and that is the one
+        const out = edited.split('\n');
+        const at = out.indexOf('Task-Id: t-2');
+        expect(at, text).toBeGreaterThan(0);
+        out.splice(at, 1);
+        if (out.join('\n') !== text && out[at - 1] === '') out.splice(at - 1, 1);
+        expect(out.join('\n'), text).toBe(text);
+        expect(tasks(edited), `${text}---\n${edited}`).toEqual(['Task-Id: t-2']);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('commit-msg hook: an invalid OMNI_SHIP_TASK', () => {
+  it('does not reject a message that names its task itself', () => {
+    const repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-5']);
+    expect(commitOk(repo, ['-m', 's', '-m', 'Task-Id: t-7'], { OMNI_SHIP_TASK: 'bad' })).toBe('s\n\nTask-Id: t-7\n');
+    expect(commitOk(repo, ['-m', 's', '-m', 'Signed-off-by: A <a@example.com>\ntask-id:t-8'], { OMNI_SHIP_TASK: 'bad' })).toBe(
+      's\n\nSigned-off-by: A <a@example.com>\ntask-id:t-8\n',
+    );
+    // without one, it still rejects the commit, naming the variable
+    const before = head(repo);
+    const r = commit(repo, ['-m', 's', '-m', 'a body'], { OMNI_SHIP_TASK: 'bad' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('OMNI_SHIP_TASK=bad is not a valid task id');
+    expect(head(repo)).toBe(before);
+  });
+});
+
+describe('commit-msg hook: the user’s trailer.<token>.key makes a block, as for git', () => {
+  it('"Closes: #12" under a prose line stays a trailer block when trailer.closes.key is set', () => {
+    const repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const body = 'see the notes below\nCloses: #12';
+    // without the key, git sees prose: the trailer starts a new paragraph
+    expect(commitOk(repo, ['-m', 'subj', '-m', body])).toBe(`subj\n\n${body}\n\nTask-Id: t-1\n`);
+    repo.git(['config', 'trailer.closes.key', 'Closes']);
+    // the other trailer.<token>.* settings still change nothing (the command would add a line)
+    repo.git(['config', 'trailer.closes.command', 'echo X']);
+    repo.git(['config', 'trailer.closes.ifexists', 'replace']);
+    repo.git(['config', 'trailer.closes.where', 'start']);
+    const got = commitOk(repo, ['-m', 'subj', '-m', body]);
+    expect(got).toBe(`subj\n\n${body}\nTask-Id: t-1\n`);
+    expect(repo.git(['log', '-1', '--format=%(trailers:key=Closes,valueonly)'])).toBe('#12\n\n');
+    expect(repo.git(['log', '-1', '--format=%(trailers:key=Task-Id,valueonly)'])).toBe('t-1\n\n');
+    // and from an editor (the same git process also reads the comment character)
+    const r = editorCommit(repo, `subj\n\n${body}\n# a comment\n`);
+    expect(r.code).toBe(0);
+    expect(message(repo)).toBe(`subj\n\n${body}\nTask-Id: t-1\n`);
+  });
+});
+
 describe('commit-msg hook: the user’s own trailer config changes nothing', () => {
   let repo: TestRepo;
   beforeAll(() => {

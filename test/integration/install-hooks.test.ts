@@ -60,7 +60,7 @@ describe('install-hooks', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('dry run: nothing changed');
-    expect(r.stdout).toContain('would move .git/hooks/commit-msg to .git/omni-ship/chained/commit-msg');
+    expect(r.stdout).toContain('would move .git/hooks/commit-msg to .git/hooks/commit-msg.omni-ship-chained');
     for (const name of HOOKS) expect(r.stdout).toContain(`would write .git/hooks/${name}`);
     expect(r.stdout).toContain('would git config --add notes.displayRef refs/notes/omni-ship/*');
     expect(r.stdout).toContain('would git config notes.rewriteMode cat_sort_uniq');
@@ -87,16 +87,16 @@ describe('install-hooks', () => {
     const firstConfig = gitConfig(repo);
     const second = repo.omni(['install-hooks']);
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('update .git/hooks/commit-msg');
-    expect(second.stdout).not.toContain('move');
-    expect(second.stdout).not.toContain('git config');
+    // the same bytes: nothing to update, move or configure
+    expect(second.stdout).not.toMatch(/^(update|write|move|git config|create|add) /m);
+    expect(second.stdout).toMatch(/^left unchanged \(already up to date\): .*commit-msg/m);
     expect(repo.omni(['install-hooks']).code).toBe(0);
 
     expect(snapshot(hooksDir(repo))).toEqual(first);
     expect(gitConfig(repo).equals(firstConfig)).toBe(true);
-    const chained = path.join(repo.dir, '.git', 'omni-ship', 'chained');
-    expect(fs.readdirSync(chained)).toEqual(['commit-msg']);
-    expect(fs.readFileSync(path.join(chained, 'commit-msg'), 'utf8')).toBe(foreign);
+    expect(fs.readdirSync(hooksDir(repo)).filter((f) => f.endsWith('.omni-ship-chained'))).toEqual(['commit-msg.omni-ship-chained']);
+    expect(fs.readFileSync(path.join(hooksDir(repo), 'commit-msg.omni-ship-chained'), 'utf8')).toBe(foreign);
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship', 'chained'))).toBe(false);
     expect(repo.git(['config', '--get-all', 'notes.displayRef'])).toBe('refs/notes/omni-ship/*\n');
     expect(repo.git(['config', '--get-all', 'notes.rewriteRef'])).toBe('refs/notes/omni-ship/patchsets*\n');
 
@@ -187,6 +187,172 @@ describe('foreign hooks keep running', () => {
   });
 });
 
+describe('foreign hooks run from where they were', () => {
+  it('a relative symlink, and a hook that finds its helpers and its own name through $0 (husky 4), keep working; uninstall restores them exactly', () => {
+    const repo = track(makeRepo());
+    const out = tempFile('', 'seen');
+    // a hook kept in the work tree and linked relative to .git/hooks
+    repo.write('tools/commit-msg', `#!/bin/sh\nprintf 'tool %s %s\\n' "$(basename "$0")" "$1" >> '${out}'\n`);
+    fs.chmodSync(path.join(repo.dir, 'tools', 'commit-msg'), 0o755);
+    fs.symlinkSync('../../tools/commit-msg', path.join(hooksDir(repo), 'commit-msg'));
+    // husky 4: `. "$(dirname "$0")/husky.sh"`, which runs the hook named `basename "$0"`
+    repo.write('.git/hooks/husky.sh', `run_hook() { printf 'husky %s %s\\n' "$1" "$2" >> '${out}'; }\n`);
+    repo.write('.git/hooks/post-commit', '#!/bin/sh\n. "$(dirname "$0")/husky.sh"\nrun_hook "$(basename "$0")" "$#"\n');
+    fs.chmodSync(path.join(hooksDir(repo), 'post-commit'), 0o755);
+    repo.git(['switch', '-q', '-c', 't-5']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'before install']);
+    const withoutOmniShip = fs.readFileSync(out, 'utf8');
+    expect(withoutOmniShip).toBe('tool commit-msg .git/COMMIT_EDITMSG\nhusky post-commit 0\n');
+    const before = snapshot(hooksDir(repo));
+
+    const r = repo.omni(['install-hooks']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(fs.readlinkSync(path.join(hooksDir(repo), 'commit-msg.omni-ship-chained'))).toBe('../../tools/commit-msg');
+    fs.writeFileSync(out, '');
+    const c = repo.gitRun(['commit', '-q', '--allow-empty', '-m', 'after install']);
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    expect(message(repo)).toBe('after install\n\nTask-Id: t-5\n');
+    expect(fs.readFileSync(out, 'utf8')).toBe(withoutOmniShip);
+
+    // its failure still fails the commit
+    fs.appendFileSync(path.join(repo.dir, 'tools', 'commit-msg'), 'echo tool-says-no >&2\nexit 1\n');
+    const at = head(repo);
+    const refused = repo.gitRun(['commit', '-q', '--allow-empty', '-m', 'refused']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('tool-says-no');
+    expect(head(repo)).toBe(at);
+    repo.write('tools/commit-msg', `#!/bin/sh\nprintf 'tool %s %s\\n' "$(basename "$0")" "$1" >> '${out}'\n`);
+
+    // reinstall is idempotent
+    const installed = snapshot(hooksDir(repo));
+    const again = repo.omni(['install-hooks']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('move');
+    expect(snapshot(hooksDir(repo))).toEqual(installed);
+
+    const u = repo.omni(['uninstall-hooks']);
+    expect(u.stderr).toBe('');
+    expect(u.code).toBe(0);
+    expect(snapshot(hooksDir(repo))).toEqual(before);
+    expect(fs.lstatSync(path.join(hooksDir(repo), 'commit-msg')).isSymbolicLink()).toBe(true);
+    expect(fs.readlinkSync(path.join(hooksDir(repo), 'commit-msg'))).toBe('../../tools/commit-msg');
+  });
+
+  it('a bash hook runs with the same $0 too, a program of another kind by its own path beside the hook', () => {
+    const repo = track(makeRepo());
+    const out = tempFile('', 'seen');
+    repo.write('.git/hooks/post-commit', `#!/usr/bin/env bash\nset -e\necho "bash $(basename "$0")" >> '${out}'\n`);
+    fs.chmodSync(path.join(hooksDir(repo), 'post-commit'), 0o755);
+    repo.write('.git/hooks/post-merge', `#!${process.execPath}\nrequire('fs').appendFileSync('${out}', 'node ' + require('path').dirname(process.argv[1]) + '\\n')\n`);
+    fs.chmodSync(path.join(hooksDir(repo), 'post-merge'), 0o755);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    repo.git(['switch', '-q', '-c', 'side']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'on the side']);
+    repo.git(['switch', '-q', 'main']);
+    repo.git(['merge', '-q', '--no-ff', '-m', 'merge', 'side']);
+    expect(fs.readFileSync(out, 'utf8')).toBe(`bash post-commit\nnode ${hooksDir(repo)}\n`);
+  });
+
+  it('a chained hook that is not executable is skipped with a warning, as git itself skips it', () => {
+    const repo = track(makeRepo());
+    const out = tempFile('', 'seen');
+    repo.write('.git/hooks/post-commit', `#!/bin/sh\necho ran >> '${out}'\n`);
+    fs.chmodSync(path.join(hooksDir(repo), 'post-commit'), 0o644);
+    // git says so with a hint and commits
+    const plain = repo.gitRun(['commit', '-q', '--allow-empty', '-m', 'without omni-ship']);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain('not set as executable');
+    fs.symlinkSync('../../tools/gone', path.join(hooksDir(repo), 'commit-msg'));
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+
+    const r = repo.gitRun(['commit', '-q', '--allow-empty', '-m', 'with omni-ship']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${path.join(hooksDir(repo), 'post-commit.omni-ship-chained')} did not run: it is not an executable file`);
+    expect(r.stderr).toContain(`${path.join(hooksDir(repo), 'commit-msg.omni-ship-chained')} did not run`);
+    expect(r.stderr).toContain('chmod +x');
+    expect(message(repo)).toBe('with omni-ship\n');
+    expect(fs.readFileSync(out, 'utf8')).toBe('');
+  });
+
+  it('an install from the earlier layout (.git/omni-ship/chained/) still uninstalls exactly, and a reinstall moves the hook beside omni-ship’s', () => {
+    /** A repository installed the way earlier versions did: the foreign hook moved into .git/omni-ship/chained/. */
+    const oldLayout = () => {
+      const repo = track(makeRepo());
+      const out = tempFile('', 'seen');
+      repo.write('tools/commit-msg', `#!/bin/sh\necho tool ran >> '${out}'\n`);
+      fs.chmodSync(path.join(repo.dir, 'tools', 'commit-msg'), 0o755);
+      fs.symlinkSync('../../tools/commit-msg', path.join(hooksDir(repo), 'commit-msg'));
+      const before = snapshot(hooksDir(repo));
+      const config = gitConfig(repo);
+      expect(repo.omni(['install-hooks']).code).toBe(0);
+      const old = path.join(repo.dir, '.git', 'omni-ship', 'chained', 'commit-msg');
+      fs.mkdirSync(path.dirname(old));
+      fs.renameSync(path.join(hooksDir(repo), 'commit-msg.omni-ship-chained'), old);
+      const manifestFile = path.join(repo.dir, '.git', 'omni-ship', 'install.json');
+      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { hooks: { name: string; chained: string | null }[]; configFile?: unknown };
+      manifest.hooks.find((h) => h.name === 'commit-msg')!.chained = old;
+      delete manifest.configFile;
+      fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+      return { repo, out, before, config, old };
+    };
+
+    const a = oldLayout();
+    const u = a.repo.omni(['uninstall-hooks']);
+    expect(u.stderr).toBe('');
+    expect(u.code).toBe(0);
+    expect(snapshot(hooksDir(a.repo))).toEqual(a.before);
+    expect(gitConfig(a.repo).equals(a.config)).toBe(true);
+    expect(fs.existsSync(path.dirname(a.old))).toBe(false);
+
+    const b = oldLayout();
+    const r = b.repo.omni(['install-hooks']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('move .git/omni-ship/chained/commit-msg to .git/hooks/commit-msg.omni-ship-chained');
+    b.repo.git(['commit', '-q', '--allow-empty', '-m', 'runs again']);
+    expect(fs.readFileSync(b.out, 'utf8')).toBe('tool ran\n');
+    expect(b.repo.omni(['install-hooks']).stdout).not.toContain('move');
+    expect(b.repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(snapshot(hooksDir(b.repo))).toEqual(b.before);
+    expect(gitConfig(b.repo).equals(b.config)).toBe(true);
+  });
+
+  it('refuses to chain a hook when the place it would be kept is taken (exit 3) and writes nothing', () => {
+    const repo = track(makeRepo());
+    repo.write('.git/hooks/commit-msg', '#!/bin/sh\nexit 0\n');
+    repo.write('.git/hooks/commit-msg.omni-ship-chained', 'someone else’s\n');
+    fs.chmodSync(path.join(hooksDir(repo), 'commit-msg'), 0o755);
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['install-hooks']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('commit-msg.omni-ship-chained is in the way');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+});
+
+describe('install-hooks reports what it leaves as it is', () => {
+  it('--dry-run after an install lists nothing to update when the bytes are the same', () => {
+    const repo = track(makeRepo());
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const dry = repo.omni(['install-hooks', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).not.toContain('would update');
+    expect(dry.stdout).not.toContain('would write');
+    const json = JSON.parse(repo.omni(['install-hooks', '--dry-run', '--json']).stdout) as { actions: unknown[]; unchanged: string[] };
+    expect(json.actions).toEqual([]);
+    expect(json.unchanged).toEqual(HOOKS.map((h) => path.join(hooksDir(repo), h)));
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+
+    // a hook whose bytes differ is the one to update
+    fs.appendFileSync(path.join(hooksDir(repo), 'post-merge'), '# edited\n');
+    const one = repo.omni(['install-hooks', '--dry-run']);
+    expect(one.stdout).toContain('would update .git/hooks/post-merge');
+    expect(one.stdout).not.toContain('would update .git/hooks/commit-msg');
+  });
+});
+
 describe('uninstall-hooks', () => {
   it('restores foreign hooks (bytes and mode) and .git/config byte for byte', () => {
     const repo = track(makeRepo());
@@ -232,6 +398,43 @@ describe('uninstall-hooks', () => {
     expect(repo.omni(['uninstall-hooks']).code).toBe(0);
     expect(snapshot(hooksDir(repo))).toEqual(hooksBefore);
     expect(gitConfig(repo).equals(configBefore)).toBe(true);
+  });
+
+  it('leaves notes.rewriteMode alone when the user changed it after install (exit 3)', () => {
+    const repo = track(makeRepo());
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    repo.git(['config', 'notes.rewriteMode', 'concatenate']);
+    const r = repo.omni(['uninstall-hooks']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('git config notes.rewriteMode');
+    expect(repo.git(['config', '--get-all', 'notes.rewriteMode'])).toBe('concatenate\n');
+    // the rest is undone
+    for (const name of HOOKS) expect(fs.existsSync(path.join(hooksDir(repo), name)), name).toBe(false);
+    expect(repo.gitRun(['config', '--get-all', 'notes.displayRef']).stdout).toBe('');
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship', 'install.json'))).toBe(false);
+  });
+
+  it('gives .git/config back byte for byte when the user wrote notes.rewriteMode in their own spelling, after a reinstall too', () => {
+    const repo = track(makeRepo());
+    fs.appendFileSync(path.join(repo.dir, '.git', 'config'), '[notes]\n\trewritemode=concatenate ; my comment\n');
+    const before = gitConfig(repo);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    expect(repo.git(['config', 'notes.rewriteMode']).trim()).toBe('cat_sort_uniq');
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    const r = repo.omni(['uninstall-hooks']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(gitConfig(repo).toString()).toBe(before.toString());
+  });
+
+  it('a config changed between two installs: uninstall keeps that change and undoes only omni-ship’s keys', () => {
+    const repo = track(makeRepo());
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    repo.git(['config', 'core.autocrlf', 'false']);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(repo.git(['config', 'core.autocrlf']).trim()).toBe('false');
+    expect(repo.gitRun(['config', '--get-regexp', '^notes\\.']).stdout).toBe('');
   });
 
   it('leaves a hook someone replaced after install alone (exit 3)', () => {
@@ -310,6 +513,24 @@ describe('where hooks go', () => {
     expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
   });
 
+  it('a core.hooksPath outside the repository set in the global config: the hint names that scope and file', () => {
+    const repo = makeRepo();
+    const outside = tempDir('omni-ship-hookspath-');
+    const global = tempFile(`[core]\n\thooksPath = ${outside}\n`, 'gitconfig');
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['install-hooks'], { env: testEnv({ GIT_CONFIG_GLOBAL: global }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('outside this repository');
+    expect(r.stderr).toContain(`global config in ${global}`);
+    expect(r.stderr).toContain('git config --global --unset core.hooksPath');
+    // a plain --unset would change nothing: not offered
+    expect(r.stderr).not.toContain('git config --unset core.hooksPath');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+    // set locally, the local --unset is the hint
+    repo.git(['config', 'core.hooksPath', outside]);
+    expect(repo.omni(['install-hooks']).stderr).toContain('git config --unset core.hooksPath');
+  });
+
   it('a linked worktree: install from the main worktree, commit in the linked one', () => {
     const repo = installedRepo();
     const wt = path.join(tempDir('omni-ship-wt-'), 'wt');
@@ -378,6 +599,39 @@ describe('bad input: nothing is written', () => {
     expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
   });
 
+  it('a config path that is a directory: exit 2 naming it, nothing written', () => {
+    const repo = makeRepo();
+    fs.mkdirSync(path.join(repo.dir, '.omni-shiprc.json'));
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['install-hooks']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${path.join(repo.dir, '.omni-shiprc.json')}: cannot read the config: it is a directory`);
+    expect(r.stdout).toBe('');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+
+  // root reads any file, so the refusal is checked as another user when the tests run as root
+  const asOtherUser = process.getuid?.() === 0 ? (fs.existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : null) : [];
+  it.skipIf(asOtherUser === null)('a config file the user cannot read (chmod 000): exit 2 naming it, nothing written', () => {
+    const repo = makeRepo();
+    repo.write('.omni-shiprc.yaml', 'trailerKey: Task\n');
+    const file = path.join(repo.dir, '.omni-shiprc.yaml');
+    fs.chmodSync(file, 0o000);
+    // the other user must reach the repository, and git must accept a repository owned by root
+    fs.chmodSync(repo.dir, 0o755);
+    const global = path.join(tempDir('omni-ship-global-'), 'gitconfig');
+    fs.writeFileSync(global, '[safe]\n\tdirectory = *\n');
+    fs.chmodSync(path.dirname(global), 0o755);
+    fs.chmodSync(global, 0o644);
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const [cmd, ...pre] = [...asOtherUser!, process.execPath];
+    const r = run(cmd!, [...pre, path.join(projectRoot, 'bin', 'omni-ship.js'), 'install-hooks'], { cwd: repo.dir, env: testEnv({ GIT_CONFIG_GLOBAL: global }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}: cannot read the config: permission denied`);
+    expect(r.stdout).toBe('');
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+
   it('an invalid config written after install: commits keep the previous settings, with a message', () => {
     const repo = installedRepo();
     repo.git(['switch', '-q', '-c', 't-5']);
@@ -428,6 +682,30 @@ describe('uninstall gives back exactly what was there', () => {
     expect(repo.omni(['uninstall-hooks']).code).toBe(0);
     expect(snapshot(path.join(repo.dir, '.githooks'))).toEqual(before);
     expect(repo.read('.githooks/commit-msg')).toBe('#!/bin/sh');
+  });
+
+  it('core.hooksPath naming a directory that does not exist yet: uninstall removes the directory install made', () => {
+    const repo = track(makeRepo());
+    repo.git(['config', 'core.hooksPath', '.githooks']);
+    const configBefore = gitConfig(repo);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    expect(fs.readdirSync(path.join(repo.dir, '.githooks')).sort()).toEqual([...HOOKS].sort());
+    // a reinstall changes nothing and still knows install made it
+    const again = JSON.parse(repo.omni(['install-hooks', '--json']).stdout) as { actions: unknown[]; unchanged: string[] };
+    expect(again.actions).toEqual([]);
+    expect(again.unchanged).toHaveLength(HOOKS.length);
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(fs.existsSync(path.join(repo.dir, '.githooks'))).toBe(false);
+    expect(gitConfig(repo).equals(configBefore)).toBe(true);
+  });
+
+  it('a hooks directory install made but that holds a file of the user’s is kept', () => {
+    const repo = track(makeRepo());
+    repo.git(['config', 'core.hooksPath', '.githooks']);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    repo.write('.githooks/pre-push', '#!/bin/sh\n');
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(fs.readdirSync(path.join(repo.dir, '.githooks'))).toEqual(['pre-push']);
   });
 
   it('a hooks directory that did not exist before install is gone after uninstall', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, checkPattern, isValidBranchName, validateConfig } from '../../src/config.js';
+import fs from 'node:fs';
+import { CONFIG_KEYS, checkConfigFilesReadable, checkPattern, isValidBranchName, validateConfig, type ReadProbe } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 
 const FILE = '/repo/.omni-shiprc.json';
@@ -136,4 +137,56 @@ describe('isValidBranchName', () => {
       expect(isValidBranchName(name)).toBe(false);
     },
   );
+});
+
+describe('checkConfigFilesReadable', () => {
+  const errno = (code: string) => Object.assign(new Error(`${code}: fake`), { code });
+  /** A probe where every file is missing except `files`, which stat as given and fail access with `denied`. */
+  const probe = (files: Record<string, { dir?: boolean; denied?: string }>): ReadProbe => ({
+    statSync(file) {
+      const f = files[file];
+      if (!f) throw errno('ENOENT');
+      return { isDirectory: () => f.dir === true } as fs.Stats;
+    },
+    accessSync(file) {
+      const denied = files[file]?.denied;
+      if (denied) throw errno(denied);
+    },
+  });
+
+  it('passes when no config file is there, or the ones there can be read', () => {
+    expect(() => checkConfigFilesReadable('/repo', probe({}))).not.toThrow();
+    expect(() => checkConfigFilesReadable('/repo', probe({ '/repo/.omni-shiprc.json': {} }))).not.toThrow();
+    // a name under a path that is not a directory is not there either
+    const notADirectory: ReadProbe = {
+      ...probe({}),
+      statSync: () => {
+        throw errno('ENOTDIR');
+      },
+    };
+    expect(() => checkConfigFilesReadable('/repo', notADirectory)).not.toThrow();
+  });
+
+  it.each([
+    ['EACCES', 'permission denied'],
+    ['EPERM', 'permission denied'],
+    ['EIO', 'EIO: fake'],
+  ])('a file that exists but cannot be read (%s) is a user error naming it', (code, problem) => {
+    let caught: unknown;
+    try {
+      checkConfigFilesReadable('/repo', probe({ '/repo/.omni-shiprc.yaml': { denied: code } }));
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(UserError);
+    expect((caught as UserError).exitCode).toBe(2);
+    expect((caught as UserError).message).toBe(`/repo/.omni-shiprc.yaml: cannot read the config: ${problem}`);
+    expect((caught as UserError).hint).toContain('chmod a+r /repo/.omni-shiprc.yaml');
+  });
+
+  it('a directory in the place of a config file is a user error naming it', () => {
+    expect(() => checkConfigFilesReadable('/repo', probe({ '/repo/package.json': {}, '/repo/.omni-shiprc': { dir: true } }))).toThrow(
+      '/repo/.omni-shiprc: cannot read the config: it is a directory',
+    );
+  });
 });
