@@ -263,7 +263,10 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
     if (pushed.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, true), 'push', firstComplaint(pushed.stderr));
     // the remote itself said no (a pre-receive hook, a protected ref, no permission): no retry will change that.
     // A remote-side lock failure is a race like a stale lease
-    const declined = pushed.stdout.split('\n').find((l) => /\[remote rejected\]/.test(l) && !/cannot lock ref|failed to update ref|incorrect old value/i.test(l));
+    // (when an atomic push loses on one ref, the remote reports the others as "atomic transaction failed")
+    const declined = pushed.stdout
+      .split('\n')
+      .find((l) => /\[remote rejected\]/.test(l) && !/cannot lock ref|failed to (update|lock)|incorrect old value|atomic (transaction|push) failed|stale info/i.test(l));
     if (declined) throw new RemoteDeclinedError(remote, declined.split('\t').slice(1).join(' ').trim());
     if (/stale info|rejected|fetch first|non-fast-forward|atomic push failed/i.test(pushed.stdout + pushed.stderr)) {
       await sleep(20 + Math.random() * 150 * round);
