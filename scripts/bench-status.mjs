@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Status benchmark (issue 3): builds synthetic repositories with git fast-import (N tasks, N commits, 3N notes),
 // then measures in the same run:
-//   - the median wall time of `omni-ship status --json` (and, for information, of a cold run without the
-//     machine-local cache, which re-reads and re-parses every note);
+//   - the median wall time of `omni-ship status --json` when nothing moved since the last status, and when a notes
+//     ref moved just before (the budget is judged on the slower of the two), and, for information, of a cold run
+//     without the machine-local caches, which re-reads and re-parses every note;
 //   - the median of `node -e ''` plus git's own reads (`git notes list | git cat-file --batch` per notes ref, and
 //     one `git log` with trailers);
 //   - how many git processes `status` spawns at 1,000 and at 10,000 tasks (through a PATH wrapper that logs each).
@@ -136,21 +137,34 @@ try {
   const out = JSON.parse(sh(process.execPath, [bin, 'status', '--json'], { cwd: large }));
   if (out.tasks.length !== 10_000) throw new Error(`status listed ${out.tasks.length} tasks, expected 10000`);
 
-  const status = [];
+  const unchanged = [];
+  const moved = [];
   const cold = [];
   const node = [];
   const reads = [];
+  // a task on a branch (the last 10% of tasks): reviewing it moves refs/notes/omni-ship/reviews
+  let reviewed = 0;
+  const moveANotesRef = () => {
+    const task = `t-${10_000 - (reviewed++ % 500)}`;
+    const r = spawnSync(process.execPath, [bin, 'review', task, '--approve', '-m', `bench ${reviewed}`], { cwd: large, env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`review ${task} failed: ${r.stderr}`);
+  };
   for (let i = 0; i < 2; i++) timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large }); // warm-up
   for (let i = 0; i < RUNS; i++) {
-    status.push(timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large }));
-    // cold: no cache, every note read and parsed again (what the first status after a change of every ref costs)
+    // nothing moved since the last status: the answer computed last time (a status polled in a loop)
+    unchanged.push(timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large }));
+    // a notes ref moved (one new review, as in a busy pipeline): the changed notes are read, every event folded again
+    moveANotesRef();
+    moved.push(timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large }));
+    // cold: no cache, every note read and parsed again (the first status on a new clone)
     cold.push(timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large, env: { ...env, OMNI_SHIP_NO_CACHE: '1' } }));
     node.push(timeOnce(process.execPath, ['-e', '']));
     reads.push(gitReads(large));
   }
-  const s = median(status);
   const n = median(node);
   const g = median(reads);
+  // the budget holds for both warm cases; the slower one is judged
+  const s = Math.max(median(unchanged), median(moved));
   const ratio = s / (n + g);
   // like with like: both sizes with a warm cache, and both cold
   countGitProcesses(small, wrapperDir);
@@ -162,10 +176,13 @@ try {
   const countOk = smallCalls.length === largeCalls.length && smallCold.length === largeCold.length;
   const f = (x) => `${x.toFixed(1)} ms`;
   process.stdout.write(`\nstatus benchmark, 10,000 tasks, ${RUNS} runs each, medians:\n`);
-  process.stdout.write(`  omni-ship status --json          ${f(s)}   (cold, no cache: ${f(median(cold))}, ${(median(cold) / (n + g)).toFixed(2)}x)\n`);
-  process.stdout.write(`  node -e ''                       ${f(n)}\n`);
-  process.stdout.write(`  git reads (3 notes refs + log)   ${f(g)}\n`);
-  process.stdout.write(`  ratio status / (node + git reads) = ${ratio.toFixed(2)}x (budget: at most ${BUDGET}x) ${ratioOk ? 'PASS' : 'FAIL'}\n`);
+  const x = (ms) => `${(ms / (n + g)).toFixed(2)}x`;
+  process.stdout.write(`  node -e ''                                     ${f(n)}\n`);
+  process.stdout.write(`  git reads (3 notes refs + log)                 ${f(g)}\n`);
+  process.stdout.write(`  omni-ship status --json, nothing moved         ${f(median(unchanged))}  ${x(median(unchanged))}\n`);
+  process.stdout.write(`  omni-ship status --json, a notes ref moved     ${f(median(moved))}  ${x(median(moved))}\n`);
+  process.stdout.write(`  omni-ship status --json, cold (no cache)       ${f(median(cold))}  ${x(median(cold))}  (for information: a new clone's first status)\n`);
+  process.stdout.write(`  ratio status / (node + git reads) = ${ratio.toFixed(2)}x, the slower warm case (budget: at most ${BUDGET}x) ${ratioOk ? 'PASS' : 'FAIL'}\n`);
   process.stdout.write(
     `  git processes spawned by status: ${smallCalls.length} at 1,000 tasks, ${largeCalls.length} at 10,000 tasks; cold: ${smallCold.length} and ${largeCold.length} ${countOk ? 'PASS (constant)' : 'FAIL (grows with tasks)'}\n`,
   );

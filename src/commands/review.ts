@@ -20,6 +20,7 @@ export async function reviewCommand(
   const id = parseTaskId(opts.task, config);
   const task = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id);
   if (!task) throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks');
+  if (task.state === 'landed') throw new UserError(`${id} has landed already; there is nothing left to review`, ExitCode.refused);
   if (!task.head) {
     throw new UserError(
       `${id} has no commit of its own to review: branch ${task.branch ?? id} has nothing on top of ${config.baseBranch}`,
@@ -27,7 +28,6 @@ export async function reviewCommand(
       `commit the work on ${task.branch ?? id} first`,
     );
   }
-  if (task.state === 'landed') throw new UserError(`${id} has landed already; there is nothing left to review`, ExitCode.refused);
   if (task.live.length > 1) {
     throw new UserError(`${id} is diverged: ${task.live.map((c) => c.slice(0, 12)).join(' and ')} both claim it`, ExitCode.conflict, 'keep one branch, then review');
   }

@@ -5,7 +5,8 @@ import { badInput } from '../errors.js';
 import { requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
 import { colorEnabled, columns, style, type CommandOutput } from '../output.js';
-import { STATES, compareTaskIds, loadState, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
+import { readStatusSnapshot, statusKey, writeStatusSnapshot } from '../state/status-cache.js';
+import { STATES, compareTaskIds, loadState, readRefSnapshot, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
 
 /** One task in `omni-ship status --json`. */
 export interface TaskStatusJson {
@@ -73,16 +74,28 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
   }
   const parent = opts.parent ? parseTaskId(opts.parent, config) : null;
   const only = opts.task ? parseTaskId(opts.task, config) : null;
-  const state = await loadState(repo.toplevel, config, stateDir(repo));
+  const dir = stateDir(repo);
+  // while no ref moved, the answer is the one computed last time (a status polled in a loop)
+  const refs = await readRefSnapshot(repo.toplevel);
+  const key = statusKey(config, refs);
+  let snapshot = readStatusSnapshot<TaskStatusJson>(dir, key);
+  if (!snapshot) {
+    const state = await loadState(repo.toplevel, config, dir, refs);
+    const tasks = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id)).map(taskJson);
+    const computed = { base: state.base, tasks, warnings: badLineWarnings(state) };
+    writeStatusSnapshot(dir, key, () => computed);
+    snapshot = computed;
+  }
+  const all = snapshot.tasks;
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TaskState, number>;
-  const all = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id));
   for (const t of all) counts[t.state]++;
   const shown = all.filter(
     (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
   );
-  const data: StatusJson = { base: state.base, counts, tasks: shown.map(taskJson) };
+  const data: StatusJson = { base: snapshot.base, counts, tasks: shown };
+  const warnings = snapshot.warnings;
   // --json prints data only: don't lay out a table of 10,000 rows nobody sees
-  if (opts.json) return { data, text: '', warnings: badLineWarnings(state) };
+  if (opts.json) return { data, text: '', warnings };
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR
   const color = !opts.json && colorEnabled();
   const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW', 'LANDED'].map((h) => style('bold', h, color))];
@@ -93,7 +106,7 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
       c ? style(c, t.state, color) : t.state,
       t.branch ?? '-',
       t.head ? t.head.slice(0, 10) : '-',
-      String(t.patchsets.length),
+      String(t.patchsets),
       t.verify?.result ?? '-',
       t.review?.verdict ?? '-',
       // the commit that became part of the base branch
@@ -107,5 +120,5 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
     : all.length
       ? `no tasks match\n\n${summary} (all tasks)`
       : 'no tasks yet: commit on a task branch (git switch -c t-1) to start one';
-  return { data, text, warnings: badLineWarnings(state) };
+  return { data, text, warnings };
 }

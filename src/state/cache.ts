@@ -16,6 +16,8 @@ export interface StateCache {
   /** per notes ref: the tip it was read at, and each annotated object's decoded note */
   notes: Map<string, { tip: string; objects: Map<string, DecodedNote> }>;
   base: { key: string; landed: [string, string][]; commits: string[] } | null;
+  /** the parts to write back: notes refs that moved (or are gone), and BASE_CACHE_PART */
+  dirty: Set<string>;
 }
 
 /**
@@ -38,15 +40,12 @@ const KEYS = Object.fromEntries(Object.entries(FIELDS).map(([type, fields]) => [
 
 type PackedEvent = unknown[] | OmniEvent;
 
-interface CacheFile {
-  format: 4;
-  /** the build that wrote it (buildFingerprint): another build may decode or pack notes differently */
-  build: string;
-  notes: Record<string, { tip: string; objects: [string, PackedEvent[], BadLine[]][] }>;
-  base: StateCache['base'];
+/** One notes ref's part on disk. */
+interface CachedRef {
+  tip: string;
+  objects: [string, PackedEvent[], BadLine[]][];
 }
 
-const FILE = 'state-cache.json';
 
 function pack(e: OmniEvent): PackedEvent {
   const record = e as unknown as Record<string, unknown>;
@@ -72,7 +71,7 @@ let fingerprint: string | null = null;
  * by any other build, even of the same version, is not used. A field order changed between two builds would
  * otherwise unpack values into the wrong fields.
  */
-function buildFingerprint(): string {
+export function buildFingerprint(): string {
   if (fingerprint === null) {
     const hash = createHash('sha1').update(packageVersion());
     for (const url of [new URL(import.meta.url), new URL('../notes/events.js', import.meta.url)]) {
@@ -88,40 +87,72 @@ function buildFingerprint(): string {
 }
 
 function empty(): StateCache {
-  return { notes: new Map(), base: null };
+  return { notes: new Map(), base: null, dirty: new Set() };
 }
 
-/** Reads the cache; a missing, unreadable, old-format or other-version file is an empty cache. */
-export function readStateCache(stateDir: string | null): StateCache {
-  if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return empty();
+/** The cache lives in one file per part (each notes ref, the base branch), so a moved ref rewrites only its own. */
+const DIR = 'state-cache';
+const BASE_PART = 'base';
+const partFile = (stateDir: string, part: string) => path.join(stateDir, DIR, `${part.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+
+function readPart<T>(stateDir: string, part: string): T | null {
   try {
-    const data = JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as CacheFile;
-    if (!data || data.format !== 4 || data.build !== buildFingerprint() || !data.notes) return empty();
-    const notes: StateCache['notes'] = new Map();
-    for (const [ref, { tip, objects }] of Object.entries(data.notes)) {
-      const decoded = new Map<string, DecodedNote>();
-      for (const [object, events, bad] of objects) decoded.set(object, [events.map(unpack), bad]);
-      notes.set(ref, { tip, objects: decoded });
-    }
-    return { notes, base: data.base ?? null };
+    const data = JSON.parse(fs.readFileSync(partFile(stateDir, part), 'utf8')) as { format: number; build: string; part: string; value: T };
+    return data && data.format === 5 && data.build === buildFingerprint() && data.part === part ? data.value : null;
   } catch {
-    return empty();
+    return null;
   }
 }
 
-/** Writes the cache atomically; failures (a read-only repository) are ignored: it is only a cache. */
+function writePart(stateDir: string, part: string, value: unknown): void {
+  const file = partFile(stateDir, part);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ format: 5, build: buildFingerprint(), part, value }));
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Reads the cached parts for the notes refs named (and the base branch's); a missing, unreadable, old-format or
+ * other-build part is simply not there.
+ */
+export function readStateCache(stateDir: string | null, refs: readonly string[]): StateCache {
+  const cache = empty();
+  if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return cache;
+  for (const ref of refs) {
+    const part = readPart<CachedRef>(stateDir, ref);
+    if (!part || !Array.isArray(part.objects)) continue;
+    const decoded = new Map<string, DecodedNote>();
+    for (const [object, events, bad] of part.objects) decoded.set(object, [events.map(unpack), bad]);
+    cache.notes.set(ref, { tip: part.tip, objects: decoded });
+  }
+  cache.base = readPart<StateCache['base']>(stateDir, BASE_PART);
+  return cache;
+}
+
+/** Writes the parts marked dirty, each atomically; failures (a read-only repository) are ignored: it is only a cache. */
 export function writeStateCache(stateDir: string | null, cache: StateCache): void {
-  if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return;
+  if (!stateDir || process.env.OMNI_SHIP_NO_CACHE || cache.dirty.size === 0) return;
   try {
-    const file: CacheFile = { format: 4, build: buildFingerprint(), notes: {}, base: cache.base };
-    for (const [ref, { tip, objects }] of cache.notes) {
-      file.notes[ref] = { tip, objects: [...objects].map(([object, [events, bad]]) => [object, events.map(pack), bad]) };
+    fs.mkdirSync(path.join(stateDir, DIR), { recursive: true });
+    for (const part of cache.dirty) {
+      if (part === BASE_PART) {
+        writePart(stateDir, BASE_PART, cache.base);
+        continue;
+      }
+      const entry = cache.notes.get(part);
+      if (!entry) {
+        fs.rmSync(partFile(stateDir, part), { force: true });
+        continue;
+      }
+      const objects = [...entry.objects].map(([object, [events, bad]]) => [object, events.map(pack), bad]);
+      writePart(stateDir, part, { tip: entry.tip, objects });
     }
-    fs.mkdirSync(stateDir, { recursive: true });
-    const tmp = path.join(stateDir, `${FILE}.${process.pid}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(file));
-    fs.renameSync(tmp, path.join(stateDir, FILE));
+    // the single-file cache of earlier builds
+    fs.rmSync(path.join(stateDir, 'state-cache.json'), { force: true });
   } catch {
     /* only a cache */
   }
 }
+
+/** The name of the base branch's part, for StateCache.dirty. */
+export const BASE_CACHE_PART = BASE_PART;

@@ -5,7 +5,7 @@ import { taskIdFromBranch, tryTaskId } from '../ids.js';
 import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes } from '../notes/read.js';
-import { readStateCache, writeStateCache, type DecodedNote } from './cache.js';
+import { BASE_CACHE_PART, readStateCache, writeStateCache, type DecodedNote } from './cache.js';
 import { NOTES_REFS, baseRefCandidates, type NotesLog } from '../notes/refs.js';
 
 /** The lifecycle states, derived from git and the notes, never stored. */
@@ -95,18 +95,25 @@ export function parentTask(id: string): string | null {
 }
 
 /**
+ * Every ref whose value read commands depend on (branches, remote-tracking branches, omni-ship's notes), with its
+ * object and type: one `git for-each-ref`. Everything status derives is a function of this text and the config.
+ */
+export async function readRefSnapshot(cwd: string): Promise<string> {
+  return (await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/heads', 'refs/remotes', 'refs/notes/omni-ship'], { cwd })).stdout;
+}
+
+/**
  * Reads the state of every task the repository knows, from task branches, Task-Id trailers and notes.
  * Git processes, a constant number whatever the number of tasks (DESIGN.md section 6): for-each-ref, a log of
  * the task branch tips, and, unless the machine-local cache holds them for the same tips, a log of the base
  * branch and per notes ref an ls-tree and a streaming cat-file (or a diff-tree and a cat-file of the changes).
  */
-export async function loadState(cwd: string, config: Config, stateDir: string | null = null): Promise<RepoState> {
-  const cache = readStateCache(stateDir);
-  let cacheDirty = false;
-  const refsOut = await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/heads', 'refs/remotes', 'refs/notes/omni-ship'], { cwd });
+export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string): Promise<RepoState> {
+  const cache = readStateCache(stateDir, Object.values(NOTES_REFS));
+  const refsOut = snapshot ?? (await readRefSnapshot(cwd));
   const refs = new Map<string, string>();
   const warnings: string[] = [];
-  for (const line of refsOut.stdout.split('\n')) {
+  for (const line of refsOut.split('\n')) {
     const [name, oid, type] = line.split('\0');
     if (!name || !oid) continue;
     // a notes ref must be a commit (git notes reads nothing else); a hand-made ref to a blob is skipped, not fatal
@@ -150,7 +157,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     if (hit?.tip === n.tip) continue;
     if (hit) incremental.push({ ref: n.ref, tip: n.tip, from: hit.tip });
     else toRead.push(n);
-    cacheDirty = true;
+    cache.dirty.add(n.ref);
   }
   const decodeInto = (ref: string, object: string, text: string) => {
     const events: OmniEvent[] = [];
@@ -188,16 +195,16 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     for (const c of baseLogCommits) if (c.task && !landedByTask.has(c.task)) landedByTask.set(c.task, c.sha);
     baseCommits = new Set(baseLogCommits.map((c) => c.sha));
     cache.base = { key: baseKey, landed: [...landedByTask], commits: [...baseCommits] };
-    cacheDirty = true;
+    cache.dirty.add(BASE_CACHE_PART);
   }
   for (const n of notesTips) cache.notes.set(n.ref, { tip: n.tip, objects: perObject.get(n.ref)! });
   for (const ref of [...cache.notes.keys()]) {
     if (!notesTips.some((n) => n.ref === ref)) {
       cache.notes.delete(ref);
-      cacheDirty = true;
+      cache.dirty.add(ref);
     }
   }
-  if (cacheDirty) writeStateCache(stateDir, cache);
+  writeStateCache(stateDir, cache);
   const tipInfo = new Map(parseLog(tipsLog.stdout, config).map((c) => [c.sha, c]));
   const sideCommits = parseLog(sideLog.stdout, config);
   // newest first: the first commit seen for a task is its head when no task branch names it
@@ -222,11 +229,15 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   const patchsets = foldPatchsets(events.patchset);
   // a review or an attempt counts for the task it names on that commit: a commit two tasks' branches share is
   // no reason to show one task's verdict on the other
-  const reviews = latestBy(events.review, (e) => `${e.task}\0${e.commit}`);
+  const reviews = latestByTaskAndCommit(events.review);
   const verifies = latestBy(events.verify, (e) => e.tree);
   const lands = latestBy(events.land, (e) => e.task);
-  const attempts = new Map<string, AttemptEvent[]>();
-  for (const e of events.attempt) appendTo(attempts, `${e.task}\0${e.commit}`, e);
+  const attempts = new Map<string, Map<string, AttemptEvent[]>>();
+  for (const e of events.attempt) {
+    let byCommit = attempts.get(e.task);
+    if (!byCommit) attempts.set(e.task, (byCommit = new Map()));
+    appendTo(byCommit, e.commit, e);
+  }
 
   const ids = new Set<string>([...branchTips.keys(), ...landedByTask.keys(), ...patchsets.keys(), ...trailerHead.keys()]);
   for (const e of events.review) ids.add(e.task);
@@ -251,14 +262,15 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     const live = [...new Set(ownTips.map((t) => t.sha))].filter((sha) => !superseded.has(sha));
     const byTrailer = tips.length ? null : trailerHead.get(id)?.sha ?? null;
     if (byTrailer && !superseded.has(byTrailer)) live.push(byTrailer);
-    // with a task branch, the head is its commit (none yet: null); without one (deleted, or never made), the
-    // newest commit carrying the trailer, else the last patchset, else the commit that landed
-    const head = tips.length ? localTip?.sha ?? ownTips[0]?.sha ?? null : byTrailer ?? own[own.length - 1]?.commit ?? landedCommit;
+    // with a task branch, the head is its commit (none yet: null, unless the task landed); without one (deleted, or
+    // never made), the newest commit carrying the trailer, else the last patchset, else the commit that landed
+    // (a branch whose tip landed by fast-forward is on base: its head is the landed commit)
+    const head = tips.length ? localTip?.sha ?? ownTips[0]?.sha ?? landedCommit : byTrailer ?? own[own.length - 1]?.commit ?? landedCommit;
     const tree = head ? treeOf.get(head) ?? null : null;
     const verify = tree ? verifies.get(tree) ?? null : null;
-    const review = head ? reviews.get(`${id}\0${head}`) ?? null : null;
+    const review = head ? reviews.get(id)?.get(head) ?? null : null;
     const landing = lands.get(id) ?? null;
-    const circuit = head ? circuitOf(attempts.get(`${id}\0${head}`) ?? []) : { failures: 0, needsHelp: false };
+    const circuit = head ? circuitOf(attempts.get(id)?.get(head) ?? []) : { failures: 0, needsHelp: false };
     let state: TaskState = 'in-progress';
     if (landing || landedCommit) state = 'landed';
     else if (circuit.needsHelp) state = 'needs-help';
@@ -295,6 +307,18 @@ function latestBy<E extends OmniEvent>(events: readonly E[], key: (e: E) => stri
     const k = key(e);
     const cur = out.get(k);
     if (!cur || byTime(cur, e) < 0) out.set(k, e);
+  }
+  return out;
+}
+
+/** The latest event per task and commit (two maps deep: no key strings built per event). */
+function latestByTaskAndCommit<E extends ReviewEvent>(events: readonly E[]): Map<string, Map<string, E>> {
+  const out = new Map<string, Map<string, E>>();
+  for (const e of events) {
+    let byCommit = out.get(e.task);
+    if (!byCommit) out.set(e.task, (byCommit = new Map()));
+    const cur = byCommit.get(e.commit);
+    if (!cur || byTime(cur, e) < 0) byCommit.set(e.commit, e);
   }
   return out;
 }

@@ -370,3 +370,19 @@ describe('concurrent writes', () => {
     expect(show(repo, 't-1').reviews).toHaveLength(20);
   }, 120_000);
 });
+
+describe('a task landed by fast-forward', () => {
+  it('is landed with its own commit as head, though its branch tip is on main; review refuses with exit 1', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-2']);
+    const commit = commitChange(repo, 'the work\n\nTask-Id: t-2');
+    repo.git(['switch', '-q', 'main']);
+    repo.git(['merge', '-q', '--ff-only', 't-2']);
+    expect(taskStatus(repo, 't-2')).toMatchObject({ state: 'landed', head: commit, landedCommit: commit, branch: 't-2' });
+    const before = repo.git(['for-each-ref']);
+    const r = repo.omni(['review', 't-2', '--approve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/t-2 has landed already/);
+    expect(repo.git(['for-each-ref'])).toBe(before);
+  });
+});

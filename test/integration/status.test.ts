@@ -250,6 +250,30 @@ describe('corrupt notes', () => {
 });
 
 describe('the machine-local state cache', () => {
+  it('a status repeated while no ref moved reads its last answer (no git log, no notes read); a config change or a moved ref reads again', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-3']);
+    commitChange(repo, 'work');
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    const first = status(repo);
+    expect(first.tasks.map((t) => t.id)).toEqual(['t-3']);
+    // a key seen twice gets its answer stored: the third run reads it
+    expect(status(repo)).toEqual(first);
+    const traced = repo.omni(['status', '--json'], { env: testEnv({ OMNI_SHIP_TRACE_GIT: '1' }) });
+    expect(traced.code, traced.stderr).toBe(0);
+    expect(JSON.parse(traced.stdout)).toEqual(first);
+    expect(traced.stderr).toMatch(/\[git\] for-each-ref/);
+    expect(traced.stderr).not.toMatch(/\[git\] (log|ls-tree|cat-file|diff-tree)/);
+    // the config is part of the key: a branch pattern that no longer names t-3 changes the answer
+    repo.write('.omni-shiprc.json', JSON.stringify({ branchPattern: '^task/[0-9]+$', taskPattern: '^[0-9]+$' }));
+    expect(status(repo).tasks).toEqual([]);
+    fs.rmSync(path.join(repo.dir, '.omni-shiprc.json'));
+    expect(status(repo)).toEqual(first);
+    // a moved ref: a review moves refs/notes/omni-ship/reviews
+    expect(repo.omni(['review', 't-3', '--approve']).code).toBe(0);
+    expect(status(repo).tasks[0]).toMatchObject({ id: 't-3', state: 'approved' });
+  });
+
   it('answers exactly as a cold read does: after a first read, after new notes, after a note is replaced, and for odd events', () => {
     const repo = makeRepo();
     const cold = testEnv({ OMNI_SHIP_NO_CACHE: '1' });
@@ -266,12 +290,14 @@ describe('the machine-local state cache', () => {
     const first = commitChange(repo, 'work');
     expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
     same(['status', '--json']); // fills the cache
-    // and the next read uses it: nothing changed, so the file is not written again
-    const cacheFile = path.join(repo.dir, '.git', 'omni-ship', 'state-cache.json');
+    // and the next read uses it: nothing changed, so no part is written again (show: no status snapshot in the way)
+    const cacheDir = path.join(repo.dir, '.git', 'omni-ship', 'state-cache');
+    const parts = fs.readdirSync(cacheDir);
+    expect(parts).toContain('refs_notes_omni-ship_patchsets.json');
     const past = new Date('2020-01-01T00:00:00Z');
-    fs.utimesSync(cacheFile, past, past);
-    expect(repo.omni(['status', '--json']).code).toBe(0);
-    expect(fs.statSync(cacheFile).mtime).toEqual(past);
+    for (const p of parts) fs.utimesSync(path.join(cacheDir, p), past, past);
+    expect(repo.omni(['show', 't-8', '--json']).code).toBe(0);
+    for (const p of parts) expect(fs.statSync(path.join(cacheDir, p)).mtime).toEqual(past);
     // an event with a field more, and one without an optional field: the cache must give back what the note says
     const extra = { v: 1, type: 'review', at: '2030-01-01T00:00:00.000Z', by: 'A <a@x>', host: 'h/1', task: 't-8', commit: first, verdict: 'approve', message: null, note: 'x' };
     repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-m', JSON.stringify(extra), first]);

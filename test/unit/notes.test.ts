@@ -372,18 +372,42 @@ describe('unionNote', () => {
 });
 
 describe('the state cache file', () => {
+  const X = 'refs/notes/omni-ship/x';
+  const partFile = (dir: string) => path.join(dir, 'state-cache', 'refs_notes_omni-ship_x.json');
+
+  it('writes only the parts that moved, and forgets a ref that is gone', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-cache-'));
+    try {
+      const Y = 'refs/notes/omni-ship/y';
+      const e = JSON.parse(encodeEvent(patchset())) as OmniEvent;
+      const note = (): Map<string, DecodedNote> => new Map([[A, [[e], []]]]);
+      writeStateCache(dir, { notes: new Map([[X, { tip: A, objects: note() }], [Y, { tip: B, objects: note() }]]), base: null, dirty: new Set([X, Y]) });
+      const yFile = path.join(dir, 'state-cache', 'refs_notes_omni-ship_y.json');
+      const past = new Date('2020-01-01T00:00:00Z');
+      fs.utimesSync(yFile, past, past);
+      writeStateCache(dir, { notes: new Map([[X, { tip: C, objects: note() }], [Y, { tip: B, objects: note() }]]), base: null, dirty: new Set([X]) });
+      expect(fs.statSync(yFile).mtime).toEqual(past);
+      expect(readStateCache(dir, [X, Y]).notes.get(X)!.tip).toBe(C);
+      writeStateCache(dir, { notes: new Map([[X, { tip: C, objects: note() }]]), base: null, dirty: new Set([Y]) });
+      expect(fs.existsSync(yFile)).toBe(false);
+      expect([...readStateCache(dir, [X, Y]).notes.keys()]).toEqual([X]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is not used when another build wrote it (its packing may differ), nor when it is not JSON', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-cache-'));
     try {
       const e = JSON.parse(encodeEvent(patchset())) as OmniEvent;
-      writeStateCache(dir, { notes: new Map([['refs/notes/omni-ship/x', { tip: A, objects: new Map([[A, [[e], []]]]) }]]), base: null });
-      expect(readStateCache(dir).notes.size).toBe(1);
-      const file = path.join(dir, 'state-cache.json');
+      writeStateCache(dir, { notes: new Map([[X, { tip: A, objects: new Map([[A, [[e], []]]]) }]]), base: null, dirty: new Set([X]) });
+      expect(readStateCache(dir, [X]).notes.size).toBe(1);
+      const file = partFile(dir);
       const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
       fs.writeFileSync(file, JSON.stringify({ ...raw, build: 'another build' }));
-      expect(readStateCache(dir).notes.size).toBe(0);
-      fs.writeFileSync(file, '{"format":4,');
-      expect(readStateCache(dir).notes.size).toBe(0);
+      expect(readStateCache(dir, [X]).notes.size).toBe(0);
+      fs.writeFileSync(file, '{"format":5,');
+      expect(readStateCache(dir, [X]).notes.size).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -408,16 +432,16 @@ describe('the state cache file', () => {
             });
             objects.set(object, [list, [{ object, line: 'garbage', reason: 'not valid JSON' }]]);
           }
-          const cache: StateCache = { notes: new Map([['refs/notes/omni-ship/x', { tip: A, objects }]]), base: { key: 'k', landed: [['t-1', A]], commits: [A] } };
+          const cache: StateCache = { notes: new Map([[X, { tip: A, objects }]]), base: { key: 'k', landed: [['t-1', A]], commits: [A] }, dirty: new Set([X, 'base']) };
           writeStateCache(dir, cache);
           if (!odd) {
             // events as omni-ship writes them are packed as arrays (the point of the format)
-            const raw = JSON.parse(fs.readFileSync(path.join(dir, 'state-cache.json'), 'utf8'));
-            for (const [, events] of raw.notes['refs/notes/omni-ship/x'].objects) for (const e of events) expect(Array.isArray(e)).toBe(true);
+            const raw = JSON.parse(fs.readFileSync(partFile(dir), 'utf8'));
+            for (const [, events] of raw.value.objects) for (const e of events) expect(Array.isArray(e)).toBe(true);
           }
-          const back = readStateCache(dir);
+          const back = readStateCache(dir, [X]);
           expect(back.base).toEqual(cache.base);
-          const got = back.notes.get('refs/notes/omni-ship/x')!;
+          const got = back.notes.get(X)!;
           expect(got.tip).toBe(A);
           expect([...got.objects]).toEqual([...objects]);
           // key order too: encodeEvent sorts, but show --json prints the objects as they are

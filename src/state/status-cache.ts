@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { buildFingerprint } from './cache.js';
+
+/**
+ * What `status` shows, for one exact input: the refs it read (names, objects, types), the config and the build.
+ * Everything status prints is a function of those (every object reachable from the refs is immutable), so while
+ * nothing moved, a `status` polled again and again reads this one file instead of folding every event again.
+ * Machine-local and disposable, like the state cache.
+ */
+export interface StatusSnapshot<T> {
+  base: string;
+  /** every task, sorted, as status prints it */
+  tasks: T[];
+  warnings: string[];
+}
+
+const FILE = 'status-cache.json';
+/** The key of the last input status saw, whether or not it stored a snapshot for it. */
+const SEEN = 'status-seen';
+
+/** The key of one input: the build, the config and the ref snapshot. */
+export function statusKey(config: Config, refSnapshot: string): string {
+  return createHash('sha1').update(buildFingerprint()).update('\0').update(JSON.stringify(config)).update('\0').update(refSnapshot).digest('hex');
+}
+
+/**
+ * The snapshot stored for `key`, or null (none, another key, unreadable, or caching turned off). The file starts
+ * with its key on a line of its own, so a miss costs no JSON parse.
+ */
+export function readStatusSnapshot<T>(stateDir: string | null, key: string): StatusSnapshot<T> | null {
+  if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
+  try {
+    const text = fs.readFileSync(path.join(stateDir, FILE), 'utf8');
+    if (text.slice(0, key.length + 1) !== `${key}\n`) return null;
+    const snapshot = JSON.parse(text.slice(key.length + 1)) as StatusSnapshot<T>;
+    return Array.isArray(snapshot?.tasks) ? snapshot : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stores the snapshot for `key` atomically, but only when this key was seen before: a repository whose refs move
+ * between every two status runs (a busy pipeline) would pay for writing a snapshot nobody reads, while one polled
+ * in a loop pays once, on its second run. Failures are ignored: it is only a cache.
+ */
+export function writeStatusSnapshot<T>(stateDir: string | null, key: string, snapshot: () => StatusSnapshot<T>): void {
+  if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return;
+  try {
+    fs.mkdirSync(stateDir, { recursive: true });
+    let seen = '';
+    try {
+      seen = fs.readFileSync(path.join(stateDir, SEEN), 'utf8');
+    } catch {
+      /* first run */
+    }
+    if (seen !== key) {
+      writeAtomically(path.join(stateDir, SEEN), key);
+      return;
+    }
+    writeAtomically(path.join(stateDir, FILE), `${key}\n${JSON.stringify(snapshot())}`);
+  } catch {
+    /* only a cache */
+  }
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
