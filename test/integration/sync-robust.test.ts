@@ -1,32 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupAll, makeRemote, tempDir, testEnv, waitForDrain, wrapRepo, type TestRepo } from '../helpers/repo.js';
-import { NOTES, commitChange, installHooks, jsonOf, noteOn, notesOf, refsUnder } from '../helpers/state.js';
+import { cleanupAll, tempDir, testEnv, wrapRepo, type TestRepo } from '../helpers/repo.js';
+import { NOTES, jsonOf, noteOn, notesOf, refsUnder } from '../helpers/state.js';
+
+import { sync, taskCommit, twoClones } from '../helpers/sync.js';
 
 afterAll(cleanupAll);
 
-/** A remote and two clones of it, A and B, with hooks installed in both. */
-function twoClones(): { bare: TestRepo; a: TestRepo; b: TestRepo } {
-  const remote = makeRemote();
-  const a = remote.clone('a');
-  const b = remote.clone('b');
-  installHooks(a);
-  installHooks(b);
-  return { bare: wrapRepo(remote.bare), a, b };
-}
-
-/** Commits on a new task branch and waits for the hooks to record it. */
-async function taskCommit(repo: TestRepo, task: string, message = `work on ${task}`): Promise<string> {
-  repo.git(['switch', '-q', '-c', task, 'main']);
-  const sha = commitChange(repo, message, { file: `${task}.txt` });
-  expect(await waitForDrain(repo)).toBe(true);
-  return sha;
-}
-
-function sync(repo: TestRepo, args: string[] = []): any {
-  return jsonOf(repo.omni(['sync', '--json', ...args]));
-}
 
 function review(repo: TestRepo, task: string, verdict: '--approve' | '--request-changes', message: string): void {
   const r = repo.omni(['review', task, verdict, '-m', message]);
