@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { BaseOptions } from '../cli.js';
 import { ExitCode } from '../errors.js';
 import { requireWorkRepo } from '../git/repo.js';
-import { uninstallHooks, type UninstallResult } from '../hooks/install.js';
+import { uninstallHooks, type UninstallResult } from '../hooks/uninstall.js';
 import type { CommandOutput } from '../output.js';
 
 /** Removes the hooks and restores what install-hooks replaced; exit 3 when a file changed since install was left alone. */

@@ -7,12 +7,9 @@ import { entryPoint, packageVersion } from '../paths.js';
 import {
   applyConfigChanges,
   configBytesBeforeInstall,
-  configChangedSinceInstall,
   hooksPathOrigin,
   planConfigChanges,
   recordConfigFile,
-  restoreConfigFile,
-  revertConfig,
   type ConfigChange,
 } from './git-config.js';
 import type { BlockHookRecord, FileHookRecord, Manifest } from './manifest.js';
@@ -79,7 +76,7 @@ export function chainedPath(hooksDir: string, name: HookName): string {
   return path.join(hooksDir, `${name}.omni-ship-chained`);
 }
 
-function isOurs(file: string): boolean {
+export function isOurs(file: string): boolean {
   try {
     const fd = fs.openSync(file, 'r');
     try {
@@ -104,7 +101,7 @@ function holds(file: string, text: string, mode: number): boolean {
   }
 }
 
-function exists(file: string): boolean {
+export function exists(file: string): boolean {
   try {
     fs.lstatSync(file);
     return true;
@@ -276,7 +273,7 @@ function writeExecutable(file: string, text: string, mode: number): void {
   fs.renameSync(tmp, file);
 }
 
-function writeKeepingMode(file: string, text: string): void {
+export function writeKeepingMode(file: string, text: string): void {
   const mode = fs.statSync(file).mode & 0o7777;
   const tmp = `${file}.omni-ship-tmp`;
   fs.writeFileSync(tmp, text, { mode });
@@ -284,115 +281,11 @@ function writeKeepingMode(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-/** One thing uninstall-hooks did, or could not do. */
-export interface UninstallStep {
-  path: string;
-  did: 'removed' | 'restored' | 'removed-block' | 'deleted-created-file' | 'left-alone' | 'config-restored';
-  note?: string;
-}
-
-/** The result of uninstall-hooks. */
-export interface UninstallResult {
-  installed: boolean;
-  steps: UninstallStep[];
-  /** files left alone because someone changed them after install */
-  conflicts: string[];
-  dryRun: boolean;
-}
-
-/** Undoes exactly what install-hooks recorded in its manifest. */
-export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): UninstallResult {
-  const dir = stateDir(repo);
-  const manifest = readManifest(dir);
-  if (!manifest) return { installed: false, steps: [], conflicts: [], dryRun: opts.dryRun };
-  const steps: UninstallStep[] = [];
-  const conflicts: string[] = [];
-  const act = (fn: () => void) => {
-    if (!opts.dryRun) fn();
-  };
-  for (const hook of manifest.hooks) {
-    if (hook.mode === 'file') {
-      if (exists(hook.path) && !isOurs(hook.path)) {
-        conflicts.push(hook.path);
-        steps.push({ path: hook.path, did: 'left-alone', note: 'changed since install; not omni-ship’s any more' });
-        if (hook.chained && exists(hook.chained)) steps.push({ path: hook.chained, did: 'left-alone', note: `the hook that was at ${hook.path} before omni-ship` });
-        continue;
-      }
-      if (exists(hook.path)) {
-        act(() => fs.unlinkSync(hook.path));
-        steps.push({ path: hook.path, did: 'removed' });
-      }
-      if (hook.chained && exists(hook.chained)) {
-        act(() => fs.renameSync(hook.chained!, hook.path));
-        steps.push({ path: hook.path, did: 'restored', note: `from ${hook.chained}` });
-      }
-    } else {
-      if (exists(hook.path)) {
-        const text = fs.readFileSync(hook.path, 'utf8');
-        const rest = withoutBlock(text);
-        if (hook.written !== undefined && text === hook.written) {
-          // untouched since install: give back exactly what was there (or nothing)
-          if (hook.created || hook.original === null || hook.original === undefined) {
-            act(() => fs.unlinkSync(hook.path));
-            steps.push({ path: hook.path, did: 'deleted-created-file' });
-          } else {
-            const original = hook.original;
-            act(() => writeKeepingMode(hook.path, original));
-            steps.push({ path: hook.path, did: 'removed-block' });
-          }
-        } else if (rest === null) {
-          steps.push({ path: hook.path, did: 'left-alone', note: 'omni-ship’s block is no longer in it' });
-        } else if (hook.created && (rest === CREATED_SHEBANG || rest === '')) {
-          act(() => fs.unlinkSync(hook.path));
-          steps.push({ path: hook.path, did: 'deleted-created-file' });
-        } else {
-          act(() => writeKeepingMode(hook.path, rest));
-          steps.push({ path: hook.path, did: 'removed-block' });
-        }
-      }
-      if (exists(hook.script)) {
-        act(() => fs.unlinkSync(hook.script));
-        steps.push({ path: hook.script, did: 'removed' });
-      }
-    }
-  }
-  const changedConfig = configChangedSinceInstall(repo, manifest.gitConfig);
-  for (const record of manifest.gitConfig) {
-    if (changedConfig.includes(record)) {
-      steps.push({ path: record.key, did: 'left-alone', note: `git config ${record.key} changed since install-hooks set it` });
-      conflicts.push(`git config ${record.key}`);
-    } else steps.push({ path: record.key, did: 'config-restored' });
-  }
-  act(() => {
-    restoreConfig(repo, manifest);
-    fs.rmSync(path.join(dir, 'install.json'), { force: true });
-    removeEmptyDir(path.join(dir, 'chained'));
-    removeEmptyDir(path.join(dir, 'hooks'));
-    if (manifest.createdHooksDir) removeEmptyDir(manifest.hooksDir);
-    removeSettingsCaches(repo);
-  });
-  return { installed: true, steps, conflicts, dryRun: opts.dryRun };
-}
-
-/** Gives the config file back byte for byte when nothing changed it since install, else undoes the recorded keys. */
-function restoreConfig(repo: WorkRepo, manifest: Manifest): void {
-  if (restoreConfigFile(manifest.configFile)) return;
-  revertConfig(repo, manifest.gitConfig);
-}
-
-function removeEmptyDir(dir: string): void {
-  try {
-    fs.rmdirSync(dir);
-  } catch {
-    /* not empty, or not there */
-  }
-}
-
 /** The file where commit-msg caches the task it found for a branch (written by hooks/trailer.awk). */
-const BRANCH_TASK_CACHE = 'branch-task.sh';
+export const BRANCH_TASK_CACHE = 'branch-task.sh';
 
 /** The omni-ship directory of every worktree's git dir, where the hooks keep per-worktree caches. */
-function worktreeStateDirs(repo: Pick<WorkRepo, 'commonDir'>): string[] {
+export function worktreeStateDirs(repo: Pick<WorkRepo, 'commonDir'>): string[] {
   const dirs = [path.join(repo.commonDir, 'omni-ship')];
   const worktrees = path.join(repo.commonDir, 'worktrees');
   try {
@@ -401,12 +294,4 @@ function worktreeStateDirs(repo: Pick<WorkRepo, 'commonDir'>): string[] {
     /* no linked worktrees */
   }
   return dirs;
-}
-
-function removeSettingsCaches(repo: WorkRepo): void {
-  for (const dir of worktreeStateDirs(repo)) {
-    fs.rmSync(path.join(dir, 'hook-config.sh'), { force: true });
-    fs.rmSync(path.join(dir, BRANCH_TASK_CACHE), { force: true });
-    removeEmptyDir(dir);
-  }
 }
