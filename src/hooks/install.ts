@@ -76,6 +76,7 @@ export function chainedPath(hooksDir: string, name: HookName): string {
   return path.join(hooksDir, `${name}.omni-ship-chained`);
 }
 
+/** True when `file` is a hook omni-ship wrote (it carries omni-ship's marker line). */
 export function isOurs(file: string): boolean {
   try {
     const fd = fs.openSync(file, 'r');
@@ -101,6 +102,7 @@ function holds(file: string, text: string, mode: number): boolean {
   }
 }
 
+/** True when something is at `file`, a dangling symlink included. */
 export function exists(file: string): boolean {
   try {
     fs.lstatSync(file);
@@ -273,6 +275,7 @@ function writeExecutable(file: string, text: string, mode: number): void {
   fs.renameSync(tmp, file);
 }
 
+/** Replaces a file's text and keeps its mode (a hook must stay executable). */
 export function writeKeepingMode(file: string, text: string): void {
   const mode = fs.statSync(file).mode & 0o7777;
   const tmp = `${file}.omni-ship-tmp`;
