@@ -104,9 +104,10 @@ export async function readRefSnapshot(cwd: string): Promise<string> {
 
 /**
  * Reads the state of every task the repository knows, from task branches, Task-Id trailers and notes.
- * Git processes, a constant number whatever the number of tasks (DESIGN.md section 6): for-each-ref, a log of
- * the task branch tips, and, unless the machine-local cache holds them for the same tips, a log of the base
- * branch and per notes ref an ls-tree and a streaming cat-file (or a diff-tree and a cat-file of the changes).
+ * Git processes, a constant number whatever the number of tasks (DESIGN.md section 6): for-each-ref (unless the
+ * caller read the snapshot), a log of the task branch tips, a log of every branch's commits off the base branch,
+ * and, unless the machine-local cache holds them for the same tips, a log of the base branch and per notes ref an
+ * ls-tree and a streaming cat-file (or a diff-tree and a cat-file of the changes).
  */
 export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string): Promise<RepoState> {
   const cache = readStateCache(stateDir, Object.values(NOTES_REFS));
@@ -124,7 +125,6 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     refs.set(name, oid);
   }
   const base = config.baseBranch;
-  const remote = config.remote;
   const baseRefs = baseRefCandidates(config).filter((r) => refs.has(r));
 
   // task branches, local and remote-tracking (a remote-tracking branch names its task without the remote's name)
