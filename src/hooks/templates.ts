@@ -64,6 +64,7 @@ export function renderHook(name: HookName, p: HookParams): string {
     '@OMNI_SHIP_CHAINED@': chainedValue(name, p.chained),
     '@OMNI_SHIP_DEFAULTS@': hookSettingsScript(p.config, p.configSource),
     '@OMNI_SHIP_CONFIG_FILES@': CONFIG_FILES.join(' '),
+    '@OMNI_SHIP_CR@': '\r',
   };
   let text = read(name);
   if (name === 'commit-msg') text = text.replace("'@OMNI_SHIP_AWK@'", () => `'${inlineAwk()}'`);

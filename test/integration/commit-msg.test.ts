@@ -365,6 +365,71 @@ describe('commit-msg hook: comment lines inside the trailer block', () => {
   });
 });
 
+describe('commit-msg hook: the fast path for `git commit -m … -m …`', () => {
+  it('property: a message of several paragraphs ends exactly as the slow path (git interpret-trailers) leaves it', () => {
+    const repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-2']);
+    commitOk(repo, ['-m', 'primes the branch cache']);
+    const file = tempFile('', 'COMMIT_EDITMSG');
+    const hook = (text: string, env: Record<string, string>) => {
+      fs.writeFileSync(file, text);
+      const r = repo.gitRun(['hook', 'run', 'commit-msg', '--', file], { env: testEnv({ GIT_EDITOR: ':', ...env }) });
+      expect(r.code, JSON.stringify(text)).toBe(0);
+      return fs.readFileSync(file, 'utf8');
+    };
+    // lines that make the last paragraph a trailer block or not, in git's eyes, and lines that only look alike
+    const line = fc.constantFrom(
+      'some prose',
+      'fix: the title style',
+      'A: b',
+      'Closes #12',
+      '  indented',
+      '\tindented',
+      '(cherry picked from commit 0123456)',
+      '#x',
+      '---',
+      'windows\r',
+      '\r',
+      '   ',
+      'Task-Id: t-99',
+      'url http://x',
+    );
+    const paragraph = fc.array(line, { minLength: 1, maxLength: 4 });
+    const shape = fc.record({
+      title: fc.constantFrom('subject', 'feat: subject', 'subject (with parens)'),
+      paragraphs: fc.array(paragraph, { minLength: 1, maxLength: 3 }),
+      end: fc.constantFrom('\n', '', '\n\n', '\n   \n'),
+    });
+    fc.assert(
+      fc.property(shape, ({ title, paragraphs, end }) => {
+        const text = [title, ...paragraphs.map((p) => p.join('\n'))].join('\n\n') + end;
+        // OMNI_SHIP_TASK (the branch's own task) always takes the slow path: git interpret-trailers decides
+        const slow = hook(text, { OMNI_SHIP_TASK: 't-2' });
+        const fast = hook(text, {});
+        expect(fast, JSON.stringify(text)).toBe(slow);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('takes no process for a plain body: the trailer follows as a paragraph of its own', () => {
+    const repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-4']);
+    commitOk(repo, ['-m', 'primes the branch cache']);
+    // the hook run by sh with a PATH that holds nothing: no git, no awk, so only builtins can give the trailer
+    const file = tempFile('fix: a thing\n\nwhy it was wrong\nand how\n', 'COMMIT_EDITMSG');
+    const hookFile = path.join(repo.dir, '.git', 'hooks', 'commit-msg');
+    const r = spawnSync('/bin/sh', [hookFile, file], { cwd: repo.dir, env: { PATH: '/nonexistent', GIT_EDITOR: ':' }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe('fix: a thing\n\nwhy it was wrong\nand how\n\nTask-Id: t-4\n');
+    // and a body that might be a trailer block goes to git: without git on PATH the message stays as it was
+    fs.writeFileSync(file, 'fix: a thing\n\nCloses: 12\n');
+    spawnSync('/bin/sh', [hookFile, file], { cwd: repo.dir, env: { PATH: '/nonexistent', GIT_EDITOR: ':' }, encoding: 'utf8' });
+    expect(fs.readFileSync(file, 'utf8')).toBe('fix: a thing\n\nCloses: 12\n');
+  });
+});
+
 describe('commit-msg hook: an invalid OMNI_SHIP_TASK', () => {
   it('does not reject a message that names its task itself', () => {
     const repo = installedRepo();
