@@ -268,7 +268,9 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
       .split('\n')
       .find((l) => /\[remote rejected\]/.test(l) && !/cannot lock ref|failed to (update|lock)|incorrect old value|atomic (transaction|push) failed|stale info/i.test(l));
     if (declined) throw new RemoteDeclinedError(remote, declined.split('\t').slice(1).join(' ').trim());
-    if (/stale info|rejected|fetch first|non-fast-forward|atomic push failed/i.test(pushed.stdout + pushed.stderr)) {
+    // what another clone's push between our fetch and our push looks like: a lease that no longer holds, a ref
+    // that moved or appeared, or the rest of an atomic push that failed for one of those
+    if (/stale info|fetch first|non-fast-forward|already exists|atomic push failed|cannot lock ref|failed to (update|lock)|incorrect old value|atomic transaction failed/i.test(pushed.stdout + pushed.stderr)) {
       await sleep(20 + Math.random() * 150 * round);
       continue;
     }
