@@ -21,6 +21,14 @@ export interface SyncResult {
   rounds: number;
 }
 
+/**
+ * What another clone's push between our fetch and our push looks like, on our side or the remote's: a lease that no
+ * longer holds, a ref that moved or appeared, a ref the remote could not lock, or the rest of an atomic push that
+ * failed for one of those ("atomic transaction failed" on the remote, "atomic push failed" here). Retried.
+ */
+const LOST_RACE =
+  /stale info|fetch first|non-fast-forward|already exists|cannot lock ref|failed to (update|lock)|incorrect old value|atomic (transaction|push) failed/i;
+
 /** Sync could not talk to the remote at all (bad URL, no network, no access): not a race and not a bug. */
 export class RemoteUnreachableError extends Error {
   constructor(
@@ -261,16 +269,10 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
     if (pushed.exitCode === 0) return result;
     // 128 is git's "fatal" (no connection, no access); a refused ref exits 1 with --porcelain lines
     if (pushed.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, true), 'push', firstComplaint(pushed.stderr));
-    // the remote itself said no (a pre-receive hook, a protected ref, no permission): no retry will change that.
-    // A remote-side lock failure is a race like a stale lease
-    // (when an atomic push loses on one ref, the remote reports the others as "atomic transaction failed")
-    const declined = pushed.stdout
-      .split('\n')
-      .find((l) => /\[remote rejected\]/.test(l) && !/cannot lock ref|failed to (update|lock)|incorrect old value|atomic (transaction|push) failed|stale info/i.test(l));
+    // the remote itself said no (a pre-receive hook, a protected ref, no permission): no retry will change that
+    const declined = pushed.stdout.split('\n').find((l) => /\[remote rejected\]/.test(l) && !LOST_RACE.test(l));
     if (declined) throw new RemoteDeclinedError(remote, declined.split('\t').slice(1).join(' ').trim());
-    // what another clone's push between our fetch and our push looks like: a lease that no longer holds, a ref
-    // that moved or appeared, or the rest of an atomic push that failed for one of those
-    if (/stale info|fetch first|non-fast-forward|already exists|atomic push failed|cannot lock ref|failed to (update|lock)|incorrect old value|atomic transaction failed/i.test(pushed.stdout + pushed.stderr)) {
+    if (LOST_RACE.test(pushed.stdout + pushed.stderr)) {
       await sleep(20 + Math.random() * 150 * round);
       continue;
     }

@@ -312,8 +312,8 @@ function latestBy<E extends OmniEvent>(events: readonly E[], key: (e: E) => stri
 }
 
 /** The latest event per task and commit (two maps deep: no key strings built per event). */
-function latestByTaskAndCommit<E extends ReviewEvent>(events: readonly E[]): Map<string, Map<string, E>> {
-  const out = new Map<string, Map<string, E>>();
+function latestByTaskAndCommit(events: readonly ReviewEvent[]): Map<string, Map<string, ReviewEvent>> {
+  const out = new Map<string, Map<string, ReviewEvent>>();
   for (const e of events) {
     let byCommit = out.get(e.task);
     if (!byCommit) out.set(e.task, (byCommit = new Map()));
