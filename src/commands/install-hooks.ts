@@ -5,6 +5,7 @@ import { ExitCode } from '../errors.js';
 import { requireWorkRepo } from '../git/repo.js';
 import { changedReason } from '../hooks/edits.js';
 import { installHooks, type InstallAction, type InstallResult } from '../hooks/install.js';
+import { lifecycleSkip, type InstallSkipped } from '../hooks/lifecycle.js';
 import type { CommandOutput } from '../output.js';
 
 function describe(a: InstallAction, cwd: string): string {
@@ -23,9 +24,14 @@ function describe(a: InstallAction, cwd: string): string {
 
 /**
  * Installs the hooks; with dryRun, only lists what it would change. Exit 3, changing nothing, when a file omni-ship
- * wrote was changed since.
+ * wrote was changed since. Run from a package's install script where there is nothing to install: a notice, exit 0.
  */
-export async function installHooksCommand(opts: BaseOptions & { dryRun: boolean }): Promise<CommandOutput<InstallResult>> {
+export async function installHooksCommand(opts: BaseOptions & { dryRun: boolean }): Promise<CommandOutput<InstallResult | InstallSkipped>> {
+  const skipped = lifecycleSkip(opts.cwd, process.env);
+  if (skipped) {
+    const text = `omni-ship: hooks not installed: ${skipped.message} (run by npm's "${skipped.lifecycleEvent}" script, so not an error; run \`npx omni-ship install-hooks\` in a clone to install them)`;
+    return { data: skipped, text };
+  }
   const repo = requireWorkRepo(opts.cwd);
   const loadedAt = new Date();
   // hooks run at the top of the work tree, so that is where their config is read from
