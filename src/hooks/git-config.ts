@@ -139,13 +139,15 @@ function readBytes(file: string): Buffer | null {
 
 /**
  * The local config file's bytes from before omni-ship's first install, read before this install changes anything:
- * the file as it is when nothing is installed; the earlier install's saved bytes while the file is still exactly
- * what that install left; otherwise null (the file changed between installs, so no byte copy can be given back
- * without losing that change, and uninstall undoes the recorded keys one by one instead).
+ * the file as it is when no install recorded a change to it; the earlier install's saved bytes while the file is
+ * still exactly what that install left; otherwise null (the file changed between installs, so no byte copy can be
+ * given back without losing that change, and uninstall undoes the recorded keys one by one instead).
  */
 export function configBytesBeforeInstall(repo: Pick<Repo, 'commonDir'>, previous: Manifest | null): Buffer | null {
   const now = readBytes(localConfigFile(repo));
-  if (!previous) return now;
+  // no recorded change (nothing installed, or an uninstall that left only edited hooks behind): nothing of
+  // omni-ship's is in the file
+  if (!previous || previous.gitConfig.length === 0) return now;
   const earlier = previous.configFile;
   if (!earlier || now === null || sha256(now) !== earlier.after) return null;
   return Buffer.from(earlier.before, 'base64');

@@ -4,6 +4,8 @@ import type { LoadedConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { isInside, stateDir, type WorkRepo } from '../git/repo.js';
 import { entryPoint, packageVersion } from '../paths.js';
+import { CREATED_SHEBANG, withBlock } from './block.js';
+import { blockHint, blockState, ownFileState, reinstallFileHint, scriptHint, sha256, type OwnFileState } from './edits.js';
 import {
   applyConfigChanges,
   configBytesBeforeInstall,
@@ -15,7 +17,7 @@ import {
 import type { BlockHookRecord, FileHookRecord, Manifest } from './manifest.js';
 import { readManifest, writeManifest } from './manifest.js';
 import { writeHookSettings } from './settings.js';
-import { BLOCK_BEGIN, BLOCK_END, HOOK_MARKER, HOOK_NAMES, renderBlock, renderHook, type HookName } from './templates.js';
+import { HOOK_MARKER, HOOK_NAMES, renderBlock, renderHook, type HookName } from './templates.js';
 
 /** One change install-hooks makes; `--dry-run` prints these instead of making them. */
 export type InstallAction =
@@ -112,49 +114,31 @@ export function exists(file: string): boolean {
   }
 }
 
-/** Inserts (or replaces) omni-ship's block in a hook file's text: after a `#!` line, else at the top. */
-export function withBlock(text: string, block: string): string {
-  const start = text.indexOf(BLOCK_BEGIN);
-  if (start >= 0) {
-    const end = text.indexOf(BLOCK_END, start);
-    if (end >= 0) {
-      const after = text.indexOf('\n', end);
-      return text.slice(0, start) + block + (after >= 0 ? text.slice(after + 1) : '');
-    }
-  }
-  if (text.startsWith('#!')) {
-    const nl = text.indexOf('\n');
-    if (nl < 0) return `${text}\n${block}`;
-    return text.slice(0, nl + 1) + block + text.slice(nl + 1);
-  }
-  return block + text;
+/** An omni-ship file install-hooks will not overwrite: someone changed it since omni-ship wrote it. */
+export interface InstallConflict {
+  path: string;
+  hook: HookName;
+  /** edited: its bytes differ from the hash recorded at install; unrecorded: see OwnFileState */
+  why: Exclude<OwnFileState, 'untouched'>;
+  /** what to do about it */
+  hint: string;
 }
-
-/** Removes omni-ship's block from a hook file's text, exactly the bytes withBlock added. */
-export function withoutBlock(text: string): string | null {
-  const start = text.indexOf(BLOCK_BEGIN);
-  if (start < 0) return null;
-  const end = text.indexOf(BLOCK_END, start);
-  if (end < 0) return null;
-  const after = text.indexOf('\n', end);
-  return text.slice(0, start) + (after >= 0 ? text.slice(after + 1) : '');
-}
-
-/** The shebang omni-ship writes when it creates a hook file for a block. */
-export const CREATED_SHEBANG = '#!/usr/bin/env sh\n';
 
 /** The result of install-hooks: what it did (or, with dryRun, would do). */
 export interface InstallResult {
   hooksDir: string;
   mode: 'file' | 'block';
   husky: boolean;
+  /** empty when there are conflicts: install-hooks then changes nothing at all */
   actions: InstallAction[];
   /** hook files that already hold exactly what install would write (a reinstall): left as they are */
   unchanged: string[];
+  /** omni-ship files changed since it wrote them: when there is one, nothing is installed (exit 3) */
+  conflicts: InstallConflict[];
   dryRun: boolean;
 }
 
-/** Installs (or reinstalls) omni-ship's hooks and git config in `repo`. */
+/** Installs (or reinstalls) omni-ship's hooks and git config in `repo`; changes nothing when a file it wrote was edited. */
 export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRun: boolean; loadedAt: Date }): InstallResult {
   const layout = hookLayout(repo);
   const dir = stateDir(repo);
@@ -163,6 +147,7 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
   const entry = entryPoint();
   const actions: InstallAction[] = [];
   const unchanged: string[] = [];
+  const conflicts: InstallConflict[] = [];
   const records: (FileHookRecord | BlockHookRecord)[] = [];
   const writes: { path: string; text: string; mode: number }[] = [];
   const moves: { from: string; to: string }[] = [];
@@ -199,20 +184,31 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
       const text = renderHook(name, { node, entry, chained, config: loaded.config, configSource: loaded.file });
       if (replaces === 'omni-ship' && holds(target, text, 0o755)) unchanged.push(target);
       else {
+        // the hash says whether omni-ship's file is still what omni-ship wrote (its render depends on the config,
+        // the node and entry paths and the version, so comparing with what would be written now cannot tell)
+        const state = replaces === 'omni-ship' ? ownFileState(target, earlier?.path === target ? earlier.sha256 : undefined, text) : 'untouched';
+        if (state !== 'untouched') conflicts.push({ path: target, hook: name, why: state, hint: reinstallFileHint(target, state, chained, slot) });
         writes.push({ path: target, text, mode: 0o755 });
         actions.push({ kind: 'write', path: target, hook: name, replaces });
       }
-      records.push({ name, mode: 'file', path: target, chained });
+      records.push({ name, mode: 'file', path: target, chained, sha256: sha256(text) });
     } else {
-      const script = path.join(dir, 'hooks', name);
-      const scriptText = renderHook(name, { node, entry, chained: null, config: loaded.config, configSource: loaded.file });
-      if (!holds(script, scriptText, 0o755)) writes.push({ path: script, text: scriptText, mode: 0o755 });
       const target = path.join(layout.blockDir!, name);
       const earlier = previous?.hooks.find((h): h is BlockHookRecord => h.name === name && h.mode === 'block' && h.path === target);
+      const script = path.join(dir, 'hooks', name);
+      const scriptText = renderHook(name, { node, entry, chained: null, config: loaded.config, configSource: loaded.file });
+      if (!holds(script, scriptText, 0o755)) {
+        const state = exists(script) ? ownFileState(script, earlier?.scriptSha256, scriptText) : 'untouched';
+        if (state !== 'untouched') conflicts.push({ path: script, hook: name, why: state, hint: scriptHint(script, target, state, 'install-hooks') });
+        writes.push({ path: script, text: scriptText, mode: 0o755 });
+      }
       const present = exists(target);
       const created = present ? (earlier?.created ?? false) : true;
       const current = present ? fs.readFileSync(target, 'utf8') : CREATED_SHEBANG;
-      const text = withBlock(current, renderBlock(name));
+      const block = renderBlock(name);
+      const state = blockState(current, earlier?.written ?? null, block);
+      if (state === 'edited' || state === 'unrecorded') conflicts.push({ path: target, hook: name, why: state, hint: blockHint(target, 'install-hooks') });
+      const text = withBlock(current, block);
       // the bytes before omni-ship's first block, kept so uninstall can give them back exactly
       const original = earlier ? (earlier.original ?? null) : present ? current : null;
       if (present && text === current) unchanged.push(target);
@@ -220,9 +216,12 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
         blocks.push({ path: target, text, created: !present });
         actions.push({ kind: 'block', path: target, hook: name, created: !present });
       }
-      records.push({ name, mode: 'block', path: target, created, script, original, written: text });
+      records.push({ name, mode: 'block', path: target, created, script, original, written: text, scriptSha256: sha256(scriptText) });
     }
   }
+  const result = { hooksDir: layout.hooksDir, mode: layout.mode, husky: layout.husky, dryRun: opts.dryRun };
+  // all or nothing: a partial install would leave hooks of two versions, or two configs, side by side
+  if (conflicts.length) return { ...result, actions: [], unchanged: [], conflicts };
 
   const configChanges = planConfigChanges(repo, previous?.gitConfig ?? []);
   for (const change of configChanges.changes) actions.push({ kind: 'config', change });
@@ -256,7 +255,7 @@ export function installHooks(repo: WorkRepo, loaded: LoadedConfig, opts: { dryRu
     // it out differently
     for (const d of worktreeStateDirs(repo)) fs.rmSync(path.join(d, BRANCH_TASK_CACHE), { force: true });
   }
-  return { hooksDir: layout.hooksDir, mode: layout.mode, husky: layout.husky, actions, unchanged, dryRun: opts.dryRun };
+  return { ...result, actions, unchanged, conflicts };
 }
 
 function slotInUse(slot: string, target: string): UserError {

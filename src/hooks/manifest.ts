@@ -11,6 +11,11 @@ export interface FileHookRecord {
   mode: 'file';
   path: string;
   chained: string | null;
+  /**
+   * sha256 (hex) of the bytes omni-ship last wrote at `path`: while the file still hashes to this, it is
+   * omni-ship's to update or remove; otherwise the user edited it (absent in installs by earlier versions)
+   */
+  sha256?: string;
 }
 
 /** A hook file omni-ship added a block to (husky's `.husky/<hook>`, or a hooks directory in the work tree). */
@@ -26,6 +31,8 @@ export interface BlockHookRecord {
   original?: string | null;
   /** the text omni-ship last wrote: while the file still holds exactly this, uninstall restores `original` */
   written?: string;
+  /** sha256 (hex) of the bytes omni-ship last wrote to `script` (absent in installs by earlier versions) */
+  scriptSha256?: string;
 }
 
 /** A git config value install-hooks set, with the values the key had before, to restore on uninstall. */

@@ -2,34 +2,55 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stateDir, type WorkRepo } from '../git/repo.js';
 import { configChangedSinceInstall, restoreConfigFile, revertConfig } from './git-config.js';
-import { BRANCH_TASK_CACHE, CREATED_SHEBANG, exists, isOurs, withoutBlock, worktreeStateDirs, writeKeepingMode } from './install.js';
-import { readManifest, type Manifest } from './manifest.js';
+import { CREATED_SHEBANG, withoutBlock } from './block.js';
+import { blockHint, blockState, changedReason, ownFileState, scriptHint, uninstallFileHint, type OwnFileState } from './edits.js';
+import { BRANCH_TASK_CACHE, exists, isOurs, worktreeStateDirs, writeKeepingMode } from './install.js';
+import { manifestPath, readManifest, writeManifest, type Manifest } from './manifest.js';
+import { renderBlock, type HookName } from './templates.js';
 
 /** One thing uninstall-hooks did, or could not do. */
 export interface UninstallStep {
   path: string;
   did: 'removed' | 'restored' | 'removed-block' | 'deleted-created-file' | 'left-alone' | 'config-restored';
   note?: string;
+  /** for a file left alone because someone changed it: what to do, and which command to run again */
+  hint?: string;
 }
 
 /** The result of uninstall-hooks. */
 export interface UninstallResult {
   installed: boolean;
   steps: UninstallStep[];
-  /** files left alone because someone changed them after install */
+  /** files (and `git config <key>`s) left alone because someone changed them after install */
   conflicts: string[];
   dryRun: boolean;
 }
 
-/** Undoes exactly what install-hooks recorded in its manifest. */
-export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): UninstallResult {
+/**
+ * What this version would write for a hook: for installs by versions that recorded no hashes, a file counts as
+ * omni-ship's only when it holds exactly that. Null when it cannot be worked out (an invalid config).
+ */
+export type HookRender = (name: HookName, chained: string | null) => string | null;
+
+/**
+ * Undoes exactly what install-hooks recorded in its manifest. A file omni-ship wrote that someone changed since is
+ * left as it is with what belongs to it (the chained hook, the block's script), and stays in the manifest, so
+ * running uninstall-hooks again once the user has dealt with it finishes the job.
+ */
+export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean; render?: HookRender }): UninstallResult {
   const dir = stateDir(repo);
   const manifest = readManifest(dir);
   if (!manifest) return { installed: false, steps: [], conflicts: [], dryRun: opts.dryRun };
+  const render: HookRender = opts.render ?? (() => null);
   const steps: UninstallStep[] = [];
   const conflicts: string[] = [];
+  const kept: Manifest['hooks'] = [];
   const act = (fn: () => void) => {
     if (!opts.dryRun) fn();
+  };
+  const leave = (file: string, why: Exclude<OwnFileState, 'untouched'>, hint: string) => {
+    conflicts.push(file);
+    steps.push({ path: file, did: 'left-alone', note: changedReason(why), hint });
   };
   for (const hook of manifest.hooks) {
     if (hook.mode === 'file') {
@@ -37,6 +58,14 @@ export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): Unins
         conflicts.push(hook.path);
         steps.push({ path: hook.path, did: 'left-alone', note: 'changed since install; not omni-ship’s any more' });
         if (hook.chained && exists(hook.chained)) steps.push({ path: hook.chained, did: 'left-alone', note: `the hook that was at ${hook.path} before omni-ship` });
+        continue;
+      }
+      const state = exists(hook.path) ? ownFileState(hook.path, hook.sha256, hook.sha256 ? null : render(hook.name, hook.chained)) : 'untouched';
+      if (state !== 'untouched') {
+        const chained = hook.chained && exists(hook.chained) ? hook.chained : null;
+        leave(hook.path, state, uninstallFileHint(hook.path, state, chained));
+        if (chained) steps.push({ path: chained, did: 'left-alone', note: `the hook that was at ${hook.path} before omni-ship` });
+        kept.push(hook);
         continue;
       }
       if (exists(hook.path)) {
@@ -48,10 +77,19 @@ export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): Unins
         steps.push({ path: hook.path, did: 'restored', note: `from ${hook.chained}` });
       }
     } else {
-      if (exists(hook.path)) {
-        const text = fs.readFileSync(hook.path, 'utf8');
+      const text = exists(hook.path) ? fs.readFileSync(hook.path, 'utf8') : null;
+      const block = text === null || text === hook.written ? 'untouched' : blockState(text, hook.written ?? null, renderBlock(hook.name));
+      const script = exists(hook.script) ? ownFileState(hook.script, hook.scriptSha256, hook.scriptSha256 ? null : render(hook.name, null)) : 'untouched';
+      if (block === 'edited' || block === 'unrecorded' || script !== 'untouched') {
+        // the block and the script it calls go together: an edited block keeps working until the user takes it out
+        if (block === 'edited' || block === 'unrecorded') leave(hook.path, block, blockHint(hook.path, 'uninstall-hooks'));
+        if (script !== 'untouched') leave(hook.script, script, scriptHint(hook.script, hook.path, script, 'uninstall-hooks'));
+        kept.push(hook);
+        continue;
+      }
+      if (text !== null) {
         const rest = withoutBlock(text);
-        if (hook.written !== undefined && text === hook.written) {
+        if (text === hook.written) {
           // untouched since install: give back exactly what was there (or nothing)
           if (hook.created || hook.original === null || hook.original === undefined) {
             act(() => fs.unlinkSync(hook.path));
@@ -86,7 +124,9 @@ export function uninstallHooks(repo: WorkRepo, opts: { dryRun: boolean }): Unins
   }
   act(() => {
     restoreConfig(repo, manifest);
-    fs.rmSync(path.join(dir, 'install.json'), { force: true });
+    // what is left stays recorded (the config is done): uninstall-hooks again finishes once the user dealt with it
+    if (kept.length) writeManifest(dir, { ...manifest, hooks: kept, gitConfig: [], configFile: undefined });
+    else fs.rmSync(manifestPath(dir), { force: true });
     removeEmptyDir(path.join(dir, 'chained'));
     removeEmptyDir(path.join(dir, 'hooks'));
     if (manifest.createdHooksDir) removeEmptyDir(manifest.hooksDir);

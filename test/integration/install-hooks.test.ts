@@ -345,11 +345,13 @@ describe('install-hooks reports what it leaves as it is', () => {
     expect(json.unchanged).toEqual(HOOKS.map((h) => path.join(hooksDir(repo), h)));
     expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
 
-    // a hook whose bytes differ is the one to update
-    fs.appendFileSync(path.join(hooksDir(repo), 'post-merge'), '# edited\n');
+    // a hook whose render changed (commit-msg carries the config's defaults) is the one to update; a hook the user
+    // edited is never overwritten (test/integration/install-edits.test.ts)
+    repo.write('.omni-shiprc.yaml', 'trailerKey: Task\n');
     const one = repo.omni(['install-hooks', '--dry-run']);
-    expect(one.stdout).toContain('would update .git/hooks/post-merge');
-    expect(one.stdout).not.toContain('would update .git/hooks/commit-msg');
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('would update .git/hooks/commit-msg');
+    expect(one.stdout).not.toContain('would update .git/hooks/post-merge');
   });
 });
 
