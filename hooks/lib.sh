@@ -76,12 +76,13 @@ _os_spool() {
     set +C
     # detached: stdio goes to the log, never to git's pipes, so `git commit | cat` returns at once; in a session
     # of its own where setsid exists, so a Ctrl-C or a SIGTERM to the commit's process group (CI runners, agent
-    # harnesses) does not stop it mid-drain (one that dies anyway loses nothing: the next drain finishes its work)
-    if command -v setsid > /dev/null 2>&1; then
-      setsid "$_os_node" "$_os_entry" hook drain --common-dir "$_os_cd" < /dev/null >> "$_os_dir/hooks.log" 2>&1 &
-    else
-      "$_os_node" "$_os_entry" hook drain --common-dir "$_os_cd" < /dev/null >> "$_os_dir/hooks.log" 2>&1 &
-    fi
+    # harnesses) does not stop it mid-drain (one that dies anyway loses nothing: the next drain finishes its work);
+    # started in the common dir, as the work tree may be a linked worktree removed before the drainer is done
+    (
+      cd "$_os_cd" || exit 0
+      command -v setsid > /dev/null 2>&1 && exec setsid "$_os_node" "$_os_entry" hook drain --common-dir "$_os_cd"
+      exec "$_os_node" "$_os_entry" hook drain --common-dir "$_os_cd"
+    ) < /dev/null >> "$_os_dir/hooks.log" 2>&1 &
     _os_pid=$!
     _os_start "$_os_pid"
     printf '%s %s\n' "$_os_pid" "$_os_st" > "$_os_dir/drain.starting"

@@ -10,7 +10,7 @@ import type { PatchsetEvent } from '../notes/events.js';
 import { recordPatchsets, redundantPatchset, type PatchsetCandidate } from '../notes/patchsets.js';
 import { NOTES_REFS } from '../notes/refs.js';
 import { appendEvents } from '../notes/write.js';
-import { findRepo, requireRepo, requireWorkRepo, stateDir } from '../git/repo.js';
+import { requireRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { backgroundConfig } from '../hooks/background-config.js';
 import { removeStaleRefLocks } from '../hooks/ref-locks.js';
 import { drainSpool, rotateLog } from '../hooks/drain.js';
@@ -39,16 +39,17 @@ async function restoreDropped(): Promise<void> {
   }
 }
 
-/** The repository an event belongs to: its work tree, or, when that is gone (a worktree removed since), its git dir. */
-function repoOf(e: HookEvent): { cwd: string; commonDir: string; toplevel: string | null } {
+/**
+ * The repository an event belongs to: its work tree, or, when that is gone (a worktree removed before the drainer
+ * ran), the common git dir of the spool it came from: the commits are in the shared object store whatever happened
+ * to the work tree.
+ */
+function repoOf(e: HookEvent, commonDir: string): { cwd: string; commonDir: string; toplevel: string | null } {
   try {
     const repo = requireWorkRepo(e.worktree);
     return { cwd: repo.toplevel, commonDir: repo.commonDir, toplevel: repo.toplevel };
-  } catch (error) {
-    // the commits are in the common object store whatever happened to the work tree
-    const repo = e.gitDir ? findRepo(e.gitDir) : null;
-    if (!repo) throw error;
-    return { cwd: repo.commonDir, commonDir: repo.commonDir, toplevel: null };
+  } catch {
+    return { cwd: commonDir, commonDir, toplevel: null };
   }
 }
 
@@ -57,14 +58,14 @@ function repoOf(e: HookEvent): { cwd: string; commonDir: string; toplevel: strin
  * Returns the events that could not be written now (the drainer keeps them for a later drain): one bad work tree
  * must not stop the others, and must not lose its own events either.
  */
-async function handle(events: HookEvent[]): Promise<HookEvent[]> {
+async function handle(commonDir: string, events: HookEvent[]): Promise<HookEvent[]> {
   logEvents(events);
   const failed: HookEvent[] = [];
   const byWorktree = new Map<string, HookEvent[]>();
   for (const e of events) appendTo(byWorktree, e.worktree, e);
   for (const [worktree, group] of byWorktree) {
     try {
-      const repo = repoOf(group[0]!);
+      const repo = repoOf(group[0]!, commonDir);
       const { config, fallback } = await backgroundConfig(repo.toplevel, repo.commonDir);
       if (fallback) console.log(`${new Date().toISOString()} ${fallback}`);
       const candidates = existingCommits(repo.cwd, candidatesFrom(repo.cwd, group));
@@ -130,7 +131,7 @@ export async function hookCommand(opts: BaseOptions & { name: string; args: stri
       fs.mkdirSync(dir, { recursive: true });
       rotateLog(dir);
       removeStaleRefLocks(path.dirname(dir));
-      const drained = await drainSpool(dir, handle);
+      const drained = await drainSpool(dir, (events) => handle(path.dirname(dir), events));
       // a rewrite that ran without hooks (OMNI_SHIP_SKIP=1) brings no event: look once more on the way out
       await restoreDropped();
       return { data: drained, text: '' };
@@ -165,7 +166,7 @@ export async function hookCommand(opts: BaseOptions & { name: string; args: stri
         extra: opts.args.join(' '),
         at: new Date(),
       };
-      const failed = await handle([event]);
+      const failed = await handle(repo.commonDir, [event]);
       if (failed.length) throw new Error(`could not record the ${opts.name} event; see the log line above`);
       return { data: { handled: 1 }, text: '' };
     }

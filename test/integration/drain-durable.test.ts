@@ -206,6 +206,18 @@ describe('what the hooks spool', () => {
     expect(events.filter((e) => e.commit === after)).toHaveLength(1);
   });
 
+  it('a commit in a linked worktree removed before the drainer ran is still recorded', async () => {
+    const repo = hookedRepo('t-8');
+    repo.git(['switch', '-q', 'main']);
+    const wt = path.join(tempDir(), 'wt');
+    repo.git(['worktree', 'add', '-q', '-b', 't-9', wt]);
+    const slow = testEnv({ OMNI_SHIP_HOOK_DELAY_MS: '1500' });
+    const commit = commitChange(repo, 'in a worktree', { cwd: wt, env: slow });
+    repo.git(['worktree', 'remove', '--force', wt]);
+    expect(await waitForDrain(repo)).toBe(true);
+    expect(patchsetEvents(repo, 't-9').map((e) => e.commit)).toEqual([commit]);
+  });
+
   it('a stale drain.pid naming a live process that is not a drainer does not stop recording', async () => {
     const repo = hookedRepo('t-6');
     const dir = stateDirOf(repo);
