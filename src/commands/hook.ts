@@ -11,6 +11,8 @@ import { recordPatchsets, redundantPatchset, type PatchsetCandidate } from '../n
 import { NOTES_REFS } from '../notes/refs.js';
 import { appendEvents } from '../notes/write.js';
 import { requireRepo, requireWorkRepo, stateDir } from '../git/repo.js';
+import { backgroundConfig } from '../hooks/background-config.js';
+import { removeStaleRefLocks } from '../hooks/ref-locks.js';
 import { drainSpool, rotateLog } from '../hooks/drain.js';
 import { logEvents } from '../hooks/events.js';
 import { writeHookSettings } from '../hooks/settings.js';
@@ -37,28 +39,61 @@ async function restoreDropped(): Promise<void> {
   }
 }
 
-/** Handles a batch of hook events: logs them, then records the patchsets they make. */
-async function handle(events: HookEvent[]): Promise<void> {
+/**
+ * The repository an event belongs to: its work tree, or, when that is gone (a worktree removed before the drainer
+ * ran), the common git dir of the spool it came from: the commits are in the shared object store whatever happened
+ * to the work tree.
+ */
+function repoOf(e: HookEvent, commonDir: string): { cwd: string; commonDir: string; toplevel: string | null } {
+  try {
+    const repo = requireWorkRepo(e.worktree);
+    return { cwd: repo.toplevel, commonDir: repo.commonDir, toplevel: repo.toplevel };
+  } catch {
+    return { cwd: commonDir, commonDir, toplevel: null };
+  }
+}
+
+/**
+ * Handles a batch of hook events: logs them, then records the patchsets they make, one work tree at a time.
+ * Returns the events that could not be written now (the drainer keeps them for a later drain): one bad work tree
+ * must not stop the others, and must not lose its own events either.
+ */
+async function handle(commonDir: string, events: HookEvent[]): Promise<HookEvent[]> {
   logEvents(events);
+  const failed: HookEvent[] = [];
   const byWorktree = new Map<string, HookEvent[]>();
   for (const e of events) appendTo(byWorktree, e.worktree, e);
   for (const [worktree, group] of byWorktree) {
     try {
-      const repo = requireWorkRepo(worktree);
-      const { config } = await loadConfig(repo.toplevel, repo.toplevel);
-      const { events: written } = await recordPatchsets(repo.toplevel, repo.commonDir, config, candidatesFrom(repo.toplevel, group));
+      const repo = repoOf(group[0]!, commonDir);
+      const { config, fallback } = await backgroundConfig(repo.toplevel, repo.commonDir);
+      if (fallback) console.log(`${new Date().toISOString()} ${fallback}`);
+      const candidates = existingCommits(repo.cwd, candidatesFrom(repo.cwd, group));
+      const { events: written } = await recordPatchsets(repo.cwd, repo.commonDir, config, candidates);
       for (const e of written) console.log(`${e.at} patchset ${e.task} ${e.commit.slice(0, 12)}${e.supersedes ? ` (replaces ${e.supersedes.slice(0, 12)})` : ''}`);
       for (const e of written) appendTo(writtenHere, repo.commonDir, e);
     } catch (error) {
-      // one bad worktree (removed since, broken config) must not stop the others
-      console.log(`${new Date().toISOString()} error in ${worktree}: ${(error as Error).message}`);
+      console.log(`${new Date().toISOString()} error in ${JSON.stringify(worktree)}: ${(error as Error).message}; ${group.length} event(s) kept for the next drain`);
+      failed.push(...group);
     }
   }
   // only a rewrite makes git move the notes ref behind our back, and its post-rewrite hook brings us here after
   if (events.some((e) => e.hook === 'post-rewrite')) await restoreDropped();
+  return failed;
 }
 
-/** Turns spooled hook events into patchset candidates, resolving refs the hook could not read. */
+/** Drops candidates whose commit is not in the repository (one `cat-file --batch-check`), logging them. */
+function existingCommits(cwd: string, candidates: PatchsetCandidate[]): PatchsetCandidate[] {
+  if (candidates.length === 0) return candidates;
+  const out = gitRun(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { cwd, input: `${candidates.map((c) => c.commit).join('\n')}\n` }).stdout.split('\n');
+  return candidates.filter((c, i) => {
+    const ok = out[i] === `${c.commit} commit`;
+    if (!ok) console.log(`${new Date().toISOString()} skipped ${c.commit}: no such commit in this repository`);
+    return ok;
+  });
+}
+
+/** Turns spooled hook events into patchset candidates; only lines of old hooks need a ref resolved. */
 function candidatesFrom(cwd: string, events: readonly HookEvent[]): PatchsetCandidate[] {
   const unresolved = [...new Set(events.filter((e) => !e.commit && e.ref).map((e) => e.ref))];
   const resolved = new Map<string, string>();
@@ -73,7 +108,8 @@ function candidatesFrom(cwd: string, events: readonly HookEvent[]): PatchsetCand
       const [kind, ...pairs] = e.extra.split(' ');
       for (const pair of pairs) {
         const [old, now] = pair.split(':');
-        if (old && now && isSha(now)) candidates.push({ commit: now, branch, supersedes: isSha(old) ? old : null, via: kind === 'rebase' ? 'rebase' : 'amend', at: e.at });
+        // a no-op amend (same tree, message and second) gives the same commit: it replaces nothing
+        if (old && now && isSha(now)) candidates.push({ commit: now, branch, supersedes: isSha(old) && old !== now ? old : null, via: kind === 'rebase' ? 'rebase' : 'amend', at: e.at });
       }
       continue;
     }
@@ -94,10 +130,11 @@ export async function hookCommand(opts: BaseOptions & { name: string; args: stri
       const dir = opts.commonDir ? path.join(path.resolve(opts.cwd, opts.commonDir), 'omni-ship') : stateDir(requireRepo(opts.cwd));
       fs.mkdirSync(dir, { recursive: true });
       rotateLog(dir);
-      const { handled } = await drainSpool(dir, handle);
+      removeStaleRefLocks(path.dirname(dir));
+      const drained = await drainSpool(dir, (events) => handle(path.dirname(dir), events));
       // a rewrite that ran without hooks (OMNI_SHIP_SKIP=1) brings no event: look once more on the way out
       await restoreDropped();
-      return { data: { handled }, text: '' };
+      return { data: drained, text: '' };
     }
     case 'refresh-config': {
       const repo = requireWorkRepo(opts.cwd);
@@ -129,7 +166,8 @@ export async function hookCommand(opts: BaseOptions & { name: string; args: stri
         extra: opts.args.join(' '),
         at: new Date(),
       };
-      await handle([event]);
+      const failed = await handle(repo.commonDir, [event]);
+      if (failed.length) throw new Error(`could not record the ${opts.name} event; see the log line above`);
       return { data: { handled: 1 }, text: '' };
     }
     default:

@@ -19,11 +19,17 @@ export interface Repo {
 
 /** Finds the repository that contains cwd, or returns null when cwd is not inside one. */
 export function findRepo(cwd: string): Repo | null {
-  const r = gitRun(
-    ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--git-path', 'hooks', '--is-bare-repository', '--show-toplevel'],
-    { cwd },
-  );
-  const lines = r.stdout.split('\n');
+  const asked = [['--git-dir'], ['--git-common-dir'], ['--git-path', 'hooks'], ['--is-bare-repository'], ['--show-toplevel']];
+  const r = gitRun(['rev-parse', '--path-format=absolute', ...asked.flat()], { cwd });
+  let lines = r.stdout.split('\n');
+  // one value a line: a path holding a newline gives more lines than values (--show-toplevel fails outside a work
+  // tree, after printing the rest). rev-parse has no -z, so then each value is asked for on its own
+  if (lines.length > (r.exitCode === 0 ? asked.length : asked.length - 1) + 1) {
+    lines = asked.map((a) => {
+      const one = gitRun(['rev-parse', '--path-format=absolute', ...a], { cwd });
+      return one.exitCode === 0 ? one.stdout.replace(/\n$/, '') : '';
+    });
+  }
   const [gitDir, commonDir, hooksDir, bare, toplevel] = lines;
   if (!gitDir || !commonDir || !hooksDir || !bare) {
     if (/not a git repository/i.test(r.stderr)) return null;

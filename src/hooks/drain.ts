@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { acquireDrainLock, claimEvents, releaseDrainLock, type HookEvent } from './spool.js';
+import { acquireDrainLock, claimSpool, finishClaimed, keepForLater, releaseDrainLock, type ClaimedFile, type HookEvent } from './spool.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,38 +20,80 @@ export function rotateLog(dir: string): void {
   }
 }
 
+/** Handles a batch of events; returns those it could not handle now (they are kept for a later drain). */
+export type EventHandler = (events: HookEvent[]) => Promise<HookEvent[]>;
+
+/** What one drain did. */
+export interface DrainResult {
+  /** events whose effects are written */
+  handled: number;
+  /** events kept in the spool for a later drain (the next commit's, or `omni-ship hook drain`) */
+  kept: number;
+}
+
 /**
  * Drains the spool in omni-ship's state dir: the one background process per burst of commits. It holds the drain
  * lock while it works, hands each batch of events to `handle`, and exits once the spool stayed empty for LINGER_MS.
+ *
+ * Nothing is lost if this process dies at any instant: a spool file is claimed by a rename, and removed only after
+ * `handle` wrote what its events cause (a drainer that dies leaves its claimed files for the next one, which writes
+ * nothing twice: every write skips events already there). Events `handle` could not write now are kept in a new
+ * spool file, which this run does not look at again, so a failing event waits for the next drain instead of
+ * spinning.
  */
-export async function drainSpool(dir: string, handle: (events: HookEvent[]) => Promise<void>): Promise<{ handled: number }> {
-  if (!acquireDrainLock(dir)) return { handled: 0 };
+export async function drainSpool(dir: string, handle: EventHandler): Promise<DrainResult> {
+  const result: DrainResult = { handled: 0, kept: 0 };
+  if (!acquireDrainLock(dir)) return result;
   const delay = Number(process.env.OMNI_SHIP_HOOK_DELAY_MS ?? 0);
   if (delay > 0) await sleep(delay); // test knob: proves the hook returned while this still runs
-  let handled = 0;
+  const keptHere = new Set<string>();
+  const work = async (files: ClaimedFile[]) => {
+    const done = await handleFiles(dir, files, handle, keptHere);
+    result.handled += done.handled;
+    result.kept += done.kept;
+  };
   try {
     for (;;) {
       let idle = 0;
-      let batch = claimEvents(dir);
-      while (batch.events.length === 0 && idle < LINGER_MS) {
+      let batch = claimSpool(dir, keptHere);
+      while (batch.files.length === 0 && idle < LINGER_MS) {
         await sleep(POLL_MS);
         idle += POLL_MS;
-        batch = claimEvents(dir);
+        batch = claimSpool(dir, keptHere);
       }
-      if (batch.skipped) console.log(`${new Date().toISOString()} skipped ${batch.skipped} spool line(s) of an unknown format`);
-      if (batch.events.length === 0) {
+      if (batch.skipped) console.log(`${new Date().toISOString()} skipped ${batch.skipped} spool record(s) of an unknown format`);
+      if (batch.files.length === 0) {
         releaseDrainLock(dir);
         // a hook may have spooled between the last look and the release, seeing our pid still alive: look once more
-        batch = claimEvents(dir);
-        if (batch.events.length === 0 || !acquireDrainLock(dir)) {
-          if (batch.events.length) await handle(batch.events);
-          return { handled: handled + batch.events.length };
+        batch = claimSpool(dir, keptHere);
+        if (batch.files.length === 0) return result;
+        if (!acquireDrainLock(dir)) {
+          // another drainer started meanwhile; these files are claimed by us, so finish them, then leave
+          await work(batch.files);
+          return result;
         }
       }
-      await handle(batch.events);
-      handled += batch.events.length;
+      await work(batch.files);
     }
   } finally {
     releaseDrainLock(dir);
   }
+}
+
+/** Hands the claimed files' events to `handle`, keeps what failed in a new spool file, then removes the files. */
+async function handleFiles(dir: string, files: ClaimedFile[], handle: EventHandler, keptHere: Set<string>): Promise<DrainResult> {
+  const events = files.flatMap((f) => f.events);
+  let failed: Set<HookEvent>;
+  try {
+    failed = new Set(events.length ? await handle(events) : []);
+  } catch (error) {
+    console.log(`${new Date().toISOString()} error: ${(error as Error).message}; ${events.length} event(s) kept for the next drain`);
+    failed = new Set(events);
+  }
+  for (const f of files) {
+    const later = f.events.filter((e) => failed.has(e));
+    if (later.length) keptHere.add(keepForLater(dir, later));
+    finishClaimed(f);
+  }
+  return { handled: events.length - failed.size, kept: failed.size };
 }

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+
+/**
+ * A process's start time (clock ticks since boot, field 22 of /proc/<pid>/stat), or null where there is no /proc.
+ * A pid and its start time name one process for good: a pid file holding both is never mistaken for the unrelated
+ * process that got the same pid after the first one died.
+ */
+export function processStartTime(pid: number): string | null {
+  const fields = statFields(pid);
+  return fields?.[19] ?? null;
+}
+
+/** The fields of /proc/<pid>/stat after "pid (comm) ": the state is [0], the start time [19]; null without /proc. */
+function statFields(pid: number): string[] | null {
+  try {
+    // comm may hold spaces and parentheses: the fields start after the last ')'
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when the process `pid` that started at `start` still runs. A zombie (exited, never reaped: some container
+ * inits never do) is not running. Without a start time (a pid file or a claimed spool file of an earlier
+ * version), the live process must be an omni-ship drainer (`… hook drain …` on its command line). Without /proc
+ * (not Linux), a live pid is taken for the process.
+ */
+export function sameProcessAlive(pid: number, start: string | null): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const fields = statFields(pid);
+  if (!fields) return true; // no /proc: kill -0 said yes
+  if (fields[0] === 'Z' || fields[0] === 'X') return false;
+  if (start !== null) return fields[19] === start;
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.some((a, i) => a === 'hook' && argv[i + 1] === 'drain');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** A ref lock older than this is left by a git process that was killed: git holds one for milliseconds. */
+const STALE_LOCK_MS = 60_000;
+
+/** The ref folders only omni-ship writes to. */
+const OWN_REF_DIRS = ['refs/notes/omni-ship', 'refs/omni-ship'];
+
+/**
+ * Removes stale `*.lock` files under omni-ship's own refs. A git process killed with SIGKILL in the middle of a ref
+ * update (OOM, `docker stop` after its grace period, `kill -9` of a process group) leaves its lock file behind,
+ * and git refuses every later update of that ref ("cannot lock ref") until someone removes it by hand: the
+ * drainer would keep its events forever. Only locks of omni-ship's refs are touched, and only old ones.
+ * Returns the locks removed.
+ */
+export function removeStaleRefLocks(commonDir: string, now = Date.now()): string[] {
+  const removed: string[] = [];
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // no such folder yet
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.lock')) {
+        try {
+          if (now - fs.statSync(p).mtimeMs > STALE_LOCK_MS) {
+            fs.rmSync(p, { force: true });
+            removed.push(p);
+          }
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+    }
+  };
+  for (const d of OWN_REF_DIRS) walk(path.join(commonDir, d));
+  for (const p of removed) console.log(`${new Date(now).toISOString()} removed ${p}: a git process killed mid-update left it`);
+  return removed;
+}
