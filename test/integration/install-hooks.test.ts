@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HOOKS, head, installedRepo, message, script, settleDrainers, snapshot, tempFile, track } from '../helpers/hooks.js';
 import { cleanupAll, makeRepo, projectRoot, run, tempDir, testEnv, waitForDrain, wrapRepo, type TestRepo } from '../helpers/repo.js';
+import { otherUserCli } from '../helpers/other-user.js';
 
 afterAll(async () => {
   await settleDrainers();
@@ -611,8 +612,9 @@ describe('bad input: nothing is written', () => {
   });
 
   // root reads any file, so the refusal is checked as another user when the tests run as root
-  const asOtherUser = process.getuid?.() === 0 ? (fs.existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : null) : [];
-  it.skipIf(asOtherUser === null)('a config file the user cannot read (chmod 000): exit 2 naming it, nothing written', () => {
+  const otherUser = otherUserCli();
+  if (otherUser.skip) console.warn(`skipped: a config file the user cannot read: ${otherUser.skip}`);
+  it.skipIf(otherUser.skip !== null)('a config file the user cannot read (chmod 000): exit 2 naming it, nothing written', () => {
     const repo = makeRepo();
     repo.write('.omni-shiprc.yaml', 'trailerKey: Task\n');
     const file = path.join(repo.dir, '.omni-shiprc.yaml');
@@ -624,8 +626,8 @@ describe('bad input: nothing is written', () => {
     fs.chmodSync(path.dirname(global), 0o755);
     fs.chmodSync(global, 0o644);
     const before = snapshot(path.join(repo.dir, '.git'));
-    const [cmd, ...pre] = [...asOtherUser!, process.execPath];
-    const r = run(cmd!, [...pre, path.join(projectRoot, 'bin', 'omni-ship.js'), 'install-hooks'], { cwd: repo.dir, env: testEnv({ GIT_CONFIG_GLOBAL: global }) });
+    const [cmd, ...pre] = otherUser.argv!;
+    const r = run(cmd!, [...pre, 'install-hooks'], { cwd: repo.dir, env: testEnv({ GIT_CONFIG_GLOBAL: global }) });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}: cannot read the config: permission denied`);
     expect(r.stdout).toBe('');
