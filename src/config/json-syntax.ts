@@ -27,14 +27,21 @@ export function jsonSyntaxError(text: string): JsonSyntaxError | null {
     const c = text.codePointAt(at)!;
     return c > 0x20 && c !== 0x7f ? `'${String.fromCodePoint(c)}'` : `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
   };
+  // a bare word where a value belongs ("yes", "tru"): name all of it, from where it starts
+  const word = (at: number): string => {
+    const bare = /[A-Za-z_$][A-Za-z0-9_$]*/y;
+    bare.lastIndex = at;
+    const m = bare.exec(text);
+    return m ? `'${m[0]}'` : shown(at);
+  };
   const end = (what: string) => (i >= text.length ? fail(`unexpected end of the file${what}`) : undefined);
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
   };
-  const literal = (word: string) => {
-    for (const ch of word) {
-      end('');
-      if (text[i] !== ch) fail(`expected a value, found ${shown(i)}`);
+  const literal = (expected: string) => {
+    const start = i;
+    for (const ch of expected) {
+      if (text[i] !== ch) fail(`expected a value, found ${word(start)}`, start);
       i++;
     }
   };
@@ -79,7 +86,7 @@ export function jsonSyntaxError(text: string): JsonSyntaxError | null {
     if (ch === 'f') return literal('false');
     if (ch === 'n') return literal('null');
     if (ch === '-' || (ch >= '0' && ch <= '9')) return number();
-    fail(`expected a value, found ${shown(i)}`);
+    fail(`expected a value, found ${word(i)}`);
   };
   const object = () => {
     i++;

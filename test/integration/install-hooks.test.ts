@@ -584,8 +584,8 @@ describe('bad input: nothing is written', () => {
     ['an unknown key', '.omni-shiprc.json', '{"requireTaskID": true}\n', ["unknown key 'requireTaskID'", 'known keys:']],
     ['a wrong type', '.omni-shiprc.json', '{"requireTaskId": "yes"}\n', ["'requireTaskId' must be true or false", 'the string "yes"']],
     ['a pattern awk cannot read', '.omni-shiprc.json', '{"taskPattern": "^t-\\\\d+$"}\n', ["'taskPattern'", '\\d']],
-    ['unparseable JSON', '.omni-shiprc.json', '{"requireTaskId": tru\n', ['cannot read the config']],
-    ['unparseable YAML', '.omni-shiprc.yaml', 'trailerKey: [unclosed\n', ['cannot read the config']],
+    ['unparseable JSON', '.omni-shiprc.json', '{"requireTaskId": tru\n', ["cannot parse the config (JSON): expected a value, found 'tru' at line 1, column 19"]],
+    ['unparseable YAML', '.omni-shiprc.yaml', 'trailerKey: [unclosed\n', ['cannot parse the config (YAML)', 'at line 2, column 1']],
     ['a wrong type in package.json', 'package.json', '{"name": "x", "omni-ship": {"trailerKey": "Task Id"}}\n', ["'trailerKey'"]],
   ])('an invalid config (%s): exit 2 naming the file and the problem', (_what, file, content, mentions) => {
     const repo = makeRepo();
