@@ -51,9 +51,14 @@ function stateDirOf(root: string): string | null {
 
 /** Runs a JavaScript config the user asked for, and records this version and what it gave for the hooks. */
 async function runAndRecord(file: string, bytes: Buffer, stateDir: string | null): Promise<Partial<Config>> {
-  // only a version that was really the one run is recorded: the file may change while it runs
+  // only a version that was really the one run is recorded: the file may change (or go) while it runs. A record
+  // that cannot be written (a read-only .git) costs the hooks this version, never the command its answer
   const record = (outcome: Parameters<typeof recordTrustedOutcome>[3]) => {
-    if (stateDir && fs.readFileSync(file).equals(bytes)) recordTrustedOutcome(stateDir, file, bytes, outcome);
+    try {
+      if (stateDir && fs.readFileSync(file).equals(bytes)) recordTrustedOutcome(stateDir, file, bytes, outcome);
+    } catch {
+      /* not recorded: the hooks will say the config was not run, and how to fix that */
+    }
   };
   let values: Partial<Config>;
   try {
@@ -99,7 +104,11 @@ export async function loadConfig(cwd: string, root: string | null, opts: LoadOpt
   // (a read, a refusal) leaves the state dir alone, unless it ran a JavaScript config and recorded that
   if (trust === 'require') {
     stateDir ??= root ? stateDirOf(root) : null;
-    if (stateDir) rememberConfig(stateDir, found?.file ?? null, values);
+    try {
+      if (stateDir) rememberConfig(stateDir, found?.file ?? null, values);
+    } catch {
+      /* a fallback that cannot be stored is no reason to fail a load that worked */
+    }
   }
   return withDefaults(values, found?.file ?? null, root);
 }

@@ -134,6 +134,20 @@ describe('loadConfig with codeTrust "require" (what hooks and background process
   });
 });
 
+describe('a JavaScript config where the run cannot be recorded', () => {
+  it('a foreground command still answers (the state dir is unusable): only the hooks go without this version', () => {
+    const repo = makeRepo();
+    // a file where the state dir belongs: nothing can be written there, as in a read-only .git
+    fs.writeFileSync(stateDirOf(repo), 'not a directory\n');
+    repo.write('.omni-shiprc.cjs', "module.exports = { trailerKey: 'Js-Task' };\n");
+    const r = repo.omni(['config', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { values: { trailerKey: { value: string } } }).values.trailerKey.value).toBe('Js-Task');
+    expect(repo.omni(['trailer', 't-1']).stdout).toBe('Js-Task: t-1\n');
+  });
+});
+
 describe('loadConfigOrPrevious (the background drainer)', () => {
   it('the current config when it loads; else the previous good values; else the defaults; never throws', async () => {
     const repo = makeRepo();
