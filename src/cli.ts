@@ -5,6 +5,7 @@ import { ExitCode, UserError } from './errors.js';
 import { GitError } from './git/exec.js';
 import type { CommandOutput } from './output.js';
 import { packageVersion } from './paths.js';
+import { usageError } from './usage.js';
 
 /** Options every command receives. */
 export interface BaseOptions {
@@ -51,6 +52,9 @@ function report(error: unknown): number {
   return ExitCode.internal;
 }
 
+/** The usage error commander reported last (see buildProgram), with the command line prefix whose help applies. */
+let usage: { prefix: string; text: string } | null = null;
+
 /** Builds the command tree. Every action lazy-imports its module, so `--help` loads commander alone. */
 export function buildProgram(run: (json: boolean, runner: Runner) => Promise<void>): Command {
   const program = new Command('omni-ship');
@@ -62,7 +66,6 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     .option('-C <path>', 'run as if omni-ship was started in <path> (repeatable, like git -C)', (v: string, prev: string[] = []) => [...prev, v])
     .exitOverride()
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run omni-ship --help for the commands)')
     .addHelpText(
       'after',
       examples('npx omni-ship install-hooks', 'git switch -c t-565 && git commit -m "login form"', 'omni-ship trailer t-565', 'omni-ship config --json') +
@@ -102,7 +105,7 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
   program
     .command('config')
     .description('print the effective configuration and where each value comes from')
-    .option('--json', 'print {"file", "values": {key: {value, source, detail}}}')
+    .option('--json', 'print {"file", "values": {key: {value, source, detail}}, "ignored", "warnings"}')
     .addHelpText('after', examples('omni-ship config', 'omni-ship config --json'))
     .action(async (o: { json?: boolean }) =>
       run(!!o.json, async () => (await import('./commands/config.js')).configCommand({ cwd: cwd(), json: !!o.json })),
@@ -112,7 +115,7 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     .command('init')
     .description('write a commented .omni-shiprc.yaml at the repository root')
     .option('--dry-run', 'print the file instead of writing it')
-    .option('--json', 'print {"file", "written"}')
+    .option('--json', 'print {"file", "written", "content"}')
     .addHelpText('after', examples('omni-ship init', 'omni-ship init --dry-run'))
     .action(async (o: { dryRun?: boolean; json?: boolean }) =>
       run(!!o.json, async () => (await import('./commands/init.js')).initCommand({ cwd: cwd(), json: !!o.json, dryRun: !!o.dryRun })),
@@ -195,9 +198,19 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     .allowUnknownOption(false)
     .addHelpText('after', examples('omni-ship hook drain', 'omni-ship hook refresh-config', 'omni-ship hook post-commit'))
     .action(async (name: string, args: string[], o: { commonDir?: string }) =>
-      run(false, async () => (await import('./commands/hook.js')).hookCommand({ cwd: cwd(), json: false, name, args, commonDir: o.commonDir })),
+      run(false, async () => {
+        // a hook runs on git's behalf, not the user's: it never executes configuration code the user did not run
+        (await import('./config.js')).forbidUntrustedConfigCode();
+        return (await import('./commands/hook.js')).hookCommand({ cwd: cwd(), json: false, name, args, commonDir: o.commonDir });
+      }),
     );
 
+  // commander's own errors (unknown command or option, a missing argument) take the form of every other error;
+  // they are kept here and reported by main, naming the command whose --help applies
+  for (const command of [program, ...program.commands]) {
+    const prefix = command === program ? 'omni-ship' : `omni-ship ${command.name()}`;
+    command.configureOutput({ outputError: (text) => (usage = { prefix, text }) });
+  }
   return program;
 }
 
@@ -221,7 +234,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
-      process.exitCode = ok ? ExitCode.ok : ExitCode.usage;
+      if (ok) process.exitCode = ExitCode.ok;
+      else if (usage) process.exitCode = report(usageError(usage.prefix, usage.text, error.code));
+      else process.exitCode = ExitCode.usage;
       return;
     }
     process.exitCode = report(error);

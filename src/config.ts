@@ -1,286 +1,137 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError, badInput } from './errors.js';
+import { ExitCode, UntrustedConfigError, UserError } from './errors.js';
 import { gitRun } from './git/exec.js';
+import { withDefaults, type LoadedConfig } from './config/defaults.js';
+import { rememberConfig, rememberedConfig } from './config/previous.js';
+import { findConfig, runCodeConfig } from './config/read.js';
+import { validateConfig, type Config } from './config/schema.js';
+import { recordTrustedOutcome, trustedOutcome } from './config/trust.js';
 
-/** The validated, fully defaulted configuration every command receives. */
-export interface Config {
-  /** the branch tasks land on */
-  baseBranch: string;
-  /** the remote clones coordinate through; null when the repository has none */
-  remote: string | null;
-  /** POSIX ERE (no intervals) a task id must match, after lower-casing */
-  taskPattern: string;
-  /** POSIX ERE (no intervals) whose first match in a branch name is the task id */
-  branchPattern: string;
-  /** the trailer key that names a commit's task */
-  trailerKey: string;
-  /** reject commits that carry no task id */
-  requireTaskId: boolean;
+export { CONFIG_KEYS, checkPattern, isValidBranchName, validateConfig, type Config, type KeySpec } from './config/schema.js';
+export { CONFIG_FILES, checkConfigFilesReadable, configFileIn, configFilesIn, executesCode, ignoredConfigFiles, type ReadProbe } from './config/files.js';
+export { dynamicDefault, withDefaults, type LoadedConfig, type ValueSource } from './config/defaults.js';
+export { ignoredConfigWarnings, missingBaseBranch, type ConfigWarning } from './config/warnings.js';
+export { LAST_CONFIG_FILE } from './config/previous.js';
+export { TRUST_FILE } from './config/trust.js';
+export { UntrustedConfigError } from './errors.js';
+
+/**
+ * Whether a JavaScript config may be executed. `record`: yes, and this version is recorded as run (foreground
+ * commands: the user ran omni-ship, as `npm test` runs the repository's code). `require`: only its recorded
+ * result is used, and a version no omni-ship command ran is refused (hooks and background processes).
+ */
+export type CodeTrust = 'record' | 'require';
+
+/** Options of loadConfig. */
+export interface LoadOptions {
+  /** default `record`; `require` in hooks and background processes (see forbidUntrustedConfigCode) */
+  codeTrust?: CodeTrust;
+  /** the repository's machine-local state dir (`<git-common-dir>/omni-ship`); found with git when needed and not given */
+  stateDir?: string;
 }
 
-/** Keys whose default is computed from the repository rather than fixed. */
-type DynamicKey = 'baseBranch' | 'remote';
+/** The policy of this process: set once, at the entry point of a hook or background process. */
+let processTrust: CodeTrust = 'record';
 
-interface KeySpec {
-  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name';
-  doc: string;
-  fixedDefault?: string | boolean;
+/**
+ * Makes every later loadConfig of this process behave as `codeTrust: 'require'`, whatever its caller passes: the
+ * CLI calls it before running `omni-ship hook …`, so no code path of a hook can execute a config the user did not run.
+ */
+export function forbidUntrustedConfigCode(): void {
+  processTrust = 'require';
 }
 
-/** The schema: every key a config file may set. Later issues add keys here. */
-export const CONFIG_KEYS: Record<keyof Config, KeySpec> = {
-  baseBranch: { type: 'branch-name', doc: "the branch tasks land on (default: the remote's HEAD, else main, else master)" },
-  remote: { type: 'remote-name', doc: "the remote to sync and land through (default: origin if it exists)" },
-  taskPattern: { type: 'pattern', doc: 'what a task id looks like', fixedDefault: '^t-[0-9]+(\\.[0-9]+)*$' },
-  branchPattern: {
-    type: 'pattern',
-    doc: 'finds the task id in a branch name (t-565, t-565.2, feat/t-565-login)',
-    fixedDefault: '(^|/)t-[0-9]+(\\.[0-9]+)*($|[-_/])',
-  },
-  trailerKey: { type: 'trailer-key', doc: 'the trailer that names the task', fixedDefault: 'Task-Id' },
-  requireTaskId: { type: 'boolean', doc: 'reject commits without a task id', fixedDefault: false },
-};
-
-/** The file names searched in each directory, from cwd up to the repository root, in this order. */
-export const CONFIG_FILES = [
-  'package.json',
-  '.omni-shiprc',
-  '.omni-shiprc.json',
-  '.omni-shiprc.yaml',
-  '.omni-shiprc.yml',
-  '.omni-shiprc.js',
-  '.omni-shiprc.mjs',
-  '.omni-shiprc.cjs',
-  'omni-ship.config.js',
-  'omni-ship.config.mjs',
-  'omni-ship.config.cjs',
-] as const;
-
-/** Where one effective value came from. */
-export type ValueSource = { kind: 'file'; file: string } | { kind: 'default'; detail: string };
-
-/** The effective configuration together with where each value came from. */
-export interface LoadedConfig {
-  config: Config;
-  /** the config file that was found, or null when every value is a default */
-  file: string | null;
-  sources: Record<keyof Config, ValueSource>;
+/** The state dir of the repository whose work tree is `root`, or null when git does not know one. */
+function stateDirOf(root: string): string | null {
+  const r = gitRun(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: root });
+  const dir = r.stdout.trim();
+  return r.exitCode === 0 && dir ? path.join(dir, 'omni-ship') : null;
 }
 
-/** Checks a pattern: a valid regular expression in the ERE subset that both JavaScript and the hook's awk read alike. */
-export function checkPattern(value: string): string | null {
-  if (value === '') return 'must not be empty';
+/** Runs a JavaScript config the user asked for, and records this version and what it gave for the hooks. */
+async function runAndRecord(file: string, bytes: Buffer, stateDir: string | null): Promise<Partial<Config>> {
+  // only a version that was really the one run is recorded: the file may change (or go) while it runs. A record
+  // that cannot be written (a read-only .git) costs the hooks this version, never the command its answer
+  const record = (outcome: Parameters<typeof recordTrustedOutcome>[3]) => {
+    try {
+      if (stateDir && fs.readFileSync(file).equals(bytes)) recordTrustedOutcome(stateDir, file, bytes, outcome);
+    } catch {
+      /* not recorded: the hooks will say the config was not run, and how to fix that */
+    }
+  };
+  let values: Partial<Config>;
   try {
-    new RegExp(value);
+    values = validateConfig(await runCodeConfig(file), file);
   } catch (e) {
-    return `is not a valid regular expression (${(e as Error).message})`;
+    if (e instanceof UserError) record({ error: e.hint === undefined ? { message: e.message } : { message: e.message, hint: e.hint } });
+    throw e;
   }
-  if (/\\[dDwWsSbB]/.test(value)) return 'uses a JavaScript-only escape (\\d, \\w, \\s, \\b); write [0-9], [a-z0-9_], [ \\t] instead';
-  if (/\(\?/.test(value)) return 'uses (?…) groups, which POSIX awk does not read; use plain ( )';
-  if (/\{[0-9]*,?[0-9]*\}/.test(value)) return 'uses an interval {n,m}, which mawk does not read; repeat the item or use + and *';
-  if (/\[:[a-z]+:\]/.test(value)) return 'uses a POSIX class like [:digit:], which JavaScript does not read; use [0-9]';
-  return null;
+  record({ values });
+  return values;
 }
 
-function checkValue(key: keyof Config, value: unknown): string | null {
-  const spec = CONFIG_KEYS[key];
-  switch (spec.type) {
-    case 'boolean':
-      return typeof value === 'boolean' ? null : `must be true or false, not ${describe(value)}`;
-    case 'pattern':
-      return typeof value === 'string' ? checkPattern(value) : `must be a string, not ${describe(value)}`;
-    case 'trailer-key':
-      if (typeof value !== 'string') return `must be a string, not ${describe(value)}`;
-      return /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(value) ? null : 'must be letters, digits and dashes, like Task-Id';
-    case 'branch-name':
-      if (typeof value !== 'string') return `must be a string, not ${describe(value)}`;
-      return isValidBranchName(value) ? null : `${JSON.stringify(value)} is not a valid branch name`;
-    case 'remote-name':
-      if (value === null) return null;
-      if (typeof value !== 'string') return `must be a string or null, not ${describe(value)}`;
-      return /^[A-Za-z0-9._-]+$/.test(value) && !value.startsWith('.') ? null : `${JSON.stringify(value)} is not a valid remote name`;
-    case 'string':
-      return typeof value === 'string' ? null : `must be a string, not ${describe(value)}`;
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
-}
-
-/** Branch-name rules of `git check-ref-format --branch`, without spawning git. */
-export function isValidBranchName(name: string): boolean {
-  if (!name || name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return false;
-  if (name === '@' || name.includes('..') || name.includes('@{') || name.includes('//')) return false;
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
-  return name.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock'));
-}
-
-/** Validates raw config data read from `file`; throws a user error naming the file and the key. */
-export function validateConfig(raw: unknown, file: string): Partial<Config> {
-  if (raw === null || raw === undefined) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw badInput(`${file}: the omni-ship config must be an object of settings, not ${describe(raw)}`);
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    // own keys only: `in` would take "constructor" or "__proto__" for settings
-    if (!Object.hasOwn(CONFIG_KEYS, key)) {
-      throw badInput(`${file}: unknown key '${key}'`, `known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`);
-    }
-    const problem = checkValue(key as keyof Config, value);
-    if (problem) throw badInput(`${file}: '${key}' ${problem}`);
-    out[key] = value;
-  }
-  return out as Partial<Config>;
-}
-
-/** The file system calls checkConfigFilesReadable makes; a test passes its own to stand in for a denied read. */
-export interface ReadProbe {
-  statSync(file: string): fs.Stats;
-  accessSync(file: string, mode: number): void;
+/** The values a recorded run of this exact version of a JavaScript config gave; refuses a version never run. */
+function recordedValues(file: string, bytes: Buffer, stateDir: string | null): Partial<Config> {
+  const outcome = stateDir ? trustedOutcome(stateDir, file, bytes) : null;
+  if (!outcome) throw new UntrustedConfigError(file);
+  if ('error' in outcome) throw new UserError(outcome.error.message, ExitCode.usage, outcome.error.hint);
+  return validateConfig(outcome.values, file);
 }
 
 /**
- * Refuses a config file in `dir` that exists but cannot be read: cosmiconfig skips such a file (EACCES, EISDIR) as
- * if it were not there, and the user's settings would be silently replaced by the defaults (or by a file further up).
+ * Loads the effective configuration: the config file at the top of the work tree `root`, validated, with every
+ * missing key defaulted. The configuration is one per repository, as the state it describes is: a config file in
+ * a subdirectory is never read, whatever `cwd` is (`omni-ship config` reports it). `root` null means "not in a
+ * repository": the config is looked for in `cwd`, and the repository-dependent defaults are fixed ones.
+ *
+ * A JavaScript config is executed only under `codeTrust: 'record'` (the default, for foreground commands), which
+ * records this version and its result in the state dir; under `require` the recorded result is used and a
+ * version never run throws UntrustedConfigError. Data formats (JSON, YAML, package.json) always load. Under
+ * `require`, a config that loads is remembered in the state dir for loadConfigOrPrevious.
  */
-export function checkConfigFilesReadable(dir: string, probe: ReadProbe = fs): void {
-  for (const name of CONFIG_FILES) {
-    const file = path.join(dir, name);
+export async function loadConfig(cwd: string, root: string | null, opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const trust: CodeTrust = processTrust === 'require' ? 'require' : (opts.codeTrust ?? 'record');
+  const found = await findConfig(root ?? cwd);
+  let stateDir = opts.stateDir ?? null;
+  let values: Partial<Config> = {};
+  if (found?.kind === 'data') values = validateConfig(found.data, found.file);
+  else if (found?.kind === 'code') {
+    stateDir ??= root ? stateDirOf(root) : null;
+    values = trust === 'require' ? recordedValues(found.file, found.bytes, stateDir) : await runAndRecord(found.file, found.bytes, stateDir);
+  }
+  // what the hooks and background processes last worked with is what they fall back on; a foreground command
+  // (a read, a refusal) leaves the state dir alone, unless it ran a JavaScript config and recorded that
+  if (trust === 'require') {
+    stateDir ??= root ? stateDirOf(root) : null;
     try {
-      if (probe.statSync(file).isDirectory()) {
-        throw badInput(`${file}: cannot read the config: it is a directory`, `rename or remove it: omni-ship reads its config from a file by that name`);
-      }
-      probe.accessSync(file, fs.constants.R_OK);
-    } catch (e) {
-      if (e instanceof UserError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      // not there (a dangling symlink included), or dir is not a directory: nothing to read, as cosmiconfig sees it
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      const problem = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : firstLine((e as Error).message);
-      throw badInput(`${file}: cannot read the config: ${problem}`, `make it readable (chmod a+r ${file}) or remove it`);
+      if (stateDir) rememberConfig(stateDir, found?.file ?? null, values);
+    } catch {
+      /* a fallback that cannot be stored is no reason to fail a load that worked */
     }
   }
+  return withDefaults(values, found?.file ?? null, root);
 }
 
-async function readConfigFile(dir: string, root: string): Promise<{ file: string; data: unknown } | null> {
-  const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
-  // the file `omni-ship init` writes has every key commented out, which YAML reads as null and cosmiconfig as
-  // "no file here": it is still the repository's config file, all defaults
-  const yaml = async (filepath: string, content: string) => (await defaultLoaders['.yaml'](filepath, content)) ?? undefined;
-  const explorer = cosmiconfig('omni-ship', {
-    searchPlaces: [...CONFIG_FILES],
-    searchStrategy: 'none',
-    cache: false,
-    ignoreEmptySearchPlaces: false,
-    loaders: { '.yaml': yaml, '.yml': yaml, noExt: yaml },
-  });
-  // walk up from dir to the repository root ourselves: cosmiconfig's 'global' strategy would also read
-  // ~/.config/omni-ship, which the hooks could not watch for changes
-  let current = dir;
-  for (;;) {
-    let result;
-    checkConfigFilesReadable(current);
-    try {
-      result = await explorer.search(current);
-    } catch (e) {
-      const err = e as Error & { filepath?: string; code?: string };
-      const where = err.filepath ?? current;
-      throw badInput(`${where}: cannot read the config: ${firstLine(err.message)}`);
-    }
-    if (result) return { file: result.filepath, data: result.config };
-    if (path.resolve(current) === path.resolve(root)) return null;
-    const parent = path.dirname(current);
-    if (parent === current) return null;
-    current = parent;
-  }
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0] ?? s;
-}
-
-/** Computes a default that depends on the repository: the remote, or the base branch. */
-export function dynamicDefault(key: DynamicKey, cwd: string, remote: string | null): { value: string | null; detail: string } {
-  if (key === 'remote') {
-    const remotes = gitRun(['remote'], { cwd }).stdout.split('\n').filter(Boolean);
-    return remotes.includes('origin')
-      ? { value: 'origin', detail: 'default: origin exists' }
-      : { value: null, detail: remotes.length ? `default: no remote named origin (have ${remotes.join(', ')})` : 'default: no remote' };
-  }
-  const refs = ['refs/heads/main', 'refs/heads/master'];
-  if (remote) refs.unshift(`refs/remotes/${remote}/HEAD`);
-  const out = gitRun(['for-each-ref', '--format=%(refname)%00%(symref)', ...refs], { cwd }).stdout;
-  const found = new Map(out.split('\n').filter(Boolean).map((l) => l.split('\0') as [string, string]));
-  const remoteHead = remote ? found.get(`refs/remotes/${remote}/HEAD`) : undefined;
-  if (remoteHead && remoteHead.startsWith(`refs/remotes/${remote}/`)) {
-    return { value: remoteHead.slice(`refs/remotes/${remote}/`.length), detail: `default: ${remote}/HEAD` };
-  }
-  if (found.has('refs/heads/main')) return { value: 'main', detail: 'default: branch main exists' };
-  if (found.has('refs/heads/master')) return { value: 'master', detail: 'default: branch master exists' };
-  return { value: 'main', detail: 'default: main' };
+/** What loadConfigOrPrevious returns: the configuration to work with, and why it is not the current file's, if not. */
+export interface ConfigOrPrevious extends LoadedConfig {
+  /** null when the current config loaded; else why not, and what is used instead */
+  fallback: null | { reason: string };
 }
 
 /**
- * Loads the effective configuration: the first config file found from `cwd` up to `root` (the repository root),
- * validated, with every missing key defaulted. `root` null means "not in a repository": only cwd is searched and
- * the repository-dependent defaults are fixed ones.
+ * For hooks and background processes, which must never lose work over a config: the current config if it loads
+ * (a JavaScript one only as an omni-ship command ran it), else the values of the last config that loaded in
+ * this clone (with the defaults for the rest), else the defaults. Never throws for a bad or untrusted config.
  */
-export async function loadConfig(cwd: string, root: string | null): Promise<LoadedConfig> {
-  const found = await readConfigFile(cwd, root ?? cwd);
-  const values = found ? validateConfig(found.data, found.file) : {};
-  const sources = {} as Record<keyof Config, ValueSource>;
-  const config = {} as Record<keyof Config, unknown>;
-  for (const key of Object.keys(CONFIG_KEYS) as (keyof Config)[]) {
-    if (values[key] !== undefined) {
-      config[key] = values[key];
-      sources[key] = { kind: 'file', file: found!.file };
-    }
+export async function loadConfigOrPrevious(root: string, stateDir: string): Promise<ConfigOrPrevious> {
+  try {
+    return { ...(await loadConfig(root, root, { codeTrust: 'require', stateDir })), fallback: null };
+  } catch (e) {
+    const problem = e instanceof Error ? e.message : String(e);
+    const previous = rememberedConfig(stateDir);
+    const instead = previous ? `the previous settings (${previous.file ? `from ${previous.file}` : 'the defaults'})` : 'the defaults';
+    const loaded = withDefaults(previous?.values ?? {}, previous?.file ?? null, root);
+    return { ...loaded, fallback: { reason: `${problem}; using ${instead}` } };
   }
-  for (const key of Object.keys(CONFIG_KEYS) as (keyof Config)[]) {
-    if (key in config) continue;
-    const spec = CONFIG_KEYS[key];
-    if (spec.fixedDefault !== undefined) {
-      config[key] = spec.fixedDefault;
-      sources[key] = { kind: 'default', detail: 'default' };
-    }
-  }
-  // baseBranch and remote cost git processes: resolve them on first use only (trailer and the hooks never ask)
-  for (const key of ['remote', 'baseBranch'] as const) {
-    if (key in config) continue;
-    let resolved: { value: string | null; detail: string } | undefined;
-    const resolve = () =>
-      (resolved ??= root
-        ? dynamicDefault(key, root, key === 'remote' ? null : (config as unknown as Config).remote)
-        : { value: key === 'remote' ? null : 'main', detail: 'default: not in a repository' });
-    Object.defineProperty(config, key, { enumerable: true, configurable: true, get: () => resolve().value });
-    Object.defineProperty(sources, key, {
-      enumerable: true,
-      configurable: true,
-      get: (): ValueSource => ({ kind: 'default', detail: resolve().detail }),
-    });
-  }
-  return { config: config as unknown as Config, file: found?.file ?? null, sources };
-}
-
-/** True when a config file with one of the searched names exists in `dir`. */
-export function configFileIn(dir: string): string | null {
-  for (const name of CONFIG_FILES) {
-    const p = path.join(dir, name);
-    if (name === 'package.json') {
-      try {
-        const pkg = JSON.parse(fs.readFileSync(p, 'utf8')) as Record<string, unknown>;
-        if (pkg && typeof pkg === 'object' && 'omni-ship' in pkg) return p;
-      } catch {
-        /* no package.json, or not ours to judge here */
-      }
-      continue;
-    }
-    if (fs.existsSync(p)) return p;
-  }
-  return null;
 }

@@ -31,3 +31,18 @@ export class UserError extends Error {
 export function badInput(message: string, hint?: string): UserError {
   return new UserError(message, ExitCode.usage, hint);
 }
+
+/**
+ * A JavaScript config that a hook or background process would have to execute, though no omni-ship command the
+ * user ran has executed this version of it in this clone (it may have arrived with a merge). Exit 2.
+ */
+export class UntrustedConfigError extends UserError {
+  constructor(readonly file: string) {
+    super(
+      `${file}: not loaded: this config is JavaScript, which executes code, and no omni-ship command has run this version of it in this clone`,
+      ExitCode.usage,
+      'review it, then run any omni-ship command to load it (e.g. npx omni-ship config)',
+    );
+    this.name = 'UntrustedConfigError';
+  }
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { BaseOptions } from '../cli.js';
-import { CONFIG_KEYS, loadConfig, type Config } from '../config.js';
-import { requireRepo } from '../git/repo.js';
+import { CONFIG_KEYS, executesCode, ignoredConfigWarnings, loadConfig, missingBaseBranch, type Config, type ConfigWarning } from '../config.js';
+import { requireRepo, stateDir } from '../git/repo.js';
 import { columns, style, type CommandOutput } from '../output.js';
 
 /** One value in `omni-ship config --json`. */
@@ -17,12 +17,17 @@ export interface ConfigValueJson {
 export interface ConfigJson {
   file: string | null;
   values: Record<keyof Config, ConfigValueJson>;
+  /** config files between the cwd and the top of the work tree, which omni-ship does not read (nearest first) */
+  ignored: string[];
+  /** what the user should know: ignored files, a base branch that does not exist (also printed on stderr) */
+  warnings: ConfigWarning[];
 }
 
-/** Prints the effective configuration and the source of each value. */
+/** Prints the effective configuration, the source of each value, and what looks wrong with it (exit 0: a report). */
 export async function configCommand(opts: BaseOptions): Promise<CommandOutput<ConfigJson>> {
   const repo = requireRepo(opts.cwd);
-  const loaded = await loadConfig(opts.cwd, repo.toplevel ?? opts.cwd);
+  const root = repo.toplevel ?? opts.cwd;
+  const loaded = await loadConfig(opts.cwd, root, { stateDir: stateDir(repo) });
   const values = {} as Record<keyof Config, ConfigValueJson>;
   for (const key of Object.keys(CONFIG_KEYS) as (keyof Config)[]) {
     const source = loaded.sources[key];
@@ -32,11 +37,19 @@ export async function configCommand(opts: BaseOptions): Promise<CommandOutput<Co
       detail: source.kind === 'file' ? source.file : source.detail,
     };
   }
+  const ignored = repo.toplevel ? ignoredConfigWarnings(opts.cwd, repo.toplevel, loaded.file) : [];
+  const missing = missingBaseBranch(root, loaded);
+  const warnings = [...ignored, ...(missing ? [missing] : [])];
   const rows = (Object.keys(values) as (keyof Config)[]).map((key) => {
     const v = values[key];
     const where = v.source === 'file' ? path.relative(opts.cwd, v.detail) || v.detail : v.detail;
     return [key, v.value === null ? '(none)' : String(v.value), style('dim', `(${where})`)];
   });
   const header = loaded.file ? `config file: ${loaded.file}` : 'no config file: every value is a default (omni-ship init writes one)';
-  return { data: { file: loaded.file, values }, text: `${header}\n${columns(rows)}` };
+  const code = loaded.file && executesCode(loaded.file) ? '\nit is JavaScript: omni-ship ran it now; the hooks of this clone use the values it gave until it changes' : '';
+  return {
+    data: { file: loaded.file, values, ignored: ignored.map((w) => w.file!), warnings },
+    text: `${header}${code}\n${columns(rows)}`,
+    warnings: warnings.map((w) => `${w.message}\nhint: ${w.hint}`),
+  };
 }

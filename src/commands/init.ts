@@ -11,6 +11,8 @@ import { packageRoot } from '../paths.js';
 export interface InitJson {
   file: string;
   written: boolean;
+  /** the file's content: what was written, or with --dry-run what would be */
+  content: string;
 }
 
 /** Writes a commented config file at the repository root, refusing when a config already exists. */
@@ -19,10 +21,17 @@ export async function initCommand(opts: BaseOptions & { dryRun: boolean }): Prom
   const existing = configFileIn(repo.toplevel);
   const file = path.join(repo.toplevel, '.omni-shiprc.yaml');
   const template = fs.readFileSync(path.join(packageRoot, 'templates', 'omni-shiprc.yaml'), 'utf8');
-  if (opts.dryRun) return { data: { file, written: false }, text: template };
+  // a dry run refuses as the real run would: it must not promise a file that init will not write
   if (existing) {
     throw badInput(`a config already exists: ${existing}`, 'edit it, or remove it and run omni-ship init again');
   }
-  fs.writeFileSync(file, template, { flag: 'wx' });
-  return { data: { file, written: true }, text: `wrote ${file}\nnext: edit it, then check the result with: omni-ship config` };
+  if (opts.dryRun) return { data: { file, written: false, content: template }, text: template };
+  try {
+    fs.writeFileSync(file, template, { flag: 'wx' });
+  } catch (e) {
+    // written by someone else since the look above: theirs stays
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw badInput(`a config already exists: ${file}`, 'edit it, or remove it and run omni-ship init again');
+    throw e;
+  }
+  return { data: { file, written: true, content: template }, text: `wrote ${file}\nnext: edit it, then check the result with: omni-ship config` };
 }

@@ -6,6 +6,7 @@ import { git } from '../git/exec.js';
 import { requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId, taskIdFromBranch, tryTaskId, type TaskId } from '../ids.js';
 import { baseCommitsAmong, recordPatchsets } from '../notes/patchsets.js';
+import { unknownTask } from '../messages.js';
 import type { CommandOutput } from '../output.js';
 import { loadState } from '../state/tasks.js';
 
@@ -20,7 +21,7 @@ export interface PatchsetJson {
 /** Shows a task's patchset count; with increment, records the task branch's tip as a patchset (idempotently). */
 export async function patchsetCommand(opts: BaseOptions & { task: string; increment: boolean }): Promise<CommandOutput<PatchsetJson>> {
   const repo = requireWorkRepo(opts.cwd);
-  const { config } = await loadConfig(opts.cwd, repo.toplevel);
+  const { config } = await loadConfig(opts.cwd, repo.toplevel, { stateDir: stateDir(repo) });
   const id = parseTaskId(opts.task, config);
   let incremented = false;
   if (opts.increment) {
@@ -43,7 +44,10 @@ export async function patchsetCommand(opts: BaseOptions & { task: string; increm
     ]);
     incremented = written > 0;
   }
-  const count = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id)?.patchsets.length ?? 0;
+  const task = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id);
+  // as show does: a count of 0 for a task nobody named would read as "known, nothing recorded yet"
+  if (!task) throw unknownTask(id);
+  const count = task.patchsets.length;
   const data: PatchsetJson = { taskId: id, patchsetCount: count, incremented, trailer: `${config.trailerKey}: ${id}` };
   return { data, text: `${id}: ${count} patchset${count === 1 ? '' : 's'}${opts.increment ? (incremented ? ' (recorded the branch tip)' : ' (the branch tip was recorded already)') : ''}` };
 }

@@ -49,25 +49,45 @@ describe('omni-ship (the built bin)', () => {
     expect(r.stdout).toMatch(/\nExamples:\n {2}\$ /);
   });
 
-  it('an unknown command exits 2 and suggests the right one; nothing is written', () => {
+  it('an unknown command exits 2 as "omni-ship: …" with the suggestion as the hint; nothing is written', () => {
     const repo = makeRepo();
     const before = snapshot(path.join(repo.dir, '.git'));
     const r = repo.omni(['instal-hooks']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown command 'instal-hooks'");
-    expect(r.stderr).toContain('Did you mean install-hooks?');
+    expect(r.stderr).toBe("omni-ship: unknown command 'instal-hooks'\nhint: did you mean install-hooks? (omni-ship --help lists the commands)\n");
     expect(r.stdout).toBe('');
     expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+    const far = repo.omni(['frobnicate']);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toBe("omni-ship: unknown command 'frobnicate'\nhint: omni-ship --help lists the commands\n");
   });
 
-  it('an unknown option exits 2; nothing is written', () => {
+  it('an unknown option exits 2 in the same form, naming the command whose help lists the options; nothing is written', () => {
     const repo = makeRepo();
     const before = snapshot(path.join(repo.dir, '.git'));
     const r = repo.omni(['install-hooks', '--force']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown option '--force'");
+    expect(r.stderr).toBe("omni-ship: unknown option '--force'\nhint: omni-ship install-hooks --help lists its options\n");
     expect(r.stdout).toBe('');
+    const near = repo.omni(['install-hooks', '--dry-rn']);
+    expect(near.code).toBe(2);
+    expect(near.stderr).toBe("omni-ship: unknown option '--dry-rn'\nhint: did you mean --dry-run? (omni-ship install-hooks --help lists its options)\n");
+    const global = repo.omni(['--verbose', 'status']);
+    expect(global.code).toBe(2);
+    expect(global.stderr).toBe("omni-ship: unknown option '--verbose'\nhint: omni-ship --help lists its options\n");
     expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+
+  it.each([
+    [['show'], "missing required argument 'task'", 'omni-ship show --help shows how to call it'],
+    [['trailer', 't-1', 't-2'], "too many arguments for 'trailer': expected 1 argument but got 2", 'omni-ship trailer --help shows how to call it'],
+    [['-C'], "option '-C <path>' argument missing", 'omni-ship --help shows how to call it'],
+    [['status', '--state'], "option '--state <state>' argument missing", 'omni-ship status --help shows how to call it'],
+  ])('usage error %j: exit 2, "omni-ship: …" and a hint, nothing on stdout', (args, problem, hint) => {
+    const r = omniShip(args, { cwd: tempDir() });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`omni-ship: ${problem}\nhint: ${hint}\n`);
   });
 });
 
@@ -139,7 +159,7 @@ describe('omni-ship config', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const data = JSON.parse(r.stdout) as ConfigJson;
-    expect(Object.keys(data).sort()).toEqual(['file', 'values']);
+    expect(Object.keys(data).sort()).toEqual(['file', 'ignored', 'values', 'warnings']);
     expect(data.file).toBe(file);
     expect(Object.keys(data.values).sort()).toEqual([...CONFIG_KEYS].sort());
     for (const key of CONFIG_KEYS) expect(Object.keys(data.values[key]!).sort(), key).toEqual(['detail', 'source', 'value']);
@@ -202,7 +222,8 @@ describe('omni-ship init', () => {
     const file = path.join(repo.dir, '.omni-shiprc.yaml');
     const r = repo.omni(['init', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ file, written: true });
+    const template = fs.readFileSync(path.join(projectRoot, 'templates', 'omni-shiprc.yaml'), 'utf8');
+    expect(JSON.parse(r.stdout)).toEqual({ file, written: true, content: template });
     expect(fs.readFileSync(file, 'utf8')).toBe(fs.readFileSync(path.join(projectRoot, 'templates', 'omni-shiprc.yaml'), 'utf8'));
     const data = JSON.parse(repo.omni(['config', '--json']).stdout) as ConfigJson;
     expect(data.file).toBe(file);
@@ -256,6 +277,28 @@ describe('omni-ship init', () => {
     expect(r.stdout).toContain('# trailerKey: Task-Id');
     expect(fs.existsSync(path.join(repo.dir, '.omni-shiprc.yaml'))).toBe(false);
   });
+
+  it('--dry-run --json includes the content it would write; writes nothing', () => {
+    const repo = makeRepo();
+    const before = snapshot(repo.dir);
+    const r = repo.omni(['init', '--dry-run', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const template = fs.readFileSync(path.join(projectRoot, 'templates', 'omni-shiprc.yaml'), 'utf8');
+    expect(JSON.parse(r.stdout)).toEqual({ file: path.join(repo.dir, '.omni-shiprc.yaml'), written: false, content: template });
+    expect(snapshot(repo.dir)).toEqual(before);
+  });
+
+  it('--dry-run refuses as the real run would when a config exists (exit 2), writing nothing', () => {
+    const repo = makeRepo();
+    repo.write('.omni-shiprc.json', '{}\n');
+    const before = snapshot(repo.dir);
+    const r = repo.omni(['init', '--dry-run', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`a config already exists: ${path.join(repo.dir, '.omni-shiprc.json')}`);
+    expect(snapshot(repo.dir)).toEqual(before);
+  });
 });
 
 describe('run from inside .git', () => {
@@ -267,5 +310,31 @@ describe('run from inside .git', () => {
     expect(r.stderr).toContain('inside the git directory');
     expect(r.stderr).toContain('work tree');
     expect(fs.readdirSync(path.join(repo.dir, '.git', 'hooks')).sort()).toEqual(before);
+  });
+});
+
+describe('omni-ship patchset', () => {
+  it('a task the repository does not know exits 2 with the message show gives; nothing is written', () => {
+    const repo = makeRepo();
+    const show = repo.omni(['show', 't-404']);
+    expect(show.code).toBe(2);
+    // show may have filled the read caches; the refusal adds nothing
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const r = repo.omni(['patchset', 't-404']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("omni-ship: no task t-404 here: no branch, trailer or note names it\nhint: omni-ship status lists the tasks this repository knows\n");
+    expect(r.stderr).toBe(show.stderr);
+    expect(repo.omni(['patchset', 't-404', '--json']).code).toBe(2);
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+  });
+
+  it('a known task without patchsets yet (a branch with no commit) still prints its count, 0', () => {
+    const repo = makeRepo();
+    repo.git(['branch', 't-5']);
+    const r = repo.omni(['patchset', 't-5', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ taskId: 't-5', patchsetCount: 0, incremented: false, trailer: 'Task-Id: t-5' });
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfigJson, ConfigValueJson } from '../../src/commands/config.js';
 import { binDir, head, installedRepo, message, settleDrainers, snapshot } from '../helpers/hooks.js';
-import { cleanupAll, makeRemote, makeRepo, projectRoot, run, tempDir, wrapRepo, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRemote, makeRepo, projectRoot, run, tempDir, testEnv, wrapRepo, type TestRepo } from '../helpers/repo.js';
 
 afterAll(async () => {
   await settleDrainers();
@@ -24,6 +24,9 @@ const DEFAULTS_MAIN_NO_REMOTE: ConfigJson['values'] = {
   remote: { value: null, source: 'default', detail: 'default: no remote' },
   ...FIXED_DEFAULTS,
 };
+
+/** What `config --json` adds when nothing is ignored and nothing looks wrong. */
+const QUIET = { ignored: [], warnings: [] };
 
 /** A value that came from `file`. */
 const fromFile = (value: string | boolean | null, file: string): ConfigValueJson => ({ value, source: 'file', detail: file });
@@ -77,6 +80,7 @@ describe('config discovery: every file name cosmiconfig is set up to find', () =
     repo.write(name, content);
     const file = path.join(repo.dir, name);
     expect(configJson(repo)).toEqual({
+      ...QUIET,
       file,
       values: { ...DEFAULTS_MAIN_NO_REMOTE, trailerKey: fromFile('Change-Task', file), requireTaskId: fromFile(true, file) },
     });
@@ -103,25 +107,88 @@ describe('config discovery: from a subdirectory up to the repository root, and n
     repo.write('sub/dir/package.json', '{"name": "workspace"}\n');
     fs.mkdirSync(path.join(repo.dir, 'sub', 'dir', 'deeper'));
     const file = path.join(repo.dir, '.omni-shiprc.json');
-    const expected = { file, values: { ...DEFAULTS_MAIN_NO_REMOTE, trailerKey: fromFile('Change-Task', file) } };
+    const expected = { ...QUIET, file, values: { ...DEFAULTS_MAIN_NO_REMOTE, trailerKey: fromFile('Change-Task', file) } };
     expect(configJson(repo, { pre: ['-C', 'sub/dir/deeper'] })).toEqual(expected);
     expect(configJson(repo, { cwd: path.join(repo.dir, 'sub', 'dir', 'deeper') })).toEqual(expected);
     expect(configJson(repo, { pre: ['-C', 'sub', '-C', 'dir'] })).toEqual(expected);
   });
 
-  it('the nearest config wins: one in a subdirectory hides the root one for commands run there', () => {
+  it('one config per repository: a config file in a subdirectory is ignored, and config reports it with a hint', () => {
     const repo = makeRepo();
     repo.write('.omni-shiprc.json', '{"trailerKey": "Root-Task"}\n');
     repo.write('sub/.omni-shiprc.yaml', 'trailerKey: Sub-Task\n');
-    fs.mkdirSync(path.join(repo.dir, 'sub', 'dir'));
+    repo.write('sub/dir/package.json', '{"name": "workspace", "omni-ship": {"trailerKey": "Pkg-Task"}}\n');
+    fs.mkdirSync(path.join(repo.dir, 'sub', 'dir', 'deeper'));
     const sub = path.join(repo.dir, 'sub', '.omni-shiprc.yaml');
+    const pkg = path.join(repo.dir, 'sub', 'dir', 'package.json');
     const root = path.join(repo.dir, '.omni-shiprc.json');
-    const fromSub = configJson(repo, { pre: ['-C', 'sub/dir'] });
-    expect(fromSub.file).toBe(sub);
-    expect(fromSub.values.trailerKey).toEqual(fromFile('Sub-Task', sub));
-    const fromRoot = configJson(repo);
-    expect(fromRoot.file).toBe(root);
-    expect(fromRoot.values.trailerKey).toEqual(fromFile('Root-Task', root));
+    const r = repo.omni(['-C', 'sub/dir/deeper', 'config', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as ConfigJson;
+    expect(out.file).toBe(root);
+    expect(out.values.trailerKey).toEqual(fromFile('Root-Task', root));
+    // nearest first, as a walk up from the cwd meets them
+    expect(out.ignored).toEqual([pkg, sub]);
+    const hint = `hint: move its settings to ${root}, the one config of this repository, and delete it`;
+    const pkgHint = `hint: move its settings to ${root}, the one config of this repository, and remove its "omni-ship" key`;
+    expect(out.warnings).toEqual([
+      { kind: 'ignored-config', file: pkg, message: `ignored ${pkg}: omni-ship reads its config at the top of the work tree only`, hint: pkgHint.slice(6) },
+      { kind: 'ignored-config', file: sub, message: `ignored ${sub}: omni-ship reads its config at the top of the work tree only`, hint: hint.slice(6) },
+    ]);
+    expect(r.stderr).toBe(
+      `omni-ship: ignored ${pkg}: omni-ship reads its config at the top of the work tree only\n${pkgHint}\n` +
+        `omni-ship: ignored ${sub}: omni-ship reads its config at the top of the work tree only\n${hint}\n`,
+    );
+    const text = repo.omni(['config'], { cwd: path.join(repo.dir, 'sub') });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`config file: ${root}`);
+    expect(text.stdout).toMatch(/^trailerKey\s+Root-Task\s/m);
+    expect(text.stderr).toBe(`omni-ship: ignored ${sub}: omni-ship reads its config at the top of the work tree only\n${hint}\n`);
+    // the same answer from the root, where nothing is reported as ignored
+    expect(configJson(repo)).toEqual({ ...out, ignored: [], warnings: [] });
+    // trailer uses the root's key from anywhere
+    expect(repo.omni(['trailer', 't-1'], { cwd: path.join(repo.dir, 'sub', 'dir') }).stdout).toBe('Root-Task: t-1\n');
+  });
+
+  it('without a root config, a subdirectory config is still ignored: every value is a default', () => {
+    const repo = makeRepo();
+    repo.write('sub/.omni-shiprc.json', '{"trailerKey": "Sub-Task"}\n');
+    const r = repo.omni(['config', '--json'], { cwd: path.join(repo.dir, 'sub') });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as ConfigJson;
+    expect(out.file).toBeNull();
+    expect(out.values).toEqual(DEFAULTS_MAIN_NO_REMOTE);
+    expect(out.ignored).toEqual([path.join(repo.dir, 'sub', '.omni-shiprc.json')]);
+    expect(r.stderr).toContain('hint: move its settings to a config file at the top of the work tree (omni-ship init writes one), and delete it');
+  });
+
+  it('a JavaScript config in a subdirectory is never run, not even by a foreground command there', () => {
+    const repo = makeRepo();
+    const marker = path.join(tempDir('omni-ship-marker-'), 'ran');
+    repo.write('sub/.omni-shiprc.cjs', `require('fs').appendFileSync(${JSON.stringify(marker)}, 'x');\nmodule.exports = { trailerKey: 'Sub-Task' };\n`);
+    const r = repo.omni(['config', '--json'], { cwd: path.join(repo.dir, 'sub') });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as ConfigJson).values.trailerKey.value).toBe('Task-Id');
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('status gives the same answer from a subdirectory holding its own config as from the root', () => {
+    const repo = makeRepo();
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'landed work', '-m', 'Task-Id: t-1']);
+    repo.git(['switch', '-q', '-c', 't-2']);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'in flight', '-m', 'Task-Id: t-2']);
+    repo.git(['switch', '-q', 'main']);
+    // a subdirectory config that would change the trailer key and the base branch
+    repo.write('sub/.omni-shiprc.yaml', 'trailerKey: Other-Key\nbaseBranch: t-2\n');
+    const status = (cwd: string) => {
+      const r = repo.omni(['status', '--json'], { cwd, env: testEnv({ OMNI_SHIP_NO_CACHE: '1' }) });
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as { base: string; counts: Record<string, number> };
+    };
+    const fromRoot = status(repo.dir);
+    expect(fromRoot.base).toBe('main');
+    expect(fromRoot.counts).toMatchObject({ landed: 1, 'in-progress': 1 });
+    expect(status(path.join(repo.dir, 'sub'))).toEqual(fromRoot);
   });
 
   it('config files above the repository root are ignored: every value is a default', () => {
@@ -132,7 +199,7 @@ describe('config discovery: from a subdirectory up to the repository root, and n
     fs.writeFileSync(path.join(outer, 'omni-ship.config.cjs'), "module.exports = { trailerKey: 'Outer-Task' };\n");
     const repo = repoAt(path.join(outer, 'repo'));
     fs.mkdirSync(path.join(repo.dir, 'sub', 'dir'), { recursive: true });
-    const expected = { file: null, values: DEFAULTS_MAIN_NO_REMOTE };
+    const expected = { ...QUIET, file: null, values: DEFAULTS_MAIN_NO_REMOTE };
     expect(configJson(repo)).toEqual(expected);
     expect(configJson(repo, { pre: ['-C', 'sub/dir'] })).toEqual(expected);
     expect(configJson(repo, { cwd: path.join(repo.dir, 'sub') })).toEqual(expected);
@@ -176,6 +243,34 @@ describe('config discovery: an invalid config names the file and the key, and no
   });
 });
 
+describe('config discovery: a config file that cannot be parsed names the line and column', () => {
+  it.each([
+    ['.omni-shiprc (YAML)', '.omni-shiprc', 'trailerKey: Task\n  requireTaskId: true\n', 'YAML', 'bad indentation of a mapping entry', 2, 16],
+    ['.omni-shiprc.yaml', '.omni-shiprc.yaml', 'requireTaskId: true\ntrailerKey: Task: x\n', 'YAML', 'bad indentation of a mapping entry', 2, 17],
+    ['.omni-shiprc.yml', '.omni-shiprc.yml', 'trailerKey: [Task\nrequireTaskId: true\n', 'YAML', 'missed comma between flow collection entries', 2, 1],
+    ['.omni-shiprc.json (a trailing comma)', '.omni-shiprc.json', '{\n  "trailerKey": "Task",\n}\n', 'JSON', "expected a property name in double quotes, found '}'", 3, 1],
+    ['a broken package.json (a missing comma)', 'package.json', '{\n  "name": "demo"\n  "omni-ship": {"trailerKey": "Task"}\n}\n', 'JSON', `expected ',' or '}' after a property value, found '"'`, 3, 3],
+    ['.omni-shiprc.json cut short', '.omni-shiprc.json', '{\n  "trailerKey": "Task"', 'JSON', 'unexpected end of the file', 2, 23],
+  ])('%s: config and install-hooks exit 2 naming file, line and column; nothing is written', (_label, name, content, format, reason, line, column) => {
+    const repo = makeRepo();
+    repo.write(name, content);
+    const file = path.join(repo.dir, name);
+    const gitDir = path.join(repo.dir, '.git');
+    const before = snapshot(gitDir);
+    for (const args of [['config', '--json'], ['install-hooks'], ['status']]) {
+      const r = repo.omni(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr, args.join(' ')).toBe(
+        `omni-ship: ${file}: cannot parse the config (${format}): ${reason} at line ${line}, column ${column}\n` +
+          `hint: fix ${file}:${line}:${column}, then check it with: omni-ship config\n`,
+      );
+    }
+    expect(snapshot(gitDir)).toEqual(before);
+    expect(repo.read(name)).toBe(content);
+  });
+});
+
 describe('config discovery: the defaults of baseBranch and remote', () => {
   /** A bare repository whose HEAD is trunk, holding one commit on trunk. */
   function trunkRemote(): string {
@@ -202,6 +297,7 @@ describe('config discovery: the defaults of baseBranch and remote', () => {
     clone.git(['branch', 'main']);
     const out = configJson(clone);
     expect(out).toEqual({
+      ...QUIET,
       file: null,
       values: {
         ...FIXED_DEFAULTS,
@@ -214,6 +310,7 @@ describe('config discovery: the defaults of baseBranch and remote', () => {
   it('a repository with only master: baseBranch master, remote null', () => {
     const repo = repoAt(tempDir(), 'master');
     expect(configJson(repo)).toEqual({
+      ...QUIET,
       file: null,
       values: { ...DEFAULTS_MAIN_NO_REMOTE, baseBranch: { value: 'master', source: 'default', detail: 'default: branch master exists' } },
     });
@@ -221,9 +318,9 @@ describe('config discovery: the defaults of baseBranch and remote', () => {
 
   it('a repository with main: baseBranch main, remote null; with main and master, still main', () => {
     const repo = makeRepo();
-    expect(configJson(repo)).toEqual({ file: null, values: DEFAULTS_MAIN_NO_REMOTE });
+    expect(configJson(repo)).toEqual({ ...QUIET, file: null, values: DEFAULTS_MAIN_NO_REMOTE });
     repo.git(['branch', 'master']);
-    expect(configJson(repo)).toEqual({ file: null, values: DEFAULTS_MAIN_NO_REMOTE });
+    expect(configJson(repo)).toEqual({ ...QUIET, file: null, values: DEFAULTS_MAIN_NO_REMOTE });
   });
 
   it("a remote not named origin is not the default: remote null, and its HEAD is not the base branch", () => {
@@ -233,6 +330,7 @@ describe('config discovery: the defaults of baseBranch and remote', () => {
     repo.git(['fetch', '-q', 'upstream']);
     repo.git(['remote', 'set-head', 'upstream', 'trunk']);
     expect(configJson(repo)).toEqual({
+      ...QUIET,
       file: null,
       values: {
         ...FIXED_DEFAULTS,
@@ -244,6 +342,7 @@ describe('config discovery: the defaults of baseBranch and remote', () => {
     repo.write('.omni-shiprc.json', '{"remote": "upstream"}\n');
     const file = path.join(repo.dir, '.omni-shiprc.json');
     expect(configJson(repo)).toEqual({
+      ...QUIET,
       file,
       values: {
         ...FIXED_DEFAULTS,
@@ -251,6 +350,52 @@ describe('config discovery: the defaults of baseBranch and remote', () => {
         remote: fromFile('upstream', file),
       },
     });
+  });
+});
+
+describe('config discovery: a baseBranch that does not exist', () => {
+  it('config warns on stderr and in --json, naming the branch and the refs it looked for; exit 0', () => {
+    const clone = makeRemote().clone();
+    clone.write('.omni-shiprc.json', '{"baseBranch": "mian"}\n');
+    const file = path.join(clone.dir, '.omni-shiprc.json');
+    const message = "baseBranch 'mian' does not exist: found neither refs/heads/mian nor refs/remotes/origin/mian";
+    const hint = `fix the name in ${file}, or fetch the branch (git fetch origin mian)`;
+    const r = clone.omni(['config', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`omni-ship: ${message}\nhint: ${hint}\n`);
+    const out = JSON.parse(r.stdout) as ConfigJson;
+    expect(out.values.baseBranch).toEqual(fromFile('mian', file));
+    expect(out.warnings).toEqual([{ kind: 'missing-base-branch', branch: 'mian', looked: ['refs/heads/mian', 'refs/remotes/origin/mian'], message, hint }]);
+    const text = clone.omni(['config']);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe(`omni-ship: ${message}\nhint: ${hint}\n`);
+    expect(text.stdout).toMatch(/^baseBranch\s+mian\s/m);
+  });
+
+  it('without a remote it looks for the local branch only', () => {
+    const repo = makeRepo();
+    repo.write('.omni-shiprc.yaml', 'baseBranch: develop\n');
+    const r = repo.omni(['config', '--json']);
+    expect(r.code).toBe(0);
+    const file = path.join(repo.dir, '.omni-shiprc.yaml');
+    expect(r.stderr).toBe(
+      `omni-ship: baseBranch 'develop' does not exist: found no refs/heads/develop\nhint: fix the name in ${file}, or create the branch (git branch develop)\n`,
+    );
+    expect((JSON.parse(r.stdout) as ConfigJson).warnings[0]).toMatchObject({ kind: 'missing-base-branch', branch: 'develop', looked: ['refs/heads/develop'] });
+  });
+
+  it('a base branch that exists only as a remote-tracking branch, or only locally, is no warning', () => {
+    const remote = makeRemote();
+    const other = remote.clone();
+    other.git(['push', '-q', 'origin', 'HEAD:refs/heads/develop']);
+    const clone = remote.clone();
+    clone.write('.omni-shiprc.json', '{"baseBranch": "develop"}\n');
+    expect(clone.git(['branch', '--list', 'develop'])).toBe('');
+    expect(configJson(clone).warnings).toEqual([]);
+    const local = makeRepo();
+    local.git(['branch', 'develop']);
+    local.write('.omni-shiprc.json', '{"baseBranch": "develop"}\n');
+    expect(configJson(local).warnings).toEqual([]);
   });
 });
 
@@ -328,12 +473,12 @@ describe('config discovery: omni-ship init', () => {
     const r = repo.omni(['init', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ file, written: true });
+    expect(JSON.parse(r.stdout)).toEqual({ file, written: true, content: template });
     expect(repo.read('.omni-shiprc.yaml')).toBe(template);
-    expect(configJson(repo)).toEqual({ file, values: DEFAULTS_MAIN_NO_REMOTE });
+    expect(configJson(repo)).toEqual({ ...QUIET, file, values: DEFAULTS_MAIN_NO_REMOTE });
     // and from a subdirectory
     fs.mkdirSync(path.join(repo.dir, 'sub'));
-    expect(configJson(repo, { pre: ['-C', 'sub'] })).toEqual({ file, values: DEFAULTS_MAIN_NO_REMOTE });
+    expect(configJson(repo, { pre: ['-C', 'sub'] })).toEqual({ ...QUIET, file, values: DEFAULTS_MAIN_NO_REMOTE });
     // a second init refuses and leaves the file alone
     const again = repo.omni(['init']);
     expect(again.code).toBe(2);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HOOKS, head, installedRepo, message, script, settleDrainers, snapshot, tempFile, track } from '../helpers/hooks.js';
 import { cleanupAll, makeRepo, projectRoot, run, tempDir, testEnv, waitForDrain, wrapRepo, type TestRepo } from '../helpers/repo.js';
+import { otherUserCli } from '../helpers/other-user.js';
 
 afterAll(async () => {
   await settleDrainers();
@@ -585,8 +586,8 @@ describe('bad input: nothing is written', () => {
     ['an unknown key', '.omni-shiprc.json', '{"requireTaskID": true}\n', ["unknown key 'requireTaskID'", 'known keys:']],
     ['a wrong type', '.omni-shiprc.json', '{"requireTaskId": "yes"}\n', ["'requireTaskId' must be true or false", 'the string "yes"']],
     ['a pattern awk cannot read', '.omni-shiprc.json', '{"taskPattern": "^t-\\\\d+$"}\n', ["'taskPattern'", '\\d']],
-    ['unparseable JSON', '.omni-shiprc.json', '{"requireTaskId": tru\n', ['cannot read the config']],
-    ['unparseable YAML', '.omni-shiprc.yaml', 'trailerKey: [unclosed\n', ['cannot read the config']],
+    ['unparseable JSON', '.omni-shiprc.json', '{"requireTaskId": tru\n', ["cannot parse the config (JSON): expected a value, found 'tru' at line 1, column 19"]],
+    ['unparseable YAML', '.omni-shiprc.yaml', 'trailerKey: [unclosed\n', ['cannot parse the config (YAML)', 'at line 2, column 1']],
     ['a wrong type in package.json', 'package.json', '{"name": "x", "omni-ship": {"trailerKey": "Task Id"}}\n', ["'trailerKey'"]],
   ])('an invalid config (%s): exit 2 naming the file and the problem', (_what, file, content, mentions) => {
     const repo = makeRepo();
@@ -613,8 +614,9 @@ describe('bad input: nothing is written', () => {
   });
 
   // root reads any file, so the refusal is checked as another user when the tests run as root
-  const asOtherUser = process.getuid?.() === 0 ? (fs.existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : null) : [];
-  it.skipIf(asOtherUser === null)('a config file the user cannot read (chmod 000): exit 2 naming it, nothing written', () => {
+  const otherUser = otherUserCli();
+  if (otherUser.skip) console.warn(`skipped: a config file the user cannot read: ${otherUser.skip}`);
+  it.skipIf(otherUser.skip !== null)('a config file the user cannot read (chmod 000): exit 2 naming it, nothing written', () => {
     const repo = makeRepo();
     repo.write('.omni-shiprc.yaml', 'trailerKey: Task\n');
     const file = path.join(repo.dir, '.omni-shiprc.yaml');
@@ -626,8 +628,8 @@ describe('bad input: nothing is written', () => {
     fs.chmodSync(path.dirname(global), 0o755);
     fs.chmodSync(global, 0o644);
     const before = snapshot(path.join(repo.dir, '.git'));
-    const [cmd, ...pre] = [...asOtherUser!, process.execPath];
-    const r = run(cmd!, [...pre, path.join(projectRoot, 'bin', 'omni-ship.js'), 'install-hooks'], { cwd: repo.dir, env: testEnv({ GIT_CONFIG_GLOBAL: global }) });
+    const [cmd, ...pre] = otherUser.argv!;
+    const r = run(cmd!, [...pre, 'install-hooks'], { cwd: repo.dir, env: testEnv({ GIT_CONFIG_GLOBAL: global }) });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}: cannot read the config: permission denied`);
     expect(r.stdout).toBe('');

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import { CONFIG_KEYS, checkConfigFilesReadable, checkPattern, isValidBranchName, validateConfig, type ReadProbe } from '../../src/config.js';
+import { jsonSyntaxError, lineColumn } from '../../src/config/json-syntax.js';
 import { UserError } from '../../src/errors.js';
 
 const FILE = '/repo/.omni-shiprc.json';
@@ -187,6 +188,60 @@ describe('checkConfigFilesReadable', () => {
   it('a directory in the place of a config file is a user error naming it', () => {
     expect(() => checkConfigFilesReadable('/repo', probe({ '/repo/package.json': {}, '/repo/.omni-shiprc': { dir: true } }))).toThrow(
       '/repo/.omni-shiprc: cannot read the config: it is a directory',
+    );
+  });
+});
+
+describe('jsonSyntaxError', () => {
+  const parses = (text: string) => {
+    try {
+      JSON.parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ['{"a": }', "expected a value, found '}'", 1, 7],
+    ['{\n  "a": 1,\n}\n', "expected a property name in double quotes, found '}'", 3, 1],
+    ['{\n "a": 1\n "b": 2\n}', `expected ',' or '}' after a property value, found '"'`, 3, 2],
+    ['[1, 2', 'unexpected end of the file', 1, 6],
+    ['[1 2]', "expected ',' or ']' after a list item, found '2'", 1, 4],
+    ['{"a" 1}', "expected ':' after the property name, found '1'", 1, 6],
+    ['{"a": "x\ny"}', 'a control character (U+000A) inside a string', 1, 9],
+    ['{"a": "\\q"}', 'an invalid escape \\q inside a string', 1, 8],
+    ['{"a": 01}', 'an invalid number', 1, 8],
+    ['{"a": tru}', "expected a value, found 'tru'", 1, 7],
+    ['{"a": yes}', "expected a value, found 'yes'", 1, 7],
+    ['{"a": true1}', "expected ',' or '}' after a property value, found '1'", 1, 11],
+    ['{} x', "unexpected 'x' after the end of the JSON value", 1, 4],
+    ['', 'unexpected end of the file', 1, 1],
+    ['{"é": ü}', "expected a value, found 'ü'", 1, 7],
+  ])('%j: %s at line %i, column %i', (text, reason, line, column) => {
+    expect(parses(text)).toBe(false);
+    const found = jsonSyntaxError(text);
+    expect(found?.reason).toBe(reason);
+    expect(lineColumn(text, found!.offset)).toEqual({ line, column });
+  });
+
+  it('property: valid JSON has no syntax error', () => {
+    fc.assert(
+      fc.property(fc.json(), (text) => {
+        expect(jsonSyntaxError(text)).toBeNull();
+      }),
+    );
+  });
+
+  it('property: it finds an error exactly when JSON.parse fails (JSON with a character inserted or removed)', () => {
+    const alphabet = fc.constantFrom(...'{}[]",:0123456789.-+eE \n\t\\abtrufnl\u0001');
+    fc.assert(
+      fc.property(fc.json(), fc.nat(), alphabet, fc.boolean(), (json, at, ch, insert) => {
+        const i = json.length ? at % (json.length + (insert ? 1 : 0)) : 0;
+        const text = insert ? json.slice(0, i) + ch + json.slice(i) : json.slice(0, i) + json.slice(i + 1);
+        expect(jsonSyntaxError(text) === null).toBe(parses(text));
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -1,0 +1,73 @@
+import { gitRun } from '../git/exec.js';
+import { CONFIG_KEYS, type Config, type DynamicKey } from './schema.js';
+
+/** Where one effective value came from. */
+export type ValueSource = { kind: 'file'; file: string } | { kind: 'default'; detail: string };
+
+/** The effective configuration together with where each value came from. */
+export interface LoadedConfig {
+  config: Config;
+  /** the config file that was found, or null when every value is a default */
+  file: string | null;
+  sources: Record<keyof Config, ValueSource>;
+}
+
+/** Computes a default that depends on the repository: the remote, or the base branch. */
+export function dynamicDefault(key: DynamicKey, cwd: string, remote: string | null): { value: string | null; detail: string } {
+  if (key === 'remote') {
+    const remotes = gitRun(['remote'], { cwd }).stdout.split('\n').filter(Boolean);
+    return remotes.includes('origin')
+      ? { value: 'origin', detail: 'default: origin exists' }
+      : { value: null, detail: remotes.length ? `default: no remote named origin (have ${remotes.join(', ')})` : 'default: no remote' };
+  }
+  const refs = ['refs/heads/main', 'refs/heads/master'];
+  if (remote) refs.unshift(`refs/remotes/${remote}/HEAD`);
+  const out = gitRun(['for-each-ref', '--format=%(refname)%00%(symref)', ...refs], { cwd }).stdout;
+  const found = new Map(out.split('\n').filter(Boolean).map((l) => l.split('\0') as [string, string]));
+  const remoteHead = remote ? found.get(`refs/remotes/${remote}/HEAD`) : undefined;
+  if (remoteHead && remoteHead.startsWith(`refs/remotes/${remote}/`)) {
+    return { value: remoteHead.slice(`refs/remotes/${remote}/`.length), detail: `default: ${remote}/HEAD` };
+  }
+  if (found.has('refs/heads/main')) return { value: 'main', detail: 'default: branch main exists' };
+  if (found.has('refs/heads/master')) return { value: 'master', detail: 'default: branch master exists' };
+  return { value: 'main', detail: 'default: main' };
+}
+
+/**
+ * The effective configuration from the values a config file set: every missing key defaulted. `root` null means
+ * "not in a repository": the repository-dependent defaults are then fixed ones.
+ */
+export function withDefaults(values: Partial<Config>, file: string | null, root: string | null): LoadedConfig {
+  const sources = {} as Record<keyof Config, ValueSource>;
+  const config = {} as Record<keyof Config, unknown>;
+  for (const key of Object.keys(CONFIG_KEYS) as (keyof Config)[]) {
+    if (values[key] !== undefined) {
+      config[key] = values[key];
+      sources[key] = { kind: 'file', file: file! };
+    }
+  }
+  for (const key of Object.keys(CONFIG_KEYS) as (keyof Config)[]) {
+    if (key in config) continue;
+    const spec = CONFIG_KEYS[key];
+    if (spec.fixedDefault !== undefined) {
+      config[key] = spec.fixedDefault;
+      sources[key] = { kind: 'default', detail: 'default' };
+    }
+  }
+  // baseBranch and remote cost git processes: resolve them on first use only (trailer and the hooks never ask)
+  for (const key of ['remote', 'baseBranch'] as const) {
+    if (key in config) continue;
+    let resolved: { value: string | null; detail: string } | undefined;
+    const resolve = () =>
+      (resolved ??= root
+        ? dynamicDefault(key, root, key === 'remote' ? null : (config as unknown as Config).remote)
+        : { value: key === 'remote' ? null : 'main', detail: 'default: not in a repository' });
+    Object.defineProperty(config, key, { enumerable: true, configurable: true, get: () => resolve().value });
+    Object.defineProperty(sources, key, {
+      enumerable: true,
+      configurable: true,
+      get: (): ValueSource => ({ kind: 'default', detail: resolve().detail }),
+    });
+  }
+  return { config: config as unknown as Config, file, sources };
+}

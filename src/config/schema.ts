@@ -1,0 +1,111 @@
+import { badInput } from '../errors.js';
+
+/** The validated, fully defaulted configuration every command receives. */
+export interface Config {
+  /** the branch tasks land on */
+  baseBranch: string;
+  /** the remote clones coordinate through; null when the repository has none */
+  remote: string | null;
+  /** POSIX ERE (no intervals) a task id must match, after lower-casing */
+  taskPattern: string;
+  /** POSIX ERE (no intervals) whose first match in a branch name is the task id */
+  branchPattern: string;
+  /** the trailer key that names a commit's task */
+  trailerKey: string;
+  /** reject commits that carry no task id */
+  requireTaskId: boolean;
+}
+
+/** Keys whose default is computed from the repository rather than fixed. */
+export type DynamicKey = 'baseBranch' | 'remote';
+
+/** What a config key holds, how it is documented, and its fixed default if it has one. */
+export interface KeySpec {
+  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name';
+  doc: string;
+  fixedDefault?: string | boolean;
+}
+
+/** The schema: every key a config file may set. Later issues add keys here. */
+export const CONFIG_KEYS: Record<keyof Config, KeySpec> = {
+  baseBranch: { type: 'branch-name', doc: "the branch tasks land on (default: the remote's HEAD, else main, else master)" },
+  remote: { type: 'remote-name', doc: "the remote to sync and land through (default: origin if it exists)" },
+  taskPattern: { type: 'pattern', doc: 'what a task id looks like', fixedDefault: '^t-[0-9]+(\\.[0-9]+)*$' },
+  branchPattern: {
+    type: 'pattern',
+    doc: 'finds the task id in a branch name (t-565, t-565.2, feat/t-565-login)',
+    fixedDefault: '(^|/)t-[0-9]+(\\.[0-9]+)*($|[-_/])',
+  },
+  trailerKey: { type: 'trailer-key', doc: 'the trailer that names the task', fixedDefault: 'Task-Id' },
+  requireTaskId: { type: 'boolean', doc: 'reject commits without a task id', fixedDefault: false },
+};
+
+/** Checks a pattern: a valid regular expression in the ERE subset that both JavaScript and the hook's awk read alike. */
+export function checkPattern(value: string): string | null {
+  if (value === '') return 'must not be empty';
+  try {
+    new RegExp(value);
+  } catch (e) {
+    return `is not a valid regular expression (${(e as Error).message})`;
+  }
+  if (/\\[dDwWsSbB]/.test(value)) return 'uses a JavaScript-only escape (\\d, \\w, \\s, \\b); write [0-9], [a-z0-9_], [ \\t] instead';
+  if (/\(\?/.test(value)) return 'uses (?…) groups, which POSIX awk does not read; use plain ( )';
+  if (/\{[0-9]*,?[0-9]*\}/.test(value)) return 'uses an interval {n,m}, which mawk does not read; repeat the item or use + and *';
+  if (/\[:[a-z]+:\]/.test(value)) return 'uses a POSIX class like [:digit:], which JavaScript does not read; use [0-9]';
+  return null;
+}
+
+function checkValue(key: keyof Config, value: unknown): string | null {
+  const spec = CONFIG_KEYS[key];
+  switch (spec.type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? null : `must be true or false, not ${describe(value)}`;
+    case 'pattern':
+      return typeof value === 'string' ? checkPattern(value) : `must be a string, not ${describe(value)}`;
+    case 'trailer-key':
+      if (typeof value !== 'string') return `must be a string, not ${describe(value)}`;
+      return /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(value) ? null : 'must be letters, digits and dashes, like Task-Id';
+    case 'branch-name':
+      if (typeof value !== 'string') return `must be a string, not ${describe(value)}`;
+      return isValidBranchName(value) ? null : `${JSON.stringify(value)} is not a valid branch name`;
+    case 'remote-name':
+      if (value === null) return null;
+      if (typeof value !== 'string') return `must be a string or null, not ${describe(value)}`;
+      return /^[A-Za-z0-9._-]+$/.test(value) && !value.startsWith('.') ? null : `${JSON.stringify(value)} is not a valid remote name`;
+    case 'string':
+      return typeof value === 'string' ? null : `must be a string, not ${describe(value)}`;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Branch-name rules of `git check-ref-format --branch`, without spawning git. */
+export function isValidBranchName(name: string): boolean {
+  if (!name || name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return false;
+  if (name === '@' || name.includes('..') || name.includes('@{') || name.includes('//')) return false;
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
+  return name.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock'));
+}
+
+/** Validates raw config data read from `file`; throws a user error naming the file and the key. */
+export function validateConfig(raw: unknown, file: string): Partial<Config> {
+  if (raw === null || raw === undefined) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw badInput(`${file}: the omni-ship config must be an object of settings, not ${describe(raw)}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    // own keys only: `in` would take "constructor" or "__proto__" for settings
+    if (!Object.hasOwn(CONFIG_KEYS, key)) {
+      throw badInput(`${file}: unknown key '${key}'`, `known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+    }
+    const problem = checkValue(key as keyof Config, value);
+    if (problem) throw badInput(`${file}: '${key}' ${problem}`);
+    out[key] = value;
+  }
+  return out as Partial<Config>;
+}
