@@ -140,12 +140,13 @@ export async function hookCommand(opts: BaseOptions & { name: string; args: stri
       const repo = requireWorkRepo(opts.cwd);
       const loadedAt = new Date();
       try {
-        const loaded = await loadConfig(repo.toplevel, repo.toplevel);
+        // a hook runs this: a JS config runs only as recorded by a command the user ran (see config/trust)
+        const loaded = await loadConfig(repo.toplevel, repo.toplevel, { codeTrust: 'require', stateDir: stateDir(repo) });
         writeHookSettings(repo.gitDir, loaded.config, loaded.file, loadedAt);
         return { data: { file: loaded.file }, text: '' };
       } catch (e) {
         if (e instanceof UserError) {
-          throw new UserError(`${e.message}; commits use the previous settings until it is fixed`, e.exitCode, e.hint);
+          throw new UserError(`${e.message}; commits use the previous settings meanwhile`, e.exitCode, e.hint);
         }
         throw e;
       }

@@ -57,6 +57,8 @@ describe('a JavaScript config that arrives with a merge is not run by hooks or b
     expect(await waitForDrain(mine)).toBe(true);
     expect(runs(marker)).toBe(0);
     expect(fs.readFileSync(path.join(stateDirOf(mine), 'hooks.log'), 'utf8')).toContain(`${file}: not loaded`);
+    // and the drainer, like the hook, goes on with the previous settings: the commit is a patchset all the same
+    expect(mine.git(['notes', '--ref=refs/notes/omni-ship/patchsets', 'show', 'HEAD'])).toContain('"task":"t-1"');
 
     // the user runs it: once
     const config = mine.omni(['config', '--json']);
