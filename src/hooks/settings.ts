@@ -14,6 +14,12 @@ export function hookSettingsScript(config: Config, source: string | null): strin
   ].join('\n');
 }
 
+/**
+ * The last line of the hook settings cache. The hook sources the file with `command .` (a syntax error in it cannot
+ * end the hook) and trusts what it read only when this line ran: a file cut short is ignored, never fatal.
+ */
+export const HOOK_SETTINGS_END = '_os_cfgok=1';
+
 /** Where a worktree's hook settings cache lives: per worktree, since each may check out a different config. */
 export function hookSettingsPath(gitDir: string): string {
   return path.join(gitDir, 'omni-ship', 'hook-config.sh');
@@ -26,7 +32,7 @@ export function hookSettingsPath(gitDir: string): string {
 export function writeHookSettings(gitDir: string, config: Config, source: string | null, loadedAt: Date): string {
   const file = hookSettingsPath(gitDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const body = `# written by omni-ship from ${source ?? 'its defaults'}; rewritten when the config changes\n${hookSettingsScript(config, source)}\n`;
+  const body = `# written by omni-ship from ${source ?? 'its defaults'}; rewritten when the config changes\n${hookSettingsScript(config, source)}\n${HOOK_SETTINGS_END}\n`;
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, body);
   fs.utimesSync(tmp, loadedAt, loadedAt);
