@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'omni-ship.js');
 
-const BUDGET = 2.5;
+const BUDGET = 2;
 const WARMUP = 5;
 const MIN_RUNS = 30;
 const runs = Math.max(MIN_RUNS, Number.parseInt(process.env.BENCH_RUNS ?? '', 10) || 40);
