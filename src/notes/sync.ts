@@ -43,6 +43,7 @@ function refMap(cwd: string, patterns: string[]): Map<string, RefTarget> {
   return map;
 }
 
+/** Whether commit `a` is in the history of commit `b`. */
 function isAncestor(cwd: string, a: string, b: string): boolean {
   return gitRun(['merge-base', '--is-ancestor', a, b], { cwd }).exitCode === 0;
 }
@@ -85,17 +86,17 @@ async function syncLog(cwd: string, ref: string, local: string | undefined, thei
     }
     // the remote dropped some of our lines: build on its tip with them put back
     result.restored.push(ref);
-    return write(cwd, ref, local, plan.ontoTheirs, message, { parent: theirs }, dryRun);
+    return commitUnion(cwd, ref, local, plan.ontoTheirs, message, { parent: theirs }, dryRun);
   }
   if (localDescends && plan.oursLacks === 0) return { next: local, raced: false }; // ours is ahead: push it
   // diverged, or ours is ahead but dropped some of the remote's lines: a merge (or, when the remote's tip is in
   // our history already, a plain commit) on our tip that adds what we lack
   result.merged.push(ref);
-  return write(cwd, ref, local, plan.ontoOurs, message, localDescends ? {} : { merge: theirs }, dryRun);
+  return commitUnion(cwd, ref, local, plan.ontoOurs, message, localDescends ? {} : { merge: theirs }, dryRun);
 }
 
 /** Commits the union locally (a compare-and-swap from `local`), or, dry, pretends to. */
-function write(cwd: string, ref: string, local: string, notes: Map<string, string>, message: string, parents: CasParents, dryRun: boolean): LogStep {
+function commitUnion(cwd: string, ref: string, local: string, notes: Map<string, string>, message: string, parents: CasParents, dryRun: boolean): LogStep {
   if (dryRun) return { next: local, raced: false };
   if (!commitNotesCas(cwd, ref, local, notes, message, parents)) return { next: undefined, raced: true };
   return { next: gitRun(['rev-parse', '--verify', ref], { cwd }).stdout.trim(), raced: false };

@@ -63,6 +63,8 @@ export function commitNotesCas(cwd: string, ref: string, tip: string | null, not
   const moved = gitRun(['update-ref', '--stdin'], { cwd, input: `update ${ref} ${tmp} ${tip ?? ZERO_OID}\ndelete ${tmp}\n` });
   if (moved.exitCode === 0) return true;
   gitRun(['update-ref', '-d', tmp], { cwd });
+  // git says the ref moved since we read it (the common lost race: no need to look again)
+  if (/is at [0-9a-f]+ but expected|reference already exists/.test(moved.stderr)) return false;
   // a lock file: another git process is moving the ref right now (or crashed holding it: see the give-up message)
   if (/File exists/.test(moved.stderr)) return false;
   // our private ref vanished: a pruner on a host that shares this name and not our pid space took us for dead
