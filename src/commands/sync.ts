@@ -25,7 +25,8 @@ export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun:
     }
     if (e instanceof SyncRaceError) throw new UserError(e.message, ExitCode.conflict);
     if (e instanceof RemoteDeclinedError) {
-      throw new UserError(e.message, ExitCode.refused, `the remote's own rules refused refs/notes/omni-ship/* or refs/omni-ship/patchsets/*: ask its admin to allow them`);
+      // local notes are as they were, or hold a union of both sides (which loses nothing): the next sync pushes them
+      throw new UserError(e.message, ExitCode.refused, `the remote's own rules refused refs/notes/omni-ship/* or refs/omni-ship/patchsets/*: ask its admin to allow them, then run omni-ship sync again`);
     }
     throw new UserError((e as Error).message, ExitCode.internal);
   }
@@ -33,8 +34,11 @@ export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun:
     `${opts.dryRun ? 'dry run: ' : ''}synced with ${remote}${result.rounds > 1 ? ` (${result.rounds} rounds: another clone pushed meanwhile)` : ''}`,
     ...result.merged.map((r) => `${opts.dryRun ? 'would merge' : 'merged'} ${r} (set union)`),
     ...result.updatedLocal.map((r) => `${opts.dryRun ? 'would update' : 'updated'} ${r} from ${remote}`),
+    ...result.restored.map(
+      (r) => `${opts.dryRun ? 'would restore' : 'restored'} lines of ${r} that ${remote} had lost (notes removed or rewritten there without omni-ship)`,
+    ),
     ...result.pushed.map((r) => `${opts.dryRun ? 'would push' : 'pushed'} ${r}`),
   ];
-  if (lines.length === 1) lines.push('already in sync');
-  return { data: result, text: lines.join('\n') };
+  if (lines.length === 1) lines.push(result.skipped.length ? 'nothing else to do' : 'already in sync');
+  return { data: result, text: lines.join('\n'), warnings: result.skipped.map((s) => `skipped ${s.ref}: ${s.reason}`) };
 }

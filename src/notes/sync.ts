@@ -1,7 +1,11 @@
 import { gitAsync, gitRun } from '../git/exec.js';
-import { readAllNotes } from './read.js';
-import { fastImportInput } from './write.js';
 import { NOTES_PREFIX, PATCHSET_REF_PREFIX, remoteNotesPrefix, remotePatchsetPrefix } from './refs.js';
+import { planUnion } from './union.js';
+import { commitNotesCas, type CasParents, type RefTarget } from './write.js';
+import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, firstComplaint, remoteSaid, remoteUrl } from './sync-errors.js';
+
+export { unionNote } from './union.js';
+export { RemoteDeclinedError, RemoteUnreachableError, SyncRaceError } from './sync-errors.js';
 
 const ZERO = '0000000000000000000000000000000000000000';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -17,108 +21,85 @@ export interface SyncResult {
   updatedLocal: string[];
   /** refs pushed to the remote */
   pushed: string[];
+  /**
+   * notes logs whose remote copy descends from ours but lacks lines we hold (someone removed or rewrote notes
+   * without omni-ship and pushed): we keep ours, build on theirs, and push the lines back (also in `pushed`)
+   */
+  restored: string[];
+  /** refs left alone because one side is not a commit (e.g. a ref to a blob made by hand), with the reason */
+  skipped: { ref: string; reason: string }[];
   /** rounds needed: more than one when another clone pushed between our fetch and push */
   rounds: number;
 }
 
-/**
- * What another clone's push between our fetch and our push looks like, on our side or the remote's: a lease that no
- * longer holds, a ref that moved or appeared, a ref the remote could not lock, or the rest of an atomic push that
- * failed for one of those ("atomic transaction failed" on the remote, "atomic push failed" here). Retried.
- */
-const LOST_RACE =
-  /stale info|fetch first|non-fast-forward|already exists|cannot lock ref|failed to (update|lock)|incorrect old value|atomic (transaction|push) failed/i;
-
-/** Sync could not talk to the remote at all (bad URL, no network, no access): not a race and not a bug. */
-export class RemoteUnreachableError extends Error {
-  constructor(
-    readonly remote: string,
-    readonly url: string,
-    readonly operation: 'fetch' | 'push',
-    readonly reason: string,
-  ) {
-    super(`cannot ${operation} ${operation === 'fetch' ? 'from' : 'to'} remote '${remote}' (${url})${reason ? `: ${reason}` : ''}`);
-    this.name = 'RemoteUnreachableError';
-  }
-}
-
-/** The remote refused the push for a reason of its own (a hook, a protected ref, permissions): not a race. */
-export class RemoteDeclinedError extends Error {
-  constructor(
-    readonly remote: string,
-    readonly detail: string,
-  ) {
-    super(`remote '${remote}' refused the push: ${detail}`);
-    this.name = 'RemoteDeclinedError';
-  }
-}
-
-/** Another clone pushed between our fetch and our push, round after round. */
-export class SyncRaceError extends Error {
-  constructor(readonly remote: string) {
-    super(`sync with ${remote} lost the race ${MAX_ROUNDS} times in a row; run it again`);
-    this.name = 'SyncRaceError';
-  }
-}
-
-/** git's first line of complaint, without its "fatal: " prefix. */
-function firstComplaint(stderr: string): string {
-  const line = stderr.split('\n').find((l) => l.trim() !== '') ?? '';
-  return line.replace(/^(fatal|error): /, '').trim();
-}
-
-/** The URL git uses to fetch from (or push to) `remote`, for messages; the name itself if git cannot tell. */
-function remoteUrl(cwd: string, remote: string, push: boolean): string {
-  const r = gitRun(['remote', 'get-url', ...(push ? ['--push'] : []), remote], { cwd });
-  return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : remote;
-}
-
-function refMap(cwd: string, patterns: string[]): Map<string, string> {
-  const out = gitRun(['for-each-ref', '--format=%(refname)%00%(objectname)', ...patterns], { cwd }).stdout;
-  const map = new Map<string, string>();
+/** The refs under `patterns` with what each points at (one for-each-ref). */
+function refMap(cwd: string, patterns: string[]): Map<string, RefTarget> {
+  const out = gitRun(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...patterns], { cwd }).stdout;
+  const map = new Map<string, RefTarget>();
   for (const line of out.split('\n')) {
-    const [name, oid] = line.split('\0');
-    if (name && oid) map.set(name, oid);
+    const [name, oid, type] = line.split('\0');
+    if (name && oid && type) map.set(name, { oid, type });
   }
   return map;
 }
 
+/** Whether commit `a` is in the history of commit `b`. */
 function isAncestor(cwd: string, a: string, b: string): boolean {
   return gitRun(['merge-base', '--is-ancestor', a, b], { cwd }).exitCode === 0;
 }
 
-/** The union of two notes' lines, sorted and without duplicates: what `git notes merge -s cat_sort_uniq` gives. */
-export function unionNote(a: string, b: string): string {
-  const lines = [...new Set([...a.split('\n'), ...b.split('\n')].filter((l) => l !== ''))].sort();
-  return lines.length ? `${lines.join('\n')}\n` : '';
+/** What syncing one notes log decided: the commit the remote should get (if any), and whether a local write lost a race. */
+interface LogStep {
+  next: string | undefined;
+  raced: boolean;
 }
 
 /**
- * Merges notes commit `remote` into local `ref` (at `local`) as a set union, writing a merge commit with
- * git fast-import. No `git notes merge`, so no NOTES_MERGE_* state can be left behind; fast-import's
- * fast-forward-only update is the compare-and-swap (a local writer that moved the ref makes it refuse).
+ * Brings one notes log to the union of ours and the remote's, locally, and says what to push. The rule, in every
+ * case: afterwards the local log holds every line it held plus every line the remote has, and the commit pushed
+ * holds them all and descends from the remote's tip (so the push is a fast-forward, and the other clones
+ * fast-forward to it next time: no loop). A remote tip that descends from ours is not trusted to hold our lines:
+ * someone without omni-ship may have run `git notes remove`/`prune` or rewritten a note and pushed. Only the
+ * notes that differ between the two tips are read (planUnion). Local writes are compare-and-swaps from `local`:
+ * a local writer that moved the ref meanwhile makes the round start again.
  */
-async function unionMerge(cwd: string, ref: string, local: string, remote: string): Promise<boolean> {
-  const paths = new Map<string, Map<string, string>>();
-  const notes = await readAllNotes(
-    cwd,
-    [
-      { ref: 'local', tip: local },
-      { ref: 'remote', tip: remote },
-    ],
-    paths,
-  );
-  const mine = notes.get('local')!;
-  const theirs = notes.get('remote')!;
-  const changed = new Map<string, string>();
-  for (const [object, text] of theirs) {
-    const merged = unionNote(mine.get(object) ?? '', text);
-    if (merged === (mine.get(object) ?? '')) continue;
-    // where the note already sits here, else where the remote keeps it
-    changed.set(paths.get('local')!.get(object) ?? paths.get('remote')!.get(object)!, merged);
+async function syncLog(cwd: string, ref: string, local: string | undefined, theirs: string | undefined, dryRun: boolean, result: SyncResult): Promise<LogStep> {
+  // the remote lacks this log (never had it, lost it, or is a new URL): push ours whole, leased on "must not
+  // exist"; never delete ours because the remote has none
+  if (!theirs) return { next: local, raced: false };
+  if (!local) {
+    result.updatedLocal.push(ref);
+    const raced = !dryRun && gitRun(['update-ref', ref, theirs, ZERO], { cwd }).exitCode !== 0;
+    return { next: theirs, raced };
   }
-  const input = fastImportInput(ref, local, changed, `omni-ship sync: union of ${remote.slice(0, 12)}\n`, remote);
-  return gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input }).exitCode === 0;
+  if (local === theirs) return { next: local, raced: false };
+  const remoteDescends = isAncestor(cwd, local, theirs);
+  const localDescends = !remoteDescends && isAncestor(cwd, theirs, local);
+  const plan = await planUnion(cwd, local, theirs);
+  const message = `omni-ship sync: union with ${theirs.slice(0, 12)}\n`;
+  if (remoteDescends) {
+    if (plan.theirsLacks === 0) {
+      // a plain fast-forward: the remote holds every line we do
+      result.updatedLocal.push(ref);
+      const raced = !dryRun && gitRun(['update-ref', ref, theirs, local], { cwd }).exitCode !== 0;
+      return { next: theirs, raced };
+    }
+    // the remote dropped some of our lines: build on its tip with them put back
+    result.restored.push(ref);
+    return commitUnion(cwd, ref, local, plan.ontoTheirs, message, { parent: theirs }, dryRun);
+  }
+  if (localDescends && plan.oursLacks === 0) return { next: local, raced: false }; // ours is ahead: push it
+  // diverged, or ours is ahead but dropped some of the remote's lines: a merge (or, when the remote's tip is in
+  // our history already, a plain commit) on our tip that adds what we lack
+  result.merged.push(ref);
+  return commitUnion(cwd, ref, local, plan.ontoOurs, message, localDescends ? {} : { merge: theirs }, dryRun);
+}
+
+/** Commits the union locally (a compare-and-swap from `local`), or, dry, pretends to. */
+function commitUnion(cwd: string, ref: string, local: string, notes: Map<string, string>, message: string, parents: CasParents, dryRun: boolean): LogStep {
+  if (dryRun) return { next: local, raced: false };
+  if (!commitNotesCas(cwd, ref, local, notes, message, parents)) return { next: undefined, raced: true };
+  return { next: gitRun(['rev-parse', '--verify', ref], { cwd }).stdout.trim(), raced: false };
 }
 
 /**
@@ -129,12 +110,14 @@ async function unionMerge(cwd: string, ref: string, local: string, remote: strin
 export async function syncNotes(cwd: string, remote: string, dryRun: boolean): Promise<SyncResult> {
   const notesTrack = remoteNotesPrefix(remote);
   const psTrack = remotePatchsetPrefix(remote);
-  const result: SyncResult = { remote, dryRun, merged: [], updatedLocal: [], pushed: [], rounds: 0 };
+  const result: SyncResult = { remote, dryRun, merged: [], updatedLocal: [], pushed: [], restored: [], skipped: [], rounds: 0 };
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     result.rounds = round;
     result.merged = [];
     result.updatedLocal = [];
     result.pushed = [];
+    result.restored = [];
+    result.skipped = [];
     // --prune makes the tracking refs mirror the remote exactly: a ref the remote lost (deleted, or a new URL)
     // must not keep its old value here, or the lease below would expect it and the push would never go through.
     // With refspecs on the command line, git prunes only their destinations (checked on git 2.39: branches,
@@ -170,31 +153,20 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
       const ref = `${NOTES_PREFIX}${log}`;
       const local = refs.get(ref);
       const theirs = refs.get(`${notesTrack}${log}`);
-      let next = local;
-      if (!theirs) {
-        // the remote lacks this log (never had it, lost it, or is a new URL): push ours whole, leased on
-        // "must not exist"; never delete ours because the remote has none
-        next = local;
-      } else if (!local) {
-        result.updatedLocal.push(ref);
-        if (!dryRun && gitRun(['update-ref', ref, theirs, ZERO], { cwd }).exitCode !== 0) raced = true;
-        next = theirs;
-      } else if (local === theirs || isAncestor(cwd, theirs, local)) {
-        next = local;
-      } else if (isAncestor(cwd, local, theirs)) {
-        result.updatedLocal.push(ref);
-        if (!dryRun && gitRun(['update-ref', ref, theirs, local], { cwd }).exitCode !== 0) raced = true;
-        next = theirs;
-      } else {
-        result.merged.push(ref);
-        if (!dryRun) {
-          if (!(await unionMerge(cwd, ref, local, theirs))) raced = true;
-          next = gitRun(['rev-parse', ref], { cwd }).stdout.trim();
-        }
+      // a ref to a blob (or tree, or tag) is no notes log: never overwrite it, never push it, sync the others
+      if (local && local.type !== 'commit') {
+        result.skipped.push({ ref, reason: `it points at a ${local.type} (${local.oid.slice(0, 12)}) here, not a notes commit; look at it (git cat-file -p ${local.oid.slice(0, 12)}), then delete it (git update-ref -d ${ref}) to get the remote's log` });
+        continue;
       }
-      if (next && next !== theirs) {
-        leases.push(`--force-with-lease=${ref}:${theirs ?? ''}`);
-        pushSpecs.push(`${dryRun ? next : ref}:${ref}`);
+      if (theirs && theirs.type !== 'commit') {
+        result.skipped.push({ ref, reason: `it points at a ${theirs.type} (${theirs.oid.slice(0, 12)}) on ${remote}, not a notes commit; once whoever pushed it agrees, delete it there (git push ${remote} :${ref}) and sync again` });
+        continue;
+      }
+      const step = await syncLog(cwd, ref, local?.oid, theirs?.oid, dryRun, result);
+      if (step.raced) raced = true;
+      if (step.next && step.next !== theirs?.oid) {
+        leases.push(`--force-with-lease=${ref}:${theirs?.oid ?? ''}`);
+        pushSpecs.push(`${step.next}:${ref}`);
         result.pushed.push(ref);
       }
     }
@@ -204,7 +176,18 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
     }
 
     // patchset refs: take the remote's; push ours that the remote lacks; a number both sides used for
-    // different commits gets our commit a new number, so no commit becomes unreachable
+    // different commits gets our commit a new number, so no commit becomes unreachable. One that is not a commit
+    // (a ref to a blob made by hand) is left alone on both sides.
+    const psRefs = new Map<string, string>();
+    for (const [name, target] of refs) {
+      if (!name.startsWith(PATCHSET_REF_PREFIX) && !name.startsWith(psTrack)) continue;
+      if (target.type === 'commit') psRefs.set(name, target.oid);
+      else {
+        const local = name.startsWith(PATCHSET_REF_PREFIX);
+        const ref = local ? name : `${PATCHSET_REF_PREFIX}${name.slice(psTrack.length)}`;
+        result.skipped.push({ ref, reason: `it points at a ${target.type} (${target.oid.slice(0, 12)})${local ? ' here' : ` on ${remote}`}, not a commit` });
+      }
+    }
     const takenNumbers = new Map<string, number>();
     const noteNumber = (task: string, n: number) => takenNumbers.set(task, Math.max(takenNumbers.get(task) ?? 0, n));
     const split = (name: string, prefix: string) => {
@@ -223,12 +206,12 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
     }
     const updates: string[] = [];
     const remoteCommits = new Map<string, Set<string>>();
-    for (const [name, oid] of refs) {
+    for (const [name, oid] of psRefs) {
       if (!name.startsWith(psTrack)) continue;
       const { task } = split(name, psTrack);
       (remoteCommits.get(task) ?? remoteCommits.set(task, new Set()).get(task)!).add(oid);
       const localName = `${PATCHSET_REF_PREFIX}${name.slice(psTrack.length)}`;
-      const mine = refs.get(localName);
+      const mine = psRefs.get(localName);
       if (mine === oid) continue;
       if (mine) {
         const n = (takenNumbers.get(task) ?? 0) + 1;
@@ -247,9 +230,9 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
         result.pushed.push(name);
       }
     }
-    for (const [name, oid] of refs) {
+    for (const [name, oid] of psRefs) {
       if (!name.startsWith(PATCHSET_REF_PREFIX)) continue;
-      const tracked = refs.get(`${psTrack}${name.slice(PATCHSET_REF_PREFIX.length)}`);
+      const tracked = psRefs.get(`${psTrack}${name.slice(PATCHSET_REF_PREFIX.length)}`);
       const { task } = split(name, PATCHSET_REF_PREFIX);
       if (tracked || remoteCommits.get(task)?.has(oid)) continue;
       leases.push(`--force-with-lease=${name}:`);
@@ -271,12 +254,17 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
     if (pushed.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, true), 'push', firstComplaint(pushed.stderr));
     // the remote itself said no (a pre-receive hook, a protected ref, no permission): no retry will change that
     const declined = pushed.stdout.split('\n').find((l) => /\[remote rejected\]/.test(l) && !LOST_RACE.test(l));
-    if (declined) throw new RemoteDeclinedError(remote, declined.split('\t').slice(1).join(' ').trim());
+    if (declined) {
+      // porcelain: "!\t<src>:<dst>\t[remote rejected] (<reason>)"; the remote's own words are on stderr
+      const [, spec = '', summary = ''] = declined.split('\t');
+      const reason = /\((.*)\)\s*$/.exec(summary)?.[1] ?? summary.trim();
+      throw new RemoteDeclinedError(remote, spec.slice(spec.lastIndexOf(':') + 1), reason, remoteSaid(pushed.stderr));
+    }
     if (LOST_RACE.test(pushed.stdout + pushed.stderr)) {
       await sleep(20 + Math.random() * 150 * round);
       continue;
     }
     throw new Error(`git push ${remote} failed: ${(pushed.stderr || pushed.stdout).trim().split('\n')[0]}`);
   }
-  throw new SyncRaceError(remote);
+  throw new SyncRaceError(remote, MAX_ROUNDS);
 }

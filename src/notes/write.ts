@@ -1,3 +1,5 @@
+import os from 'node:os';
+import { ExitCode, UserError } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { encodeEvent, type OmniEvent } from './events.js';
 import { newNotePath, readSomeNotes } from './read.js';
@@ -34,16 +36,25 @@ export function fastImportInput(ref: string, tip: string | null, notes: Map<stri
   return Buffer.concat(parts);
 }
 
+/** Where a CAS commit goes: its parent (default: the expected old tip) and a second parent for a merge. */
+export interface CasParents {
+  parent?: string;
+  merge?: string;
+}
+
 /**
  * Commits `notes` (tree path → text) on top of `tip` (null: a new ref) and moves `ref` there only if it still
  * points at `tip`: the commit is written with `git fast-import` to a private ref under refs/omni-ship/tmp/, then
  * one `git update-ref --stdin` transaction moves the real ref from `tip` to it and deletes the private ref. Plain
  * `git notes add` does not check the ref's old value (40 concurrent writers lose all but a few notes while each
- * exits 0). Returns false when another writer moved the ref first (nothing changed; the caller reads and retries).
+ * exits 0). `parents` puts the commit elsewhere (sync builds on the remote's tip, or merges it) while the ref
+ * still moves only from `tip`. Returns false when the write lost a race (another writer moved the ref or held its
+ * lock, or a pruner took our private ref for a dead writer's): nothing changed; the caller reads and retries.
+ * Anything else that stops the move (a ref in the way of the name, a ref pointing elsewhere for good) throws.
  */
-export function commitNotesCas(cwd: string, ref: string, tip: string | null, notes: Map<string, string>, message: string, merge?: string): boolean {
-  const tmp = `${TMP_REF_PREFIX}${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const input = fastImportInput(tmp, tip, notes, message, merge);
+export function commitNotesCas(cwd: string, ref: string, tip: string | null, notes: Map<string, string>, message: string, parents: CasParents = {}): boolean {
+  const tmp = tmpRefName();
+  const input = fastImportInput(tmp, parents.parent ?? tip, notes, message, parents.merge);
   const written = gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input });
   if (written.exitCode !== 0) {
     gitRun(['update-ref', '-d', tmp], { cwd });
@@ -52,10 +63,126 @@ export function commitNotesCas(cwd: string, ref: string, tip: string | null, not
   const moved = gitRun(['update-ref', '--stdin'], { cwd, input: `update ${ref} ${tmp} ${tip ?? ZERO_OID}\ndelete ${tmp}\n` });
   if (moved.exitCode === 0) return true;
   gitRun(['update-ref', '-d', tmp], { cwd });
-  if (!/cannot lock ref|is at .* but expected|reference already exists|unable to (lock|update)/i.test(moved.stderr)) {
-    throw new Error(`git update-ref ${ref} failed: ${moved.stderr.trim().split('\n')[0]}`);
+  // git says the ref moved since we read it (the common lost race: no need to look again)
+  if (/is at [0-9a-f]+ but expected|reference already exists/.test(moved.stderr)) return false;
+  // a lock file: another git process is moving the ref right now (or crashed holding it: see the give-up message)
+  if (/File exists/.test(moved.stderr)) return false;
+  // our private ref vanished: a pruner on a host that shares this name and not our pid space took us for dead
+  if (/invalid <newvalue>/.test(moved.stderr)) return false;
+  // the ref moved since we read it: a lost race. If it did not move, no retry can help: say what git said.
+  if ((readRef(cwd, ref)?.oid ?? null) !== tip) return false;
+  const complaint = moved.stderr.trim().split('\n')[0]!.replace(/^fatal: /, '');
+  // git 2.39: "cannot lock ref '<ref>': '<other>' exists; cannot create '<ref>'"
+  const inTheWay = /'([^']+)' exists; cannot create/.exec(complaint)?.[1];
+  if (inTheWay) throw refInTheWayError(ref, inTheWay);
+  throw new Error(`git update-ref ${ref} failed: ${complaint}`);
+}
+
+/** The refusal for a ref whose name another ref blocks (a file where git needs a directory, or the reverse). */
+function refInTheWayError(ref: string, other: string): UserError {
+  return new UserError(
+    `${other} is in the way of ${ref}: git cannot keep both names; nothing was written`,
+    ExitCode.usage,
+    `look at it (git log -1 ${other}), then move it aside or delete it (git update-ref -d ${other})`,
+  );
+}
+
+/** What a ref points at: the object id and its type (commit, blob, tree, tag). */
+export interface RefTarget {
+  oid: string;
+  type: string;
+}
+
+const REF_FORMAT = '--format=%(refname)%00%(objectname)%00%(objecttype)';
+
+/** Parses for-each-ref output in REF_FORMAT. */
+function parseRefs(out: string): Map<string, RefTarget> {
+  const refs = new Map<string, RefTarget>();
+  for (const line of out.split('\n')) {
+    const [name, oid, type] = line.split('\0');
+    if (name && oid && type) refs.set(name, { oid, type });
   }
-  return false;
+  return refs;
+}
+
+/** What `ref` points at, or null when it does not exist (one for-each-ref). */
+function readRef(cwd: string, ref: string): RefTarget | null {
+  return parseRefs(gitRun(['for-each-ref', REF_FORMAT, ref], { cwd }).stdout).get(ref) ?? null;
+}
+
+/**
+ * The refusal for a notes ref that points at something other than a commit (`git update-ref <ref> <blob>` by
+ * hand): git notes reads nothing else, a compare-and-swap could never move it, and overwriting it could lose what
+ * it holds. Bad repository state: exit 2.
+ */
+export function notACommitError(ref: string, target: RefTarget): UserError {
+  const short = target.oid.slice(0, 12);
+  return new UserError(
+    `${ref} points at a ${target.type} (${short}), not a notes commit; nothing was written`,
+    ExitCode.usage,
+    `look at it (git cat-file -p ${short}); if it is not worth keeping, delete the ref (git update-ref -d ${ref} ${target.oid}), then run omni-ship sync to get the log back from the remote`,
+  );
+}
+
+/** Private refs of writes in progress older than this are stale wherever they come from: a write holds one for milliseconds. */
+const TMP_STALE_AFTER_MS = 60 * 60 * 1000;
+
+/** This machine's name as one refname component. */
+function hostComponent(): string {
+  return os.hostname().replace(/[^A-Za-z0-9_-]/g, '_') || 'unknown';
+}
+
+/** A new private ref for one CAS write: refs/omni-ship/tmp/<host>/<pid>-<ms since epoch, base 36>-<random>. */
+function tmpRefName(): string {
+  return `${TMP_REF_PREFIX}${hostComponent()}/${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Whether process `pid` lives on this machine (EPERM: it does, under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether a private ref was left by a write that can no longer finish: its writer's pid, on this host, is dead;
+ * or (any host, or a name from before the host was in it) it is older than an hour. A pid alone proves nothing
+ * across machines sharing a repository, hence the host in the name; pid reuse and pid namespaces (containers
+ * with one hostname) can fool the pid test, hence the age bound. Pruning a live writer's ref by mistake costs it
+ * one retry, never an event: its update-ref transaction then fails whole.
+ */
+function isStaleTmpRef(name: string, now: number): boolean {
+  const rest = name.slice(TMP_REF_PREFIX.length);
+  const slash = rest.lastIndexOf('/');
+  const host = slash >= 0 ? rest.slice(0, slash) : null;
+  const [pidText, timeText] = rest.slice(slash + 1).split('-');
+  const pid = Number(pidText);
+  const time = parseInt(timeText ?? '', 36);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isFinite(time)) return false; // not a name we make: not ours to judge
+  if (now - time > TMP_STALE_AFTER_MS) return true;
+  return host === hostComponent() && pid !== process.pid && !processAlive(pid);
+}
+
+/** Deletes the stale ones among `tmpRefs` (one update-ref, only when there are some); returns their names. */
+function deleteStaleTmpRefs(cwd: string, tmpRefs: Iterable<string>): string[] {
+  const now = Date.now();
+  const stale = [...tmpRefs].filter((name) => isStaleTmpRef(name, now));
+  // no old value: a ref its writer deleted meanwhile is fine to "delete" again and must not fail the others
+  if (stale.length) gitRun(['update-ref', '--stdin'], { cwd, input: stale.map((name) => `delete ${name}\n`).join('') });
+  return stale;
+}
+
+/**
+ * Deletes private refs (refs/omni-ship/tmp/*) that writes killed between their two steps left behind, so they do
+ * not stay forever (see isStaleTmpRef for which count as left behind). One for-each-ref, plus one update-ref when
+ * there is something to delete. For the drainer and sync; appendEvents does it on its own read of the ref.
+ * Returns the names deleted.
+ */
+export function pruneStaleTmpRefs(cwd: string): string[] {
+  return deleteStaleTmpRefs(cwd, parseRefs(gitRun(['for-each-ref', REF_FORMAT, TMP_REF_PREFIX], { cwd }).stdout).keys());
 }
 
 /**
@@ -67,8 +194,16 @@ export async function appendEvents(cwd: string, ref: string, appends: readonly N
   const objects = [...new Set(appends.map((a) => a.object))];
   if (objects.length === 0) return 0;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const tipRun = gitRun(['rev-parse', '-q', '--verify', `${ref}^{commit}`], { cwd });
-    const tip = tipRun.exitCode === 0 ? tipRun.stdout.trim() : null;
+    // one for-each-ref reads the tip, its type and, on the first attempt, the private refs killed writes left
+    const refs = parseRefs(gitRun(['for-each-ref', REF_FORMAT, ref, ...(attempt === 0 ? [TMP_REF_PREFIX] : [])], { cwd }).stdout);
+    const target = refs.get(ref) ?? null;
+    // a ref to a blob (or tree, or tag) can never be moved by a compare-and-swap from a commit: refuse at once
+    if (target && target.type !== 'commit') throw notACommitError(ref, target);
+    // for-each-ref matches refs below the name too: one there (refs/notes/omni-ship/reviews/x) blocks the name for good
+    const below = [...refs.keys()].find((name) => name.startsWith(`${ref}/`));
+    if (below) throw refInTheWayError(ref, below);
+    if (attempt === 0) deleteStaleTmpRefs(cwd, [...refs.keys()].filter((name) => name.startsWith(TMP_REF_PREFIX)));
+    const tip = target?.oid ?? null;
     const existing = tip ? await readSomeNotes(cwd, tip, objects) : new Map<string, { text: string; path: string }>();
     const updated = new Map<string, string>();
     let lines = 0;
@@ -96,5 +231,7 @@ export async function appendEvents(cwd: string, ref: string, appends: readonly N
     if (commitNotesCas(cwd, ref, tip, updated, `omni-ship: ${lines} event(s)\n`)) return lines;
     await sleep(2 + Math.random() * Math.min(200, 5 * (attempt + 1)));
   }
-  throw new Error(`gave up writing ${ref} after ${MAX_ATTEMPTS} attempts: too many concurrent writers`);
+  throw new Error(
+    `gave up writing ${ref} after ${MAX_ATTEMPTS} attempts: other writers kept moving it, or a lock file stays in the way (${ref}.lock in the git dir, left by a git process that crashed: delete it when no git process runs)`,
+  );
 }

@@ -1,4 +1,6 @@
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, tempDir, waitForDrain, type TestRepo } from '../helpers/repo.js';
@@ -195,5 +197,36 @@ describe('appends keep what is there', () => {
     // the review counts although the note holds a bad line
     const t = jsonOf(repo.omni(['show', 't-3', '--json']));
     expect(t.review).toMatchObject({ verdict: 'request-changes', message: 'fix the tests' });
+  });
+});
+
+describe('private refs of killed writes', () => {
+  it('the next write deletes a leftover tmp ref whose writer died on this host, or that is over an hour old, and keeps the others', async () => {
+    const { repo, commit } = repoWithTask('t-4');
+    const host = os.hostname().replace(/[^A-Za-z0-9_-]/g, '_') || 'unknown';
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const live = spawn('sleep', ['120'], { stdio: 'ignore' });
+    try {
+      const now = Date.now().toString(36);
+      const old = (Date.now() - 2 * 60 * 60 * 1000).toString(36);
+      const tmp = 'refs/omni-ship/tmp/';
+      const refs = {
+        deadHere: `${tmp}${host}/${dead}-${now}-aaaaaa`,
+        liveHere: `${tmp}${host}/${live.pid}-${now}-bbbbbb`,
+        // another machine's pid means nothing here: only its age counts
+        elsewhere: `${tmp}some-other-host/${dead}-${now}-cccccc`,
+        oldElsewhere: `${tmp}some-other-host/${live.pid}-${old}-dddddd`,
+        // the name earlier builds used, without the host
+        oldUnnamed: `${tmp}${dead}-${old}-eeeeee`,
+      };
+      for (const ref of Object.values(refs)) repo.git(['update-ref', ref, commit]);
+
+      const r = repo.omni(['review', 't-4', '--approve']);
+      expect(r.code, r.stderr).toBe(0);
+      expect([...refsUnder(repo, tmp).keys()].sort()).toEqual([refs.elsewhere, refs.liveHere].sort());
+      expect(noteOn(repo, NOTES.reviews, commit)).toContain('"verdict":"approve"');
+    } finally {
+      live.kill();
+    }
   });
 });

@@ -230,6 +230,28 @@ describe('omni-ship sync: a remote that refuses the push', () => {
   });
 });
 
+describe('omni-ship sync: the remote’s own reason', () => {
+  it('quotes what the remote’s pre-receive hook printed, exits 1 and leaves the local notes as they were', async () => {
+    const { bare, a } = twoClones();
+    await taskCommit(a, 't-1');
+    review(a, 't-1', '--approve', 'from A');
+    const hook = path.join(bare.dir, 'hooks', 'pre-receive');
+    fs.writeFileSync(hook, `#!/bin/sh\ncat > /dev/null\necho 'no pushes on Fridays' >&2\necho 'ask the release manager'\nexit 1\n`, { mode: 0o755 });
+    const local = a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/patchsets']);
+    for (const args of [['sync'], ['sync', '--json']]) {
+      const r = a.omni(args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('no pushes on Fridays');
+      expect(r.stderr).toContain('ask the release manager');
+      expect(r.stderr).toMatch(/remote 'origin' refused the push .*pre-receive hook declined/);
+      expect(r.stderr).not.toMatch(/lost the race|internal error/);
+      expect(r.stdout).toBe('');
+      expect(a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/patchsets'])).toBe(local);
+      expect(bare.git(['for-each-ref', 'refs/notes', 'refs/omni-ship'])).toBe('');
+    }
+  });
+});
+
 describe('omni-ship sync: tracing', () => {
   it('OMNI_SHIP_TRACE_GIT prints the fetch and the push to stderr', async () => {
     const { a } = twoClones();
