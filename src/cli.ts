@@ -183,7 +183,7 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     .description("fetch, merge (set union) and push omni-ship's notes and patchset refs with a remote")
     .argument('[remote]', 'the remote (default: the configured remote, origin)')
     .option('--dry-run', 'fetch and report what would merge and push; change no local notes and push nothing')
-    .option('--json', 'print {"remote", "merged", "updatedLocal", "pushed", "rounds", "dryRun"}')
+    .option('--json', 'print {"remote", "merged", "restored", "updatedLocal", "pushed", "skipped", "rounds", "dryRun"} (see README)')
     .addHelpText('after', examples('omni-ship sync', 'omni-ship sync upstream --dry-run'))
     .action(async (remote: string | undefined, o: { dryRun?: boolean; json?: boolean }) =>
       run(!!o.json, async () => (await import('./commands/sync.js')).syncCommand({ cwd: cwd(), json: !!o.json, remote, dryRun: !!o.dryRun })),

@@ -9,7 +9,7 @@ import { isSha } from '../ids.js';
 import type { PatchsetEvent } from '../notes/events.js';
 import { recordPatchsets, redundantPatchset, type PatchsetCandidate } from '../notes/patchsets.js';
 import { NOTES_REFS } from '../notes/refs.js';
-import { appendEvents } from '../notes/write.js';
+import { appendEvents, pruneStaleTmpRefs } from '../notes/write.js';
 import { requireRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { backgroundConfig } from '../hooks/background-config.js';
 import { removeStaleRefLocks } from '../hooks/ref-locks.js';
@@ -130,7 +130,9 @@ export async function hookCommand(opts: BaseOptions & { name: string; args: stri
       const dir = opts.commonDir ? path.join(path.resolve(opts.cwd, opts.commonDir), 'omni-ship') : stateDir(requireRepo(opts.cwd));
       fs.mkdirSync(dir, { recursive: true });
       rotateLog(dir);
+      // what a drainer or a git process killed mid-write left behind must not block or stay forever
       removeStaleRefLocks(path.dirname(dir));
+      for (const ref of pruneStaleTmpRefs(path.dirname(dir))) console.log(`${new Date().toISOString()} removed ${ref}: a write killed between its two steps left it`);
       const drained = await drainSpool(dir, (events) => handle(path.dirname(dir), events));
       // a rewrite that ran without hooks (OMNI_SHIP_SKIP=1) brings no event: look once more on the way out
       await restoreDropped();
