@@ -321,3 +321,31 @@ describe('the machine-local state cache', () => {
     expect(shown.reviews).toContainEqual(expect.objectContaining({ verdict: 'approve', message: 'ok' }));
   });
 });
+
+describe('a note larger than many pipe chunks', () => {
+  it('is read whole, by a cold read and by the incremental read of a moved ref', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const commit = commitChange(repo, 'work');
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    // ~1.5 MB of review lines on one commit: two dozen 64 KiB pipe chunks, cut anywhere inside lines
+    const line = (i: number) =>
+      JSON.stringify({ v: 1, type: 'review', at: new Date(Date.UTC(2030, 0, 1) + i).toISOString(), by: 'A <a@x>', host: 'h/1', task: 't-1', commit, verdict: 'request-changes', message: `m${i} ${'x'.repeat(200 + (i % 37))}` });
+    const many = Array.from({ length: 6000 }, (_, i) => line(i)).join('\n');
+    const file = path.join(repo.dir, '.git', 'big-note');
+    fs.writeFileSync(file, `${many}\n`);
+    expect(fs.statSync(file).size).toBeGreaterThan(1_400_000);
+    repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-F', file, commit]);
+    const cold = jsonOf(repo.omni(['show', 't-1', '--json'], { env: testEnv({ OMNI_SHIP_NO_CACHE: '1' }) }));
+    expect(cold.reviews).toHaveLength(6000);
+    expect(cold.reviews[5999].message).toBe(`m5999 ${'x'.repeat(200 + (5999 % 37))}`);
+    expect(cold.review).toMatchObject({ verdict: 'request-changes', message: cold.reviews[5999].message });
+    // fill the cache, then move the ref by one line more: the changed note is read again, whole
+    jsonOf(repo.omni(['show', 't-1', '--json']));
+    fs.appendFileSync(file, `${line(6000).replace('request-changes', 'approve')}\n`);
+    repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-f', '-F', file, commit]);
+    const warm = jsonOf(repo.omni(['show', 't-1', '--json']));
+    expect(warm.reviews).toHaveLength(6001);
+    expect(warm.state).toBe('approved');
+  });
+});
