@@ -179,9 +179,16 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     gitAsync(['log', logFormat(config.trailerKey), '--branches', '--remotes', ...(baseRefs.length ? ['--not', ...baseRefs] : []), '--'], { cwd }),
     readAllNotes(cwd, toRead, undefined, decodeInto),
     Promise.all(
-      incremental.map((n) => {
+      incremental.map(async (n) => {
         const records = perObject.get(n.ref)!;
-        return readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
+        try {
+          await readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
+        } catch {
+          // the cached tip is gone (the ref was rewritten outside omni-ship and gc pruned the old history) or is
+          // no commit: the cache cannot be brought forward, so read the ref whole, as if there were no cache
+          records.clear();
+          await readAllNotes(cwd, [{ ref: n.ref, tip: n.tip }], undefined, decodeInto);
+        }
       }),
     ),
   ]);

@@ -349,3 +349,36 @@ describe('a note larger than many pipe chunks', () => {
     expect(warm.state).toBe('approved');
   });
 });
+
+describe('a cached notes tip that gc pruned', () => {
+  it('is read whole again (and its cache part rewritten) when the ref was rewritten to a new history', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const commit = commitChange(repo, 'work');
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    expect(repo.omni(['review', 't-1', '--request-changes', '-m', 'no']).code).toBe(0);
+    expect(jsonOf(repo.omni(['show', 't-1', '--json'])).state).toBe('in-progress'); // fills the state cache
+    const oldTip = refValue(repo, NOTES.reviews)!;
+    // the ref rewritten outside omni-ship: a new root notes commit with another verdict
+    const approve = JSON.stringify({ v: 1, type: 'review', at: '2030-01-01T00:00:00.000Z', by: 'A <a@x>', host: 'h/1', task: 't-1', commit, verdict: 'approve', message: 'ok' });
+    const blob = repo.git(['hash-object', '-w', '--stdin'], { input: `${approve}\n` }).trim();
+    const tree = repo.git(['mktree'], { input: `100644 blob ${blob}\t${commit}\n` }).trim();
+    const fresh = repo.git(['commit-tree', tree, '-m', 'rewritten'], { input: '' }).trim();
+    repo.git(['update-ref', NOTES.reviews, fresh]);
+    repo.git(['reflog', 'expire', '--expire=now', '--all']);
+    repo.git(['gc', '-q', '--prune=now']);
+    expect(repo.gitRun(['cat-file', '-e', oldTip]).code).not.toBe(0);
+
+    for (const args of [['show', 't-1', '--json'], ['status', '--json']]) {
+      const r = repo.omni(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      const cold = repo.omni(args, { env: testEnv({ OMNI_SHIP_NO_CACHE: '1' }) });
+      expect(r.stdout).toBe(cold.stdout);
+    }
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'approved', review: { verdict: 'approve', message: 'ok' } });
+    // the part now holds the new tip: the next read is incremental again, not a second full read
+    const part = JSON.parse(fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'refs_notes_omni-ship_reviews.json'), 'utf8'));
+    expect(part.value.tip).toBe(fresh);
+  });
+});
