@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isBadLine, hasEventShape, type BadLine, type OmniEvent } from '../notes/events.js';
-import { packageVersion } from '../paths.js';
+import { buildFingerprint } from './build.js';
 
 /** One annotated object's decoded note: its events and its unreadable lines. */
 export type DecodedNote = [OmniEvent[], BadLine[]];
@@ -96,28 +95,6 @@ function basePart(part: unknown): StateCache['base'] {
   if (!b || typeof b.key !== 'string' || !Array.isArray(b.landed) || !Array.isArray(b.commits)) return null;
   const pair = (x: unknown) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string';
   return b.landed.every(pair) && b.commits.every((c) => typeof c === 'string') ? b : null;
-}
-
-let fingerprint: string | null = null;
-
-/**
- * The version plus a hash of the code that decodes and packs events (this file and notes/events): a cache written
- * by any other build, even of the same version, is not used. A field order changed between two builds would
- * otherwise unpack values into the wrong fields.
- */
-export function buildFingerprint(): string {
-  if (fingerprint === null) {
-    const hash = createHash('sha1').update(packageVersion());
-    for (const url of [new URL(import.meta.url), new URL('../notes/events.js', import.meta.url)]) {
-      try {
-        hash.update(fs.readFileSync(url));
-      } catch {
-        hash.update(String(Math.random())); // unreadable: never match, so never trust
-      }
-    }
-    fingerprint = hash.digest('hex');
-  }
-  return fingerprint;
 }
 
 function empty(): StateCache {

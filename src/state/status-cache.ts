@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { buildFingerprint } from './cache.js';
+import { buildFingerprint } from './build.js';
 
 /**
  * What `status` shows, for one exact input: the refs it read (names, objects, types), the config and the build.
