@@ -28,6 +28,8 @@ export interface StatusJson {
   base: string;
   counts: Record<TaskState, number>;
   tasks: TaskStatusJson[];
+  /** what status also says on stderr: a base branch that does not exist, unreadable note lines, … */
+  warnings: string[];
 }
 
 /** The JSON view of one task (shared with `show`). */
@@ -120,8 +122,8 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
   const shown = all.filter(
     (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
   );
-  const data: StatusJson = { base: snapshot.base, counts, tasks: shown };
   const warnings = snapshot.warnings;
+  const data: StatusJson = { base: snapshot.base, counts, tasks: shown, warnings };
   // --json prints data only: don't lay out a table of 10,000 rows nobody sees
   if (opts.json) return { data, text: '', warnings };
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR

@@ -126,6 +126,8 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   }
   const base = config.baseBranch;
   const baseRefs = baseRefCandidates(config).filter((r) => refs.has(r));
+  const missingBase = missingBaseWarning(config, baseRefs, refs);
+  if (missingBase) warnings.push(missingBase);
 
   // task branches, local and remote-tracking (a remote-tracking branch names its task without the remote's name)
   const branchTips = new Map<string, { branch: string; sha: string; local: boolean }[]>();
@@ -302,6 +304,22 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     });
   }
   return { tasks, events, bad, base, warnings };
+}
+
+/**
+ * Says so when neither the base branch nor its remote-tracking branch exists (a typo such as `baseBranch: mian`):
+ * then no commit is on the base branch and every landed task would silently read as in progress. Not in a
+ * repository without any branch yet (nothing has landed, and main is about to exist).
+ */
+function missingBaseWarning(config: Config, found: readonly string[], refs: ReadonlyMap<string, string>): string | null {
+  if (found.length) return null;
+  if (![...refs.keys()].some((r) => r.startsWith('refs/heads/') || r.startsWith('refs/remotes/'))) return null;
+  const lookedFor = baseRefCandidates(config);
+  const fetch = config.remote ? `, or fetch it (git fetch ${config.remote} ${config.baseBranch})` : '';
+  return (
+    `base branch '${config.baseBranch}' not found: looked for ${lookedFor.join(' and ')}, so no task counts as landed; ` +
+    `set baseBranch in the omni-ship config to the branch tasks land on (omni-ship config shows where it is set)${fetch}`
+  );
 }
 
 function expectedType(log: NotesLog): OmniEvent['type'] {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupAll, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRemote, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
 import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, status, taskStatus } from '../helpers/state.js';
 
 afterAll(cleanupAll);
@@ -26,7 +26,8 @@ describe('status --json', () => {
     const repo = makeRepo();
     const sha = taskBranch(repo, 't-1', 't-1');
     const s = status(repo);
-    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'tasks']);
+    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'tasks', 'warnings']);
+    expect(s.warnings).toEqual([]);
     expect(s.base).toBe('main');
     expect(Object.keys(s.counts).sort()).toEqual([...STATES].sort());
     for (const n of Object.values(s.counts)) expect(typeof n).toBe('number');
@@ -380,5 +381,62 @@ describe('a cached notes tip that gc pruned', () => {
     // the part now holds the new tip: the next read is incremental again, not a second full read
     const part = JSON.parse(fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'refs_notes_omni-ship_reviews.json'), 'utf8'));
     expect(part.value.tip).toBe(fresh);
+  });
+});
+
+describe('a baseBranch that does not exist', () => {
+  const expectWarning = (text: string, refs: string[]) => {
+    expect(text).toMatch(/base branch 'mian' not found/);
+    for (const ref of refs) expect(text).toContain(ref);
+    expect(text).toMatch(/baseBranch/);
+  };
+
+  it('status and show say so on stderr and in --json, naming the refs looked for and the fix', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const landed = commitChange(repo, 'landed work\n\nTask-Id: t-1');
+    repo.git(['switch', '-q', 'main']);
+    repo.git(['merge', '-q', '--ff-only', 't-1']);
+    repo.git(['branch', '-q', '-D', 't-1']);
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'landed', landedCommit: landed });
+    expect(status(repo).warnings).toEqual([]);
+
+    repo.write('.omni-shiprc.json', JSON.stringify({ baseBranch: 'mian' }));
+    // three times: the third reads the stored answer, which must warn as well
+    for (let i = 0; i < 3; i++) {
+      const r = repo.omni(['status', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expectWarning(r.stderr, ['refs/heads/mian']);
+      const s = JSON.parse(r.stdout);
+      expect(s.warnings).toHaveLength(1);
+      expectWarning(s.warnings[0], ['refs/heads/mian']);
+      expect(s.base).toBe('mian');
+    }
+    const text = repo.omni(['status']);
+    expect(text.code).toBe(0);
+    expectWarning(text.stderr, ['refs/heads/mian']);
+    const show = repo.omni(['show', 't-1', '--json']);
+    expect(show.code, show.stderr).toBe(0);
+    expectWarning(show.stderr, ['refs/heads/mian']);
+    expectWarning(JSON.parse(show.stdout).warnings[0], ['refs/heads/mian']);
+    expectWarning(repo.omni(['show', 't-1']).stderr, ['refs/heads/mian']);
+  });
+
+  it('with a remote, names the remote-tracking branch it looked for too', () => {
+    const remote = makeRemote();
+    const repo = remote.clone();
+    repo.write('.omni-shiprc.json', JSON.stringify({ baseBranch: 'mian' }));
+    const r = repo.omni(['status', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expectWarning(r.stderr, ['refs/heads/mian', 'refs/remotes/origin/mian']);
+    expect(JSON.parse(r.stdout).warnings).toHaveLength(1);
+  });
+
+  it('says nothing in a repository without any commit yet', () => {
+    const repo = makeRepo({ initialCommit: false });
+    const r = repo.omni(['status', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).warnings).toEqual([]);
   });
 });
