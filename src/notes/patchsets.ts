@@ -103,13 +103,20 @@ export async function recordPatchsets(
       tree: f.tree,
       parent: f.parent,
       branch: c.branch,
-      supersedes: c.supersedes,
+      // `git commit --amend` that changed nothing in the same second makes the same commit, and post-rewrite
+      // reports old == new (a rebase can too): a commit never replaces itself
+      supersedes: c.supersedes === c.commit ? null : c.supersedes,
       author: f.author,
       via: c.via,
     });
   }
-  // one amend reports twice (post-commit, then post-rewrite with the old commit): keep the fuller one
-  const merged = events.filter((e) => !(e.supersedes === null && events.some((o) => o !== e && o.commit === e.commit && o.supersedes !== null)));
+  // one amend reports twice (post-commit, then post-rewrite with the old commit): keep the fuller one; of events
+  // that name no predecessor (a no-op amend's two reports), the first
+  const merged = events.filter(
+    (e, i) =>
+      e.supersedes !== null ||
+      !events.some((o, k) => o.commit === e.commit && o.task === e.task && (o.supersedes !== null || k < i)),
+  );
   const written = await appendEvents(cwd, NOTES_REFS.patchsets, merged.map((e) => ({ object: e.commit, events: [e] })), redundantPatchset);
   keepReachable(cwd, merged);
   return { events: written ? merged : [], written };

@@ -55,6 +55,31 @@ describe('patchsets recorded by the hooks', () => {
     expect(show(repo, 't-5').patchsetHistory.map((p: { commit: string }) => p.commit)).toEqual([first, second]);
   });
 
+  it('a no-op amend (same commit id) supersedes nothing: two diverged branches of a task stay diverged', async () => {
+    const repo = hookedRepo('t-9');
+    // fixed dates: the amend then makes the very same commit, as `git commit --amend --no-edit` in the same second does
+    const sameSecond = testEnv({ GIT_COMMITTER_DATE: '2030-01-01T00:00:00Z', GIT_AUTHOR_DATE: '2030-01-01T00:00:00Z' });
+    const a = commitChange(repo, 'one way', { file: 'a.txt', env: sameSecond });
+    repo.git(['switch', '-q', '-c', 'feat/t-9-x', 'main']);
+    const b = commitChange(repo, 'another way', { file: 'b.txt' });
+    await drained(repo);
+    expect(show(repo, 't-9')).toMatchObject({ state: 'diverged' });
+
+    repo.git(['switch', '-q', 't-9']);
+    repo.git(['commit', '-q', '--amend', '--no-edit'], { env: sameSecond });
+    expect(head(repo)).toBe(a);
+    await drained(repo);
+    // git reported the rewrite a -> a; the hook ran (it wrote the amend's post-rewrite to its log)
+    expect(repo.read('.git/omni-ship/hooks.log')).toMatch(/post-rewrite/);
+    const s = show(repo, 't-9');
+    expect(s.state).toBe('diverged');
+    expect([...s.live].sort()).toEqual([a, b].sort());
+    expect(patchsetEvents(repo, 't-9').filter((e) => e.supersedes === e.commit)).toEqual([]);
+    expect(s.patchsetHistory.map((p: { commit: string; supersedes: string[] }) => [p.commit, p.supersedes])).toEqual(
+      expect.arrayContaining([[a, []], [b, []]]),
+    );
+  });
+
   it('a rebase of a one-commit task branch onto a new base gives exactly one new patchset', async () => {
     const repo = hookedRepo('t-6');
     const before = commitChange(repo, 'task work');
