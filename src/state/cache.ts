@@ -14,7 +14,8 @@ export type DecodedNote = [OmniEvent[], BadLine[]];
 export interface StateCache {
   /** per notes ref: the tip it was read at, and each annotated object's decoded note */
   notes: Map<string, { tip: string; objects: Map<string, DecodedNote> }>;
-  base: { key: string; landed: [string, string][]; commits: string[] } | null;
+  /** the base branch's tips (with the trailer settings) it was read at, and the first commit carrying each task's trailer */
+  base: { key: string; landed: [string, string][] } | null;
   /** the parts to write back: notes refs that moved (or are gone), and BASE_CACHE_PART */
   dirty: Set<string>;
 }
@@ -92,9 +93,9 @@ function decodedPart(part: unknown): { tip: string; objects: Map<string, Decoded
 /** The base branch's part as read from disk, or null when it has another shape. */
 function basePart(part: unknown): StateCache['base'] {
   const b = part as StateCache['base'];
-  if (!b || typeof b.key !== 'string' || !Array.isArray(b.landed) || !Array.isArray(b.commits)) return null;
+  if (!b || typeof b.key !== 'string' || !Array.isArray(b.landed)) return null;
   const pair = (x: unknown) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string';
-  return b.landed.every(pair) && b.commits.every((c) => typeof c === 'string') ? b : null;
+  return b.landed.every(pair) ? b : null;
 }
 
 function empty(): StateCache {

@@ -83,7 +83,7 @@ describe('damaged state-cache parts (valid JSON, wrong shapes)', () => {
     ['a value that is null', REVIEWS, () => null],
     ['landed not a list', BASE, (v) => ({ ...v, landed: 5 })],
     ['landed pairs that are not pairs', BASE, (v) => ({ ...v, landed: [5, [1, 2]] })],
-    ['commits not a list', BASE, (v) => ({ ...v, commits: 'abc' })],
+    ['a key that is not a string', BASE, (v) => ({ ...v, key: 5 })],
   ];
 
   it('show and status ignore each damaged part, answer as a cold read, and write the part again', () => {

@@ -447,7 +447,7 @@ describe('the state cache file', () => {
             });
             objects.set(object, [list, [{ object, line: 'garbage', reason: 'not valid JSON' }]]);
           }
-          const cache: StateCache = { notes: new Map([[X, { tip: A, objects }]]), base: { key: 'k', landed: [['t-1', A]], commits: [A] }, dirty: new Set([X, 'base']) };
+          const cache: StateCache = { notes: new Map([[X, { tip: A, objects }]]), base: { key: 'k', landed: [['t-1', A]] }, dirty: new Set([X, 'base']) };
           writeStateCache(dir, cache);
           if (!odd) {
             // events as omni-ship writes them are packed as arrays (the point of the format)
