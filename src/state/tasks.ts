@@ -3,7 +3,9 @@ import { appendTo } from '../collections.js';
 import { gitAsync } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
 import { claimedTask, logFormat, ownCommit, parseLog, type CommitInfo } from './commits.js';
-import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
+import { missingBaseWarning } from './base-warning.js';
+import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
+import { decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes } from '../notes/read.js';
 import { BASE_CACHE_PART, readStateCache, writeStateCache, type DecodedNote } from './cache.js';
@@ -79,9 +81,9 @@ export async function readRefSnapshot(cwd: string): Promise<string> {
 /**
  * Reads the state of every task the repository knows, from task branches, Task-Id trailers and notes.
  * Git processes, a constant number whatever the number of tasks (DESIGN.md section 6): for-each-ref (unless the
- * caller read the snapshot), a log of the task branch tips, a log of every branch's commits off the base branch,
- * and, unless the machine-local cache holds them for the same tips, a log of the base branch and per notes ref an
- * ls-tree and a streaming cat-file (or a diff-tree and a cat-file of the changes).
+ * caller read the snapshot), a log of every branch's commits off the base branch, and, unless the machine-local
+ * cache holds them for the same tips, a log of the base branch and per notes ref an ls-tree and a streaming cat-file
+ * (or a diff-tree and a cat-file of the changes; a whole read again when the cached tip is gone).
  */
 export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string): Promise<RepoState> {
   const cache = readStateCache(stateDir, Object.values(NOTES_REFS));
@@ -314,58 +316,6 @@ interface BranchTip {
   local: boolean;
 }
 
-/**
- * Says so when neither the base branch nor its remote-tracking branch exists (a typo such as `baseBranch: mian`):
- * then no commit is on the base branch and every landed task would silently read as in progress. Not in a
- * repository without any branch yet (nothing has landed, and main is about to exist).
- */
-function missingBaseWarning(config: Config, found: readonly string[], refs: ReadonlyMap<string, string>): string | null {
-  if (found.length) return null;
-  if (![...refs.keys()].some((r) => r.startsWith('refs/heads/') || r.startsWith('refs/remotes/'))) return null;
-  const lookedFor = baseRefCandidates(config);
-  const fetch = config.remote ? `, or fetch it (git fetch ${config.remote} ${config.baseBranch})` : '';
-  return (
-    `base branch '${config.baseBranch}' not found: looked for ${lookedFor.join(' and ')}, so no task counts as landed; ` +
-    `set baseBranch in the omni-ship config to the branch tasks land on (omni-ship config shows where it is set)${fetch}`
-  );
-}
-
 function expectedType(log: NotesLog): OmniEvent['type'] {
   return ({ patchsets: 'patchset', reviews: 'review', verify: 'verify', lands: 'land', attempts: 'attempt' } as const)[log];
-}
-
-function latestBy<E extends OmniEvent>(events: readonly E[], key: (e: E) => string): Map<string, E> {
-  const out = new Map<string, E>();
-  for (const e of events) {
-    const k = key(e);
-    const cur = out.get(k);
-    if (!cur || byTime(cur, e) < 0) out.set(k, e);
-  }
-  return out;
-}
-
-/** The latest event per task and commit (two maps deep: no key strings built per event). */
-function latestByTaskAndCommit(events: readonly ReviewEvent[]): Map<string, Map<string, ReviewEvent>> {
-  const out = new Map<string, Map<string, ReviewEvent>>();
-  for (const e of events) {
-    let byCommit = out.get(e.task);
-    if (!byCommit) out.set(e.task, (byCommit = new Map()));
-    const cur = byCommit.get(e.commit);
-    if (!cur || byTime(cur, e) < 0) byCommit.set(e.commit, e);
-  }
-  return out;
-}
-
-function circuitOf(events: readonly AttemptEvent[]): { failures: number; needsHelp: boolean } {
-  let failures = 0;
-  let needsHelp = false;
-  for (const e of [...events].sort(byTime)) {
-    if (e.outcome === 'fail') failures++;
-    else if (e.outcome === 'needs-help') needsHelp = true;
-    else {
-      failures = 0;
-      needsHelp = false;
-    }
-  }
-  return { failures, needsHelp };
 }
