@@ -138,6 +138,20 @@ function fits(value: unknown, kind: FieldKind): boolean {
   return kind.startsWith('task') ? value !== '' && value === value.toLowerCase() && !/\s/.test(value) : true;
 }
 
+/**
+ * SCHEMA as a list of checks per type, each a plain `typeof` test for the common kinds: status checks every event
+ * it reads back from its cache (30,000 in a large repository), and fits' string tests on the kind were half of it.
+ */
+const CHECKS = Object.fromEntries(
+  Object.entries(SCHEMA).map(([type, fields]) => [
+    type,
+    Object.entries(fields).map(([field, kind]): [string, (v: unknown) => boolean] => [
+      field,
+      kind === 'str' ? (v) => typeof v === 'string' : kind === 'str?' ? (v) => v == null || typeof v === 'string' : (v) => fits(v, kind),
+    ]),
+  ]),
+) as Record<OmniEvent['type'], [string, (v: unknown) => boolean][]>;
+
 /** Why a parsed line is not a usable event, or null when it is one (no object allocated per good line). */
 function unusable(value: unknown, parseTime = true): string | null {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
@@ -146,9 +160,8 @@ function unusable(value: unknown, parseTime = true): string | null {
   if (typeof e.type !== 'string' || !TYPES.has(e.type)) return `unknown event type ${JSON.stringify(e.type)}`;
   if (typeof e.at !== 'string' || (parseTime && Number.isNaN(Date.parse(e.at)))) return 'no valid "at" time';
   if (typeof e.by !== 'string' || typeof e.host !== 'string') return 'no "by" and "host" (strings)';
-  const schema = SCHEMA[e.type as OmniEvent['type']];
-  for (const field in schema) {
-    if (!fits(e[field], schema[field]!)) return `bad ${field} ${JSON.stringify(e[field]) ?? '(missing)'} in a ${e.type} event`;
+  for (const [field, check] of CHECKS[e.type as OmniEvent['type']]) {
+    if (!check(e[field])) return `bad ${field} ${JSON.stringify(e[field]) ?? '(missing)'} in a ${e.type} event`;
   }
   return null;
 }
