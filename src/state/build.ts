@@ -12,8 +12,8 @@ let fingerprint: string | null = null;
  * cache of decoded events by code that packs them otherwise, nor a stored `status` answer by code that derives
  * states otherwise, even of the same version. Hashing only the files thought relevant missed the rest (a build
  * with other status logic printed the old answer). The contents, not sizes and times: npm sets every file's time
- * to one fixed date. Costs about 4.5 ms a process for dist/ (~50 files, ~300 KB; sizes and times would cost 3, the two
- * files hashed before 0.4).
+ * to one fixed date. Costs about 4.5 ms a process for dist/ (~50 files, ~300 KB); sizes and times would cost 3,
+ * the two files hashed before 0.4.
  */
 export function buildFingerprint(): string {
   if (fingerprint === null) {
