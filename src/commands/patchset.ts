@@ -4,7 +4,8 @@ import { loadConfig } from '../config.js';
 import { ExitCode, UserError } from '../errors.js';
 import { git } from '../git/exec.js';
 import { requireWorkRepo, stateDir } from '../git/repo.js';
-import { parseTaskId, taskIdFromBranch, tryTaskId, type TaskId } from '../ids.js';
+import { parseTaskId, taskIdFromBranch, type TaskId } from '../ids.js';
+import { trailerClaim, trailerPlaceholder, trailerValues } from '../notes/claim.js';
 import { baseCommitsAmong, recordPatchsets } from '../notes/patchsets.js';
 import { unknownTask } from '../messages.js';
 import type { CommandOutput } from '../output.js';
@@ -54,20 +55,21 @@ export async function patchsetCommand(opts: BaseOptions & { task: string; increm
 
 /**
  * A task branch's tip is a patchset of the task only when it is the task's own commit: not a commit of the base
- * branch (a branch just made from base has none yet) and not one whose trailer names another task.
+ * branch (a branch just made from base has none yet) and not one whose trailer names another task, an invalid id,
+ * or several tasks (the rule recordPatchsets and the state model follow).
  */
 function refuseForeignTip(cwd: string, config: Config, id: TaskId, branch: string, sha: string): void {
   if (baseCommitsAmong(cwd, config, [sha]).has(sha)) {
     throw new UserError(`${id} has no commit of its own: branch ${branch} has nothing on top of ${config.baseBranch}`, ExitCode.usage, `commit the work on ${branch} first`);
   }
-  const trailers = git(['log', '-1', `--format=%(trailers:key=${config.trailerKey},valueonly,separator=%x1d)`, sha, '--'], { cwd })
-    .split('\x1d')
-    .map((v) => tryTaskId(v, config))
-    .filter((v): v is NonNullable<typeof v> => v !== null);
-  const other = trailers.find((t) => t !== id);
-  if (other && !trailers.includes(id)) {
+  const field = git(['log', '-1', `--format=${trailerPlaceholder(config.trailerKey)}`, sha, '--'], { cwd }).replace(/\n+$/, '');
+  const claim = trailerClaim(trailerValues(field), config, config.trailerKey);
+  if (claim.kind === 'bad') {
+    throw new UserError(`${branch}'s tip ${sha.slice(0, 12)} is no commit of ${id}: ${claim.reason}`, ExitCode.usage, `commit ${id}'s own work on ${branch} with a ${config.trailerKey}: ${id} trailer`);
+  }
+  if (claim.kind === 'task' && claim.task !== id) {
     throw new UserError(
-      `${branch}'s tip ${sha.slice(0, 12)} belongs to ${other} (its ${config.trailerKey} trailer), not to ${id}`,
+      `${branch}'s tip ${sha.slice(0, 12)} belongs to ${claim.task} (its ${config.trailerKey} trailer), not to ${id}`,
       ExitCode.usage,
       `commit ${id}'s own work on ${branch} first`,
     );

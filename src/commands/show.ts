@@ -21,6 +21,8 @@ export interface ShowJson extends TaskStatusJson {
   verifyEvents: VerifyEvent[];
   reviews: ReviewEvent[];
   attempts: AttemptEvent[];
+  /** what show also says on stderr (as in status) */
+  warnings: string[];
 }
 
 /** One task's whole history: patchsets, verify events, reviews, attempts and the landing. */
@@ -43,6 +45,7 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   // reviews and attempts name their task: another task's verdict on a shared commit is not this one's
   const reviews = state.events.review.filter((e) => e.task === id).sort(byTime);
   const attempts = state.events.attempt.filter((e) => e.task === id).sort(byTime);
+  const warnings = badLineWarnings(state);
   const data: ShowJson = {
     taskId: id,
     trailer: `${config.trailerKey}: ${id}`,
@@ -52,6 +55,7 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
     verifyEvents,
     reviews,
     attempts,
+    warnings,
   };
   const lines = [
     `${id}  ${task.state}${task.branch ? `  branch ${task.branch}` : ''}${task.head ? `  head ${task.head.slice(0, 12)}` : ''}`,
@@ -79,5 +83,5 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   if (attempts.length) lines.push('', 'attempts:', ...attempts.map((e) => `  ${e.at} ${e.role} ${e.outcome}${e.error ? `: ${e.error}` : ''}`));
   if (task.landing) lines.push('', `landed: ${task.landing.landed.slice(0, 12)} on ${task.landing.base} at ${task.landing.at} by ${task.landing.by}`);
   else if (task.landedCommit) lines.push('', `landed: ${task.landedCommit.slice(0, 12)} is on ${state.base}`);
-  return { data, text: lines.join('\n'), warnings: badLineWarnings(state) };
+  return { data, text: lines.join('\n'), warnings };
 }

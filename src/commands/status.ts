@@ -28,6 +28,8 @@ export interface StatusJson {
   base: string;
   counts: Record<TaskState, number>;
   tasks: TaskStatusJson[];
+  /** what status also says on stderr: a base branch that does not exist, unreadable note lines, … */
+  warnings: string[];
 }
 
 /** The JSON view of one task (shared with `show`). */
@@ -45,6 +47,34 @@ export function taskJson(t: TaskView): TaskStatusJson {
     landedCommit: t.landedCommit,
     live: t.live,
   };
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const strOrNull = (v: unknown) => v === null || typeof v === 'string';
+/** True when `o` is an object whose listed fields pass their checks. */
+function shaped(o: unknown, fields: Record<string, (v: unknown) => boolean>): boolean {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  for (const f in fields) if (!fields[f]!((o as Record<string, unknown>)[f])) return false;
+  return true;
+}
+const nullOr = (fields: Record<string, (v: unknown) => boolean>) => (v: unknown) => v === null || shaped(v, fields);
+const TASK_FIELDS: Record<keyof TaskStatusJson, (v: unknown) => boolean> = {
+  id: isStr,
+  parent: strOrNull,
+  state: (v) => (STATES as readonly unknown[]).includes(v),
+  branch: strOrNull,
+  head: strOrNull,
+  patchsets: (v) => typeof v === 'number',
+  verify: nullOr({ result: isStr, at: isStr, spec: isStr, step: strOrNull, exitCode: (v) => v === null || typeof v === 'number' }),
+  review: nullOr({ verdict: isStr, by: isStr, at: isStr, message: strOrNull }),
+  landing: nullOr({ commit: isStr, landed: isStr, base: isStr, at: isStr, by: isStr }),
+  landedCommit: strOrNull,
+  live: (v) => Array.isArray(v) && v.every(isStr),
+};
+
+/** True when `t` has the shape of a TaskStatusJson (for answers read back from the status cache). */
+export function isTaskStatusJson(t: unknown): t is TaskStatusJson {
+  return shaped(t, TASK_FIELDS);
 }
 
 /** Warnings for what could not be read (note lines, notes refs): skipped, never deleted. */
@@ -78,7 +108,7 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
   // while no ref moved, the answer is the one computed last time (a status polled in a loop)
   const refs = await readRefSnapshot(repo.toplevel);
   const key = statusKey(config, refs);
-  let snapshot = readStatusSnapshot<TaskStatusJson>(dir, key);
+  let snapshot = readStatusSnapshot(dir, key, isTaskStatusJson);
   if (!snapshot) {
     const state = await loadState(repo.toplevel, config, dir, refs);
     const tasks = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id)).map(taskJson);
@@ -92,8 +122,8 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
   const shown = all.filter(
     (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
   );
-  const data: StatusJson = { base: snapshot.base, counts, tasks: shown };
   const warnings = snapshot.warnings;
+  const data: StatusJson = { base: snapshot.base, counts, tasks: shown, warnings };
   // --json prints data only: don't lay out a table of 10,000 rows nobody sees
   if (opts.json) return { data, text: '', warnings };
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR

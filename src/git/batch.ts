@@ -57,6 +57,75 @@ export async function lsTree(cwd: string, treeish: string): Promise<TreeEntry[]>
 }
 
 /**
+ * Parses `git cat-file --batch` output fed in chunks of any size, calling `onObject` for each object as soon as its
+ * last byte arrives; missing and ambiguous names are skipped. Linear in the bytes: a content that spans chunks is
+ * copied once into a buffer of the size its header announced (joining the pending bytes with every new chunk made
+ * one 28 MB note cost seconds: each 64 KiB chunk copied everything before it). A content inside one chunk is not
+ * copied at all.
+ */
+export class BatchParser {
+  /** bytes of a header whose newline has not arrived yet */
+  private header: Buffer[] = [];
+  /** the object whose content is arriving, or null while a header is read */
+  private object: { oid: string; content: Buffer; got: number } | null = null;
+  /** the newline after a content is still to come */
+  private newline = false;
+
+  constructor(private readonly onObject: (oid: string, content: Buffer) => void) {}
+
+  /** Feeds the next chunk of git's output. */
+  push(chunk: Buffer): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.newline) {
+        if (chunk[pos] !== 10) throw new Error('git cat-file --batch: no newline after an object');
+        this.newline = false;
+        pos++;
+        continue;
+      }
+      const o = this.object;
+      if (o) {
+        const copied = chunk.copy(o.content, o.got, pos, Math.min(chunk.length, pos + o.content.length - o.got));
+        o.got += copied;
+        pos += copied;
+        if (o.got === o.content.length) this.emit(o.oid, o.content);
+        continue;
+      }
+      const nl = chunk.indexOf(10, pos);
+      if (nl < 0) {
+        this.header.push(chunk.subarray(pos));
+        return;
+      }
+      const line = this.header.length ? Buffer.concat([...this.header, chunk.subarray(pos, nl)]).toString('latin1') : chunk.toString('latin1', pos, nl);
+      this.header = [];
+      pos = nl + 1;
+      if (line.endsWith(' missing') || line.endsWith(' ambiguous')) continue;
+      const sp1 = line.indexOf(' ');
+      const sp2 = line.indexOf(' ', sp1 + 1);
+      const size = Number(line.slice(sp2 + 1));
+      if (sp1 < 0 || sp2 < 0 || !Number.isSafeInteger(size) || size < 0) throw new Error(`git cat-file --batch: unexpected header ${JSON.stringify(line)}`);
+      const oid = line.slice(0, sp1);
+      if (pos + size <= chunk.length) {
+        // the whole content is here (the common case: notes are small): hand out a view, no copy
+        this.emit(oid, chunk.subarray(pos, pos + size));
+        pos += size;
+      } else this.object = { oid, content: Buffer.allocUnsafe(size), got: 0 };
+    }
+  }
+
+  /** Checks that the output ended between two objects. */
+  end(): void {
+    if (this.object || this.newline || this.header.length) throw new Error('git cat-file --batch: the output ended inside an object');
+  }
+
+  private emit(oid: string, content: Buffer): void {
+    this.object = null;
+    this.newline = true;
+    this.onObject(oid, content);
+  }
+}
+
+/**
  * Streams `git cat-file --batch` for `oids`, calling `onObject` for each object as its bytes arrive, so the caller
  * works while git is still reading. Missing objects are skipped.
  */
@@ -65,31 +134,31 @@ export function catFileStream(cwd: string, oids: readonly string[], onObject: (o
   return new Promise((resolve, reject) => {
     if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write('[git] cat-file --batch\n');
     const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let pending: Buffer = Buffer.alloc(0);
+    const parser = new BatchParser(onObject);
+    let failed: Error | null = null;
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdout.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      let pos = 0;
-      for (;;) {
-        const nl = pending.indexOf(10, pos);
-        if (nl < 0) break;
-        const header = pending.toString('latin1', pos, nl);
-        if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-          pos = nl + 1;
-          continue;
-        }
-        const sp1 = header.indexOf(' ');
-        const sp2 = header.indexOf(' ', sp1 + 1);
-        const size = Number(header.slice(sp2 + 1));
-        if (nl + 1 + size + 1 > pending.length) break; // the content has not all arrived yet
-        onObject(header.slice(0, sp1), pending.subarray(nl + 1, nl + 1 + size));
-        pos = nl + 1 + size + 1;
+      if (failed) return;
+      try {
+        parser.push(chunk);
+      } catch (e) {
+        failed = e as Error; // a bad stream or a throwing caller: stop feeding, report when git is done
       }
-      pending = pos >= pending.length ? Buffer.alloc(0) : pending.subarray(pos);
     });
     child.on('error', (e) => reject(e));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git cat-file --batch failed (exit ${code}): ${stderr.trim()}`))));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`git cat-file --batch failed (exit ${code}): ${stderr.trim()}`));
+      if (!failed) {
+        try {
+          parser.end();
+        } catch (e) {
+          failed = e as Error;
+        }
+      }
+      if (failed) reject(failed);
+      else resolve();
+    });
     child.stdin.on('error', () => {});
     child.stdin.end(`${oids.join('\n')}\n`);
   });

@@ -26,6 +26,10 @@ export interface Patchset {
 export function foldPatchsets(events: readonly PatchsetEvent[]): Map<string, Patchset[]> {
   const byTask = new Map<string, Map<string, Patchset>>();
   for (const e of [...events].sort(byTime)) {
+    // a commit that "replaces itself": `git commit --amend` that changed nothing in the same second makes the same
+    // commit, and post-rewrite reports old == new. Older builds recorded that; it says nothing (and taken at its
+    // word it would make the commit superseded, so not live, hiding a divergence)
+    const self = e.supersedes === e.commit;
     let commits = byTask.get(e.task);
     if (!commits) byTask.set(e.task, (commits = new Map()));
     const seen = commits.get(e.commit);
@@ -40,9 +44,9 @@ export function foldPatchsets(events: readonly PatchsetEvent[]): Map<string, Pat
         by: e.by,
         author: e.author ?? null,
         via: e.via,
-        supersedes: e.supersedes ? [e.supersedes] : [],
+        supersedes: e.supersedes && !self ? [e.supersedes] : [],
       });
-    } else {
+    } else if (!self) {
       if (e.supersedes && !seen.supersedes.includes(e.supersedes)) seen.supersedes.push(e.supersedes);
       if (seen.via === 'commit' && (e.via === 'amend' || e.via === 'rebase')) seen.via = e.via;
     }

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { git, gitRun } from '../git/exec.js';
-import { taskIdFromBranch, tryTaskId } from '../ids.js';
+import { taskIdFromBranch } from '../ids.js';
+import { trailerClaim, trailerPlaceholder, trailerValues } from './claim.js';
 import { gitIdentity, hostId } from '../identity.js';
 import { SCHEMA_VERSION, type PatchsetEvent } from './events.js';
 import { NOTES_REFS, PATCHSET_REF_PREFIX, baseRefCandidates, patchsetRef } from './refs.js';
@@ -26,7 +27,7 @@ interface CommitFacts {
 
 function commitFacts(cwd: string, commits: readonly string[], trailerKey: string): Map<string, CommitFacts> {
   const out = git(
-    ['log', '--no-walk=unsorted', '--stdin', `--format=%H%x1f%T%x1f%P%x1f%cn <%ce>%x1f%an <%ae>%x1f%(trailers:key=${trailerKey},valueonly,separator=%x1d)%x1e`],
+    ['log', '--no-walk=unsorted', '--stdin', `--format=%H%x1f%T%x1f%P%x1f%cn <%ce>%x1f%an <%ae>%x1f${trailerPlaceholder(trailerKey)}%x1e`],
     { cwd, input: `${commits.join('\n')}\n` },
   );
   const facts = new Map<string, CommitFacts>();
@@ -38,7 +39,7 @@ function commitFacts(cwd: string, commits: readonly string[], trailerKey: string
       parent: parents?.split(' ')[0] || null,
       committer: committer ?? 'unknown <unknown>',
       author: author ?? 'unknown <unknown>',
-      trailerTasks: (trailers ?? '').split('\x1d').map((t) => t.trim()).filter(Boolean),
+      trailerTasks: trailerValues(trailers ?? ''),
     });
   }
   return facts;
@@ -69,29 +70,44 @@ export const redundantPatchset: Redundant = (existing, event) => {
   return false;
 };
 
+/** A commit recordPatchsets did not record, and why (for the hooks log). */
+export interface SkippedCommit {
+  commit: string;
+  branch: string | null;
+  reason: string;
+}
+
 /**
  * Records patchset events for commits of tasks on task branches, and keeps each new commit reachable under
- * refs/omni-ship/patchsets/<task>/<n>. The task is the commit's trailer (exactly one valid id), else the branch's.
- * Commits not on a task branch are not patchsets. Returns the events and how many note lines were new.
+ * refs/omni-ship/patchsets/<task>/<n>. The task is the commit's trailer when it names exactly one valid id, the
+ * branch's when it has no trailer at all; a commit whose trailer is not a valid id or names several tasks
+ * (`git commit --no-verify` skips the hook that would have refused it) is no patchset of any task, and comes back
+ * in `skipped` with the reason. Commits not on a task branch are not patchsets. Returns the events and how many
+ * note lines were new.
  */
 export async function recordPatchsets(
   cwd: string,
   commonDir: string,
   config: Config,
   candidates: readonly PatchsetCandidate[],
-): Promise<{ events: PatchsetEvent[]; written: number }> {
+): Promise<{ events: PatchsetEvent[]; written: number; skipped: SkippedCommit[] }> {
   const onBase = baseCommitsAmong(cwd, config, candidates.map((c) => c.commit));
   // a fast-forward of a task branch to the base branch (git merge main on t-5) makes no commit of the task
   const onTaskBranch = candidates.filter((c) => c.branch && taskIdFromBranch(c.branch, config) && !onBase.has(c.commit));
-  if (onTaskBranch.length === 0) return { events: [], written: 0 };
+  if (onTaskBranch.length === 0) return { events: [], written: 0, skipped: [] };
   const facts = commitFacts(cwd, [...new Set(onTaskBranch.map((c) => c.commit))], config.trailerKey);
   const host = hostId(commonDir);
   const events: PatchsetEvent[] = [];
+  const skipped: SkippedCommit[] = [];
   for (const c of onTaskBranch) {
     const f = facts.get(c.commit);
     if (!f) continue;
-    const fromTrailer = [...new Set(f.trailerTasks.map((t) => tryTaskId(t, config)).filter((t): t is NonNullable<typeof t> => t !== null))];
-    const task = fromTrailer.length === 1 ? fromTrailer[0]! : taskIdFromBranch(c.branch!, config)!;
+    const claim = trailerClaim(f.trailerTasks, config, config.trailerKey);
+    if (claim.kind === 'bad') {
+      if (!skipped.some((s) => s.commit === c.commit)) skipped.push({ commit: c.commit, branch: c.branch, reason: `not a patchset of any task: ${claim.reason}` });
+      continue;
+    }
+    const task = claim.kind === 'task' ? claim.task : taskIdFromBranch(c.branch!, config)!;
     events.push({
       v: SCHEMA_VERSION,
       type: 'patchset',
@@ -103,16 +119,23 @@ export async function recordPatchsets(
       tree: f.tree,
       parent: f.parent,
       branch: c.branch,
-      supersedes: c.supersedes,
+      // `git commit --amend` that changed nothing in the same second makes the same commit, and post-rewrite
+      // reports old == new (a rebase can too): a commit never replaces itself
+      supersedes: c.supersedes === c.commit ? null : c.supersedes,
       author: f.author,
       via: c.via,
     });
   }
-  // one amend reports twice (post-commit, then post-rewrite with the old commit): keep the fuller one
-  const merged = events.filter((e) => !(e.supersedes === null && events.some((o) => o !== e && o.commit === e.commit && o.supersedes !== null)));
+  // one amend reports twice (post-commit, then post-rewrite with the old commit): keep the fuller one; of events
+  // that name no predecessor (a no-op amend's two reports), the first
+  const merged = events.filter(
+    (e, i) =>
+      e.supersedes !== null ||
+      !events.some((o, k) => o.commit === e.commit && o.task === e.task && (o.supersedes !== null || k < i)),
+  );
   const written = await appendEvents(cwd, NOTES_REFS.patchsets, merged.map((e) => ({ object: e.commit, events: [e] })), redundantPatchset);
   keepReachable(cwd, merged);
-  return { events: written ? merged : [], written };
+  return { events: written ? merged : [], written, skipped };
 }
 
 /** Creates refs/omni-ship/patchsets/<task>/<n> for commits that have none yet, numbered after the existing ones. */

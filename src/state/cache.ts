@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BadLine, OmniEvent } from '../notes/events.js';
-import { packageVersion } from '../paths.js';
+import { isBadLine, hasEventShape, type BadLine, type OmniEvent } from '../notes/events.js';
+import { buildFingerprint } from './build.js';
 
 /** One annotated object's decoded note: its events and its unreadable lines. */
 export type DecodedNote = [OmniEvent[], BadLine[]];
@@ -15,7 +14,8 @@ export type DecodedNote = [OmniEvent[], BadLine[]];
 export interface StateCache {
   /** per notes ref: the tip it was read at, and each annotated object's decoded note */
   notes: Map<string, { tip: string; objects: Map<string, DecodedNote> }>;
-  base: { key: string; landed: [string, string][]; commits: string[] } | null;
+  /** the base branch's tips (with the trailer settings) it was read at, and the first commit carrying each task's trailer */
+  base: { key: string; landed: [string, string][] } | null;
   /** the parts to write back: notes refs that moved (or are gone), and BASE_CACHE_PART */
   dirty: Set<string>;
 }
@@ -55,35 +55,47 @@ function pack(e: OmniEvent): PackedEvent {
   return out;
 }
 
-function unpack(p: PackedEvent): OmniEvent {
-  if (!Array.isArray(p)) return p;
+/** The event a packed value stands for, or null when it is not one (a part damaged on disk). */
+function unpack(p: unknown): OmniEvent | null {
+  if (!Array.isArray(p)) return hasEventShape(p) ? p : null;
   const type = p[0] as OmniEvent['type'];
+  const fields = typeof type === 'string' && Object.hasOwn(FIELDS, type) ? FIELDS[type] : null;
+  if (!fields || p.length !== 4 + fields.length) return null;
   const e: Record<string, unknown> = { v: 1, type, at: p[1], by: p[2], host: p[3] };
-  const fields = FIELDS[type];
   for (let i = 0; i < fields.length; i++) e[fields[i]!] = p[4 + i];
-  return e as unknown as OmniEvent;
+  return hasEventShape(e) ? e : null;
 }
 
-let fingerprint: string | null = null;
-
 /**
- * The version plus a hash of the code that decodes and packs events (this file and notes/events): a cache written
- * by any other build, even of the same version, is not used. A field order changed between two builds would
- * otherwise unpack values into the wrong fields.
+ * A notes ref's part as read from disk, or null when any of it has another shape: the file is machine-local and
+ * anything may have written it (a crash mid-way is ruled out by the atomic rename, a hand or a bug is not). Every
+ * event is checked as decodeNote checks a note line, so the folds never meet a value they cannot use.
  */
-export function buildFingerprint(): string {
-  if (fingerprint === null) {
-    const hash = createHash('sha1').update(packageVersion());
-    for (const url of [new URL(import.meta.url), new URL('../notes/events.js', import.meta.url)]) {
-      try {
-        hash.update(fs.readFileSync(url));
-      } catch {
-        hash.update(String(Math.random())); // unreadable: never match, so never trust
-      }
+function decodedPart(part: unknown): { tip: string; objects: Map<string, DecodedNote> } | null {
+  const p = part as Partial<CachedRef> | null;
+  if (!p || typeof p.tip !== 'string' || !Array.isArray(p.objects)) return null;
+  const decoded = new Map<string, DecodedNote>();
+  for (const entry of p.objects as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 3) return null;
+    const [object, packed, bad] = entry as [unknown, unknown, unknown];
+    if (typeof object !== 'string' || !Array.isArray(packed) || !Array.isArray(bad) || !bad.every(isBadLine)) return null;
+    const events: OmniEvent[] = [];
+    for (const x of packed) {
+      const e = unpack(x);
+      if (!e) return null;
+      events.push(e);
     }
-    fingerprint = hash.digest('hex');
+    decoded.set(object, [events, bad]);
   }
-  return fingerprint;
+  return { tip: p.tip, objects: decoded };
+}
+
+/** The base branch's part as read from disk, or null when it has another shape. */
+function basePart(part: unknown): StateCache['base'] {
+  const b = part as StateCache['base'];
+  if (!b || typeof b.key !== 'string' || !Array.isArray(b.landed)) return null;
+  const pair = (x: unknown) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string';
+  return b.landed.every(pair) ? b : null;
 }
 
 function empty(): StateCache {
@@ -112,20 +124,17 @@ function writePart(stateDir: string, part: string, value: unknown): void {
 }
 
 /**
- * Reads the cached parts for the notes refs named (and the base branch's); a missing, unreadable, old-format or
- * other-build part is simply not there.
+ * Reads the cached parts for the notes refs named (and the base branch's); a missing, unreadable, old-format,
+ * other-build or damaged part is simply not there (it is read from git again and rewritten).
  */
 export function readStateCache(stateDir: string | null, refs: readonly string[]): StateCache {
   const cache = empty();
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return cache;
   for (const ref of refs) {
-    const part = readPart<CachedRef>(stateDir, ref);
-    if (!part || !Array.isArray(part.objects)) continue;
-    const decoded = new Map<string, DecodedNote>();
-    for (const [object, events, bad] of part.objects) decoded.set(object, [events.map(unpack), bad]);
-    cache.notes.set(ref, { tip: part.tip, objects: decoded });
+    const part = decodedPart(readPart<unknown>(stateDir, ref));
+    if (part) cache.notes.set(ref, part);
   }
-  cache.base = readPart<StateCache['base']>(stateDir, BASE_PART);
+  cache.base = basePart(readPart<unknown>(stateDir, BASE_PART));
   return cache;
 }
 

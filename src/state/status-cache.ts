@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { buildFingerprint } from './cache.js';
+import { buildFingerprint } from './build.js';
 
 /**
  * What `status` shows, for one exact input: the refs it read (names, objects, types), the config and the build.
@@ -27,16 +27,19 @@ export function statusKey(config: Config, refSnapshot: string): string {
 }
 
 /**
- * The snapshot stored for `key`, or null (none, another key, unreadable, or caching turned off). The file starts
- * with its key on a line of its own, so a miss costs no JSON parse.
+ * The snapshot stored for `key`, or null (none, another key, unreadable, damaged, or caching turned off). The file
+ * starts with its key on a line of its own, so a miss costs no JSON parse. A body of another shape (truncated, or
+ * JSON that is not a snapshot: each task must pass `isTask`) is no answer: status computes it again and stores it.
  */
-export function readStatusSnapshot<T>(stateDir: string | null, key: string): StatusSnapshot<T> | null {
+export function readStatusSnapshot<T>(stateDir: string | null, key: string, isTask: (t: unknown) => t is T): StatusSnapshot<T> | null {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
   try {
     const text = fs.readFileSync(path.join(stateDir, FILE), 'utf8');
     if (text.slice(0, key.length + 1) !== `${key}\n`) return null;
-    const snapshot = JSON.parse(text.slice(key.length + 1)) as StatusSnapshot<T>;
-    return Array.isArray(snapshot?.tasks) ? snapshot : null;
+    const snapshot = JSON.parse(text.slice(key.length + 1)) as StatusSnapshot<unknown> | null;
+    if (!snapshot || typeof snapshot.base !== 'string' || !Array.isArray(snapshot.tasks) || !Array.isArray(snapshot.warnings)) return null;
+    if (!snapshot.warnings.every((w) => typeof w === 'string') || !snapshot.tasks.every(isTask)) return null;
+    return snapshot as StatusSnapshot<T>;
   } catch {
     return null;
   }

@@ -2,7 +2,10 @@ import type { Config } from '../config.js';
 import { appendTo } from '../collections.js';
 import { gitAsync } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
-import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
+import { claimedTask, logFormat, ownCommit, parseLog, type CommitInfo } from './commits.js';
+import { missingBaseWarning } from './base-warning.js';
+import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
+import { decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes } from '../notes/read.js';
 import { BASE_CACHE_PART, readStateCache, writeStateCache, type DecodedNote } from './cache.js';
@@ -45,33 +48,6 @@ export interface RepoState {
   warnings: string[];
 }
 
-interface CommitInfo {
-  sha: string;
-  tree: string;
-  task: string | null;
-}
-
-const SEP = '\x1f';
-const REC = '\x1e';
-
-function logFormat(trailerKey: string): string {
-  return `--format=%H${'%x1f'}%T${'%x1f'}%(trailers:key=${trailerKey},valueonly,separator=%x1d)%x1e`;
-}
-
-function parseLog(out: string, config: Config): CommitInfo[] {
-  const commits: CommitInfo[] = [];
-  for (const record of out.split(REC)) {
-    const r = record.replace(/^\n+/, '');
-    if (!r) continue;
-    const [sha, tree, trailers] = r.split(SEP);
-    if (!sha || !tree) continue;
-    const values = (trailers ?? '').trim().split('\x1d').map((v) => v.trim()).filter(Boolean);
-    const ids = [...new Set(values.map((v) => tryTaskId(v, config)).filter((v): v is NonNullable<typeof v> => v !== null))];
-    commits.push({ sha, tree, task: ids.length === 1 ? ids[0]! : null });
-  }
-  return commits;
-}
-
 /** Natural order for task ids: t-2 before t-10, t-565 before t-565.2. */
 export function compareTaskIds(a: string, b: string): number {
   const pa = a.split(/(\d+)/);
@@ -105,9 +81,9 @@ export async function readRefSnapshot(cwd: string): Promise<string> {
 /**
  * Reads the state of every task the repository knows, from task branches, Task-Id trailers and notes.
  * Git processes, a constant number whatever the number of tasks (DESIGN.md section 6): for-each-ref (unless the
- * caller read the snapshot), a log of the task branch tips, a log of every branch's commits off the base branch,
- * and, unless the machine-local cache holds them for the same tips, a log of the base branch and per notes ref an
- * ls-tree and a streaming cat-file (or a diff-tree and a cat-file of the changes).
+ * caller read the snapshot), a log of every branch's commits off the base branch, and, unless the machine-local
+ * cache holds them for the same tips, a log of the base branch and per notes ref an ls-tree and a streaming cat-file
+ * (or a diff-tree and a cat-file of the changes; a whole read again when the cached tip is gone).
  */
 export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string): Promise<RepoState> {
   const cache = readStateCache(stateDir, Object.values(NOTES_REFS));
@@ -126,9 +102,13 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   }
   const base = config.baseBranch;
   const baseRefs = baseRefCandidates(config).filter((r) => refs.has(r));
+  const missingBase = missingBaseWarning(config, baseRefs, refs);
+  if (missingBase) warnings.push(missingBase);
 
-  // task branches, local and remote-tracking (a remote-tracking branch names its task without the remote's name)
-  const branchTips = new Map<string, { branch: string; sha: string; local: boolean }[]>();
+  // every branch but the base branch, local and remote-tracking; task branches by the task their name gives (a
+  // remote-tracking branch names its task without the remote's name)
+  const allTips: BranchTip[] = [];
+  const branchTips = new Map<string, BranchTip[]>();
   for (const [name, sha] of refs) {
     const local = name.startsWith('refs/heads/');
     if (!local && !name.startsWith('refs/remotes/')) continue;
@@ -136,10 +116,13 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     if (!local && (branch.endsWith('/HEAD') || !branch.includes('/'))) continue;
     const short = local ? branch : branch.slice(branch.indexOf('/') + 1);
     if (short === base) continue;
+    const tip = { branch, sha, local };
+    allTips.push(tip);
     const id = taskIdFromBranch(short, config);
-    if (id) appendTo(branchTips, id, { branch, sha, local });
+    if (id) appendTo(branchTips, id, tip);
   }
-  const tipShas = [...new Set([...branchTips.values()].flat().map((t) => t.sha))];
+  const tipShas = [...new Set(allTips.map((t) => t.sha))];
+  const baseShas = [...new Set(baseRefs.map((r) => refs.get(r)!))];
 
   const notesTips = (Object.keys(NOTES_REFS) as NotesLog[])
     .map((log) => ({ log, ref: NOTES_REFS[log] as string, tip: refs.get(NOTES_REFS[log]) ?? '' }))
@@ -167,34 +150,42 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   };
   const baseKey = `${config.trailerKey}\0${config.taskPattern}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
-  // commits off the base branch that carry a trailer name their task even on a branch that does not (a `wip`
-  // branch committed with OMNI_SHIP_TASK=t-9): one walk of every branch, bounded by the base branch
-  const [baseLog, tipsLog, sideLog] = await Promise.all([
-    baseRefs.length && !baseHit
-      ? gitAsync(['log', logFormat(config.trailerKey), ...baseRefs, '--'], { cwd })
+  // every branch's commits off the base branch, newest first, with their first parents: which task each tip
+  // claims, the task branch's own commit below a foreign tip, and commits that carry a trailer naming their task
+  // even on a branch that does not (a `wip` branch committed with OMNI_SHIP_TASK=t-9). One walk, from the tips
+  // and the base branch of the ref snapshot (the stored status answer is keyed by it), not from whatever the refs
+  // hold by the time git runs
+  const [baseLog, sideLog] = await Promise.all([
+    baseShas.length && !baseHit
+      ? gitAsync(['log', logFormat(config.trailerKey, false), ...baseShas, '--'], { cwd })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
     tipShas.length
-      ? gitAsync(['log', '--no-walk=unsorted', '--stdin', logFormat(config.trailerKey)], { cwd, input: `${tipShas.join('\n')}\n` })
+      ? gitAsync(['log', logFormat(config.trailerKey, true), '--stdin'], { cwd, input: `${[...tipShas, ...baseShas.map((b) => `^${b}`)].join('\n')}\n` })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
-    gitAsync(['log', logFormat(config.trailerKey), '--branches', '--remotes', ...(baseRefs.length ? ['--not', ...baseRefs] : []), '--'], { cwd }),
     readAllNotes(cwd, toRead, undefined, decodeInto),
     Promise.all(
-      incremental.map((n) => {
+      incremental.map(async (n) => {
         const records = perObject.get(n.ref)!;
-        return readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
+        try {
+          await readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
+        } catch {
+          // the cached tip is gone (the ref was rewritten outside omni-ship and gc pruned the old history) or is
+          // no commit: the cache cannot be brought forward, so read the ref whole, as if there were no cache
+          records.clear();
+          await readAllNotes(cwd, [{ ref: n.ref, tip: n.tip }], undefined, decodeInto);
+        }
       }),
     ),
   ]);
   const landedByTask = new Map<string, string>();
-  let baseCommits: Set<string>;
   if (baseHit) {
     for (const [task, sha] of baseHit.landed) landedByTask.set(task, sha);
-    baseCommits = new Set(baseHit.commits);
   } else {
-    const baseLogCommits = parseLog(baseLog.stdout, config);
-    for (const c of baseLogCommits) if (c.task && !landedByTask.has(c.task)) landedByTask.set(c.task, c.sha);
-    baseCommits = new Set(baseLogCommits.map((c) => c.sha));
-    cache.base = { key: baseKey, landed: [...landedByTask], commits: [...baseCommits] };
+    for (const c of parseLog(baseLog.stdout, config)) {
+      const task = claimedTask(c);
+      if (task && !landedByTask.has(task)) landedByTask.set(task, c.sha);
+    }
+    cache.base = { key: baseKey, landed: [...landedByTask] };
     cache.dirty.add(BASE_CACHE_PART);
   }
   for (const n of notesTips) cache.notes.set(n.ref, { tip: n.tip, objects: perObject.get(n.ref)! });
@@ -205,11 +196,23 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     }
   }
   writeStateCache(stateDir, cache);
-  const tipInfo = new Map(parseLog(tipsLog.stdout, config).map((c) => [c.sha, c]));
   const sideCommits = parseLog(sideLog.stdout, config);
+  const side = new Map<string, CommitInfo>();
   // newest first: the first commit seen for a task is its head when no task branch names it
   const trailerHead = new Map<string, CommitInfo>();
-  for (const c of sideCommits) if (c.task && !trailerHead.has(c.task)) trailerHead.set(c.task, c);
+  const sideOrder = new Map<string, number>();
+  sideCommits.forEach((c, i) => {
+    side.set(c.sha, c);
+    sideOrder.set(c.sha, i);
+    const task = claimedTask(c);
+    if (task && !trailerHead.has(task)) trailerHead.set(task, c);
+  });
+  // the branch tips (any branch) each task's trailer claims: each is a live commit of that task
+  const claimedTips = new Map<string, string[]>();
+  for (const t of allTips) {
+    const task = claimedTask(side.get(t.sha));
+    if (task && !claimedTips.get(task)?.includes(t.sha)) appendTo(claimedTips, task, t.sha);
+  }
   const branchAt = new Map<string, string>();
   for (const [name, sha] of refs) {
     if (name.startsWith('refs/heads/') && !branchAt.has(sha)) branchAt.set(sha, name.slice('refs/heads/'.length));
@@ -245,8 +248,6 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   for (const e of events.attempt) ids.add(e.task);
   const treeOf = new Map<string, string>();
   for (const list of patchsets.values()) for (const p of list) treeOf.set(p.commit, p.tree);
-  for (const c of tipInfo.values()) treeOf.set(c.sha, c.tree);
-  for (const c of trailerHead.values()) treeOf.set(c.sha, c.tree);
 
   const tasks = new Map<string, TaskView>();
   for (const id of ids) {
@@ -255,18 +256,29 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     const own = patchsets.get(id) ?? [];
     const superseded = supersededCommits(own);
     const landedCommit = landedByTask.get(id) ?? null;
-    // a tip is the task's own commit unless it is on the base branch (a branch just made from base has no commit
-    // yet) or carries another task's trailer (a branch started from another task's tip)
-    const ownTips = tips.filter((t) => !baseCommits.has(t.sha) && (tipInfo.get(t.sha)?.task ?? id) === id);
+    // each task branch's own commit (see ownCommit): none when the tip is on the base branch (a branch just made
+    // from base) or claims something else and nothing below it names the task
+    const ownTips: BranchTip[] = [];
+    for (const t of tips) {
+      const sha = ownCommit(t.sha, id, side);
+      if (sha) ownTips.push({ ...t, sha });
+    }
     const localTip = ownTips.find((t) => t.local);
-    const live = [...new Set(ownTips.map((t) => t.sha))].filter((sha) => !superseded.has(sha));
+    // live: the commits that claim the task now, neither replaced by another: each task branch's own commit, and
+    // every branch tip whose trailer names the task (t-1's commit cherry-picked onto t-2 claims t-1). Without a
+    // task branch, the newest commit carrying the trailer too
     const byTrailer = tips.length ? null : trailerHead.get(id)?.sha ?? null;
-    if (byTrailer && !superseded.has(byTrailer)) live.push(byTrailer);
-    // with a task branch, the head is its commit (none yet: null, unless the task landed); without one (deleted, or
-    // never made), the newest commit carrying the trailer, else the last patchset, else the commit that landed
-    // (a branch whose tip landed by fast-forward is on base: its head is the landed commit)
-    const head = tips.length ? localTip?.sha ?? ownTips[0]?.sha ?? landedCommit : byTrailer ?? own[own.length - 1]?.commit ?? landedCommit;
-    const tree = head ? treeOf.get(head) ?? null : null;
+    const claims = [...ownTips.map((t) => t.sha), ...(claimedTips.get(id) ?? []), ...(byTrailer ? [byTrailer] : [])];
+    const live = [...new Set(claims)].filter((sha) => !superseded.has(sha));
+    // the head: with a task branch, its own commit (the local branch's first), also when the task is diverged (the
+    // other live commits are listed in live); none yet: null, unless the task landed (a branch whose tip landed by
+    // fast-forward is on base: its head is the landed commit). Without one (deleted, or never made): the newest live
+    // commit, else the newest commit carrying the trailer, else the last patchset, else the commit that landed
+    const newestLive = [...live].sort((a, b) => (sideOrder.get(a) ?? Infinity) - (sideOrder.get(b) ?? Infinity))[0];
+    const head = tips.length
+      ? localTip?.sha ?? ownTips[0]?.sha ?? landedCommit
+      : newestLive ?? byTrailer ?? own[own.length - 1]?.commit ?? landedCommit;
+    const tree = head ? treeOf.get(head) ?? side.get(head)?.tree ?? null : null;
     const verify = tree ? verifies.get(tree) ?? null : null;
     const review = head ? reviews.get(id)?.get(head) ?? null : null;
     const landing = lands.get(id) ?? null;
@@ -297,42 +309,13 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   return { tasks, events, bad, base, warnings };
 }
 
+/** A branch and the commit it points at. */
+interface BranchTip {
+  branch: string;
+  sha: string;
+  local: boolean;
+}
+
 function expectedType(log: NotesLog): OmniEvent['type'] {
   return ({ patchsets: 'patchset', reviews: 'review', verify: 'verify', lands: 'land', attempts: 'attempt' } as const)[log];
-}
-
-function latestBy<E extends OmniEvent>(events: readonly E[], key: (e: E) => string): Map<string, E> {
-  const out = new Map<string, E>();
-  for (const e of events) {
-    const k = key(e);
-    const cur = out.get(k);
-    if (!cur || byTime(cur, e) < 0) out.set(k, e);
-  }
-  return out;
-}
-
-/** The latest event per task and commit (two maps deep: no key strings built per event). */
-function latestByTaskAndCommit(events: readonly ReviewEvent[]): Map<string, Map<string, ReviewEvent>> {
-  const out = new Map<string, Map<string, ReviewEvent>>();
-  for (const e of events) {
-    let byCommit = out.get(e.task);
-    if (!byCommit) out.set(e.task, (byCommit = new Map()));
-    const cur = byCommit.get(e.commit);
-    if (!cur || byTime(cur, e) < 0) byCommit.set(e.commit, e);
-  }
-  return out;
-}
-
-function circuitOf(events: readonly AttemptEvent[]): { failures: number; needsHelp: boolean } {
-  let failures = 0;
-  let needsHelp = false;
-  for (const e of [...events].sort(byTime)) {
-    if (e.outcome === 'fail') failures++;
-    else if (e.outcome === 'needs-help') needsHelp = true;
-    else {
-      failures = 0;
-      needsHelp = false;
-    }
-  }
-  return { failures, needsHelp };
 }

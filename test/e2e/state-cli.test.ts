@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath, cleanupAll, makeRepo, run, tempDir, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
+import { binPath, cleanupAll, makeRepo, projectRoot, run, tempDir, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
 import { NOTES, commitChange, installHooks, jsonOf, refValue, refsUnder } from '../helpers/state.js';
 
 afterAll(cleanupAll);
@@ -142,5 +144,33 @@ describe('a user at the command line', () => {
         ['refs/omni-ship/patchsets/t-5/2', second],
       ]),
     );
+  });
+});
+
+describe('the stored status answer and the build', () => {
+  it('is not used by a build that differs in any dist file: the new build prints its own answer', () => {
+    // a copy of the built package, so its dist/ can be edited without touching the project's
+    const pkg = tempDir('omni-ship-pkg-');
+    for (const part of ['bin', 'dist', 'hooks', 'templates', 'package.json']) fs.cpSync(path.join(projectRoot, part), path.join(pkg, part), { recursive: true });
+    fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(pkg, 'node_modules'));
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-3']);
+    repo.write('w.txt', 'w\n');
+    repo.git(['add', 'w.txt']);
+    repo.git(['commit', '-q', '-m', 'work']);
+    const statusJson = () => {
+      const r = run(process.execPath, [path.join(pkg, 'bin', 'omni-ship.js'), 'status', '--json'], { cwd: repo.dir });
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    expect(statusJson().tasks[0]).toMatchObject({ id: 't-3', parent: null });
+    expect(statusJson().tasks[0]).toMatchObject({ id: 't-3', parent: null }); // the second sight stores the answer
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship', 'status-cache.json'))).toBe(true);
+    // another build: status logic that answers differently, in a file neither the cache nor the events code is
+    const file = path.join(pkg, 'dist', 'commands', 'status.js');
+    const code = fs.readFileSync(file, 'utf8');
+    expect(code).toContain('parent: t.parent,');
+    fs.writeFileSync(file, code.replace('parent: t.parent,', "parent: 'another build',"));
+    expect(statusJson().tasks[0]).toMatchObject({ id: 't-3', parent: 'another build' });
   });
 });

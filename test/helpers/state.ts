@@ -114,7 +114,7 @@ export function patchsetEvents(repo: TestRepo, task?: string): Record<string, an
 }
 
 /** `omni-ship status --json` (checked to exit 0). */
-export function status(repo: TestRepo, args: string[] = []): { base: string; counts: Record<string, number>; tasks: any[] } {
+export function status(repo: TestRepo, args: string[] = []): { base: string; counts: Record<string, number>; tasks: any[]; warnings: string[] } {
   return jsonOf(repo.omni(['status', '--json', ...args]));
 }
 

@@ -1,4 +1,7 @@
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { recordPatchsets } from '../../src/notes/patchsets.js';
 import { cleanupAll, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
 import { NOTES, commitChange, head, installHooks, jsonOf, patchsetEvents, refValue, refsUnder } from '../helpers/state.js';
 
@@ -53,6 +56,31 @@ describe('patchsets recorded by the hooks', () => {
     repo.git(['gc', '-q', '--prune=now']);
     expect(repo.gitRun(['cat-file', '-e', `${first}^{commit}`]).code).toBe(0);
     expect(show(repo, 't-5').patchsetHistory.map((p: { commit: string }) => p.commit)).toEqual([first, second]);
+  });
+
+  it('a no-op amend (same commit id) supersedes nothing: two diverged branches of a task stay diverged', async () => {
+    const repo = hookedRepo('t-9');
+    // fixed dates: the amend then makes the very same commit, as `git commit --amend --no-edit` in the same second does
+    const sameSecond = testEnv({ GIT_COMMITTER_DATE: '2030-01-01T00:00:00Z', GIT_AUTHOR_DATE: '2030-01-01T00:00:00Z' });
+    const a = commitChange(repo, 'one way', { file: 'a.txt', env: sameSecond });
+    repo.git(['switch', '-q', '-c', 'feat/t-9-x', 'main']);
+    const b = commitChange(repo, 'another way', { file: 'b.txt' });
+    await drained(repo);
+    expect(show(repo, 't-9')).toMatchObject({ state: 'diverged' });
+
+    repo.git(['switch', '-q', 't-9']);
+    repo.git(['commit', '-q', '--amend', '--no-edit'], { env: sameSecond });
+    expect(head(repo)).toBe(a);
+    await drained(repo);
+    // git reported the rewrite a -> a; the hook ran (it wrote the amend's post-rewrite to its log)
+    expect(repo.read('.git/omni-ship/hooks.log')).toMatch(/post-rewrite/);
+    const s = show(repo, 't-9');
+    expect(s.state).toBe('diverged');
+    expect([...s.live].sort()).toEqual([a, b].sort());
+    expect(patchsetEvents(repo, 't-9').filter((e) => e.supersedes === e.commit)).toEqual([]);
+    expect(s.patchsetHistory.map((p: { commit: string; supersedes: string[] }) => [p.commit, p.supersedes])).toEqual(
+      expect.arrayContaining([[a, []], [b, []]]),
+    );
   });
 
   it('a rebase of a one-commit task branch onto a new base gives exactly one new patchset', async () => {
@@ -133,6 +161,76 @@ describe('patchsets recorded by the hooks', () => {
     // again: the commit is recorded already
     expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
     expect(patchsetEvents(repo)).toHaveLength(1);
+  });
+});
+
+describe('which task a commit is a patchset of', () => {
+  /** Commits on a new branch from main without the commit-msg hook (as `git commit --no-verify` does). */
+  function commitOn(repo: TestRepo, branch: string, ...paragraphs: string[]): string {
+    repo.git(['switch', '-q', '-c', branch, 'main']);
+    repo.write(`${branch}.txt`, `${branch}\n`);
+    repo.git(['add', `${branch}.txt`]);
+    repo.git(['commit', '-q', '--no-verify', ...paragraphs.flatMap((p) => ['-m', p])]);
+    return head(repo);
+  }
+
+  it('a Task-Id that is not a valid id, empty, or one of two different ids: never a patchset of the branch task, nor its head', async () => {
+    const repo = makeRepo();
+    installHooks(repo);
+    const bad = {
+      't-40': commitOn(repo, 't-40', 'work', 'Task-Id: nope'),
+      't-41': commitOn(repo, 't-41', 'work', 'Task-Id: t-1\nTask-Id: t-2'),
+      't-42': commitOn(repo, 't-42', 'work', 'Task-Id: t-42\nTask-Id: nope'),
+      't-43': commitOn(repo, 't-43', 'work', 'Task-Id:'),
+    };
+    // exactly one distinct valid id, written twice: that task's
+    const twice = commitOn(repo, 't-44', 'work', 'Task-Id: T-44\nTask-Id: t-44');
+    // another task's id: that task's patchset, not the branch's
+    const other = commitOn(repo, 't-45', 'work', 'Task-Id: t-7');
+    await drained(repo);
+    const events = patchsetEvents(repo);
+    expect(events.map((e) => [e.task, e.commit]).sort()).toEqual([['t-44', twice], ['t-7', other]].sort());
+    expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(
+      new Map([
+        ['refs/omni-ship/patchsets/t-44/1', twice],
+        ['refs/omni-ship/patchsets/t-7/1', other],
+      ]),
+    );
+    const s = jsonOf(repo.omni(['status', '--json']));
+    const byId = new Map(s.tasks.map((t: { id: string }) => [t.id, t]));
+    for (const [task, commit] of Object.entries(bad)) {
+      expect(byId.get(task), task).toMatchObject({ head: null, live: [], patchsets: 0, state: 'in-progress' });
+      expect(s.tasks.filter((t: { head: string | null }) => t.head === commit), task).toEqual([]);
+    }
+    expect(byId.get('t-44')).toMatchObject({ head: twice, live: [twice], patchsets: 1 });
+    expect(byId.get('t-45')).toMatchObject({ head: null, live: [] });
+    expect(byId.get('t-7')).toMatchObject({ head: other, live: [other], patchsets: 1, branch: 't-45' });
+    // neither id of a commit that names two tasks makes a task
+    expect([...byId.keys()].sort()).toEqual(['t-40', 't-41', 't-42', 't-43', 't-44', 't-45', 't-7'].sort());
+    // and nothing can be reviewed on those branches: they have no commit of their own
+    const r = repo.omni(['review', 't-40', '--approve']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/t-40 has no commit of its own/);
+  });
+
+  it('recordPatchsets says which commits it skipped and why', async () => {
+    const repo = makeRepo();
+    const commit = commitOn(repo, 't-40', 'work', 'Task-Id: nope');
+    const two = commitOn(repo, 't-41', 'work', 'Task-Id: t-1\nTask-Id: t-2');
+    const { config } = await loadConfig(repo.dir, repo.dir);
+    const commonDir = path.join(repo.dir, '.git');
+    const at = new Date();
+    const result = await recordPatchsets(repo.dir, commonDir, config, [
+      { commit, branch: 't-40', supersedes: null, via: 'commit', at },
+      { commit: two, branch: 't-41', supersedes: null, via: 'commit', at },
+    ]);
+    expect(result.written).toBe(0);
+    expect(result.events).toEqual([]);
+    expect(result.skipped).toEqual([
+      { commit, branch: 't-40', reason: expect.stringMatching(/Task-Id 'nope' is not a valid task id/) },
+      { commit: two, branch: 't-41', reason: expect.stringMatching(/names several tasks \(t-1, t-2\)/) },
+    ]);
+    expect(refValue(repo, NOTES.patchsets)).toBeNull();
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
+import { installedRepo } from '../helpers/hooks.js';
 import {
   NOTES,
   commitChange,
@@ -145,6 +146,28 @@ describe('patchset --increment refuses a tip that is not the task’s own commit
     expect([...refsUnder(repo, 'refs/omni-ship/patchsets/').keys()]).toEqual([]);
     expect(refValue(repo, NOTES.patchsets)).toBeNull();
   });
+
+  it('a tip whose Task-Id is not a valid id, or names two tasks: exit 2 saying so, nothing written', () => {
+    const repo = makeRepo();
+    for (const [branch, trailer, why] of [
+      ['t-40', 'Task-Id: nope', /'nope' is not a valid task id/],
+      ['t-41', 'Task-Id: t-41\nTask-Id: t-2', /names several tasks \(t-41, t-2\)/],
+    ] as const) {
+      repo.git(['switch', '-q', '-c', branch, 'main']);
+      repo.write(`${branch}.txt`, 'x\n');
+      repo.git(['add', `${branch}.txt`]);
+      repo.git(['commit', '-q', '--no-verify', '-m', 'work', '-m', trailer]);
+      const before = snapshot(repo);
+      const r = repo.omni(['patchset', branch, '--increment']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr).toContain(branch);
+      expect(r.stdout).toBe('');
+      expect(snapshot(repo)).toEqual(before);
+    }
+    expect([...refsUnder(repo, 'refs/omni-ship/patchsets/').keys()]).toEqual([]);
+    expect(refValue(repo, NOTES.patchsets)).toBeNull();
+  });
 });
 
 describe('hooks record commits git makes without post-rewrite', () => {
@@ -232,6 +255,56 @@ describe('hooks record commits git makes without post-rewrite', () => {
     expect(history).toHaveLength(4);
     expect(new Set(history.map((p) => p.commit))).toEqual(new Set([one, two, one2, two2]));
     for (const c of [one2, two2]) expect(history.filter((p) => p.commit === c)).toHaveLength(1);
+  });
+});
+
+describe('a cherry-pick across task branches', () => {
+  it("t-1's commit picked onto t-2: t-1 is diverged with both commits live, show marks t-1's branch commit current; t-2 keeps its own commit", async () => {
+    const repo = installedRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const c1 = commitChange(repo, 'the t-1 work', { file: 'one.txt', env: OLD });
+    repo.git(['switch', '-q', '-c', 't-2', 'main']);
+    const c2 = commitChange(repo, 'the t-2 work', { file: 'two.txt' });
+    repo.git(['cherry-pick', c1]);
+    const picked = head(repo);
+    expect(picked).not.toBe(c1);
+    // git copies the message: the picked commit claims t-1
+    expect(repo.git(['log', '-1', '--format=%(trailers:key=Task-Id,valueonly)', picked]).trim()).toBe('t-1');
+    await drained(repo);
+
+    const t1 = taskStatus(repo, 't-1');
+    expect(t1).toMatchObject({ state: 'diverged', branch: 't-1', head: c1 });
+    expect([...t1.live].sort()).toEqual([c1, picked].sort());
+    const s1 = show(repo, 't-1');
+    expect(s1.patchsetHistory.map((p: any) => [p.commit, p.branch, p.current])).toEqual([
+      [c1, 't-1', true],
+      [picked, 't-2', false],
+    ]);
+    const text = repo.omni(['show', 't-1']).stdout;
+    expect(text).toMatch(/diverged: /);
+    expect(text).toContain(picked.slice(0, 12));
+
+    // t-2's tip is t-1's commit: its own commit is the one below
+    const t2 = taskStatus(repo, 't-2');
+    expect(t2).toMatchObject({ state: 'in-progress', branch: 't-2', head: c2, live: [c2] });
+    expect(show(repo, 't-2').patchsetHistory).toEqual([expect.objectContaining({ commit: c2, current: true })]);
+    // a review of t-2 reviews its own commit, and a review of the diverged t-1 is refused
+    expect(repo.omni(['review', 't-2', '--approve']).code).toBe(0);
+    expect(noteOn(repo, NOTES.reviews, c2)).toContain('"task":"t-2"');
+    expect(repo.omni(['review', 't-1', '--approve']).code).toBe(3);
+  });
+
+  it('a task without its branch, claimed by two tips: diverged, and its head is the newest of them', async () => {
+    const repo = makeRepo();
+    const c1 = taskBranch(repo, 't-1', 't-1');
+    repo.git(['switch', '-q', '-c', 'wip', 'main']);
+    repo.git(['cherry-pick', c1], { env: testEnv({ GIT_COMMITTER_DATE: '2021-01-01T00:00:00Z' }) });
+    const picked = head(repo, repo.dir);
+    repo.git(['switch', '-q', 'main']);
+    repo.git(['branch', '-m', 't-1', 'old-t-1']);
+    const t1 = taskStatus(repo, 't-1');
+    expect(t1).toMatchObject({ state: 'diverged', head: picked });
+    expect([...t1.live].sort()).toEqual([c1, picked].sort());
   });
 });
 

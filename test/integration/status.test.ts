@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupAll, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRemote, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
 import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, status, taskStatus } from '../helpers/state.js';
 
 afterAll(cleanupAll);
@@ -26,7 +26,8 @@ describe('status --json', () => {
     const repo = makeRepo();
     const sha = taskBranch(repo, 't-1', 't-1');
     const s = status(repo);
-    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'tasks']);
+    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'tasks', 'warnings']);
+    expect(s.warnings).toEqual([]);
     expect(s.base).toBe('main');
     expect(Object.keys(s.counts).sort()).toEqual([...STATES].sort());
     for (const n of Object.values(s.counts)) expect(typeof n).toBe('number');
@@ -319,5 +320,123 @@ describe('the machine-local state cache', () => {
     same(['show', 't-8', '--json']);
     const shown = same(['show', 't-8', '--json']);
     expect(shown.reviews).toContainEqual(expect.objectContaining({ verdict: 'approve', message: 'ok' }));
+  });
+});
+
+describe('a note larger than many pipe chunks', () => {
+  it('is read whole, by a cold read and by the incremental read of a moved ref', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const commit = commitChange(repo, 'work');
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    // ~1.5 MB of review lines on one commit: two dozen 64 KiB pipe chunks, cut anywhere inside lines
+    const line = (i: number) =>
+      JSON.stringify({ v: 1, type: 'review', at: new Date(Date.UTC(2030, 0, 1) + i).toISOString(), by: 'A <a@x>', host: 'h/1', task: 't-1', commit, verdict: 'request-changes', message: `m${i} ${'x'.repeat(200 + (i % 37))}` });
+    const many = Array.from({ length: 6000 }, (_, i) => line(i)).join('\n');
+    const file = path.join(repo.dir, '.git', 'big-note');
+    fs.writeFileSync(file, `${many}\n`);
+    expect(fs.statSync(file).size).toBeGreaterThan(1_400_000);
+    repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-F', file, commit]);
+    const cold = jsonOf(repo.omni(['show', 't-1', '--json'], { env: testEnv({ OMNI_SHIP_NO_CACHE: '1' }) }));
+    expect(cold.reviews).toHaveLength(6000);
+    expect(cold.reviews[5999].message).toBe(`m5999 ${'x'.repeat(200 + (5999 % 37))}`);
+    expect(cold.review).toMatchObject({ verdict: 'request-changes', message: cold.reviews[5999].message });
+    // fill the cache, then move the ref by one line more: the changed note is read again, whole
+    jsonOf(repo.omni(['show', 't-1', '--json']));
+    fs.appendFileSync(file, `${line(6000).replace('request-changes', 'approve')}\n`);
+    repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-f', '-F', file, commit]);
+    const warm = jsonOf(repo.omni(['show', 't-1', '--json']));
+    expect(warm.reviews).toHaveLength(6001);
+    expect(warm.state).toBe('approved');
+  });
+});
+
+describe('a cached notes tip that gc pruned', () => {
+  it('is read whole again (and its cache part rewritten) when the ref was rewritten to a new history', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const commit = commitChange(repo, 'work');
+    expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    expect(repo.omni(['review', 't-1', '--request-changes', '-m', 'no']).code).toBe(0);
+    expect(jsonOf(repo.omni(['show', 't-1', '--json'])).state).toBe('in-progress'); // fills the state cache
+    const oldTip = refValue(repo, NOTES.reviews)!;
+    // the ref rewritten outside omni-ship: a new root notes commit with another verdict
+    const approve = JSON.stringify({ v: 1, type: 'review', at: '2030-01-01T00:00:00.000Z', by: 'A <a@x>', host: 'h/1', task: 't-1', commit, verdict: 'approve', message: 'ok' });
+    const blob = repo.git(['hash-object', '-w', '--stdin'], { input: `${approve}\n` }).trim();
+    const tree = repo.git(['mktree'], { input: `100644 blob ${blob}\t${commit}\n` }).trim();
+    const fresh = repo.git(['commit-tree', tree, '-m', 'rewritten'], { input: '' }).trim();
+    repo.git(['update-ref', NOTES.reviews, fresh]);
+    repo.git(['reflog', 'expire', '--expire=now', '--all']);
+    repo.git(['gc', '-q', '--prune=now']);
+    expect(repo.gitRun(['cat-file', '-e', oldTip]).code).not.toBe(0);
+
+    for (const args of [['show', 't-1', '--json'], ['status', '--json']]) {
+      const r = repo.omni(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      const cold = repo.omni(args, { env: testEnv({ OMNI_SHIP_NO_CACHE: '1' }) });
+      expect(r.stdout).toBe(cold.stdout);
+    }
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'approved', review: { verdict: 'approve', message: 'ok' } });
+    // the part now holds the new tip: the next read is incremental again, not a second full read
+    const part = JSON.parse(fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'refs_notes_omni-ship_reviews.json'), 'utf8'));
+    expect(part.value.tip).toBe(fresh);
+  });
+});
+
+describe('a baseBranch that does not exist', () => {
+  const expectWarning = (text: string, refs: string[]) => {
+    expect(text).toMatch(/base branch 'mian' not found/);
+    for (const ref of refs) expect(text).toContain(ref);
+    expect(text).toMatch(/baseBranch/);
+  };
+
+  it('status and show say so on stderr and in --json, naming the refs looked for and the fix', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const landed = commitChange(repo, 'landed work\n\nTask-Id: t-1');
+    repo.git(['switch', '-q', 'main']);
+    repo.git(['merge', '-q', '--ff-only', 't-1']);
+    repo.git(['branch', '-q', '-D', 't-1']);
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'landed', landedCommit: landed });
+    expect(status(repo).warnings).toEqual([]);
+
+    repo.write('.omni-shiprc.json', JSON.stringify({ baseBranch: 'mian' }));
+    // three times: the third reads the stored answer, which must warn as well
+    for (let i = 0; i < 3; i++) {
+      const r = repo.omni(['status', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expectWarning(r.stderr, ['refs/heads/mian']);
+      const s = JSON.parse(r.stdout);
+      expect(s.warnings).toHaveLength(1);
+      expectWarning(s.warnings[0], ['refs/heads/mian']);
+      expect(s.base).toBe('mian');
+    }
+    const text = repo.omni(['status']);
+    expect(text.code).toBe(0);
+    expectWarning(text.stderr, ['refs/heads/mian']);
+    const show = repo.omni(['show', 't-1', '--json']);
+    expect(show.code, show.stderr).toBe(0);
+    expectWarning(show.stderr, ['refs/heads/mian']);
+    expectWarning(JSON.parse(show.stdout).warnings[0], ['refs/heads/mian']);
+    expectWarning(repo.omni(['show', 't-1']).stderr, ['refs/heads/mian']);
+  });
+
+  it('with a remote, names the remote-tracking branch it looked for too', () => {
+    const remote = makeRemote();
+    const repo = remote.clone();
+    repo.write('.omni-shiprc.json', JSON.stringify({ baseBranch: 'mian' }));
+    const r = repo.omni(['status', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expectWarning(r.stderr, ['refs/heads/mian', 'refs/remotes/origin/mian']);
+    expect(JSON.parse(r.stdout).warnings).toHaveLength(1);
+  });
+
+  it('says nothing in a repository without any commit yet', () => {
+    const repo = makeRepo({ initialCommit: false });
+    const r = repo.omni(['status', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).warnings).toEqual([]);
   });
 });

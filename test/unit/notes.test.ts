@@ -4,7 +4,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { byTime, decodeNote, encodeEvent, type BadLine, type OmniEvent, type PatchsetEvent, type ReviewEvent } from '../../src/notes/events.js';
-import { foldPatchsets } from '../../src/notes/fold.js';
+import { foldPatchsets, supersededCommits } from '../../src/notes/fold.js';
 import { unionNote } from '../../src/notes/sync.js';
 import { readStateCache, writeStateCache, type DecodedNote, type StateCache } from '../../src/state/cache.js';
 
@@ -304,6 +304,21 @@ describe('foldPatchsets', () => {
     expect(list[1]).toMatchObject({ n: 2, commit: B, supersedes: [A], via: 'amend', at: '2025-01-02T00:00:00.000Z' });
   });
 
+  it('ignores a patchset that supersedes itself (a no-op amend, written by older builds): the commit stays live', () => {
+    const events = [
+      patchset({ commit: A, at: '2025-01-01T00:00:00.000Z' }),
+      // `git commit --amend --no-edit` changing nothing in the same second: post-rewrite reports A -> A
+      patchset({ commit: A, at: '2025-01-01T00:00:00.500Z', supersedes: A, via: 'amend' }),
+    ];
+    const list = foldPatchsets(events).get('t-1')!;
+    expect(list).toEqual([expect.objectContaining({ n: 1, commit: A, supersedes: [], via: 'commit' })]);
+    expect(supersededCommits(list).has(A)).toBe(false);
+    // alone, too (its post-commit event lost): one patchset, superseding nothing
+    const alone = foldPatchsets([events[1]!]).get('t-1')!;
+    expect(alone).toEqual([expect.objectContaining({ commit: A, supersedes: [] })]);
+    expect(supersededCommits(alone).has(A)).toBe(false);
+  });
+
   it('breaks a tie in time by commit id', () => {
     const at = '2025-01-01T00:00:00.000Z';
     const list = foldPatchsets([patchset({ commit: C, at }), patchset({ commit: A, at })]).get('t-1')!;
@@ -432,7 +447,7 @@ describe('the state cache file', () => {
             });
             objects.set(object, [list, [{ object, line: 'garbage', reason: 'not valid JSON' }]]);
           }
-          const cache: StateCache = { notes: new Map([[X, { tip: A, objects }]]), base: { key: 'k', landed: [['t-1', A]], commits: [A] }, dirty: new Set([X, 'base']) };
+          const cache: StateCache = { notes: new Map([[X, { tip: A, objects }]]), base: { key: 'k', landed: [['t-1', A]] }, dirty: new Set([X, 'base']) };
           writeStateCache(dir, cache);
           if (!odd) {
             // events as omni-ship writes them are packed as arrays (the point of the format)
