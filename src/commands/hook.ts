@@ -69,7 +69,8 @@ async function handle(commonDir: string, events: HookEvent[]): Promise<HookEvent
       const { config, fallback } = await backgroundConfig(repo.toplevel, repo.commonDir);
       if (fallback) console.log(`${new Date().toISOString()} ${fallback}`);
       const candidates = existingCommits(repo.cwd, candidatesFrom(repo.cwd, group));
-      const { events: written } = await recordPatchsets(repo.cwd, repo.commonDir, config, candidates);
+      const { events: written, skipped } = await recordPatchsets(repo.cwd, repo.commonDir, config, candidates);
+      for (const k of skipped) console.log(`${new Date().toISOString()} skipped ${k.commit.slice(0, 12)} on ${k.branch ?? '(detached)'}: ${k.reason}`);
       for (const e of written) console.log(`${e.at} patchset ${e.task} ${e.commit.slice(0, 12)}${e.supersedes ? ` (replaces ${e.supersedes.slice(0, 12)})` : ''}`);
       for (const e of written) appendTo(writtenHere, repo.commonDir, e);
     } catch (error) {
