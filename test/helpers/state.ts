@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { binPath, testEnv, type RunResult, type TestRepo } from './repo.js';
+import { binPath, makeRepo, testEnv, type RunResult, type TestRepo } from './repo.js';
 
 /** omni-ship's notes refs, as the design names them. */
 export const NOTES = {
@@ -121,4 +121,12 @@ export function status(repo: TestRepo, args: string[] = []): { base: string; cou
 /** One task of `omni-ship status --json`, or undefined. */
 export function taskStatus(repo: TestRepo, id: string): any {
   return status(repo).tasks.find((t) => t.id === id);
+}
+
+/** A repository with branch `task` holding one commit that carries the task's trailer; no hooks. */
+export function repoWithTask(task: string): { repo: TestRepo; commit: string } {
+  const repo = makeRepo();
+  repo.git(['switch', '-q', '-c', task]);
+  const commit = commitChange(repo, `work on ${task}\n\nTask-Id: ${task}`);
+  return { repo, commit };
 }

@@ -1,17 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupAll, makeRepo, type TestRepo } from '../helpers/repo.js';
-import { NOTES, commitChange, jsonOf, noteOn, notesOf, refsUnder } from '../helpers/state.js';
+import { cleanupAll, type TestRepo } from '../helpers/repo.js';
+import { NOTES, jsonOf, noteOn, notesOf, refsUnder, repoWithTask } from '../helpers/state.js';
 import { sync, taskCommit, twoClones } from '../helpers/sync.js';
 
 afterAll(cleanupAll);
-
-/** A repository with branch `task` holding one commit that carries the task's trailer; no hooks. */
-function repoWithTask(task: string): { repo: TestRepo; commit: string } {
-  const repo = makeRepo();
-  repo.git(['switch', '-q', '-c', task]);
-  const commit = commitChange(repo, `work on ${task}\n\nTask-Id: ${task}`);
-  return { repo, commit };
-}
 
 /** A blob in `repo`'s object store (what `git update-ref <ref> <blob>` by hand points a ref at). */
 function blobIn(repo: TestRepo, text: string): string {

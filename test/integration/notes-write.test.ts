@@ -4,17 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, tempDir, waitForDrain, type TestRepo } from '../helpers/repo.js';
-import { NOTES, commitChange, eventsIn, installHooks, jsonOf, noteOn, omniAsync, patchsetEvents, refsUnder, runAsync, status } from '../helpers/state.js';
+import { NOTES, commitChange, eventsIn, installHooks, jsonOf, noteOn, omniAsync, patchsetEvents, refsUnder, repoWithTask, runAsync, status } from '../helpers/state.js';
 
 afterAll(cleanupAll);
-
-/** A repository with branch `task` holding one commit that carries the task's trailer; no hooks. */
-function repoWithTask(task: string): { repo: TestRepo; commit: string } {
-  const repo = makeRepo();
-  repo.git(['switch', '-q', '-c', task]);
-  const commit = commitChange(repo, `work on ${task}\n\nTask-Id: ${task}`);
-  return { repo, commit };
-}
 
 describe('parallel writers lose nothing', () => {
   it('40 concurrent `omni-ship review` processes each append their line to the same note', async () => {
