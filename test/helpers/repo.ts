@@ -146,7 +146,7 @@ export function makeRemote(): { bare: string; clone(name?: string): TestRepo } {
 }
 
 /** Polls until `check` returns true or the timeout passes; returns whether it did. */
-export async function waitFor(check: () => boolean, timeoutMs = 15_000, stepMs = 50): Promise<boolean> {
+export async function waitFor(check: () => boolean, timeoutMs = 60_000, stepMs = 50): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (check()) return true;
@@ -156,7 +156,7 @@ export async function waitFor(check: () => boolean, timeoutMs = 15_000, stepMs =
 }
 
 /** Waits until no omni-ship drainer for this repository is alive (its spool is empty and drain.pid is gone). */
-export async function waitForDrain(repo: TestRepo, timeoutMs = 20_000): Promise<boolean> {
+export async function waitForDrain(repo: TestRepo, timeoutMs = 120_000): Promise<boolean> {
   const dir = path.join(repo.git(['rev-parse', '--path-format=absolute', '--git-common-dir']).trim(), 'omni-ship');
   return waitFor(() => {
     const spool = path.join(dir, 'spool');

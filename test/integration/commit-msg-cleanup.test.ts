@@ -341,7 +341,7 @@ describe('commit-msg: damaged machine-local caches are ignored, never fatal', ()
       n++;
     }
     expect(n).toBeGreaterThan(6);
-  }, 240_000);
+  }, 600_000);
 
   it('a hook-config.sh cut short while the config cannot be read: the install-time settings apply', () => {
     const repo = installedRepo();
@@ -355,7 +355,7 @@ describe('commit-msg: damaged machine-local caches are ignored, never fatal', ()
       expect(r.code, r.stderr).toBe(0);
       expect(message(repo), `cut at ${cut}`).toBe(`cut at ${cut}\n\nTask-Id: t-6\n`);
     }
-  }, 240_000);
+  }, 600_000);
 
   it('a branch-task.sh cut short (inside a value, after a line): the commit succeeds with the trailer', () => {
     const repo = installedRepo();
@@ -368,5 +368,5 @@ describe('commit-msg: damaged machine-local caches are ignored, never fatal', ()
       expect(ok(repo, commit(repo, ['-m', `cut at ${cut}`])), `cut at ${cut}`).toBe(`cut at ${cut}\n\nTask-Id: t-6\n`);
       expect(ok(repo, commit(repo, ['-m', `again ${cut}`, '-m', 'a body']))).toBe(`again ${cut}\n\na body\n\nTask-Id: t-6\n`);
     }
-  }, 240_000);
+  }, 600_000);
 });

@@ -441,7 +441,7 @@ describe('concurrent writes', () => {
     expect(new Set(lines.map((l) => JSON.parse(l).message))).toEqual(new Set(Array.from({ length: 20 }, (_, i) => `review ${i}`)));
     expect(repo.git(['for-each-ref', 'refs/omni-ship/tmp/'])).toBe('');
     expect(show(repo, 't-1').reviews).toHaveLength(20);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('a task landed by fast-forward', () => {

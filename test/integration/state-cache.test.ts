@@ -64,7 +64,7 @@ describe('a damaged status-cache.json', () => {
     }
     fs.writeFileSync(file, damages[1]![1](key, good));
     sameAsCold(repo, ['status'], 'text output');
-  }, 180_000);
+  }, 600_000);
 });
 
 describe('damaged state-cache parts (valid JSON, wrong shapes)', () => {
@@ -101,5 +101,5 @@ describe('damaged state-cache parts (valid JSON, wrong shapes)', () => {
       sameAsCold(repo, args, `${name}: ${args[0]}`);
       expect(JSON.parse(fs.readFileSync(file, 'utf8')), `${name}: ${args[0]}`).toEqual(good);
     });
-  }, 180_000);
+  }, 600_000);
 });

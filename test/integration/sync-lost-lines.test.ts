@@ -36,7 +36,7 @@ function expectSuperset(actual: Set<string>, expected: Set<string>): void {
 }
 
 // each test drives three clones through several syncs: generous on a loaded two-core machine
-describe('omni-ship sync: a remote log that lost lines', { timeout: 240_000 }, () => {
+describe('omni-ship sync: a remote log that lost lines', { timeout: 600_000 }, () => {
   it('does not adopt a remote that descends from ours but lost notes (git notes remove, prune, a rewritten note): it puts them back', async () => {
     const { bare, a, b, c1, c2, before } = await syncedPair();
     const mineA = { reviews: tip(a, NOTES.reviews)!, patchsets: tip(a, NOTES.patchsets)! };
