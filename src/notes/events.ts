@@ -138,10 +138,7 @@ function fits(value: unknown, kind: FieldKind): boolean {
   return kind.startsWith('task') ? value !== '' && value === value.toLowerCase() && !/\s/.test(value) : true;
 }
 
-/**
- * SCHEMA as a list of checks per type, each a plain `typeof` test for the common kinds: status checks every event
- * it reads back from its cache (30,000 in a large repository), and fits' string tests on the kind were half of it.
- */
+/** SCHEMA as a list of checks per type, each a plain `typeof` test for the common kinds (fits' tests on the kind cost). */
 const CHECKS = Object.fromEntries(
   Object.entries(SCHEMA).map(([type, fields]) => [
     type,
@@ -153,12 +150,12 @@ const CHECKS = Object.fromEntries(
 ) as Record<OmniEvent['type'], [string, (v: unknown) => boolean][]>;
 
 /** Why a parsed line is not a usable event, or null when it is one (no object allocated per good line). */
-function unusable(value: unknown, parseTime = true): string | null {
+function unusable(value: unknown): string | null {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
   const e = value as Record<string, unknown>;
   if (e.v !== SCHEMA_VERSION) return `unknown schema version ${JSON.stringify(e.v)}`;
   if (typeof e.type !== 'string' || !TYPES.has(e.type)) return `unknown event type ${JSON.stringify(e.type)}`;
-  if (typeof e.at !== 'string' || (parseTime && Number.isNaN(Date.parse(e.at)))) return 'no valid "at" time';
+  if (typeof e.at !== 'string' || Number.isNaN(Date.parse(e.at))) return 'no valid "at" time';
   if (typeof e.by !== 'string' || typeof e.host !== 'string') return 'no "by" and "host" (strings)';
   for (const [field, check] of CHECKS[e.type as OmniEvent['type']]) {
     if (!check(e[field])) return `bad ${field} ${JSON.stringify(e[field]) ?? '(missing)'} in a ${e.type} event`;
@@ -166,20 +163,6 @@ function unusable(value: unknown, parseTime = true): string | null {
   return null;
 }
 
-/**
- * True when `value` has the shape of an event decodeNote keeps, for data read back from a machine-local cache:
- * every field of its kind, but `at` only checked to be a string. Date.parse is most of the cost of the check (30,000
- * cached events: ~8 ms of ~10), and a time that is not one breaks no fold: it only sorts oddly.
- */
-export function hasEventShape(value: unknown): value is OmniEvent {
-  return unusable(value, false) === null;
-}
-
-/** True when `value` has the shape of a BadLine. */
-export function isBadLine(value: unknown): value is BadLine {
-  const b = value as BadLine | null;
-  return typeof b === 'object' && b !== null && typeof b.object === 'string' && typeof b.line === 'string' && typeof b.reason === 'string';
-}
 
 /**
  * Decodes a note's text into events. Blank lines are ignored; a line that does not parse, or has an unknown

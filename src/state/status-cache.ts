@@ -34,9 +34,25 @@ export function statusKey(config: Config, refSnapshot: string): string {
 export function readStatusSnapshot<T>(stateDir: string | null, key: string, isTask: (t: unknown) => t is T): StatusSnapshot<T> | null {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
   try {
-    const text = fs.readFileSync(path.join(stateDir, FILE), 'utf8');
-    if (text.slice(0, key.length + 1) !== `${key}\n`) return null;
-    const snapshot = JSON.parse(text.slice(key.length + 1)) as StatusSnapshot<unknown> | null;
+    // the key line first: a miss (a ref moved) must not read megabytes of an answer that is not used
+    const fd = fs.openSync(path.join(stateDir, FILE), 'r');
+    let body: string;
+    try {
+      const head = Buffer.alloc(key.length + 1);
+      if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== `${key}\n`) return null;
+      const size = fs.fstatSync(fd).size - head.length;
+      const rest = Buffer.alloc(size);
+      let got = 0;
+      while (got < size) {
+        const n = fs.readSync(fd, rest, got, size - got, head.length + got);
+        if (n === 0) break;
+        got += n;
+      }
+      body = rest.toString('utf8', 0, got);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const snapshot = JSON.parse(body) as StatusSnapshot<unknown> | null;
     if (!snapshot || typeof snapshot.base !== 'string' || !Array.isArray(snapshot.tasks) || !Array.isArray(snapshot.warnings)) return null;
     if (!snapshot.warnings.every((w) => typeof w === 'string') || !snapshot.tasks.every(isTask)) return null;
     return snapshot as StatusSnapshot<T>;
