@@ -190,18 +190,73 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     );
 
   program
+    .command('verify')
+    .description("does this commit's tree pass the team's checks? the cached answer, or the steps run in a private worktree")
+    .argument('[target]', 'a task id (its head commit) or any commit; default HEAD')
+    .option('--force', 'run the steps even when an answer is cached')
+    .option('--background', 'start the run detached and return at once (a cached answer prints at once)')
+    .option('--spec-from-commit', "verify under the commit's own spec instead of the base branch's (recorded under that spec's hash)")
+    .option('--prune', 'remove idle pool worktrees and logs older than verify.pruneAfterDays, then exit')
+    .option('--json', 'print the answer as JSON (see README)')
+    .addHelpText(
+      'after',
+      examples('omni-ship verify', 'omni-ship verify t-565', 'omni-ship verify HEAD~1 --json', 'omni-ship verify t-565 --spec-from-commit', 'omni-ship verify --prune') +
+        '\nExit codes: 0 pass or skip, 1 fail, 2 bad usage or no steps configured, 75 indeterminate (timed out, killed, could not run: try again).\n',
+    )
+    .action(async (target: string | undefined, o: { force?: boolean; background?: boolean; specFromCommit?: boolean; prune?: boolean; json?: boolean }) =>
+      run(!!o.json, async () => {
+        if (o.prune) {
+          if (target !== undefined || o.force || o.background || o.specFromCommit) throw new UserError('--prune takes no target and no other option', ExitCode.usage, 'omni-ship verify --prune [--json]');
+          return (await import('./commands/verify-prune.js')).verifyPruneCommand({ cwd: cwd(), json: !!o.json });
+        }
+        return (await import('./commands/verify.js')).verifyCommand({
+          cwd: cwd(),
+          json: !!o.json,
+          target,
+          force: !!o.force,
+          background: !!o.background,
+          specFromCommit: !!o.specFromCommit,
+        });
+      }),
+    );
+
+  program
+    .command('logs')
+    .description("print the verify log of a task's head commit (or any commit) kept on this machine")
+    .argument('[target]', 'a task id or a commit; default HEAD')
+    .option('-f, --follow', 'keep printing while the run goes on; exit when it ends')
+    .option('--all', 'list every log of the target instead of printing the newest')
+    .option('--json', 'print {"target", "commit", "tree", "logs": [...]} (see README)')
+    .addHelpText('after', examples('omni-ship logs t-565', 'omni-ship logs t-565 --follow', 'omni-ship logs HEAD --all --json'))
+    .action(async (target: string | undefined, o: { follow?: boolean; all?: boolean; json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/logs.js')).logsCommand({ cwd: cwd(), json: !!o.json, target, follow: !!o.follow, all: !!o.all })),
+    );
+
+  program
     .command('hook', { hidden: true })
     .description('internal: what the installed hooks run in the background')
-    .argument('<name>', 'drain | refresh-config | post-commit | post-rewrite | post-merge')
+    .argument('<name>', 'drain | refresh-config | post-commit | post-rewrite | post-merge | verify')
     .argument('[args...]', 'the hook arguments')
     .option('--common-dir <dir>', 'the common git dir (set by the hooks)')
+    .option('--task <task>', 'verify: the task the commit is a patchset of')
+    .option('--force', 'verify: run even when a result is cached')
+    .option('--spec-from-commit', "verify: use the commit's own spec")
     .allowUnknownOption(false)
     .addHelpText('after', examples('omni-ship hook drain', 'omni-ship hook refresh-config', 'omni-ship hook post-commit'))
-    .action(async (name: string, args: string[], o: { commonDir?: string }) =>
+    .action(async (name: string, args: string[], o: { commonDir?: string; task?: string; force?: boolean; specFromCommit?: boolean }) =>
       run(false, async () => {
         // a hook runs on git's behalf, not the user's: it never executes configuration code the user did not run
         (await import('./config.js')).forbidUntrustedConfigCode();
-        return (await import('./commands/hook.js')).hookCommand({ cwd: cwd(), json: false, name, args, commonDir: o.commonDir });
+        return (await import('./commands/hook.js')).hookCommand({
+          cwd: cwd(),
+          json: false,
+          name,
+          args,
+          commonDir: o.commonDir,
+          task: o.task,
+          force: o.force,
+          specFromCommit: o.specFromCommit,
+        });
       }),
     );
 

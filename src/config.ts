@@ -5,10 +5,10 @@ import { gitRun } from './git/exec.js';
 import { withDefaults, type LoadedConfig } from './config/defaults.js';
 import { rememberConfig, rememberedConfig } from './config/previous.js';
 import { findConfig, runCodeConfig } from './config/read.js';
-import { validateConfig, type Config } from './config/schema.js';
+import { GATING_KEYS, validateConfig, type Config } from './config/schema.js';
 import { recordTrustedOutcome, trustedOutcome } from './config/trust.js';
 
-export { CONFIG_KEYS, checkPattern, isValidBranchName, validateConfig, type Config, type KeySpec } from './config/schema.js';
+export { CONFIG_KEYS, GATING_KEYS, checkPattern, isValidBranchName, validateConfig, type Config, type KeySpec } from './config/schema.js';
 export { CONFIG_FILES, checkConfigFilesReadable, configFileIn, configFilesIn, executesCode, ignoredConfigFiles, type ReadProbe } from './config/files.js';
 export { dynamicDefault, withDefaults, type LoadedConfig, type ValueSource } from './config/defaults.js';
 export { ignoredConfigWarnings, missingBaseBranch, type ConfigWarning } from './config/warnings.js';
@@ -62,7 +62,7 @@ async function runAndRecord(file: string, bytes: Buffer, stateDir: string | null
   };
   let values: Partial<Config>;
   try {
-    values = validateConfig(await runCodeConfig(file), file);
+    values = refuseGatingKeysInCode(file, validateConfig(await runCodeConfig(file), file));
   } catch (e) {
     if (e instanceof UserError) record({ error: e.hint === undefined ? { message: e.message } : { message: e.message, hint: e.hint } });
     throw e;
@@ -71,12 +71,26 @@ async function runAndRecord(file: string, bytes: Buffer, stateDir: string | null
   return values;
 }
 
+/**
+ * Refuses a JavaScript config that sets a key deciding what may land (the verify spec): a background verify must
+ * never execute a config taken from a ref, so those keys live in data files, which are read without running them.
+ */
+function refuseGatingKeysInCode(file: string, values: Partial<Config>): Partial<Config> {
+  const gating = GATING_KEYS.filter((k) => values[k] !== undefined);
+  if (gating.length === 0) return values;
+  throw new UserError(
+    `${file}: sets ${gating.map((k) => `'${k}'`).join(', ')}, which decides what may land; omni-ship reads that only from a data file, never from JavaScript`,
+    ExitCode.usage,
+    `move ${gating.join(', ')} to .omni-shiprc.yaml, .omni-shiprc.json or the "omni-ship" key of package.json (and keep the rest in ${path.basename(file)}), or into this clone's local config (.git/omni-ship.yaml)`,
+  );
+}
+
 /** The values a recorded run of this exact version of a JavaScript config gave; refuses a version never run. */
 function recordedValues(file: string, bytes: Buffer, stateDir: string | null): Partial<Config> {
   const outcome = stateDir ? trustedOutcome(stateDir, file, bytes) : null;
   if (!outcome) throw new UntrustedConfigError(file);
   if ('error' in outcome) throw new UserError(outcome.error.message, ExitCode.usage, outcome.error.hint);
-  return validateConfig(outcome.values, file);
+  return refuseGatingKeysInCode(file, validateConfig(outcome.values, file));
 }
 
 /**

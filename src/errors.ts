@@ -10,6 +10,8 @@ export const ExitCode = {
   conflict: 3,
   /** internal error: a bug in omni-ship or an unexpected git failure */
   internal: 70,
+  /** no answer yet, try again (sysexits' EX_TEMPFAIL): a verify timed out, was killed or could not run its steps */
+  indeterminate: 75,
 } as const;
 
 /** One of the documented exit codes. */

@@ -2,7 +2,7 @@
 export interface CommandOutput<T = unknown> {
   data: T;
   text: string;
-  exitCode?: 0 | 1 | 2 | 3 | 70;
+  exitCode?: 0 | 1 | 2 | 3 | 70 | 75;
   /** lines for stderr even on success (warnings) */
   warnings?: string[];
 }

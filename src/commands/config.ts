@@ -3,10 +3,17 @@ import type { BaseOptions } from '../cli.js';
 import { CONFIG_KEYS, executesCode, ignoredConfigWarnings, loadConfig, missingBaseBranch, type Config, type ConfigWarning } from '../config.js';
 import { requireRepo, stateDir } from '../git/repo.js';
 import { columns, style, type CommandOutput } from '../output.js';
+import type { VerifyConfig } from '../config/verify.js';
+
+/** One line for the verify settings: the steps by name, and the settings that differ from the defaults. */
+function verifySummary(v: VerifyConfig): string {
+  const steps = v.steps.length ? `${v.steps.length} step(s): ${v.steps.map((s) => s.name).join(', ')}` : 'no steps';
+  return `${steps}; skip code ${v.skipExitCode}; ${v.onCommit ? 'on commit' : 'not on commit'}; concurrency ${v.concurrency}${v.keep.length ? `; keeps ${v.keep.join(', ')}` : ''}${v.cacheKey ? '; cache key command' : ''}${v.shareOutput ? '; shares output' : ''}`;
+}
 
 /** One value in `omni-ship config --json`. */
 export interface ConfigValueJson {
-  value: string | boolean | null;
+  value: string | boolean | null | VerifyConfig;
   /** "file" when set in the config file, "default" otherwise */
   source: 'file' | 'default';
   /** the file path, or how the default was chosen */
@@ -43,7 +50,8 @@ export async function configCommand(opts: BaseOptions): Promise<CommandOutput<Co
   const rows = (Object.keys(values) as (keyof Config)[]).map((key) => {
     const v = values[key];
     const where = v.source === 'file' ? path.relative(opts.cwd, v.detail) || v.detail : v.detail;
-    return [key, v.value === null ? '(none)' : String(v.value), style('dim', `(${where})`)];
+    const shown = v.value === null ? '(none)' : typeof v.value === 'object' ? verifySummary(v.value) : String(v.value);
+    return [key, shown, style('dim', `(${where})`)];
   });
   const header = loaded.file ? `config file: ${loaded.file}` : 'no config file: every value is a default (omni-ship init writes one)';
   const code = loaded.file && executesCode(loaded.file) ? '\nit is JavaScript: omni-ship ran it now; the hooks of this clone use the values it gave until it changes' : '';

@@ -73,6 +73,14 @@ async function handle(commonDir: string, events: HookEvent[]): Promise<HookEvent
       for (const k of skipped) console.log(`${new Date().toISOString()} skipped ${k.commit.slice(0, 12)} on ${k.branch ?? '(detached)'}: ${k.reason}`);
       for (const e of written) console.log(`${e.at} patchset ${e.task} ${e.commit.slice(0, 12)}${e.supersedes ? ` (replaces ${e.supersedes.slice(0, 12)})` : ''}`);
       for (const e of written) appendTo(writtenHere, repo.commonDir, e);
+      // verify is the next step of each new patchset; failing to start it loses no event (a verify can run any time)
+      try {
+        const { verifyNewPatchsets } = await import('../verify/background.js');
+        const lines = await verifyNewPatchsets(repo.cwd, repo.commonDir, path.join(repo.commonDir, 'omni-ship'), config, written);
+        for (const line of lines) console.log(`${new Date().toISOString()} ${line}`);
+      } catch (error) {
+        console.log(`${new Date().toISOString()} verify not started: ${(error as Error).message.split('\n')[0]}`);
+      }
     } catch (error) {
       console.log(`${new Date().toISOString()} error in ${JSON.stringify(worktree)}: ${(error as Error).message}; ${group.length} event(s) kept for the next drain`);
       failed.push(...group);
@@ -122,7 +130,9 @@ function candidatesFrom(cwd: string, events: readonly HookEvent[]): PatchsetCand
 }
 
 /** `omni-ship hook <name>`: what the installed hooks run. Not for people, but safe to run by hand. */
-export async function hookCommand(opts: BaseOptions & { name: string; args: string[]; commonDir?: string }): Promise<CommandOutput> {
+export async function hookCommand(
+  opts: BaseOptions & { name: string; args: string[]; commonDir?: string; task?: string; force?: boolean; specFromCommit?: boolean },
+): Promise<CommandOutput> {
   // hooks run with git's GIT_DIR, GIT_INDEX_FILE, …: they would point nested git at the wrong place
   clearGitLocalEnv();
   process.on('SIGHUP', () => {}); // outlive the terminal that made the commit
@@ -174,7 +184,15 @@ export async function hookCommand(opts: BaseOptions & { name: string; args: stri
       if (failed.length) throw new Error(`could not record the ${opts.name} event; see the log line above`);
       return { data: { handled: 1 }, text: '' };
     }
+    case 'verify': {
+      // started by the drainer (or verify --background): one commit, in the background
+      const commit = opts.args[0];
+      if (!commit || opts.args.length > 1) throw badInput('hook verify takes one commit', 'omni-ship hook verify <commit> [--task <task>]');
+      const { runBackgroundVerify } = await import('../verify/background-run.js');
+      const outcome = await runBackgroundVerify({ cwd: opts.cwd, commit, task: opts.task ?? null, force: !!opts.force, specFromCommit: !!opts.specFromCommit });
+      return { data: outcome, text: '' };
+    }
     default:
-      throw badInput(`unknown hook event '${opts.name}'`, 'one of: drain, refresh-config, post-commit, post-rewrite, post-merge');
+      throw badInput(`unknown hook event '${opts.name}'`, 'one of: drain, refresh-config, post-commit, post-rewrite, post-merge, verify');
   }
 }

@@ -6,7 +6,8 @@ import { parseTaskId } from '../ids.js';
 import { byTime, type AttemptEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import type { Patchset } from '../notes/fold.js';
 import { columns, type CommandOutput } from '../output.js';
-import { loadState } from '../state/tasks.js';
+import { loadState, readRefSnapshot } from '../state/tasks.js';
+import { readVerifyContext } from '../verify/current.js';
 import { git } from '../git/exec.js';
 import { PATCHSET_REF_PREFIX } from '../notes/refs.js';
 import { badLineWarnings, taskJson, type TaskStatusJson } from './status.js';
@@ -18,7 +19,10 @@ export interface ShowJson extends TaskStatusJson {
   patchsetCount: number;
   /** `ref`: the ref that keeps the commit reachable (refs/omni-ship/patchsets/<task>/<k>; k is a slot, which after a sync between clones need not equal n) */
   patchsetHistory: (Patchset & { current: boolean; ref: string | null })[];
-  verifyEvents: VerifyEvent[];
+  /** every verify event on the task's trees; `currentSpec`: recorded under the spec results are judged by now */
+  verifyEvents: (VerifyEvent & { currentSpec: boolean })[];
+  /** the spec hash results are judged by (null: no steps configured, or the spec cannot be read) */
+  spec: string | null;
   reviews: ReviewEvent[];
   attempts: AttemptEvent[];
   /** what show also says on stderr (as in status) */
@@ -30,7 +34,9 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   const repo = requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
   const id = parseTaskId(opts.task, config);
-  const state = await loadState(repo.toplevel, config, stateDir(repo));
+  const refs = await readRefSnapshot(repo.toplevel);
+  const judged = await readVerifyContext(repo.toplevel, repo.commonDir, stateDir(repo), config, refs).load();
+  const state = await loadState(repo.toplevel, config, stateDir(repo), refs, judged.context);
   const task = state.tasks.get(id);
   if (!task) {
     throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');
@@ -41,11 +47,14 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
     const [commit, ref] = line.split(' ');
     if (commit && ref && !keptBy.has(commit)) keptBy.set(commit, ref);
   }
-  const verifyEvents = state.events.verify.filter((e) => trees.has(e.tree) || e.task === id).sort(byTime);
+  const verifyEvents = state.events.verify
+    .filter((e) => trees.has(e.tree) || e.task === id)
+    .sort(byTime)
+    .map((e) => ({ ...e, currentSpec: e.spec === judged.context.spec }));
   // reviews and attempts name their task: another task's verdict on a shared commit is not this one's
   const reviews = state.events.review.filter((e) => e.task === id).sort(byTime);
   const attempts = state.events.attempt.filter((e) => e.task === id).sort(byTime);
-  const warnings = badLineWarnings(state);
+  const warnings = [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])];
   const data: ShowJson = {
     taskId: id,
     trailer: `${config.trailerKey}: ${id}`,
@@ -53,6 +62,7 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
     ...taskJson(task),
     patchsetHistory: task.patchsets.map((p) => ({ ...p, current: p.commit === task.head, ref: keptBy.get(p.commit) ?? null })),
     verifyEvents,
+    spec: judged.context.spec,
     reviews,
     attempts,
     warnings,
@@ -78,7 +88,17 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
       ),
     );
   } else lines.push('  none recorded');
-  if (verifyEvents.length) lines.push('', 'verify:', ...verifyEvents.map((e) => `  ${e.at} ${e.result}${e.step ? ` in ${e.step}` : ''} (tree ${e.tree.slice(0, 12)})`));
+  if (task.verifyingSince) lines.push('', `verifying on this machine since ${task.verifyingSince}`);
+  if (verifyEvents.length) {
+    lines.push(
+      '',
+      'verify:',
+      ...verifyEvents.map(
+        (e) =>
+          `  ${e.at} ${e.result}${e.step ? ` in ${e.step}` : ''}${e.summary ? `: ${e.summary}` : ''} (tree ${e.tree.slice(0, 12)}, by ${e.by} on ${e.host}${e.currentSpec ? '' : `, under another spec ${e.spec.slice(0, 12)}`})`,
+      ),
+    );
+  }
   if (reviews.length) lines.push('', 'reviews:', ...reviews.map((e) => `  ${e.at} ${e.verdict} by ${e.by} on ${e.commit.slice(0, 12)}${e.message ? `: ${e.message}` : ''}`));
   if (attempts.length) lines.push('', 'attempts:', ...attempts.map((e) => `  ${e.at} ${e.role} ${e.outcome}${e.error ? `: ${e.error}` : ''}`));
   if (task.landing) lines.push('', `landed: ${task.landing.landed.slice(0, 12)} on ${task.landing.base} at ${task.landing.at} by ${task.landing.by}`);

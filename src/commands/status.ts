@@ -6,6 +6,8 @@ import { requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
 import { colorEnabled, columns, style, type CommandOutput } from '../output.js';
 import { readStatusSnapshot, statusKey, writeStatusSnapshot } from '../state/status-cache.js';
+import type { VerifyEvent } from '../notes/events.js';
+import { readVerifyContext } from '../verify/current.js';
 import { STATES, compareTaskIds, loadState, readRefSnapshot, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
 
 /** One task in `omni-ship status --json`. */
@@ -16,16 +18,39 @@ export interface TaskStatusJson {
   branch: string | null;
   head: string | null;
   patchsets: number;
-  verify: { result: string; at: string; spec: string; step: string | null; exitCode: number | null } | null;
+  /** the answer for the head's tree under the current spec, and who recorded it where */
+  verify: VerifyJsonLine | null;
+  /** the latest answer under another spec (an old one, a commit's own): never counted as verified */
+  verifyOtherSpec: VerifyJsonLine | null;
+  /** a verify of the head's tree running on this machine: since when */
+  verifyingSince: string | null;
   review: { verdict: string; by: string; at: string; message: string | null } | null;
   landing: { commit: string; landed: string; base: string; at: string; by: string } | null;
   landedCommit: string | null;
   live: string[];
 }
 
+/** A verify result as status and show print it. */
+export interface VerifyJsonLine {
+  result: string;
+  at: string;
+  spec: string;
+  step: string | null;
+  exitCode: number | null;
+  summary: string | null;
+  by: string;
+  host: string;
+}
+
+function verifyLine(e: VerifyEvent | null): VerifyJsonLine | null {
+  return e ? { result: e.result, at: e.at, spec: e.spec, step: e.step, exitCode: e.exitCode, summary: e.summary, by: e.by, host: e.host } : null;
+}
+
 /** The JSON shape of `omni-ship status --json`. */
 export interface StatusJson {
   base: string;
+  /** the hash of the verify spec results are judged by (the base's or the local config's); null without steps */
+  spec: string | null;
   counts: Record<TaskState, number>;
   tasks: TaskStatusJson[];
   /** what status also says on stderr: a base branch that does not exist, unreadable note lines, … */
@@ -41,7 +66,9 @@ export function taskJson(t: TaskView): TaskStatusJson {
     branch: t.branch,
     head: t.head,
     patchsets: t.patchsets.length,
-    verify: t.verify ? { result: t.verify.result, at: t.verify.at, spec: t.verify.spec, step: t.verify.step, exitCode: t.verify.exitCode } : null,
+    verify: verifyLine(t.verify),
+    verifyOtherSpec: verifyLine(t.verifyOtherSpec),
+    verifyingSince: t.verifyingSince,
     review: t.review ? { verdict: t.review.verdict, by: t.review.by, at: t.review.at, message: t.review.message } : null,
     landing: t.landing ? { commit: t.landing.commit, landed: t.landing.landed, base: t.landing.base, at: t.landing.at, by: t.landing.by } : null,
     landedCommit: t.landedCommit,
@@ -58,6 +85,7 @@ function shaped(o: unknown, fields: Record<string, (v: unknown) => boolean>): bo
   return true;
 }
 const nullOr = (fields: Record<string, (v: unknown) => boolean>) => (v: unknown) => v === null || shaped(v, fields);
+const VERIFY_FIELDS = { result: isStr, at: isStr, spec: isStr, step: strOrNull, exitCode: (v: unknown) => v === null || typeof v === 'number', summary: strOrNull, by: isStr, host: isStr };
 const TASK_FIELDS: Record<keyof TaskStatusJson, (v: unknown) => boolean> = {
   id: isStr,
   parent: strOrNull,
@@ -65,7 +93,9 @@ const TASK_FIELDS: Record<keyof TaskStatusJson, (v: unknown) => boolean> = {
   branch: strOrNull,
   head: strOrNull,
   patchsets: (v) => typeof v === 'number',
-  verify: nullOr({ result: isStr, at: isStr, spec: isStr, step: strOrNull, exitCode: (v) => v === null || typeof v === 'number' }),
+  verify: nullOr(VERIFY_FIELDS),
+  verifyOtherSpec: nullOr(VERIFY_FIELDS),
+  verifyingSince: strOrNull,
   review: nullOr({ verdict: isStr, by: isStr, at: isStr, message: strOrNull }),
   landing: nullOr({ commit: isStr, landed: isStr, base: isStr, at: isStr, by: isStr }),
   landedCommit: strOrNull,
@@ -95,6 +125,14 @@ const stateColor: Partial<Record<TaskState, 'green' | 'red' | 'yellow' | 'cyan' 
   verifying: 'cyan',
 };
 
+/** The VERIFY column: the answer (and the failing step), the elapsed time of a run here, or an answer under another spec. */
+function verifyCell(t: TaskStatusJson): string {
+  if (t.verifyingSince) return `running ${Math.max(0, Math.round((Date.now() - Date.parse(t.verifyingSince)) / 1000))} s`;
+  if (t.verify) return t.verify.result === 'fail' && t.verify.step ? `fail: ${t.verify.step}` : t.verify.result;
+  if (t.verifyOtherSpec) return `(${t.verifyOtherSpec.result}, other spec)`;
+  return '-';
+}
+
 /** Lists every task with its state, branch, head, patchsets, verify result, review and landing, plus counts. */
 export async function statusCommand(opts: BaseOptions & { state?: string; parent?: string; task?: string }): Promise<CommandOutput<StatusJson>> {
   const repo = requireWorkRepo(opts.cwd);
@@ -107,12 +145,14 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
   const dir = stateDir(repo);
   // while no ref moved, the answer is the one computed last time (a status polled in a loop)
   const refs = await readRefSnapshot(repo.toplevel);
-  const key = statusKey(config, refs);
+  const verify = readVerifyContext(repo.toplevel, repo.commonDir, dir, config, refs);
+  const key = statusKey(config, `${refs}\0${verify.keyPart}`);
   let snapshot = readStatusSnapshot(dir, key, isTaskStatusJson);
   if (!snapshot) {
-    const state = await loadState(repo.toplevel, config, dir, refs);
+    const judged = await verify.load();
+    const state = await loadState(repo.toplevel, config, dir, refs, judged.context);
     const tasks = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id)).map(taskJson);
-    const computed = { base: state.base, tasks, warnings: badLineWarnings(state) };
+    const computed = { base: state.base, spec: judged.context.spec, tasks, warnings: [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])] };
     writeStatusSnapshot(dir, key, () => computed);
     snapshot = computed;
   }
@@ -123,7 +163,7 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
     (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
   );
   const warnings = snapshot.warnings;
-  const data: StatusJson = { base: snapshot.base, counts, tasks: shown, warnings };
+  const data: StatusJson = { base: snapshot.base, spec: snapshot.spec ?? null, counts, tasks: shown, warnings };
   // --json prints data only: don't lay out a table of 10,000 rows nobody sees
   if (opts.json) return { data, text: '', warnings };
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR
@@ -137,7 +177,7 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
       t.branch ?? '-',
       t.head ? t.head.slice(0, 10) : '-',
       String(t.patchsets),
-      t.verify?.result ?? '-',
+      verifyCell(t),
       t.review?.verdict ?? '-',
       // the commit that became part of the base branch
       (t.landing?.landed ?? t.landedCommit)?.slice(0, 10) ?? '-',

@@ -1,5 +1,6 @@
 import { gitRun } from '../git/exec.js';
 import { CONFIG_KEYS, type Config, type DynamicKey } from './schema.js';
+import { verifyWithDefaults } from './verify.js';
 
 /** Where one effective value came from. */
 export type ValueSource = { kind: 'file'; file: string } | { kind: 'default'; detail: string };
@@ -42,7 +43,8 @@ export function withDefaults(values: Partial<Config>, file: string | null, root:
   const config = {} as Record<keyof Config, unknown>;
   for (const key of Object.keys(CONFIG_KEYS) as (keyof Config)[]) {
     if (values[key] !== undefined) {
-      config[key] = values[key];
+      // an object value gets the defaults of the sub-keys it leaves out
+      config[key] = key === 'verify' ? verifyWithDefaults(values[key]) : values[key];
       sources[key] = { kind: 'file', file: file! };
     }
   }
@@ -50,7 +52,7 @@ export function withDefaults(values: Partial<Config>, file: string | null, root:
     if (key in config) continue;
     const spec = CONFIG_KEYS[key];
     if (spec.fixedDefault !== undefined) {
-      config[key] = spec.fixedDefault;
+      config[key] = key === 'verify' ? verifyWithDefaults({}) : spec.fixedDefault;
       sources[key] = { kind: 'default', detail: 'default' };
     }
   }

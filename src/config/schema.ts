@@ -1,4 +1,5 @@
 import { badInput } from '../errors.js';
+import { VERIFY_DEFAULTS, verifyProblem, type VerifyConfig } from './verify.js';
 
 /** The validated, fully defaulted configuration every command receives. */
 export interface Config {
@@ -14,6 +15,8 @@ export interface Config {
   trailerKey: string;
   /** reject commits that carry no task id */
   requireTaskId: boolean;
+  /** the team's checks (see config/verify.ts); read for verify from the base branch or the local config only */
+  verify: VerifyConfig;
 }
 
 /** Keys whose default is computed from the repository rather than fixed. */
@@ -21,9 +24,9 @@ export type DynamicKey = 'baseBranch' | 'remote';
 
 /** What a config key holds, how it is documented, and its fixed default if it has one. */
 export interface KeySpec {
-  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name';
+  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name' | 'verify';
   doc: string;
-  fixedDefault?: string | boolean;
+  fixedDefault?: string | boolean | VerifyConfig;
 }
 
 /** The schema: every key a config file may set. Later issues add keys here. */
@@ -38,7 +41,11 @@ export const CONFIG_KEYS: Record<keyof Config, KeySpec> = {
   },
   trailerKey: { type: 'trailer-key', doc: 'the trailer that names the task', fixedDefault: 'Task-Id' },
   requireTaskId: { type: 'boolean', doc: 'reject commits without a task id', fixedDefault: false },
+  verify: { type: 'verify', doc: "the team's checks: steps, skipExitCode, onCommit, concurrency, keep, cacheKey, shareOutput, timeout, pruneAfterDays", fixedDefault: VERIFY_DEFAULTS },
 };
+
+/** Keys that decide whether a commit may land: read only from data files (never from a JavaScript config). */
+export const GATING_KEYS: readonly (keyof Config)[] = ['verify'];
 
 /** Checks a pattern: a valid regular expression in the ERE subset that both JavaScript and the hook's awk read alike. */
 export function checkPattern(value: string): string | null {
@@ -74,6 +81,8 @@ function checkValue(key: keyof Config, value: unknown): string | null {
       return /^[A-Za-z0-9._-]+$/.test(value) && !value.startsWith('.') ? null : `${JSON.stringify(value)} is not a valid remote name`;
     case 'string':
       return typeof value === 'string' ? null : `must be a string, not ${describe(value)}`;
+    case 'verify':
+      return verifyProblem(value);
   }
 }
 

@@ -54,6 +54,12 @@ export interface VerifyEvent extends EventBase {
   step: string | null;
   exitCode: number | null;
   summary: string | null;
+  /** how long the steps ran, in milliseconds */
+  durationMs?: number | null;
+  /** the last lines of output, only with verify.shareOutput (output can hold secrets) */
+  output?: string | null;
+  /** where the spec came from: base, local (this clone's own config) or commit (verify --spec-from-commit) */
+  specFrom?: string | null;
 }
 
 /** A task commit landed on the base branch. Note on the landed commit, in the lands ref. */
@@ -123,6 +129,9 @@ const SCHEMA: Record<OmniEvent['type'], Record<string, FieldKind>> = {
     step: 'str?',
     exitCode: 'num?',
     summary: 'str?',
+    durationMs: 'num?',
+    output: 'str?',
+    specFrom: 'str?',
   },
   land: { task: 'task', commit: 'str', landed: 'str', base: 'str' },
   attempt: { task: 'task', commit: 'str', role: 'str', outcome: ['fail', 'needs-help', 'reset'], error: 'str?' },

@@ -12,6 +12,8 @@ import { buildFingerprint } from './build.js';
  */
 export interface StatusSnapshot<T> {
   base: string;
+  /** the verify spec hash results were judged by */
+  spec?: string | null;
   /** every task, sorted, as status prints it */
   tasks: T[];
   warnings: string[];

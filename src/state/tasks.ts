@@ -5,6 +5,7 @@ import { taskIdFromBranch, tryTaskId } from '../ids.js';
 import { claimedTask, logFormat, ownCommit, parseLog, type CommitInfo } from './commits.js';
 import { missingBaseWarning } from './base-warning.js';
 import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
+import { foldVerify, otherSpecResult } from '../verify/fold.js';
 import { decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes } from '../notes/read.js';
@@ -26,8 +27,12 @@ export interface TaskView {
   /** the task's current commit */
   head: string | null;
   patchsets: Patchset[];
-  /** the latest verify event on the head commit's tree */
+  /** the answer for the head commit's tree under the current spec (the latest pass, fail or skip; else the latest undecided run), or null */
   verify: VerifyEvent | null;
+  /** the latest answer for the head's tree under another spec (an old spec, a commit's own): shown as such, never as verified */
+  verifyOtherSpec: VerifyEvent | null;
+  /** a verify of the head's tree under the current spec running on this machine: since when */
+  verifyingSince: string | null;
   /** the latest review of the head commit */
   review: ReviewEvent | null;
   landing: LandEvent | null;
@@ -85,7 +90,15 @@ export async function readRefSnapshot(cwd: string): Promise<string> {
  * cache holds them for the same tips, a log of the base branch and per notes ref an ls-tree and a streaming cat-file
  * (or a diff-tree and a cat-file of the changes; a whole read again when the cached tip is gone).
  */
-export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string): Promise<RepoState> {
+/** What judges a task's verify results: the current spec's hash, and the runs in progress on this machine. */
+export interface VerifyContext {
+  /** the hash of the spec in effect (the base's or the local config's); null: unknown, so nothing counts as verified */
+  spec: string | null;
+  /** runs in progress here, by tree and spec */
+  running: readonly { tree: string; spec: string; startedAt: string }[];
+}
+
+export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string, verifyContext?: VerifyContext): Promise<RepoState> {
   const cache = readStateCache(stateDir, Object.values(NOTES_REFS));
   const refsOut = snapshot ?? (await readRefSnapshot(cwd));
   const refs = new Map<string, string>();
@@ -233,7 +246,8 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   // a review or an attempt counts for the task it names on that commit: a commit two tasks' branches share is
   // no reason to show one task's verdict on the other
   const reviews = latestByTaskAndCommit(events.review);
-  const verifies = latestBy(events.verify, (e) => e.tree);
+  const verifies = foldVerify(events.verify);
+  const currentSpec = verifyContext?.spec ?? null;
   const lands = latestBy(events.land, (e) => e.task);
   const attempts = new Map<string, Map<string, AttemptEvent[]>>();
   for (const e of events.attempt) {
@@ -279,7 +293,12 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
       ? localTip?.sha ?? ownTips[0]?.sha ?? landedCommit
       : newestLive ?? byTrailer ?? own[own.length - 1]?.commit ?? landedCommit;
     const tree = head ? treeOf.get(head) ?? side.get(head)?.tree ?? null : null;
-    const verify = tree ? verifies.get(tree) ?? null : null;
+    const bySpec = tree ? verifies.get(tree) : undefined;
+    const under = currentSpec ? bySpec?.get(currentSpec) : undefined;
+    const verify = under?.conclusive ?? under?.latest ?? null;
+    const verifyOtherSpec = otherSpecResult(bySpec, currentSpec);
+    const run = tree && currentSpec ? verifyContext?.running.find((r) => r.tree === tree && r.spec === currentSpec) : undefined;
+    const verifyingSince = run && !under?.conclusive ? run.startedAt : null;
     const review = head ? reviews.get(id)?.get(head) ?? null : null;
     const landing = lands.get(id) ?? null;
     const circuit = head ? circuitOf(attempts.get(id)?.get(head) ?? []) : { failures: 0, needsHelp: false };
@@ -290,7 +309,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     else if (verify?.result === 'fail') state = 'failed';
     else if (review?.verdict === 'approve') state = 'approved';
     else if (verify?.result === 'pass' || verify?.result === 'skip') state = 'verified';
-    else if (verify?.result === 'started') state = 'verifying';
+    else if (verifyingSince) state = 'verifying';
     tasks.set(id, {
       id,
       parent: parentTask(id),
@@ -299,6 +318,8 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
       head,
       patchsets: own,
       verify,
+      verifyOtherSpec,
+      verifyingSince,
       review,
       landing,
       landedCommit,

@@ -16,6 +16,11 @@ const FIXED_DEFAULTS = {
   branchPattern: { value: '(^|/)t-[0-9]+(\\.[0-9]+)*($|[-_/])', source: 'default', detail: 'default' },
   trailerKey: { value: 'Task-Id', source: 'default', detail: 'default' },
   requireTaskId: { value: false, source: 'default', detail: 'default' },
+  verify: {
+    value: { steps: [], skipExitCode: 125, onCommit: true, concurrency: 1, keep: [], cacheKey: null, shareOutput: false, timeout: 1800, pruneAfterDays: 14 },
+    source: 'default',
+    detail: 'default',
+  },
 } satisfies Partial<ConfigJson['values']>;
 
 /** Every default in a repository with branch main and no remote. */
@@ -29,7 +34,7 @@ const DEFAULTS_MAIN_NO_REMOTE: ConfigJson['values'] = {
 const QUIET = { ignored: [], warnings: [] };
 
 /** A value that came from `file`. */
-const fromFile = (value: string | boolean | null, file: string): ConfigValueJson => ({ value, source: 'file', detail: file });
+const fromFile = (value: ConfigValueJson["value"], file: string): ConfigValueJson => ({ value, source: 'file', detail: file });
 
 /** A new repository in `dir` (made if missing) on `branch` with one commit, set up as makeRepo sets up its own. */
 function repoAt(dir: string, branch = 'main'): TestRepo {

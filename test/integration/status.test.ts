@@ -7,7 +7,7 @@ import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, stat
 afterAll(cleanupAll);
 
 const STATES = ['in-progress', 'verifying', 'failed', 'verified', 'approved', 'landed', 'needs-help', 'diverged'];
-const TASK_KEYS = ['id', 'parent', 'state', 'branch', 'head', 'patchsets', 'verify', 'review', 'landing', 'landedCommit', 'live'];
+const TASK_KEYS = ['id', 'parent', 'state', 'branch', 'head', 'patchsets', 'verify', 'verifyOtherSpec', 'verifyingSince', 'review', 'landing', 'landedCommit', 'live'];
 
 async function drained(repo: TestRepo): Promise<void> {
   expect(await waitForDrain(repo)).toBe(true);
@@ -26,7 +26,7 @@ describe('status --json', () => {
     const repo = makeRepo();
     const sha = taskBranch(repo, 't-1', 't-1');
     const s = status(repo);
-    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'tasks', 'warnings']);
+    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'spec', 'tasks', 'warnings']);
     expect(s.warnings).toEqual([]);
     expect(s.base).toBe('main');
     expect(Object.keys(s.counts).sort()).toEqual([...STATES].sort());

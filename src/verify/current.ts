@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { baseRefCandidates } from '../notes/refs.js';
+import type { VerifyContext } from '../state/tasks.js';
+import { runningVerifies } from './running.js';
+import { LOCAL_CONFIG_FILES, type SpecSource } from './spec.js';
+
+/** What read commands need to judge verify results, and the part of their cache key it adds. */
+export interface ReadVerifyContext {
+  /** what may change the judgement while no ref moves: the local config, the recorded cache key, runs in progress */
+  keyPart: string;
+  /** the spec and runs, computed only when needed (a stored status answer does not need them) */
+  load(): Promise<{ context: VerifyContext; source: SpecSource | null; warning: string | null }>;
+}
+
+function statOf(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-';
+  }
+}
+
+/**
+ * The verify context of status and show, from the ref snapshot they read: the base tip there, the local config,
+ * and the cache key output last recorded (read commands run no command). Cheap until `load()`: a stat per file and
+ * a look at the running locks.
+ */
+export function readVerifyContext(cwd: string, commonDir: string, stateDir: string, config: Config, refSnapshot: string): ReadVerifyContext {
+  const running = runningVerifies(stateDir).map((r) => ({ tree: r.tree, spec: r.spec, startedAt: r.startedAt }));
+  const files = [...LOCAL_CONFIG_FILES.map((f) => path.join(commonDir, f)), path.join(stateDir, 'verify', 'cache-keys.json')];
+  const keyPart = JSON.stringify([files.map(statOf), running]);
+  return {
+    keyPart,
+    async load() {
+      const tips = new Map<string, string>();
+      for (const line of refSnapshot.split('\n')) {
+        const [name, oid, type] = line.split('\0');
+        if (name && oid && type === 'commit') tips.set(name, oid);
+      }
+      const baseRef = baseRefCandidates(config).find((r) => tips.has(r));
+      try {
+        const { resolveSpec } = await import('./spec.js');
+        const spec = await resolveSpec({ cwd, commonDir, stateDir, baseTip: baseRef ? tips.get(baseRef)! : null, runCacheKey: false, baseName: config.baseBranch });
+        const hash = spec.verify.steps.length ? spec.hash : null;
+        return { context: { spec: hash, running }, source: spec.source, warning: null };
+      } catch (e) {
+        return { context: { spec: null, running }, source: null, warning: `verify results are not judged: ${(e as Error).message}` };
+      }
+    },
+  };
+}
