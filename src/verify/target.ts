@@ -7,9 +7,9 @@ import type { VerifyTarget } from './verify.js';
 
 /** The commit and tree of a rev, or null when it names no commit. */
 export function commitAndTree(cwd: string, rev: string): { commit: string; tree: string } | null {
-  // --end-of-options: a rev that starts with "-" is a rev, never an option
-  const r = gitRun(['rev-parse', '--verify', '-q', '--end-of-options', `${rev}^{commit}`, `${rev}^{tree}`], { cwd });
-  const [commit, tree] = r.stdout.trim().split('\n');
+  // one process for both; --end-of-options: a rev that starts with "-" is a rev, never an option
+  const r = gitRun(['log', '-1', '--no-walk', '--format=%H %T', '--end-of-options', `${rev}^{commit}`, '--'], { cwd });
+  const [commit, tree] = r.stdout.trim().split(' ');
   return r.exitCode === 0 && commit && tree ? { commit, tree } : null;
 }
 

@@ -212,7 +212,7 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
       const ws = workspace;
       const { poolGitEnv } = await import('./pool.js');
       const total = spec.verify.steps.length;
-      steps = await runSteps(spec.verify.steps, {
+      steps = await runSteps(spec.verify.steps.map((s) => ({ ...s, timeout: s.timeout ?? undefined })), {
         cwd: ws.dir,
         logFile,
         skipExitCode: spec.verify.skipExitCode,
