@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { readLock } from '../../src/verify/lock.js';
 import { acquireWorkspace, poolGitEnv, prunePool, type AcquireOptions } from '../../src/verify/pool.js';
 import { readRegistry, updateRegistry } from '../../src/verify/registry.js';
+import { killGroup } from '../../src/verify/steps.js';
 import { distModule, killChildren, liveGroupMembers, nodeChild } from '../helpers/children.js';
 import { cleanupAll, makeRepo, run, tempDir, testEnv, waitFor, type TestRepo } from '../helpers/repo.js';
 
@@ -174,6 +175,8 @@ describe('verify pool', () => {
     const lockFile = path.join(opts.stateDir, 'pool', '0.lock');
     expect(await waitFor(() => typeof readLock(lockFile)?.data.pgid === 'number', 60_000)).toBe(true);
     const pgid = readLock(lockFile)!.data.pgid as number;
+    const since = readLock(lockFile)!.data.groupStart as string;
+    onTestFinished(() => void killGroup(pgid, { since })); // a failing run must not leave the sleeps behind
     expect(await waitFor(() => liveGroupMembers(pgid).length === 3, 10_000)).toBe(true); // sh and two sleeps
     let waited = false;
     const blocked = acquireWorkspace({ ...opts, onWait: () => (waited = true) });
