@@ -35,7 +35,8 @@ export async function runBackgroundVerify(opts: { cwd: string; commit: string; t
   try {
     const shape = task && p.base ? { baseTip: p.base.tip, baseName: p.config.baseBranch } : null;
     const outcome = await verifyCommit({ cwd: p.cwd, commonDir: p.commonDir, stateDir: p.stateDir, config: p.config, spec: p.spec, target, shape, force: opts.force, signal: controller.signal });
-    const why = outcome.cancelled ? `cancelled: ${String((controller.signal.reason as Error | undefined)?.message ?? 'stopped')}` : outcome.summary;
+    // the word `cancelled` is already printed before it: the reason alone, not "cancelled: cancelled: …"
+    const why = outcome.cancelled ? String((controller.signal.reason as Error | undefined)?.message ?? 'stopped') : outcome.summary;
     console.log(`${stamp()} ${task ?? '-'} ${target.commit.slice(0, 12)} tree ${target.tree.slice(0, 12)}: ${outcome.cancelled ? 'cancelled' : outcome.result}${outcome.cached ? ' (cached)' : ''}: ${why}`);
     return outcome;
   } finally {
