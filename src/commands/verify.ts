@@ -120,6 +120,8 @@ function verifyText(o: VerifyOutcome, p: PreparedVerify, tail: string): string {
   if (tail) lines.push('', tail);
   if (o.result === 'fail' && o.step === 'shape') lines.push('', 'hint: fix the branch shape; no step ran and nothing was recorded');
   else if (o.result === 'fail') lines.push('', `hint: fix it and amend the commit (git commit --amend); omni-ship logs ${o.task ?? o.commit.slice(0, 12)} shows the whole log`);
+  // a shallow clone that cannot check the shape gets the same answer until it fetches: "run it again" would loop
+  else if (o.result === 'indeterminate' && o.step === 'shape') lines.push('', 'hint: fetch the missing history (git fetch --deepen=50, or --unshallow), then run omni-ship verify again; nothing was recorded');
   else if (o.result === 'indeterminate') lines.push('', 'hint: nothing was cached as a failure: run omni-ship verify again');
   return lines.join('\n');
 }
