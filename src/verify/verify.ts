@@ -217,7 +217,9 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
         logFile,
         skipExitCode: spec.verify.skipExitCode,
         defaultTimeoutSec: spec.verify.timeout,
-        env: { ...poolGitEnv({}), OMNI_SHIP_VERIFY_COMMIT: target.commit, OMNI_SHIP_VERIFY_TREE: target.tree, ...(target.task ? { OMNI_SHIP_TASK: target.task } : {}) },
+        // from this process's env, not {}: core.hooksPath must be appended after the caller's GIT_CONFIG_COUNT
+        // settings (a CI's safe.directory, credentials), not written over GIT_CONFIG_KEY_0 with the count cut to 1
+        env: { ...poolGitEnv(process.env), OMNI_SHIP_VERIFY_COMMIT: target.commit, OMNI_SHIP_VERIFY_TREE: target.tree, ...(target.task ? { OMNI_SHIP_TASK: target.task } : {}) },
         signal: req.signal,
         onGroup: (pgid) => ws.setGroup(pgid),
         onStepStart: (index, step) => req.onProgress?.({ kind: 'step-start', index, total, name: step.name }),

@@ -332,6 +332,15 @@ describe('the pool keeps the user out of it', () => {
     repo.git(['commit', '-q', '--allow-empty', '-m', 'mine']);
     expect(readIf(marker)).toBe('ran\n');
   });
+  it("the caller's GIT_CONFIG_COUNT settings reach the steps, with core.hooksPath=/dev/null appended after them", () => {
+    const seen = path.join(tempDir(), 'seen');
+    const repo = verifyRepo({ steps: [{ name: 'config', run: `{ git config omni.test.first; git config omni.test.second; git config core.hooksPath; } > '${seen}'` }] });
+    taskOnTop(repo, 't-1');
+    // what a CI runner does for safe.directory or credentials: settings in the environment, not in a file
+    const env = testEnv({ GIT_CONFIG_COUNT: '2', GIT_CONFIG_KEY_0: 'omni.test.first', GIT_CONFIG_VALUE_0: 'one', GIT_CONFIG_KEY_1: 'omni.test.second', GIT_CONFIG_VALUE_1: 'two' });
+    expectResult(verify(repo, ['t-1'], env), 'pass', 0);
+    expect(readIf(seen)).toBe('one\ntwo\n/dev/null\n');
+  });
 });
 
 describe('progress when stderr is not a terminal', () => {
