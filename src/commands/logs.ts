@@ -4,7 +4,7 @@ import { loadConfig } from '../config.js';
 import { ExitCode, UserError } from '../errors.js';
 import { requireRepo, stateDir as stateDirOf } from '../git/repo.js';
 import type { CommandOutput } from '../output.js';
-import { wantedCommit } from '../verify/background.js';
+import { taskRequest } from '../verify/background.js';
 import type { LogEntry } from '../verify/registry.js';
 import { resolveTarget } from '../verify/target.js';
 import { runningVerifies } from '../verify/running.js';
@@ -94,9 +94,13 @@ export async function logsCommand(opts: BaseOptions & { target?: string; follow:
   const target = await resolveTarget(cwd, config, dir, opts.target);
   const label = opts.target ?? (target.task ? `${target.task} (HEAD)` : 'HEAD');
   let logs = await logsOf(dir, target.tree);
-  if (opts.follow && logs.length === 0 && target.task && wantedCommit(dir, target.task) === target.commit) {
-    // a background verify was asked for and has not started yet (it lets a burst of commits settle first)
-    for (let waited = 0; logs.length === 0 && waited < 30_000; waited += 250) {
+  const request = opts.follow && target.task ? taskRequest(dir, target.task) : null;
+  if (request && request.commit === target.commit && request.pending !== false) {
+    // a background verify was asked for and has not started yet (it lets a burst of commits settle first). Wait
+    // for a log begun after the request, not just any log: after `verify --background --force` the tree already
+    // has the previous run's log, and following that would print the old answer at once
+    const started = () => logs.some((l) => l.startedAt >= request.at);
+    for (let waited = 0; !started() && waited < 30_000; waited += 250) {
       await sleep(250);
       logs = await logsOf(dir, target.tree);
     }

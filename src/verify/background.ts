@@ -14,6 +14,8 @@ export interface TaskRequest {
   pid: number;
   start: string | null;
   at: string;
+  /** false when the tree's answer was cached and no run was started: `logs --follow` then has nothing to wait for */
+  pending?: boolean;
 }
 
 /** The file that names the newest verify wanted for `task`. */
@@ -22,23 +24,29 @@ export function taskRequestFile(stateDir: string, task: string): string {
 }
 
 /** Records `commit` as the verify wanted for `task` (atomically: a reader sees the old or the new, never half). */
-export function requestTaskVerify(stateDir: string, task: string, commit: string): void {
+export function requestTaskVerify(stateDir: string, task: string, commit: string, pending = true): void {
   const file = taskRequestFile(stateDir, task);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const request: TaskRequest = { commit, pid: process.pid, start: processStartTime(process.pid), at: new Date().toISOString() };
+  const request: TaskRequest = { commit, pid: process.pid, start: processStartTime(process.pid), at: new Date().toISOString(), pending };
   fs.writeFileSync(tmp, JSON.stringify(request));
   fs.renameSync(tmp, file);
 }
 
-/** The commit of the newest verify wanted for `task`, or null. */
-export function wantedCommit(stateDir: string, task: string): string | null {
+/** The newest verify wanted for `task`, or null. */
+export function taskRequest(stateDir: string, task: string): TaskRequest | null {
   try {
     const r = JSON.parse(fs.readFileSync(taskRequestFile(stateDir, task), 'utf8')) as Partial<TaskRequest>;
-    return typeof r.commit === 'string' ? r.commit : null;
+    if (typeof r.commit !== 'string' || typeof r.at !== 'string') return null;
+    return { commit: r.commit, pid: Number(r.pid), start: typeof r.start === 'string' ? r.start : null, at: r.at, pending: r.pending !== false };
   } catch {
     return null;
   }
+}
+
+/** The commit of the newest verify wanted for `task`, or null. */
+export function wantedCommit(stateDir: string, task: string): string | null {
+  return taskRequest(stateDir, task)?.commit ?? null;
 }
 
 /**
@@ -112,9 +120,10 @@ export async function verifyNewPatchsets(cwd: string, commonDir: string, stateDi
   for (const p of patchsets) newest.set(p.task, p);
   const lines: string[] = [];
   for (const p of newest.values()) {
-    requestTaskVerify(stateDir, p.task, p.commit);
     const known = spec.verify.cacheKey === null || spec.cacheKeyOutput !== null;
     const hit = known ? cachedResult(await treeVerifyEvents(cwd, p.tree), p.tree, spec.hash) : null;
+    // written on a hit too: it tells an older run of the task to stop; `pending` says whether a run follows
+    requestTaskVerify(stateDir, p.task, p.commit, !hit);
     if (hit) {
       lines.push(`verify ${p.task} ${p.commit.slice(0, 12)}: ${hit.result} already recorded for its tree`);
       continue;

@@ -252,6 +252,25 @@ describe('omni-ship logs', () => {
     expect(done.stdout).toContain('follow-end');
   });
 
+  it('--follow after verify --background --force follows the new run, not the log of the previous one', async () => {
+    const runs = runCounter();
+    const repo = verifyRepo({ steps: [{ name: 'test', run: `${count(runs)}; echo "run $(wc -l < '${runs.file}')"; sleep 2; exit 1` }] });
+    const entry = { repo, pids: [] as number[] };
+    detached.push(entry);
+    taskOnTop(repo, 't-1');
+    expectResult(verify(repo, ['t-1']), 'fail', 1);
+    const started = repo.omni(['verify', 't-1', '--background', '--force']);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toContain('omni-ship logs t-1 --follow shows it');
+    entry.pids.push(Number(/pid (\d+)/.exec(started.stdout)?.[1]));
+    const followed = await omniAsync(repo.dir, ['logs', 't-1', '--follow']);
+    expect(followed.code, followed.stderr).toBe(1);
+    expect(followed.stdout).toContain('run 2\n');
+    expect(followed.stdout).not.toContain('run 1\n');
+    await settled(repo);
+    expect(runs.count()).toBe(2);
+  });
+
   it('no log of the target: exit 2 naming it; --follow with --json or --all: exit 2; neither writes anything', () => {
     const repo = verifyRepo({ steps: [{ name: 'ok', run: 'true' }] });
     const { tree } = taskOnTop(repo, 't-1');
