@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gitRun } from './git/exec.js';
+import { gitAsync, gitRun } from './git/exec.js';
 
 /** This clone's random id, kept in omni-ship's machine-local state dir (made on first use). */
 export function cloneId(commonDir: string): string {
@@ -28,9 +28,18 @@ export function hostId(commonDir: string): string {
   return `${os.hostname()}/${cloneId(commonDir)}`;
 }
 
+/** "Name <email>" out of `git var GIT_COMMITTER_IDENT`'s output; "unknown <unknown>" when git has none. */
+function identityOf(out: string): string {
+  const m = /^(.*<[^>]*>)/.exec(out.trim());
+  return m ? m[1]! : 'unknown <unknown>';
+}
+
 /** The committer identity git would use here, "Name <email>"; "unknown <unknown>" when git has none. */
 export function gitIdentity(cwd: string): string {
-  const r = gitRun(['var', 'GIT_COMMITTER_IDENT'], { cwd });
-  const m = /^(.*<[^>]*>)/.exec(r.stdout.trim());
-  return m ? m[1]! : 'unknown <unknown>';
+  return identityOf(gitRun(['var', 'GIT_COMMITTER_IDENT'], { cwd }).stdout);
+}
+
+/** gitIdentity without waiting: a caller starts it, does other work meanwhile, and awaits it when needed. */
+export async function gitIdentityAsync(cwd: string): Promise<string> {
+  return identityOf((await gitAsync(['var', 'GIT_COMMITTER_IDENT'], { cwd })).stdout);
 }

@@ -1,12 +1,9 @@
 import type { BaseOptions } from '../cli.js';
-import { loadConfig, loadConfigOrPrevious, type Config } from '../config.js';
 import { ExitCode, UserError } from '../errors.js';
-import { requireRepo, stateDir as stateDirOf } from '../git/repo.js';
 import { colorEnabled, style, type CommandOutput } from '../output.js';
-import { fetchBaseTip, type BaseTip } from '../verify/base.js';
-import { describeSource, resolveSpec, type SpecSource, type VerifySpec } from '../verify/spec.js';
-import { resolveTarget } from '../verify/target.js';
-import { exitCodeOf, verifyCommit, type VerifyOutcome, type VerifyTarget } from '../verify/verify.js';
+import { describeSource, type SpecSource } from '../verify/spec.js';
+import { prepareVerify, type PreparedVerify } from '../verify/prepare.js';
+import { exitCodeOf, verifyCommit, type VerifyOutcome } from '../verify/verify.js';
 
 /** The JSON shape of `omni-ship verify --json`. */
 export interface VerifyJson {
@@ -48,44 +45,7 @@ export interface VerifyOptions extends BaseOptions {
   specFromCommit: boolean;
 }
 
-/** Everything a verify needs, resolved in the order the README gives: the repository, the rev, the base, the spec. */
-export interface PreparedVerify {
-  cwd: string;
-  commonDir: string;
-  stateDir: string;
-  config: Config;
-  target: VerifyTarget;
-  base: BaseTip | null;
-  spec: VerifySpec;
-}
-
-/** Resolves the repository, the target, the base tip and the spec (the base's, the local one, or the commit's own). */
-export async function prepareVerify(opts: { cwd: string; target?: string; specFromCommit: boolean; background?: boolean }): Promise<PreparedVerify> {
-  const repo = requireRepo(opts.cwd);
-  const cwd = repo.toplevel ?? repo.commonDir;
-  const dir = stateDirOf(repo);
-  // in the background, a config that does not load gives the last one that did (as the hooks say), never a lost run
-  const { config } = opts.background ? await loadConfigOrPrevious(cwd, dir) : await loadConfig(opts.cwd, repo.toplevel, { stateDir: dir });
-  const target = await resolveTarget(cwd, config, dir, opts.target);
-  const { base, why } = fetchBaseTip(cwd, config);
-  const spec = await resolveSpec({
-    cwd,
-    commonDir: repo.commonDir,
-    stateDir: dir,
-    baseTip: base?.tip ?? null,
-    fromCommit: opts.specFromCommit ? target.commit : null,
-    runCacheKey: true,
-    baseName: config.baseBranch,
-  });
-  if (!base && spec.source.kind === 'base') {
-    throw new UserError(
-      `cannot read the team's verify spec: ${why}`,
-      ExitCode.usage,
-      `fetch the base branch (git fetch ${config.remote ?? '<remote>'} ${config.baseBranch}), set baseBranch, or put the spec in this clone's local config .git/omni-ship.yaml`,
-    );
-  }
-  return { cwd, commonDir: repo.commonDir, stateDir: dir, config, target, base, spec };
-}
+export { prepareVerify, type PreparedVerify } from '../verify/prepare.js';
 
 /** The JSON view of an outcome. */
 export function verifyJson(o: VerifyOutcome, source: SpecSource): VerifyJson {
@@ -148,6 +108,8 @@ export async function verifyCommand(opts: VerifyOptions): Promise<CommandOutput<
       target: p.target,
       shape,
       force: opts.force,
+      treeEvents: p.treeEvents,
+      known: p.known,
       signal: controller.signal,
       onProgress: printer?.onProgress,
     });
@@ -166,13 +128,12 @@ export async function verifyCommand(opts: VerifyOptions): Promise<CommandOutput<
 /** `verify --background`: a cached answer at once, else a detached run started (its answer lands in the notes). */
 async function background(opts: VerifyOptions, p: PreparedVerify): Promise<CommandOutput<VerifyBackgroundJson>> {
   const { cachedResult } = await import('../verify/fold.js');
-  const { treeVerifyEvents } = await import('../verify/verify.js');
   const base = { commit: p.target.commit, tree: p.target.tree, task: p.target.task, spec: p.spec.hash };
   if (p.spec.verify.steps.length === 0) {
     // the same refusal as a foreground run: never a silent nothing
     await verifyCommit({ cwd: p.cwd, commonDir: p.commonDir, stateDir: p.stateDir, config: p.config, spec: p.spec, target: p.target });
   }
-  const hit = opts.force ? null : cachedResult(await treeVerifyEvents(p.cwd, p.target.tree), p.target.tree, p.spec.hash);
+  const hit = opts.force ? null : cachedResult(p.treeEvents, p.target.tree, p.spec.hash);
   if (hit) {
     const { fromCachedEvent } = await import('../verify/verify.js');
     const json = verifyJson(fromCachedEvent(p.target, p.spec.hash, hit), p.spec.source);

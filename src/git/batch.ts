@@ -163,3 +163,75 @@ export function catFileStream(cwd: string, oids: readonly string[], onObject: (o
     child.stdin.end(`${oids.join('\n')}\n`);
   });
 }
+
+/**
+ * One `git cat-file --batch` process asked several rounds of questions, each round's answers read before the next
+ * is asked (the second round may depend on the first): what a handful of processes would read, for the cost of
+ * one. Answers come in request order; a missing or ambiguous name answers with nulls. `close()` ends git.
+ */
+export class CatFileSession {
+  private readonly child;
+  private buffered: Buffer = Buffer.alloc(0);
+  private waiting: (() => void) | null = null;
+  private ended = false;
+  private stderr = '';
+
+  constructor(cwd: string) {
+    if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write('[git] cat-file --batch (session)\n');
+    this.child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+      this.waiting?.();
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    const done = () => {
+      this.ended = true;
+      this.waiting?.();
+    };
+    this.child.on('close', done);
+    this.child.on('error', done);
+    this.child.stdin.on('error', () => {});
+  }
+
+  /** Asks one round of object names (`<oid>`, `<rev>:<path>`, `<rev>^{commit}`) and returns the answers in order. */
+  async ask(requests: readonly string[]): Promise<BatchObject[]> {
+    if (requests.length === 0) return [];
+    for (const r of requests) if (r.includes('\n')) throw new Error(`cat-file: a request holds a newline: ${JSON.stringify(r)}`);
+    this.child.stdin.write(`${requests.join('\n')}\n`);
+    const answers: BatchObject[] = [];
+    let pos = 0;
+    for (const request of requests) {
+      let nl: number;
+      while ((nl = this.buffered.indexOf(10, pos)) < 0) await this.more();
+      const header = this.buffered.toString('utf8', pos, nl);
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        answers.push({ request, oid: null, type: null, content: null });
+        pos = nl + 1;
+        continue;
+      }
+      const [oid, type, size] = header.split(' ');
+      const n = Number(size);
+      if (!oid || !type || !Number.isSafeInteger(n)) throw new Error(`git cat-file --batch: unexpected header ${JSON.stringify(header)}`);
+      while (this.buffered.length < nl + 1 + n + 1) await this.more();
+      answers.push({ request, oid, type, content: Buffer.from(this.buffered.subarray(nl + 1, nl + 1 + n)) });
+      pos = nl + 1 + n + 1;
+    }
+    this.buffered = this.buffered.subarray(pos);
+    return answers;
+  }
+
+  /** Ends the git process. */
+  close(): void {
+    this.child.stdin.end();
+  }
+
+  private more(): Promise<void> {
+    if (this.ended) return Promise.reject(new Error(`git cat-file --batch ended early${this.stderr ? `: ${this.stderr.trim()}` : ''}`));
+    return new Promise((resolve) => {
+      this.waiting = () => {
+        this.waiting = null;
+        resolve();
+      };
+    });
+  }
+}

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { encodeEvent, type OmniEvent } from './events.js';
-import { newNotePath, readSomeNotes } from './read.js';
+import { newNotePath, readSomeNotes, type FoundNote } from './read.js';
 import { TMP_REF_PREFIX } from './refs.js';
 
 const ZERO_OID = '0'.repeat(40);
@@ -185,14 +185,59 @@ export function pruneStaleTmpRefs(cwd: string): string[] {
   return deleteStaleTmpRefs(cwd, parseRefs(gitRun(['for-each-ref', REF_FORMAT, TMP_REF_PREFIX], { cwd }).stdout).keys());
 }
 
+/** What a caller already read of a notes ref: its tip (null: no ref yet) and the notes of some objects (absent: none). */
+export interface KnownNotes {
+  tip: string | null;
+  notes: Map<string, FoundNote | null>;
+}
+
+/** The notes texts that add the missing lines of `appends` to what `existing` holds, and how many lines that is. */
+function appendedNotes(
+  appends: readonly NoteAppend[],
+  objects: readonly string[],
+  existing: ReadonlyMap<string, FoundNote | null>,
+  redundant?: Redundant,
+): { updated: Map<string, string>; count: number } {
+  const updated = new Map<string, string>();
+  let count = 0;
+  for (const object of objects) {
+    const found = existing.get(object) ?? null;
+    const text = found?.text ?? '';
+    const have = text.split('\n').filter((l) => l !== '');
+    const added: string[] = [];
+    for (const a of appends) {
+      if (a.object !== object) continue;
+      for (const event of a.events) {
+        const line = encodeEvent(event);
+        if (have.includes(line) || added.includes(line)) continue;
+        if (redundant?.([...have, ...added], event)) continue;
+        added.push(line);
+      }
+    }
+    if (added.length === 0) continue;
+    count += added.length;
+    // keep every existing byte (bad lines included: they are never deleted), then the new lines
+    const base = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+    updated.set(found?.path ?? newNotePath(object), `${base}${added.join('\n')}\n`);
+  }
+  return { updated, count };
+}
+
 /**
  * Appends events to notes in `ref`, losing nothing to concurrent writers: each attempt reads the tip, adds the
  * lines that are missing and moves the ref with commitNotesCas; a lost race retries with jitter.
  * Returns how many lines were written (0 when every event was already there).
  */
-export async function appendEvents(cwd: string, ref: string, appends: readonly NoteAppend[], redundant?: Redundant): Promise<number> {
+export async function appendEvents(cwd: string, ref: string, appends: readonly NoteAppend[], redundant?: Redundant, known?: KnownNotes): Promise<number> {
   const objects = [...new Set(appends.map((a) => a.object))];
   if (objects.length === 0) return 0;
+  if (known && objects.every((o) => known.notes.has(o))) {
+    // a first attempt on what the caller read: the compare-and-swap still checks the tip, so a stale read only
+    // costs this attempt, and a fresh one saves reading the ref and its notes again
+    const lines = appendedNotes(appends, objects, known.notes, redundant);
+    if (lines.updated.size === 0) return 0;
+    if (commitNotesCas(cwd, ref, known.tip, lines.updated, `omni-ship: ${lines.count} event(s)\n`)) return lines.count;
+  }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // one for-each-ref reads the tip, its type and, on the first attempt, the private refs killed writes left
     const refs = parseRefs(gitRun(['for-each-ref', REF_FORMAT, ref, ...(attempt === 0 ? [TMP_REF_PREFIX] : [])], { cwd }).stdout);
@@ -204,31 +249,10 @@ export async function appendEvents(cwd: string, ref: string, appends: readonly N
     if (below) throw refInTheWayError(ref, below);
     if (attempt === 0) deleteStaleTmpRefs(cwd, [...refs.keys()].filter((name) => name.startsWith(TMP_REF_PREFIX)));
     const tip = target?.oid ?? null;
-    const existing = tip ? await readSomeNotes(cwd, tip, objects) : new Map<string, { text: string; path: string }>();
-    const updated = new Map<string, string>();
-    let lines = 0;
-    for (const object of objects) {
-      const found = existing.get(object);
-      const text = found?.text ?? '';
-      const have = text.split('\n').filter((l) => l !== '');
-      const added: string[] = [];
-      for (const a of appends) {
-        if (a.object !== object) continue;
-        for (const event of a.events) {
-          const line = encodeEvent(event);
-          if (have.includes(line) || added.includes(line)) continue;
-          if (redundant?.([...have, ...added], event)) continue;
-          added.push(line);
-        }
-      }
-      if (added.length === 0) continue;
-      lines += added.length;
-      // keep every existing byte (bad lines included: they are never deleted), then the new lines
-      const base = text === '' || text.endsWith('\n') ? text : `${text}\n`;
-      updated.set(found?.path ?? newNotePath(object), `${base}${added.join('\n')}\n`);
-    }
+    const existing = tip ? await readSomeNotes(cwd, tip, objects) : new Map<string, FoundNote>();
+    const { updated, count } = appendedNotes(appends, objects, existing, redundant);
     if (updated.size === 0) return 0;
-    if (commitNotesCas(cwd, ref, tip, updated, `omni-ship: ${lines} event(s)\n`)) return lines;
+    if (commitNotesCas(cwd, ref, tip, updated, `omni-ship: ${count} event(s)\n`)) return count;
     await sleep(2 + Math.random() * Math.min(200, 5 * (attempt + 1)));
   }
   throw new Error(

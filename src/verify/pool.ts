@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { git, gitRun } from '../git/exec.js';
+import { GitError, git, gitAsync, gitRun } from '../git/exec.js';
 import { processStartTime } from '../hooks/process.js';
 import { ownerAlive, readLock, releaseLock, tryLock, updateLock, type LockInfo } from './lock.js';
 import { readRegistry, updateRegistry } from './registry.js';
-import { GIT_LOCATION_ENV_VARS, killGroup } from './steps.js';
+import { GIT_LOCATION_ENV_VARS, killGroup, killMarked, ownerMark } from './steps.js';
 
 /** A pool worktree held by this process until release(); setGroup records the running step's process group. */
 export interface Workspace {
@@ -22,6 +22,8 @@ export interface AcquireOptions {
   commonDir: string;
   stateDir: string;
   commit: string;
+  /** the commit's tree, when the caller knows it (recorded in the registry) */
+  tree?: string;
   keep: readonly string[];
   concurrency: number;
   onWait?: () => void;
@@ -131,6 +133,8 @@ function killOrphans(stale: LockInfo | null): void {
   if (!stale || stale.host !== os.hostname()) return;
   const { pgid, groupStart } = stale.data;
   if (typeof pgid === 'number') killGroup(pgid, { since: typeof groupStart === 'string' ? groupStart : null });
+  // a run killed between a step's start and the record of its group left no pgid: its steps carry its mark
+  killMarked(ownerMark(stale.pid, stale.start));
 }
 
 function workspace(stateDir: string, slot: number, dir: string, lockFile: string, data: Record<string, unknown>): Workspace {
@@ -163,24 +167,32 @@ async function prepareSlot(opts: AcquireOptions, slot: number): Promise<string> 
   const dir = slotDir(opts.stateDir, slot);
   const commonDir = path.resolve(opts.cwd, opts.commonDir);
   const env = gitEnv();
-  // an unknown commit fails here, before a sound worktree is torn down for a checkout that cannot work
-  git(['rev-parse', '--verify', '--quiet', `${opts.commit}^{commit}`], { cwd: opts.cwd, env });
   let created = false;
   const adminDir = healthyAdminDir(dir, commonDir);
-  if (adminDir === null || gitRun(['checkout', '--detach', '--force', '--quiet', opts.commit], { cwd: dir, env }).exitCode !== 0) {
+  // asynchronous: Node goes on loading the step runner (execa, ~100 ms of compiling) on the other core meanwhile
+  if (adminDir === null || (await gitAsync(['checkout', '--detach', '--force', '--quiet', opts.commit], { cwd: dir, env })).exitCode !== 0) {
+    // an unknown commit fails here, before a sound worktree is torn down for a checkout that cannot work (checked
+    // only now: the caller resolved the commit, so the reuse path spends no process on it)
+    git(['rev-parse', '--verify', '--quiet', `${opts.commit}^{commit}`], { cwd: opts.cwd, env });
     removeWorktree(opts.cwd, commonDir, dir);
     git(['worktree', 'add', '--detach', '--force', dir, opts.commit], { cwd: opts.cwd, env });
     created = true;
   }
   // locked, so `git worktree prune` (or gc) never drops it while its folder is briefly gone
-  const admin = healthyAdminDir(dir, commonDir);
+  const admin = created ? healthyAdminDir(dir, commonDir) : adminDir;
   if (admin === null) throw new Error(`verify pool worktree ${dir} is broken right after git made it`);
   if (!fs.existsSync(path.join(admin, 'locked'))) git(['worktree', 'lock', '--reason', LOCK_REASON, dir], { cwd: opts.cwd, env });
   // -x drops ignored files too, but -e patterns still hold: build state like node_modules survives
-  git(['clean', '-ffdxq', ...opts.keep.flatMap((k) => ['-e', k])], { cwd: dir, env });
-  if (fs.existsSync(path.join(dir, '.gitmodules'))) git(['submodule', 'update', '--init', '--recursive', '--force'], { cwd: dir, env });
-  const head = git(['rev-parse', 'HEAD'], { cwd: dir, env }).trim();
-  const tree = git(['rev-parse', 'HEAD^{tree}'], { cwd: dir, env }).trim();
+  const cleaned = await gitAsync(['clean', '-ffdxq', ...opts.keep.flatMap((k) => ['-e', k])], { cwd: dir, env });
+  if (cleaned.exitCode !== 0) throw new GitError(['clean', '-ffdxq'], cleaned.exitCode, cleaned.stderr);
+  if (fs.existsSync(path.join(dir, '.gitmodules'))) {
+    git(['submodule', 'update', '--init', '--recursive', '--force'], { cwd: dir, env });
+    // git clean does not enter submodules: their untracked files would outlive the run otherwise
+    git(['submodule', 'foreach', '--quiet', '--recursive', 'git clean -ffdxq'], { cwd: dir, env });
+  }
+  // after a successful checkout --detach of the commit, HEAD is that commit: no process to ask
+  const head = opts.commit;
+  const tree = opts.tree ?? (gitRun(['rev-parse', '--verify', '-q', `${opts.commit}^{tree}`], { cwd: opts.cwd, env }).stdout.trim() || null);
   await updateRegistry(opts.stateDir, (r) => {
     const now = new Date().toISOString();
     const i = r.pool.findIndex((p) => p.slot === slot);
@@ -203,8 +215,10 @@ function healthyAdminDir(dir: string, commonDir: string): string | null {
     const admin = fs.realpathSync(path.resolve(dir, m[1]));
     const worktrees = fs.realpathSync(path.join(commonDir, 'worktrees'));
     if (path.dirname(admin) !== worktrees || !fs.statSync(admin).isDirectory()) return null;
-    const r = gitRun(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: dir, env: gitEnv() });
-    if (r.exitCode !== 0 || fs.realpathSync(r.stdout.trim()) !== fs.realpathSync(commonDir)) return null;
+    // the admin dir must point back at this folder (git's own link), and be this repository's (it is under its
+    // worktrees dir): checked on files, no git process on the reuse path
+    const back = fs.readFileSync(path.join(admin, 'gitdir'), 'utf8').trim();
+    if (!samePath(back, path.join(dir, '.git'))) return null;
     return admin;
   } catch {
     return null; // folder, .git file or admin dir missing

@@ -7,7 +7,7 @@ import { parseDataConfig, parseJsonConfig, parseYamlConfig } from '../config/par
 import { validateConfig } from '../config/schema.js';
 import { verifyProblem, verifyWithDefaults, type VerifyConfig } from '../config/verify.js';
 import { badInput } from '../errors.js';
-import { catFileBatch } from '../git/batch.js';
+import { catFileBatch, type BatchObject } from '../git/batch.js';
 
 /** Where the spec in effect was read from. */
 export interface SpecSource {
@@ -34,14 +34,23 @@ export const LOCAL_CONFIG_FILES = ['omni-ship.yaml', 'omni-ship.yml', 'omni-ship
 const LOCAL_KEYS = ['verify'];
 
 /** A config file as found in a commit: its path and text, or a JavaScript one (which is never run from a ref). */
-type CommittedConfig = { file: string; text: string; code: boolean } | null;
+export type CommittedConfig = { file: string; text: string; code: boolean } | null;
+
+/** The cat-file requests for the config files at the top of `rev` (a commit id or a ref), in search order. */
+export function configRequests(rev: string): string[] {
+  return CONFIG_FILES.map((name) => `${rev}:${name}`);
+}
 
 /** The config file at the top of `commit`'s tree, as findConfig would pick it in a checkout (one cat-file process). */
 export async function committedConfig(cwd: string, commit: string): Promise<CommittedConfig> {
-  const answers = await catFileBatch(cwd, CONFIG_FILES.map((name) => `${commit}:${name}`));
+  return committedConfigFrom(await catFileBatch(cwd, configRequests(commit)));
+}
+
+/** The config file among the answers to configRequests (in the same order), as findConfig would pick it. */
+export function committedConfigFrom(answers: readonly BatchObject[]): CommittedConfig {
   for (const a of answers) {
     if (!a.content || a.type !== 'blob') continue;
-    const file = a.request.slice(commit.length + 1);
+    const file = a.request.slice(a.request.indexOf(':') + 1);
     const text = a.content.toString('utf8');
     if (file === 'package.json') {
       if (text.trim() === '') continue;
@@ -184,6 +193,8 @@ export interface SpecOptions {
   stateDir: string;
   /** the base branch tip whose committed config holds the team's spec; null when there is none */
   baseTip: string | null;
+  /** the base tip's config file when the caller read it already (undefined: read it here) */
+  baseConfig?: CommittedConfig;
   /** read the spec from this commit's own config instead (verify --spec-from-commit) */
   fromCommit?: string | null;
   /** run verify.cacheKey (verify does); false: use its last recorded output (status, which runs nothing) */
@@ -210,7 +221,7 @@ export async function resolveSpec(opts: SpecOptions): Promise<VerifySpec> {
       raw = local.verify;
       source = { kind: 'local', file: local.file, commit: null };
     } else if (opts.baseTip) {
-      const found = await committedConfig(opts.cwd, opts.baseTip);
+      const found = opts.baseConfig !== undefined ? opts.baseConfig : await committedConfig(opts.cwd, opts.baseTip);
       raw = found ? await verifyOfCommitted(found, opts.baseTip, opts.baseName) : undefined;
       source = { kind: 'base', file: found?.file ?? null, commit: opts.baseTip };
     } else {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GIT_LOCAL_ENV_VARS } from '../git/exec.js';
 import { processStartTime } from '../hooks/process.js';
+import { loadExeca } from './load-execa.js';
 
 /** One configured check: a shell string or an argv, with an optional timeout (seconds) and environment. */
 export interface Step {
@@ -102,7 +103,7 @@ export async function runSteps(steps: readonly Step[], opts: RunStepsOptions): P
 
 /** Runs one step in its own process group; whatever the outcome, nothing of its group outlives it. */
 async function runStep(step: Step, fd: number, opts: RunStepsOptions): Promise<{ outcome: StepOutcome; cancelled: boolean; spawnError: string | null }> {
-  const { execa } = await import('execa'); // ~90 ms to load: only when a step really runs, never on a cache hit
+  const { execa } = await loadExeca(); // ~90 ms to load: only when a step really runs, never on a cache hit
   const [file, ...args] = typeof step.run === 'string' ? ['/bin/sh', '-c', step.run] : step.run;
   const env: Record<string, string | undefined> = { ...process.env };
   for (const v of GIT_LOCATION_ENV_VARS) delete env[v];
@@ -259,4 +260,40 @@ export function tailLines(file: string, lines: number, maxBytes = 64 * 1024): st
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The variable every step's processes inherit, naming the omni-ship process that ran them: `<pid>-<start time>`. */
+export const OWNER_ENV = 'OMNI_SHIP_VERIFY_OWNER';
+
+/** This process as OWNER_ENV names it. */
+export function ownerMark(pid = process.pid, start: string | null = processStartTime(pid)): string {
+  return `${pid}-${start ?? '?'}`;
+}
+
+/**
+ * Kills (SIGKILL) every process of this user whose environment carries `OMNI_SHIP_VERIFY_OWNER=<mark>`: what the
+ * steps of a dead run left, even when it died before it could record their process group (a kill -9 between a
+ * step's start and that record). A process that cleared its environment escapes this; the group kill catches it.
+ */
+export function killMarked(mark: string): number {
+  const needle = Buffer.from(`\0${OWNER_ENV}=${mark}\0`);
+  const first = Buffer.from(`${OWNER_ENV}=${mark}\0`);
+  let killed = 0;
+  for (const e of safeReaddir('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    let env: Buffer;
+    try {
+      env = fs.readFileSync(`/proc/${e}/environ`);
+    } catch {
+      continue; // gone, or another user's
+    }
+    if (!(env.includes(needle) || env.subarray(0, first.length).equals(first))) continue;
+    try {
+      process.kill(Number(e), 'SIGKILL');
+      killed++;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return killed;
 }

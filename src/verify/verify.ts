@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { ExitCode, UserError } from '../errors.js';
 import { catFileBatch } from '../git/batch.js';
-import { gitIdentity, hostId } from '../identity.js';
+import { gitIdentityAsync, hostId } from '../identity.js';
 import { decodeNote, type BadLine, type OmniEvent, type VerifyEvent } from '../notes/events.js';
 import { notePathCandidates } from '../notes/read.js';
 import { NOTES_REFS } from '../notes/refs.js';
-import { appendEvents } from '../notes/write.js';
+import { appendEvents, type KnownNotes } from '../notes/write.js';
 import { cachedResult } from './fold.js';
 import { releaseLock, tryLock } from './lock.js';
 import { runLockFile } from './running.js';
@@ -44,6 +44,10 @@ export interface VerifyRequest {
   shape?: { baseTip: string; baseName: string } | null;
   /** run even when a result is cached */
   force?: boolean;
+  /** the verify events on the target's tree when the caller read them already (prepareVerify does) */
+  treeEvents?: VerifyEvent[];
+  /** the verify ref's tip and the tree's note as the caller read them: the first try of the write */
+  known?: KnownNotes | null;
   /** ends a run early (a newer patchset, Ctrl-C): the steps' process groups are killed, nothing is recorded */
   signal?: AbortSignal;
   onProgress?: (p: VerifyProgress) => void;
@@ -148,11 +152,11 @@ export async function verifyCommit(req: VerifyRequest): Promise<VerifyOutcome> {
     cancelled: false,
   };
   if (req.shape && target.task) {
-    const shape = checkShape(req.cwd, req.config, target.task, target.commit, req.shape.baseTip, req.shape.baseName);
+    const shape = checkShape(req.cwd, req.config, target.task, target.commit, req.shape.baseTip, req.shape.baseName, req.commonDir);
     if (!shape.ok) return { ...base, result: shape.missing ? 'indeterminate' : 'fail', step: 'shape', summary: shape.problem };
   }
   if (!req.force) {
-    const hit = cachedResult(await treeVerifyEvents(req.cwd, target.tree), target.tree, spec.hash);
+    const hit = cachedResult(req.treeEvents ?? (await treeVerifyEvents(req.cwd, target.tree)), target.tree, spec.hash);
     if (hit) return fromCachedEvent(target, spec.hash, hit);
   }
   const lockFile = runLockFile(req.stateDir, target.tree, spec.hash);
@@ -181,8 +185,11 @@ export async function verifyCommit(req: VerifyRequest): Promise<VerifyOutcome> {
 /** Runs the steps in a pool worktree, writes the log and the registry entry, and records the answer in the notes. */
 async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'result' | 'summary'>, logFile: string): Promise<VerifyOutcome> {
   const { spec, target } = req;
+  // the step runner's execa takes ~100 ms to load: start now, so it compiles while git checks out the worktree
+  const { loadExeca } = await import('./load-execa.js');
+  loadExeca().catch(() => {});
   const { acquireWorkspace } = await import('./pool.js');
-  const { runSteps, tailLines } = await import('./steps.js');
+  const { OWNER_ENV, ownerMark, runSteps, tailLines } = await import('./steps.js');
   const { updateRegistry } = await import('./registry.js');
   const logId = path.basename(logFile, '.log');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -190,6 +197,9 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
     r.logs.push({ id: logId, file: logFile, tree: target.tree, spec: spec.hash, commit: target.commit, task: target.task, startedAt: new Date().toISOString(), finishedAt: null, result: null, step: null, exitCode: null, pid: process.pid });
   });
   const started = Date.now();
+  // who runs it: asked while the steps run, not after
+  const by = gitIdentityAsync(req.cwd);
+  by.catch(() => {});
   let steps: StepsResult;
   let workspace: Awaited<ReturnType<typeof acquireWorkspace>> | null = null;
   try {
@@ -199,6 +209,7 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
         commonDir: req.commonDir,
         stateDir: req.stateDir,
         commit: target.commit,
+        tree: target.tree,
         keep: spec.verify.keep,
         concurrency: spec.verify.concurrency,
         onWait: () => req.onProgress?.({ kind: 'waiting', why: `all ${spec.verify.concurrency} pool worktree(s) are busy: waiting for one` }),
@@ -219,7 +230,7 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
         defaultTimeoutSec: spec.verify.timeout,
         // from this process's env, not {}: core.hooksPath must be appended after the caller's GIT_CONFIG_COUNT
         // settings (a CI's safe.directory, credentials), not written over GIT_CONFIG_KEY_0 with the count cut to 1
-        env: { ...poolGitEnv(process.env), OMNI_SHIP_VERIFY_COMMIT: target.commit, OMNI_SHIP_VERIFY_TREE: target.tree, ...(target.task ? { OMNI_SHIP_TASK: target.task } : {}) },
+        env: { ...poolGitEnv(process.env), [OWNER_ENV]: ownerMark(), OMNI_SHIP_VERIFY_COMMIT: target.commit, OMNI_SHIP_VERIFY_TREE: target.tree, ...(target.task ? { OMNI_SHIP_TASK: target.task } : {}) },
         signal: req.signal,
         onGroup: (pgid) => ws.setGroup(pgid),
         onStepStart: (index, step) => req.onProgress?.({ kind: 'step-start', index, total, name: step.name }),
@@ -239,7 +250,7 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
       v: 1,
       type: 'verify',
       at: new Date().toISOString(),
-      by: gitIdentity(req.cwd),
+      by: await by.catch(() => 'unknown <unknown>'),
       host: hostId(req.commonDir),
       tree: target.tree,
       spec: spec.hash,
@@ -254,7 +265,7 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
       ...(spec.verify.shareOutput && steps.result !== 'pass' ? { output: tailLines(logFile, 20, 4096) } : {}),
     };
     // a pass is written only here, after every step of this run passed
-    await appendEvents(req.cwd, NOTES_REFS.verify, [{ object: target.tree, events: [event] }]);
+    await appendEvents(req.cwd, NOTES_REFS.verify, [{ object: target.tree, events: [event] }], undefined, req.known ?? undefined);
   }
   await updateRegistry(req.stateDir, (r) => {
     const entry = r.logs.find((l) => l.file === logFile);

@@ -338,8 +338,10 @@ describe('omni-ship verify: crash safety', () => {
     commitVerifyConfig(repo, { steps: [{ name: 'slow', run: `echo $$ >> '${pids}'; sleep 300` }], timeout: 5 });
     repo.git(['switch', '-q', 't-1']);
     fs.writeFileSync(path.join(repo.dir, '.git', 'omni-ship.yaml'), 'verify:\n  steps:\n    - { name: quick, run: "true" }\n');
+    const lockBefore = fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'pool', '0.lock'), 'utf8');
     const v = verify(repo, ['t-1']);
     expectResult(v, 'pass', 0);
-    expect(await waitFor(() => !alive(orphan), 10_000)).toBe(true);
+    const statNow = fs.existsSync(`/proc/${orphan}/stat`) ? fs.readFileSync(`/proc/${orphan}/stat`, 'utf8') : 'gone';
+    expect(await waitFor(() => !alive(orphan), 10_000), `lock before: ${lockBefore}; orphan stat: ${statNow}`).toBe(true);
   });
 });

@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, loadConfigOrPrevious, type Config } from '../config.js';
+import { ExitCode, UserError, badInput } from '../errors.js';
+import { CatFileSession, type BatchObject } from '../git/batch.js';
+import { requireRepo, stateDir as stateDirOf } from '../git/repo.js';
+import { taskIdFromBranch, tryTaskId } from '../ids.js';
+import { decodeNote, type BadLine, type OmniEvent, type VerifyEvent } from '../notes/events.js';
+import { notePathCandidates, type FoundNote } from '../notes/read.js';
+import type { KnownNotes } from '../notes/write.js';
+import { NOTES_REFS, baseRefCandidates } from '../notes/refs.js';
+import { fetchBaseTip, type BaseTip } from './base.js';
+import { committedConfigFrom, configRequests, resolveSpec, type CommittedConfig, type VerifySpec } from './spec.js';
+import { resolveTarget } from './target.js';
+import type { VerifyTarget } from './verify.js';
+
+/** Everything a verify needs, resolved in the order the README gives: the repository, the rev, the base, the spec. */
+export interface PreparedVerify {
+  cwd: string;
+  commonDir: string;
+  stateDir: string;
+  config: Config;
+  target: VerifyTarget;
+  base: BaseTip | null;
+  spec: VerifySpec;
+  /** the verify events on the target's tree, read while preparing (a cache hit needs nothing more) */
+  treeEvents: VerifyEvent[];
+  /** the verify ref's tip and the tree's note as read then: the first try of the answer's write (null: not a commit ref) */
+  known: KnownNotes | null;
+}
+
+/** The task HEAD's branch names (read from the HEAD file: no process), or null (detached, the base branch, no task). */
+function taskOfHead(gitDir: string, config: Config): string | null {
+  try {
+    const head = fs.readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
+    if (!head.startsWith('ref: refs/heads/')) return null;
+    const branch = head.slice('ref: refs/heads/'.length);
+    return branch === config.baseBranch ? null : taskIdFromBranch(branch, config);
+  } catch {
+    return null;
+  }
+}
+
+/** The tree line of a commit object. */
+function treeOf(commit: BatchObject): string | null {
+  return commit.content ? (/^tree ([0-9a-f]{40,64})$/m.exec(commit.content.toString('latin1'))?.[1] ?? null) : null;
+}
+
+/**
+ * Resolves the repository, the target, the base tip and the spec (the base's, the local one, or the commit's own),
+ * and reads the target tree's verify note: one `git cat-file --batch` answers the target, both base refs, their
+ * config files and the note, so a cached answer costs that process, the repository lookup and the config.
+ */
+export async function prepareVerify(opts: { cwd: string; target?: string; specFromCommit: boolean; background?: boolean }): Promise<PreparedVerify> {
+  const repo = requireRepo(opts.cwd);
+  const cwd = repo.toplevel ?? repo.commonDir;
+  const dir = stateDirOf(repo);
+  // in the background, a config that does not load gives the last one that did (as the hooks say), never a lost run
+  const { config } = opts.background ? await loadConfigOrPrevious(cwd, dir) : await loadConfig(opts.cwd, repo.toplevel, { stateDir: dir });
+  // a task id means its head commit, which only the task model knows; anything else is a rev cat-file resolves
+  const taskTarget = opts.target !== undefined && tryTaskId(opts.target, config) ? await resolveTarget(cwd, config, dir, opts.target) : null;
+  const rev = taskTarget?.commit ?? opts.target ?? 'HEAD';
+  if (/[\n\0]/.test(rev)) throw badInput(`'${rev}' is neither a task id nor a commit here`, 'name a task (t-565), a branch, a tag or a commit id');
+  const baseRefs = baseRefCandidates(config);
+  const session = new CatFileSession(cwd);
+  let target: VerifyTarget;
+  let base: BaseTip | null = null;
+  let baseConfig: CommittedConfig | undefined;
+  let treeEvents: VerifyEvent[] = [];
+  let known: KnownNotes | null = null;
+  try {
+    const requests = [`${rev}^{commit}`, ...baseRefs.map((r) => `${r}^{commit}`), ...baseRefs.flatMap((r) => configRequests(r)), NOTES_REFS.verify];
+    const answers = await session.ask(requests);
+    const commit = answers[0]!;
+    const tree = commit.type === 'commit' ? treeOf(commit) : null;
+    if (!commit.oid || !tree) {
+      if (opts.target === undefined) throw badInput('HEAD has no commit yet: nothing to verify', 'commit first, or name a task or a commit');
+      throw badInput(`'${opts.target}' is neither a task id nor a commit here`, 'name a task (t-565), a branch, a tag or a commit id');
+    }
+    target = { commit: commit.oid, tree, task: taskTarget?.task ?? (opts.target === undefined ? taskOfHead(repo.gitDir, config) : null) };
+    const found = baseRefs.findIndex((_, i) => answers[1 + i]?.type === 'commit');
+    if (found >= 0) {
+      base = { tip: answers[1 + found]!.oid!, ref: baseRefs[found]!, name: config.baseBranch };
+      const at = 1 + baseRefs.length + found * configRequests('').length;
+      baseConfig = committedConfigFrom(answers.slice(at, at + configRequests('').length));
+    }
+    const notes = answers[answers.length - 1]!;
+    if (!notes.oid) known = { tip: null, notes: new Map([[tree, null]]) };
+    if (notes.type === 'commit') {
+      const events: OmniEvent[] = [];
+      const bad: BadLine[] = [];
+      let found: FoundNote | null = null;
+      const paths = notePathCandidates(tree);
+      (await session.ask(paths.map((p) => `${notes.oid}:${p}`))).forEach((a, i) => {
+        if (!a.content || a.type !== 'blob' || found) return;
+        found = { text: a.content.toString('utf8'), path: paths[i]! };
+        decodeNote(tree, found.text, events, bad);
+      });
+      treeEvents = events.filter((e): e is VerifyEvent => e.type === 'verify' && e.tree === tree);
+      known = { tip: notes.oid, notes: new Map([[tree, found]]) };
+    }
+  } finally {
+    session.close();
+  }
+  let why: string | null = null;
+  if (!base) {
+    // a CI checkout: no local base branch and no remote-tracking one; fetch it to read the team's spec
+    const fetched = fetchBaseTip(cwd, config);
+    base = fetched.base;
+    why = fetched.why;
+  }
+  const spec = await resolveSpec({
+    cwd,
+    commonDir: repo.commonDir,
+    stateDir: dir,
+    baseTip: base?.tip ?? null,
+    baseConfig: base && baseConfig !== undefined ? baseConfig : undefined,
+    fromCommit: opts.specFromCommit ? target.commit : null,
+    runCacheKey: true,
+    baseName: config.baseBranch,
+  });
+  if (!base && spec.source.kind === 'base') {
+    throw new UserError(
+      `cannot read the team's verify spec: ${why}`,
+      ExitCode.usage,
+      `fetch the base branch (git fetch ${config.remote ?? '<remote>'} ${config.baseBranch}), set baseBranch, or put the spec in this clone's local config .git/omni-ship.yaml`,
+    );
+  }
+  return { cwd, commonDir: repo.commonDir, stateDir: dir, config, target, base, spec, treeEvents, known };
+}
