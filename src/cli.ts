@@ -5,7 +5,6 @@ import { ExitCode, UserError } from './errors.js';
 import { GitError } from './git/exec.js';
 import type { CommandOutput } from './output.js';
 import { packageVersion } from './paths.js';
-import { usageError } from './usage.js';
 
 /** Options every command receives. */
 export interface BaseOptions {
@@ -290,7 +289,7 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
       if (ok) process.exitCode = ExitCode.ok;
-      else if (usage) process.exitCode = report(usageError(usage.prefix, usage.text, error.code));
+      else if (usage) process.exitCode = report((await import('./usage.js')).usageError(usage.prefix, usage.text, error.code));
       else process.exitCode = ExitCode.usage;
       return;
     }

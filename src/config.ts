@@ -3,17 +3,13 @@ import path from 'node:path';
 import { ExitCode, UntrustedConfigError, UserError } from './errors.js';
 import { gitRun } from './git/exec.js';
 import { withDefaults, type LoadedConfig } from './config/defaults.js';
-import { rememberConfig, rememberedConfig } from './config/previous.js';
 import { findConfig, runCodeConfig } from './config/read.js';
 import { GATING_KEYS, validateConfig, type Config } from './config/schema.js';
-import { recordTrustedOutcome, trustedOutcome } from './config/trust.js';
 
 export { CONFIG_KEYS, GATING_KEYS, checkPattern, isValidBranchName, validateConfig, type Config, type KeySpec } from './config/schema.js';
 export { CONFIG_FILES, checkConfigFilesReadable, configFileIn, configFilesIn, executesCode, ignoredConfigFiles, type ReadProbe } from './config/files.js';
 export { dynamicDefault, withDefaults, type LoadedConfig, type ValueSource } from './config/defaults.js';
-export { ignoredConfigWarnings, missingBaseBranch, type ConfigWarning } from './config/warnings.js';
-export { LAST_CONFIG_FILE } from './config/previous.js';
-export { TRUST_FILE } from './config/trust.js';
+export type { ConfigWarning } from './config/warnings.js';
 export { UntrustedConfigError } from './errors.js';
 
 /**
@@ -53,6 +49,8 @@ function stateDirOf(root: string): string | null {
 async function runAndRecord(file: string, bytes: Buffer, stateDir: string | null): Promise<Partial<Config>> {
   // only a version that was really the one run is recorded: the file may change (or go) while it runs. A record
   // that cannot be written (a read-only .git) costs the hooks this version, never the command its answer
+  // loaded only for a JavaScript config: data configs (and every read command on one) never pay for node:crypto
+  const { recordTrustedOutcome } = await import('./config/trust.js');
   const record = (outcome: Parameters<typeof recordTrustedOutcome>[3]) => {
     try {
       if (stateDir && fs.readFileSync(file).equals(bytes)) recordTrustedOutcome(stateDir, file, bytes, outcome);
@@ -86,7 +84,8 @@ function refuseGatingKeysInCode(file: string, values: Partial<Config>): Partial<
 }
 
 /** The values a recorded run of this exact version of a JavaScript config gave; refuses a version never run. */
-function recordedValues(file: string, bytes: Buffer, stateDir: string | null): Partial<Config> {
+async function recordedValues(file: string, bytes: Buffer, stateDir: string | null): Promise<Partial<Config>> {
+  const { trustedOutcome } = await import('./config/trust.js');
   const outcome = stateDir ? trustedOutcome(stateDir, file, bytes) : null;
   if (!outcome) throw new UntrustedConfigError(file);
   if ('error' in outcome) throw new UserError(outcome.error.message, ExitCode.usage, outcome.error.hint);
@@ -112,14 +111,14 @@ export async function loadConfig(cwd: string, root: string | null, opts: LoadOpt
   if (found?.kind === 'data') values = validateConfig(found.data, found.file);
   else if (found?.kind === 'code') {
     stateDir ??= root ? stateDirOf(root) : null;
-    values = trust === 'require' ? recordedValues(found.file, found.bytes, stateDir) : await runAndRecord(found.file, found.bytes, stateDir);
+    values = trust === 'require' ? await recordedValues(found.file, found.bytes, stateDir) : await runAndRecord(found.file, found.bytes, stateDir);
   }
   // what the hooks and background processes last worked with is what they fall back on; a foreground command
   // (a read, a refusal) leaves the state dir alone, unless it ran a JavaScript config and recorded that
   if (trust === 'require') {
     stateDir ??= root ? stateDirOf(root) : null;
     try {
-      if (stateDir) rememberConfig(stateDir, found?.file ?? null, values);
+      if (stateDir) (await import('./config/previous.js')).rememberConfig(stateDir, found?.file ?? null, values);
     } catch {
       /* a fallback that cannot be stored is no reason to fail a load that worked */
     }
@@ -143,7 +142,7 @@ export async function loadConfigOrPrevious(root: string, stateDir: string): Prom
     return { ...(await loadConfig(root, root, { codeTrust: 'require', stateDir })), fallback: null };
   } catch (e) {
     const problem = e instanceof Error ? e.message : String(e);
-    const previous = rememberedConfig(stateDir);
+    const previous = (await import('./config/previous.js')).rememberedConfig(stateDir);
     const instead = previous ? `the previous settings (${previous.file ? `from ${previous.file}` : 'the defaults'})` : 'the defaults';
     const loaded = withDefaults(previous?.values ?? {}, previous?.file ?? null, root);
     return { ...loaded, fallback: { reason: `${problem}; using ${instead}` } };

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { BaseOptions } from '../cli.js';
-import { CONFIG_KEYS, executesCode, ignoredConfigWarnings, loadConfig, missingBaseBranch, type Config, type ConfigWarning } from '../config.js';
+import { CONFIG_KEYS, executesCode, loadConfig, type Config, type ConfigWarning } from '../config.js';
+import { ignoredConfigWarnings, missingBaseBranch } from '../config/warnings.js';
 import { requireRepo, stateDir } from '../git/repo.js';
 import { columns, style, type CommandOutput } from '../output.js';
 import type { VerifyConfig } from '../config/verify.js';

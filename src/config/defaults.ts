@@ -1,4 +1,5 @@
-import { gitRun } from '../git/exec.js';
+import { gitAsync, gitRun } from '../git/exec.js';
+import { baseBranchFromFiles, remotesFromConfigFiles } from './defaults-fs.js';
 import { CONFIG_KEYS, type Config, type DynamicKey } from './schema.js';
 import { verifyWithDefaults } from './verify.js';
 
@@ -10,20 +11,61 @@ export interface LoadedConfig {
   config: Config;
   /** the config file that was found, or null when every value is a default */
   file: string | null;
+  /** the keys whose default depends on the repository and is not resolved yet (each costs a git process on first use) */
+  dynamic: readonly DynamicKey[];
   sources: Record<keyof Config, ValueSource>;
+}
+
+/** The default remote from `git remote`'s output: origin if it exists. */
+function remoteFrom(out: string): { value: string | null; detail: string } {
+  const remotes = out.split('\n').filter(Boolean);
+  return remotes.includes('origin')
+    ? { value: 'origin', detail: 'default: origin exists' }
+    : { value: null, detail: remotes.length ? `default: no remote named origin (have ${remotes.join(', ')})` : 'default: no remote' };
+}
+
+/** The refs the base branch default looks at, for `remote`. */
+function baseDefaultRefs(remote: string | null): string[] {
+  return [...(remote ? [`refs/remotes/${remote}/HEAD`] : []), 'refs/heads/main', 'refs/heads/master'];
 }
 
 /** Computes a default that depends on the repository: the remote, or the base branch. */
 export function dynamicDefault(key: DynamicKey, cwd: string, remote: string | null): { value: string | null; detail: string } {
-  if (key === 'remote') {
-    const remotes = gitRun(['remote'], { cwd }).stdout.split('\n').filter(Boolean);
-    return remotes.includes('origin')
-      ? { value: 'origin', detail: 'default: origin exists' }
-      : { value: null, detail: remotes.length ? `default: no remote named origin (have ${remotes.join(', ')})` : 'default: no remote' };
+  if (key === 'remote') return remoteFrom(gitRun(['remote'], { cwd }).stdout);
+  return baseFrom(remote, gitRun(['for-each-ref', '--format=%(refname)%00%(symref)', ...baseDefaultRefs(remote)], { cwd }).stdout);
+}
+
+/**
+ * Both dynamic defaults at once, their two git processes run side by side (verify's fast path): `explicitRemote`
+ * is the configured remote when the file sets one (undefined: default it too). The same answers as dynamicDefault.
+ */
+export async function dynamicDefaultsAsync(
+  cwd: string,
+  explicitRemote: string | null | undefined,
+  dirs?: { commonDir: string; gitDir: string },
+): Promise<{ remote: string | null; baseBranch: string }> {
+  if (dirs) {
+    // no process at all when the config files and refs settle it (they almost always do)
+    const remotes = explicitRemote === undefined ? remotesFromConfigFiles(dirs.commonDir, dirs.gitDir) : [];
+    if (remotes !== null) {
+      const remote = explicitRemote === undefined ? (remotes.includes('origin') ? 'origin' : null) : explicitRemote;
+      const baseBranch = baseBranchFromFiles(dirs.commonDir, remote);
+      if (baseBranch !== null) return { remote, baseBranch };
+    }
   }
-  const refs = ['refs/heads/main', 'refs/heads/master'];
-  if (remote) refs.unshift(`refs/remotes/${remote}/HEAD`);
-  const out = gitRun(['for-each-ref', '--format=%(refname)%00%(symref)', ...refs], { cwd }).stdout;
+  // every remote's HEAD is asked for: the remote is not known until `git remote` answers
+  const [remotes, refs] = await Promise.all([
+    explicitRemote === undefined ? gitAsync(['remote'], { cwd }) : Promise.resolve(null),
+    gitAsync(['for-each-ref', '--format=%(refname)%00%(symref)', 'refs/remotes/*/HEAD', 'refs/heads/main', 'refs/heads/master'], { cwd }),
+  ]);
+  const remote = explicitRemote === undefined ? remoteFrom(remotes!.stdout).value : explicitRemote;
+  // `*` stops at a slash: a remote named a/b has its HEAD looked up on its own
+  const out = remote?.includes('/') ? gitRun(['for-each-ref', '--format=%(refname)%00%(symref)', ...baseDefaultRefs(remote)], { cwd }).stdout : refs.stdout;
+  return { remote, baseBranch: baseFrom(remote, out).value! };
+}
+
+/** The default base branch from for-each-ref output of baseDefaultRefs (extra lines are ignored). */
+function baseFrom(remote: string | null, out: string): { value: string | null; detail: string } {
   const found = new Map(out.split('\n').filter(Boolean).map((l) => l.split('\0') as [string, string]));
   const remoteHead = remote ? found.get(`refs/remotes/${remote}/HEAD`) : undefined;
   if (remoteHead && remoteHead.startsWith(`refs/remotes/${remote}/`)) {
@@ -71,5 +113,6 @@ export function withDefaults(values: Partial<Config>, file: string | null, root:
       get: (): ValueSource => ({ kind: 'default', detail: resolve().detail }),
     });
   }
-  return { config: config as unknown as Config, file, sources };
+  const dynamic = (['remote', 'baseBranch'] as const).filter((k) => values[k] === undefined);
+  return { config: config as unknown as Config, file, sources, dynamic };
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../errors.js';
 import { gitRun } from './exec.js';
@@ -45,6 +46,59 @@ export function findRepo(cwd: string): Repo | null {
     isBare,
     hooksDir: hooksDir!,
   };
+}
+
+/**
+ * The work tree repository around `cwd` found as git finds it, with the file system alone (no process): the
+ * nearest directory with a `.git` directory or `.git` file (a linked worktree), its git dir and common dir. Null
+ * whenever git could see it otherwise: GIT_DIR, GIT_WORK_TREE, GIT_COMMON_DIR or a discovery limit set, a bare
+ * repository, anything unexpected on the way; the caller then asks git (findRepo). git still has the last word:
+ * a repository git refuses (safe.directory) fails the caller's next git command, which falls back the same way.
+ */
+export function discoverWorkRepo(cwd: string): Pick<Repo, 'cwd' | 'toplevel' | 'gitDir' | 'commonDir'> | null {
+  const env = process.env;
+  if (env.GIT_DIR || env.GIT_WORK_TREE || env.GIT_COMMON_DIR || env.GIT_CEILING_DIRECTORIES || env.GIT_DISCOVERY_ACROSS_FILESYSTEM) return null;
+  let dir: string;
+  try {
+    dir = fs.realpathSync(cwd);
+  } catch {
+    return null;
+  }
+  for (;;) {
+    const dotGit = path.join(dir, '.git');
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(dotGit);
+    } catch {
+      st = null;
+    }
+    if (st) {
+      try {
+        let gitDir = dotGit;
+        if (st.isFile()) {
+          const m = /^gitdir: (.+?)\s*$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+          if (!m?.[1]) return null;
+          gitDir = fs.realpathSync(path.resolve(dir, m[1]));
+        } else if (!st.isDirectory()) return null;
+        if (!fs.statSync(path.join(gitDir, 'HEAD')).isFile()) return null;
+        let commonDir = gitDir;
+        try {
+          commonDir = fs.realpathSync(path.resolve(gitDir, fs.readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim()));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return null;
+        }
+        if (!fs.statSync(path.join(commonDir, 'objects')).isDirectory()) return null;
+        // a bare repository, or one whose work tree is elsewhere, is git's to judge
+        if (/^\s*(bare\s*=\s*true|worktree\s*=)/im.test(fs.readFileSync(path.join(commonDir, 'config'), 'utf8'))) return null;
+        return { cwd, toplevel: dir, gitDir, commonDir };
+      } catch {
+        return null;
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
 }
 
 /** Like findRepo, but a missing repository is a user error (exit 2). */

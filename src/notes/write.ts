@@ -78,6 +78,19 @@ export function commitNotesCas(cwd: string, ref: string, tip: string | null, not
   throw new Error(`git update-ref ${ref} failed: ${complaint}`);
 }
 
+/**
+ * commitNotesCas in one process: `git fast-import` commits on top of `tip` and moves `ref` itself. Its own check
+ * is a compare-and-swap for an append: it moves the ref only when the ref's value, read under the ref's lock, is an
+ * ancestor of the new commit (builtin fast-import.c update_branch: in_merge_bases, then a ref transaction with
+ * that old value). A writer that moved the ref since `tip` was read made a commit that is no ancestor of ours, so
+ * the move is refused; nothing is lost. Returns false for a refused move (the caller goes on with the usual loop),
+ * and for any other failure too: the usual loop then says what is wrong.
+ */
+function commitNotesDirect(cwd: string, ref: string, tip: string | null, notes: Map<string, string>, message: string): boolean {
+  const written = gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input: fastImportInput(ref, tip, notes, message) });
+  return written.exitCode === 0;
+}
+
 /** The refusal for a ref whose name another ref blocks (a file where git needs a directory, or the reverse). */
 function refInTheWayError(ref: string, other: string): UserError {
   return new UserError(
@@ -236,7 +249,7 @@ export async function appendEvents(cwd: string, ref: string, appends: readonly N
     // costs this attempt, and a fresh one saves reading the ref and its notes again
     const lines = appendedNotes(appends, objects, known.notes, redundant);
     if (lines.updated.size === 0) return 0;
-    if (commitNotesCas(cwd, ref, known.tip, lines.updated, `omni-ship: ${lines.count} event(s)\n`)) return lines.count;
+    if (commitNotesDirect(cwd, ref, known.tip, lines.updated, `omni-ship: ${lines.count} event(s)\n`)) return lines.count;
   }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // one for-each-ref reads the tip, its type and, on the first attempt, the private refs killed writes left

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { GitError, git, gitAsync, gitRun } from '../git/exec.js';
 import { processStartTime } from '../hooks/process.js';
 import { ownerAlive, readLock, releaseLock, tryLock, updateLock, type LockInfo } from './lock.js';
-import { readRegistry, updateRegistry } from './registry.js';
+import type { Registry } from './registry.js';
+
+// the registry (lowdb) loads when first used: importing the pool must not delay the checkout that starts a run
+const updateRegistry = async <T>(stateDir: string, change: (data: Registry) => T): Promise<T> => (await import('./registry.js')).updateRegistry(stateDir, change);
+const readRegistry = async (stateDir: string): Promise<Registry> => (await import('./registry.js')).readRegistry(stateDir);
 import { GIT_LOCATION_ENV_VARS, killGroup, killMarked, ownerMark } from './steps.js';
 
 /** A pool worktree held by this process until release(); setGroup records the running step's process group. */

@@ -3,15 +3,14 @@ import path from 'node:path';
 import { loadConfig, loadConfigOrPrevious, type Config } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { CatFileSession, type BatchObject } from '../git/batch.js';
-import { requireRepo, stateDir as stateDirOf } from '../git/repo.js';
+import { discoverWorkRepo, requireRepo, stateDir as stateDirOf } from '../git/repo.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
 import { decodeNote, type BadLine, type OmniEvent, type VerifyEvent } from '../notes/events.js';
 import { notePathCandidates, type FoundNote } from '../notes/read.js';
 import type { KnownNotes } from '../notes/write.js';
 import { NOTES_REFS, baseRefCandidates } from '../notes/refs.js';
-import { fetchBaseTip, type BaseTip } from './base.js';
+import type { BaseTip } from './base.js';
 import { committedConfigFrom, configRequests, resolveSpec, type CommittedConfig, type VerifySpec } from './spec.js';
-import { resolveTarget } from './target.js';
 import type { VerifyTarget } from './verify.js';
 
 /** Everything a verify needs, resolved in the order the README gives: the repository, the rev, the base, the spec. */
@@ -41,6 +40,14 @@ function taskOfHead(gitDir: string, config: Config): string | null {
   }
 }
 
+/** `config` with its remote and base branch set to resolved values (its lazy defaults would each spawn git again). */
+function withResolved(config: Config, values: { remote: string | null; baseBranch: string }): Config {
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(config)) as Config;
+  Object.defineProperty(out, 'remote', { value: values.remote, enumerable: true });
+  Object.defineProperty(out, 'baseBranch', { value: values.baseBranch, enumerable: true });
+  return out;
+}
+
 /** The tree line of a commit object. */
 function treeOf(commit: BatchObject): string | null {
   return commit.content ? (/^tree ([0-9a-f]{40,64})$/m.exec(commit.content.toString('latin1'))?.[1] ?? null) : null;
@@ -52,16 +59,18 @@ function treeOf(commit: BatchObject): string | null {
  * config files and the note, so a cached answer costs that process, the repository lookup and the config.
  */
 export async function prepareVerify(opts: { cwd: string; target?: string; specFromCommit: boolean; background?: boolean }): Promise<PreparedVerify> {
-  const repo = requireRepo(opts.cwd);
+  // the cache hit's path: the repository found on the file system (no process), the target in cat-file's first
+  // round; anything unusual asks git (findRepo), as every other command does
+  const repo = discoverWorkRepo(opts.cwd) ?? requireRepo(opts.cwd);
   const cwd = repo.toplevel ?? repo.commonDir;
   const dir = stateDirOf(repo);
   // in the background, a config that does not load gives the last one that did (as the hooks say), never a lost run
-  const { config } = opts.background ? await loadConfigOrPrevious(cwd, dir) : await loadConfig(opts.cwd, repo.toplevel, { stateDir: dir });
+  const loaded = opts.background ? await loadConfigOrPrevious(cwd, dir) : await loadConfig(opts.cwd, repo.toplevel, { stateDir: dir });
+  let config = loaded.config;
   // a task id means its head commit, which only the task model knows; anything else is a rev cat-file resolves
-  const taskTarget = opts.target !== undefined && tryTaskId(opts.target, config) ? await resolveTarget(cwd, config, dir, opts.target) : null;
+  const taskTarget = opts.target !== undefined && tryTaskId(opts.target, config) ? await (await import('./target.js')).resolveTarget(cwd, config, dir, opts.target) : null;
   const rev = taskTarget?.commit ?? opts.target ?? 'HEAD';
   if (/[\n\0]/.test(rev)) throw badInput(`'${rev}' is neither a task id nor a commit here`, 'name a task (t-565), a branch, a tag or a commit id');
-  const baseRefs = baseRefCandidates(config);
   const session = new CatFileSession(cwd);
   let target: VerifyTarget;
   let base: BaseTip | null = null;
@@ -69,8 +78,34 @@ export async function prepareVerify(opts: { cwd: string; target?: string; specFr
   let treeEvents: VerifyEvent[] = [];
   let known: KnownNotes | null = null;
   try {
-    const requests = [`${rev}^{commit}`, ...baseRefs.map((r) => `${r}^{commit}`), ...baseRefs.flatMap((r) => configRequests(r)), NOTES_REFS.verify];
-    const answers = await session.ask(requests);
+    // asked before the base branch is known: git answers while the config's defaults cost their own processes
+    // (`git remote`, a for-each-ref); the usual names are asked for on a guess, anything else in a second round
+    const guess = ['refs/heads/main', 'refs/heads/master', 'refs/remotes/origin/main', 'refs/remotes/origin/master'];
+    const perRef = configRequests('').length;
+    const asked = session.ask([`${rev}^{commit}`, NOTES_REFS.verify, ...guess.flatMap((r) => [`${r}^{commit}`, ...configRequests(r)])]);
+    asked.catch(() => {});
+    if (loaded.dynamic.length) {
+      // the remote and base branch defaults, their two processes side by side with cat-file's answers
+      const { dynamicDefaultsAsync } = await import('../config/defaults.js');
+      const resolved = await dynamicDefaultsAsync(cwd, loaded.dynamic.includes('remote') ? undefined : config.remote, { commonDir: repo.commonDir, gitDir: repo.gitDir });
+      config = withResolved(config, loaded.dynamic.includes('baseBranch') ? resolved : { remote: resolved.remote, baseBranch: config.baseBranch });
+    }
+    const baseRefs = baseRefCandidates(config);
+    let answers: BatchObject[];
+    try {
+      answers = await asked;
+    } catch (e) {
+      // git refused what the file system found (safe.directory, a damaged repository): let findRepo say why
+      requireRepo(opts.cwd);
+      throw e;
+    }
+    const refAnswers = new Map<string, BatchObject[]>();
+    guess.forEach((r, i) => refAnswers.set(r, answers.slice(2 + i * (1 + perRef), 2 + (i + 1) * (1 + perRef))));
+    const unguessed = baseRefs.filter((r) => !refAnswers.has(r));
+    if (unguessed.length) {
+      const more = await session.ask(unguessed.flatMap((r) => [`${r}^{commit}`, ...configRequests(r)]));
+      unguessed.forEach((r, i) => refAnswers.set(r, more.slice(i * (1 + perRef), (i + 1) * (1 + perRef))));
+    }
     const commit = answers[0]!;
     const tree = commit.type === 'commit' ? treeOf(commit) : null;
     if (!commit.oid || !tree) {
@@ -78,13 +113,13 @@ export async function prepareVerify(opts: { cwd: string; target?: string; specFr
       throw badInput(`'${opts.target}' is neither a task id nor a commit here`, 'name a task (t-565), a branch, a tag or a commit id');
     }
     target = { commit: commit.oid, tree, task: taskTarget?.task ?? (opts.target === undefined ? taskOfHead(repo.gitDir, config) : null) };
-    const found = baseRefs.findIndex((_, i) => answers[1 + i]?.type === 'commit');
-    if (found >= 0) {
-      base = { tip: answers[1 + found]!.oid!, ref: baseRefs[found]!, name: config.baseBranch };
-      const at = 1 + baseRefs.length + found * configRequests('').length;
-      baseConfig = committedConfigFrom(answers.slice(at, at + configRequests('').length));
+    const found = baseRefs.find((r) => refAnswers.get(r)?.[0]?.type === 'commit');
+    if (found) {
+      const got = refAnswers.get(found)!;
+      base = { tip: got[0]!.oid!, ref: found, name: config.baseBranch };
+      baseConfig = committedConfigFrom(got.slice(1));
     }
-    const notes = answers[answers.length - 1]!;
+    const notes = answers[1]!;
     if (!notes.oid) known = { tip: null, notes: new Map([[tree, null]]) };
     if (notes.type === 'commit') {
       const events: OmniEvent[] = [];
@@ -105,7 +140,7 @@ export async function prepareVerify(opts: { cwd: string; target?: string; specFr
   let why: string | null = null;
   if (!base) {
     // a CI checkout: no local base branch and no remote-tracking one; fetch it to read the team's spec
-    const fetched = fetchBaseTip(cwd, config);
+    const fetched = (await import('./base.js')).fetchBaseTip(cwd, config);
     base = fetched.base;
     why = fetched.why;
   }

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILES, executesCode } from '../config/files.js';
@@ -8,6 +7,7 @@ import { validateConfig } from '../config/schema.js';
 import { verifyProblem, verifyWithDefaults, type VerifyConfig } from '../config/verify.js';
 import { badInput } from '../errors.js';
 import { catFileBatch, type BatchObject } from '../git/batch.js';
+import { sha256Hex } from './sha256.js';
 
 /** Where the spec in effect was read from. */
 export interface SpecSource {
@@ -136,7 +136,7 @@ export function specHash(verify: VerifyConfig, cacheKeyOutput: string | null): s
     keep: verify.keep,
     cacheKey: verify.cacheKey === null ? null : { command: verify.cacheKey, output: cacheKeyOutput },
   };
-  return createHash('sha256').update(canonical(spec)).digest('hex');
+  return sha256Hex(canonical(spec));
 }
 
 const CACHE_KEY_FILE = 'cache-keys.json';

@@ -3,15 +3,11 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { ExitCode, UserError } from '../errors.js';
 import { catFileBatch } from '../git/batch.js';
-import { gitIdentityAsync, hostId } from '../identity.js';
 import { decodeNote, type BadLine, type OmniEvent, type VerifyEvent } from '../notes/events.js';
 import { notePathCandidates } from '../notes/read.js';
 import { NOTES_REFS } from '../notes/refs.js';
-import { appendEvents, type KnownNotes } from '../notes/write.js';
+import type { KnownNotes } from '../notes/write.js';
 import { cachedResult } from './fold.js';
-import { releaseLock, tryLock } from './lock.js';
-import { runLockFile } from './running.js';
-import { checkShape } from './shape.js';
 import { describeSource, type VerifySpec } from './spec.js';
 import type { StepOutcome, StepsResult } from './steps.js';
 
@@ -152,6 +148,7 @@ export async function verifyCommit(req: VerifyRequest): Promise<VerifyOutcome> {
     cancelled: false,
   };
   if (req.shape && target.task) {
+    const { checkShape } = await import('./shape.js');
     const shape = checkShape(req.cwd, req.config, target.task, target.commit, req.shape.baseTip, req.shape.baseName, req.commonDir);
     if (!shape.ok) return { ...base, result: shape.missing ? 'indeterminate' : 'fail', step: 'shape', summary: shape.problem };
   }
@@ -159,6 +156,9 @@ export async function verifyCommit(req: VerifyRequest): Promise<VerifyOutcome> {
     const hit = cachedResult(req.treeEvents ?? (await treeVerifyEvents(req.cwd, target.tree)), target.tree, spec.hash);
     if (hit) return fromCachedEvent(target, spec.hash, hit);
   }
+  // a cache hit returned above: what a run needs loads only now
+  const { releaseLock, tryLock } = await import('./lock.js');
+  const { runLockFile } = await import('./running.js');
   const lockFile = runLockFile(req.stateDir, target.tree, spec.hash);
   const startedAt = new Date().toISOString();
   const logFile = path.join(req.stateDir, 'verify', 'logs', `${startedAt.slice(0, 10)}`, `${target.tree.slice(0, 12)}-${spec.hash.slice(0, 12)}-${Date.now().toString(36)}-${process.pid}.log`);
@@ -185,10 +185,23 @@ export async function verifyCommit(req: VerifyRequest): Promise<VerifyOutcome> {
 /** Runs the steps in a pool worktree, writes the log and the registry entry, and records the answer in the notes. */
 async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'result' | 'summary'>, logFile: string): Promise<VerifyOutcome> {
   const { spec, target } = req;
-  // the step runner's execa takes ~100 ms to load: start now, so it compiles while git checks out the worktree
+  const { acquireWorkspace } = await import('./pool.js');
+  const started = Date.now();
+  // the checkout starts first; what the run needs next (execa, ~100 ms of compiling; lowdb; the identity) loads
+  // while git works on the other core
+  const acquiring = acquireWorkspace({
+    cwd: req.cwd,
+    commonDir: req.commonDir,
+    stateDir: req.stateDir,
+    commit: target.commit,
+    tree: target.tree,
+    keep: spec.verify.keep,
+    concurrency: spec.verify.concurrency,
+    onWait: () => req.onProgress?.({ kind: 'waiting', why: `all ${spec.verify.concurrency} pool worktree(s) are busy: waiting for one` }),
+  });
+  acquiring.catch(() => {});
   const { loadExeca } = await import('./load-execa.js');
   loadExeca().catch(() => {});
-  const { acquireWorkspace } = await import('./pool.js');
   const { OWNER_ENV, ownerMark, runSteps, tailLines } = await import('./steps.js');
   const { updateRegistry } = await import('./registry.js');
   const logId = path.basename(logFile, '.log');
@@ -196,7 +209,8 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
   await updateRegistry(req.stateDir, (r) => {
     r.logs.push({ id: logId, file: logFile, tree: target.tree, spec: spec.hash, commit: target.commit, task: target.task, startedAt: new Date().toISOString(), finishedAt: null, result: null, step: null, exitCode: null, pid: process.pid });
   });
-  const started = Date.now();
+  const { gitIdentityAsync, hostId } = await import('../identity.js');
+  const { appendEvents } = await import('../notes/write.js');
   // who runs it: asked while the steps run, not after
   const by = gitIdentityAsync(req.cwd);
   by.catch(() => {});
@@ -204,16 +218,7 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
   let workspace: Awaited<ReturnType<typeof acquireWorkspace>> | null = null;
   try {
     try {
-      workspace = await acquireWorkspace({
-        cwd: req.cwd,
-        commonDir: req.commonDir,
-        stateDir: req.stateDir,
-        commit: target.commit,
-        tree: target.tree,
-        keep: spec.verify.keep,
-        concurrency: spec.verify.concurrency,
-        onWait: () => req.onProgress?.({ kind: 'waiting', why: `all ${spec.verify.concurrency} pool worktree(s) are busy: waiting for one` }),
-      });
+      workspace = await acquiring;
     } catch (e) {
       const why = `could not prepare a worktree: ${(e as Error).message.split('\n')[0]}`;
       fs.appendFileSync(logFile, `omni-ship: ${why}\n`);

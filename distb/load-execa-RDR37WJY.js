@@ -1,0 +1,6 @@
+import {
+  loadExeca
+} from "./chunk-OVXBPWYW.js";
+export {
+  loadExeca
+};

@@ -1,0 +1,17 @@
+import {
+  ownerAlive,
+  readLock,
+  releaseLock,
+  tryLock,
+  updateLock,
+  waitForLock
+} from "./chunk-ROLFLMZX.js";
+import "./chunk-LIUXXDUE.js";
+export {
+  ownerAlive,
+  readLock,
+  releaseLock,
+  tryLock,
+  updateLock,
+  waitForLock
+};

@@ -1,0 +1,12 @@
+import {
+  checkShape,
+  isShallow
+} from "./chunk-UEJZBPSB.js";
+import "./chunk-7AMGEYTX.js";
+import "./chunk-KCAZVUE7.js";
+import "./chunk-T3IP3O65.js";
+import "./chunk-LF3CXZX6.js";
+export {
+  checkShape,
+  isShallow
+};
