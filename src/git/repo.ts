@@ -76,7 +76,8 @@ export function discoverWorkRepo(cwd: string): Pick<Repo, 'cwd' | 'toplevel' | '
       try {
         let gitDir = dotGit;
         if (st.isFile()) {
-          const m = /^gitdir: (.+?)\s*$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+          // git reads the whole file as `gitdir: <path>`, dropping only trailing line ends (setup.c read_gitfile_gently)
+          const m = /^gitdir: ([^\r\n]+)[\r\n]*$/.exec(fs.readFileSync(dotGit, 'utf8'));
           if (!m?.[1]) return null;
           gitDir = fs.realpathSync(path.resolve(dir, m[1]));
         } else if (!st.isDirectory()) return null;
@@ -89,16 +90,49 @@ export function discoverWorkRepo(cwd: string): Pick<Repo, 'cwd' | 'toplevel' | '
         }
         if (!fs.statSync(path.join(commonDir, 'objects')).isDirectory()) return null;
         // a bare repository, or one whose work tree is elsewhere, is git's to judge
-        if (/^\s*(bare\s*=\s*true|worktree\s*=)/im.test(fs.readFileSync(path.join(commonDir, 'config'), 'utf8'))) return null;
+        if (setsWorkTreeElsewhere(fs.readFileSync(path.join(commonDir, 'config'), 'utf8'))) return null;
+        if (setsWorkTreeElsewhere(readIfExists(path.join(gitDir, 'config.worktree')))) return null;
         return { cwd, toplevel: dir, gitDir, commonDir };
       } catch {
         return null;
       }
     }
+    // git takes a directory that is itself a git dir (inside .git, a bare repository) as one with no work tree
+    if (looksLikeGitDir(dir)) return null;
     const up = path.dirname(dir);
     if (up === dir) return null;
     dir = up;
   }
+}
+
+/** Whether `dir` has what git's is_git_directory looks for first: a HEAD beside objects/ or a commondir file. */
+function looksLikeGitDir(dir: string): boolean {
+  if (!fs.existsSync(path.join(dir, 'HEAD'))) return false;
+  return fs.existsSync(path.join(dir, 'objects')) || fs.existsSync(path.join(dir, 'commondir'));
+}
+
+/** A file's text, or '' when it does not exist (any other error throws). */
+function readIfExists(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  }
+}
+
+/**
+ * Whether a config text may set core.worktree, or core.bare to anything but false (git's booleans: `bare`, `yes`,
+ * `1`, `on`, …). Keys are matched in any section: a false positive only costs the fast path.
+ */
+function setsWorkTreeElsewhere(text: string): boolean {
+  for (const raw of text.split('\n')) {
+    const line = raw.trim().replace(/^\[[^\]]*\]\s*/, '');
+    if (!/^(bare|worktree)\b/i.test(line)) continue;
+    if (/^bare\s*=\s*(false|no|off|0)\s*([#;].*)?$/i.test(line)) continue;
+    return true;
+  }
+  return false;
 }
 
 /** Like findRepo, but a missing repository is a user error (exit 2). */
