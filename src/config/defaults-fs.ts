@@ -2,21 +2,70 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/** git's reading of a boolean variable (git_env_bool): true, false, or null when git would refuse it. */
+function envBool(value: string): boolean | null {
+  if (value === '' || /^(false|no|off)$/i.test(value)) return false;
+  if (/^(true|yes|on)$/i.test(value)) return true;
+  return /^-?\d+$/.test(value) ? Number(value) !== 0 : null;
+}
+
 /**
  * The config files git reads for a repository, in its order: system, global (both XDG and ~/.gitconfig), the
- * repository's own, the worktree's. Variables that change the list count as git counts them.
+ * repository's own; null when a variable that changes the list says something this does not read as git does.
  */
-function configFiles(commonDir: string, gitDir: string): string[] {
+function configFiles(commonDir: string): string[] | null {
   const env = process.env;
   const files: string[] = [];
-  if (!env.GIT_CONFIG_NOSYSTEM) files.push(env.GIT_CONFIG_SYSTEM ?? '/etc/gitconfig');
+  const noSystem = env.GIT_CONFIG_NOSYSTEM === undefined ? false : envBool(env.GIT_CONFIG_NOSYSTEM);
+  if (noSystem === null) return null;
+  if (!noSystem) files.push(env.GIT_CONFIG_SYSTEM ?? '/etc/gitconfig');
   if (env.GIT_CONFIG_GLOBAL !== undefined) files.push(env.GIT_CONFIG_GLOBAL);
   else {
     const home = env.HOME ?? os.homedir();
     files.push(path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'git', 'config'), path.join(home, '.gitconfig'));
   }
-  files.push(path.join(commonDir, 'config'), path.join(gitDir, 'config.worktree'));
+  files.push(path.join(commonDir, 'config'));
   return files;
+}
+
+/** A section header as git's parser accepts it (config.c get_base_var): `[name]` or `[name "sub"]`, nothing else. */
+const HEADER = /^\[([A-Za-z0-9.-]*)(?:\s+"((?:[^"\\]|\\.)*)")?\]/;
+
+/**
+ * The remotes one config file defines (`[remote "<name>"]` sections holding at least one key), [] for a missing
+ * file, or null when the file cannot settle it: unreadable, an include, an old-style `[remote.x]` section, a header
+ * git would refuse, a value continued onto the next line, a name git treats specially.
+ */
+function remotesInFile(file: string): string[] | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    return null;
+  }
+  const remotes = new Set<string>();
+  let section: string | null = null;
+  // git skips a UTF-8 byte order mark
+  for (const raw of text.replace(/^\uFEFF/, '').split('\n')) {
+    let line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    if (line.startsWith('[')) {
+      const m = HEADER.exec(line);
+      if (!m) return null;
+      const name = m[1]!.toLowerCase();
+      if (name.startsWith('include') || name.startsWith('remote.')) return null;
+      section = name === 'remote' && m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : null;
+      // git warns about and skips a name starting with '/', and mangles an empty one: git decides
+      if (section !== null && (section === '' || section.startsWith('/'))) return null;
+      line = line.slice(m[0].length).trim();
+      if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    }
+    // a backslash at the end continues the value: the next line is not a header or a key
+    if (/\\$/.test(line)) return null;
+    if (section !== null && /^[A-Za-z]/.test(line)) remotes.add(section);
+  }
+  return [...remotes];
 }
 
 /**
@@ -29,60 +78,63 @@ export function remotesFromConfigFiles(commonDir: string, gitDir: string): strin
   if (/remote\./i.test(process.env.GIT_CONFIG_PARAMETERS ?? '')) return null;
   const count = Number(process.env.GIT_CONFIG_COUNT ?? 0);
   for (let i = 0; i < count; i++) if (/^remote\./i.test(process.env[`GIT_CONFIG_KEY_${i}`] ?? '')) return null;
+  const files = configFiles(commonDir);
+  if (files === null) return null;
   const remotes = new Set<string>();
-  for (const file of configFiles(commonDir, gitDir)) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
-      return null;
-    }
-    let section: string | null = null;
-    for (const raw of text.split('\n')) {
-      const line = raw.trim();
-      if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-      if (line.startsWith('[')) {
-        if (/^\[\s*include/i.test(line) || /^\[\s*remote\./i.test(line)) return null;
-        const m = /^\[\s*remote\s+"((?:[^"\\]|\\.)*)"\s*\]/i.exec(line);
-        section = m ? m[1]!.replace(/\\(.)/g, '$1') : null;
-        // a key on the header's line: `[remote "x"] url = …`
-        if (section !== null && /\]\s*[A-Za-z]/.test(line)) remotes.add(section);
-        continue;
-      }
-      if (section !== null && /^[A-Za-z]/.test(line)) remotes.add(section);
-    }
+  for (const file of files) {
+    const found = remotesInFile(file);
+    if (found === null) return null;
+    for (const r of found) remotes.add(r);
   }
+  // config.worktree counts only under extensions.worktreeConfig: a remote there is git's to judge
+  const worktree = remotesInFile(path.join(gitDir, 'config.worktree'));
+  if (worktree === null || worktree.length > 0) return null;
   return [...remotes];
 }
 
-/** Whether `ref` exists as a loose ref or in packed-refs (symbolic refs are always loose). */
-function refExists(commonDir: string, ref: string): boolean {
-  if (fs.existsSync(path.join(commonDir, ref))) return true;
+/**
+ * Whether `ref` exists as a branch-like ref: a loose file holding an object id, else a line of packed-refs; null
+ * when a file says something else (a symbolic ref, garbage, an unreadable file), which git must judge.
+ */
+function refExists(commonDir: string, ref: string): boolean | null {
   try {
-    const packed = fs.readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
-    return packed.includes(` ${ref}\n`);
-  } catch {
-    return false;
+    return /^[0-9a-f]{40}([0-9a-f]{24})?\s*$/.test(fs.readFileSync(path.join(commonDir, ref), 'utf8')) ? true : null;
+  } catch (e) {
+    // a directory (branch main/x beside no main) is no ref
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') return null;
   }
+  let packed: string;
+  try {
+    packed = fs.readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? false : null;
+  }
+  return packed.split('\n').some((l) => l.endsWith(` ${ref}`) && /^[0-9a-f]{40}([0-9a-f]{24})? /.test(l));
 }
 
 /**
  * The base branch default read from files: the remote's HEAD (a symbolic ref, which git always keeps as a loose
- * file), else main, else master, else main; null when a file says something this cannot read (then git decides).
+ * file) when the branch it names exists, else main, else master, else main; null when a file says something this
+ * cannot read (then git decides).
  */
 export function baseBranchFromFiles(commonDir: string, remote: string | null): string | null {
   if (remote) {
     try {
       const head = fs.readFileSync(path.join(commonDir, 'refs', 'remotes', remote, 'HEAD'), 'utf8').trim();
       const prefix = `ref: refs/remotes/${remote}/`;
-      if (head.startsWith(prefix)) return head.slice(prefix.length);
-      return null; // a detached remote HEAD (an object id): git's for-each-ref decides
+      if (!head.startsWith(prefix)) return null; // a detached remote HEAD (an object id): git's for-each-ref decides
+      // for-each-ref skips a HEAD whose branch is gone (pruned): then main or master decide
+      const target = refExists(commonDir, head.slice('ref: '.length));
+      if (target === null) return null;
+      if (target) return head.slice(prefix.length);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') return null;
     }
   }
-  if (refExists(commonDir, 'refs/heads/main')) return 'main';
-  if (refExists(commonDir, 'refs/heads/master')) return 'master';
-  return 'main';
+  const main = refExists(commonDir, 'refs/heads/main');
+  if (main !== false) return main ? 'main' : null;
+  const master = refExists(commonDir, 'refs/heads/master');
+  if (master === null) return null;
+  return master ? 'master' : 'main';
 }
