@@ -21,7 +21,7 @@ export interface TaskStatusJson {
   /** the answer for the head's tree under the current spec, and who recorded it where */
   verify: VerifyJsonLine | null;
   /** the latest answer under another spec (an old one, a commit's own): never counted as verified */
-  verifyOtherSpec: VerifyJsonLine | null;
+  verifyOtherSpec: { result: string; at: string; spec: string } | null;
   /** a verify of the head's tree running on this machine: since when */
   verifyingSince: string | null;
   review: { verdict: string; by: string; at: string; message: string | null } | null;
@@ -67,7 +67,7 @@ export function taskJson(t: TaskView): TaskStatusJson {
     head: t.head,
     patchsets: t.patchsets.length,
     verify: verifyLine(t.verify),
-    verifyOtherSpec: verifyLine(t.verifyOtherSpec),
+    verifyOtherSpec: t.verifyOtherSpec ? { result: t.verifyOtherSpec.result, at: t.verifyOtherSpec.at, spec: t.verifyOtherSpec.spec } : null,
     verifyingSince: t.verifyingSince,
     review: t.review ? { verdict: t.review.verdict, by: t.review.by, at: t.review.at, message: t.review.message } : null,
     landing: t.landing ? { commit: t.landing.commit, landed: t.landing.landed, base: t.landing.base, at: t.landing.at, by: t.landing.by } : null,
@@ -94,7 +94,7 @@ const TASK_FIELDS: Record<keyof TaskStatusJson, (v: unknown) => boolean> = {
   head: strOrNull,
   patchsets: (v) => typeof v === 'number',
   verify: nullOr(VERIFY_FIELDS),
-  verifyOtherSpec: nullOr(VERIFY_FIELDS),
+  verifyOtherSpec: nullOr({ result: isStr, at: isStr, spec: isStr }),
   verifyingSince: strOrNull,
   review: nullOr({ verdict: isStr, by: isStr, at: isStr, message: strOrNull }),
   landing: nullOr({ commit: isStr, landed: isStr, base: isStr, at: isStr, by: isStr }),

@@ -119,6 +119,11 @@ function refExists(commonDir: string, ref: string): boolean | null {
  * cannot read (then git decides).
  */
 export function baseBranchFromFiles(commonDir: string, remote: string | null): string | null {
+  return baseDefaultFromFiles(commonDir, remote)?.value ?? null;
+}
+
+/** baseBranchFromFiles with the detail `omni-ship config` prints, the same words dynamicDefault gives. */
+export function baseDefaultFromFiles(commonDir: string, remote: string | null): { value: string; detail: string } | null {
   if (remote) {
     try {
       const head = fs.readFileSync(path.join(commonDir, 'refs', 'remotes', remote, 'HEAD'), 'utf8').trim();
@@ -127,14 +132,15 @@ export function baseBranchFromFiles(commonDir: string, remote: string | null): s
       // for-each-ref skips a HEAD whose branch is gone (pruned): then main or master decide
       const target = refExists(commonDir, head.slice('ref: '.length));
       if (target === null) return null;
-      if (target) return head.slice(prefix.length);
+      if (target) return { value: head.slice(prefix.length), detail: `default: ${remote}/HEAD` };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') return null;
     }
   }
   const main = refExists(commonDir, 'refs/heads/main');
-  if (main !== false) return main ? 'main' : null;
+  if (main === null) return null;
+  if (main) return { value: 'main', detail: 'default: branch main exists' };
   const master = refExists(commonDir, 'refs/heads/master');
   if (master === null) return null;
-  return master ? 'master' : 'main';
+  return master ? { value: 'master', detail: 'default: branch master exists' } : { value: 'main', detail: 'default: main' };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { baseRefCandidates } from '../notes/refs.js';
 import type { VerifyContext } from '../state/tasks.js';
+import { buildFingerprint } from '../state/build.js';
 import { runningVerifies } from './running.js';
 import { LOCAL_CONFIG_FILES, type SpecSource } from './spec.js';
 
@@ -41,10 +42,31 @@ export function readVerifyContext(cwd: string, commonDir: string, stateDir: stri
         if (name && oid && type === 'commit') tips.set(name, oid);
       }
       const baseRef = baseRefCandidates(config).find((r) => tips.has(r));
+      const baseTip = baseRef ? tips.get(baseRef)! : null;
+      // the spec is a function of the base tip, the local config and the recorded cache key output (their stats
+      // are in keyPart) and the build: while those hold, the last answer stands, read back without git
+      const memo = path.join(stateDir, 'verify', 'current-spec.json');
+      const memoKey = JSON.stringify([buildFingerprint(), baseTip, config.baseBranch, keyPart]);
+      try {
+        const stored = JSON.parse(fs.readFileSync(memo, 'utf8')) as { key?: unknown; spec?: unknown; source?: unknown };
+        if (stored.key === memoKey && (stored.spec === null || typeof stored.spec === 'string') && stored.source && typeof stored.source === 'object') {
+          return { context: { spec: stored.spec as string | null, running }, source: stored.source as SpecSource, warning: null };
+        }
+      } catch {
+        /* none yet, or damaged: computed again */
+      }
       try {
         const { resolveSpec } = await import('./spec.js');
-        const spec = await resolveSpec({ cwd, commonDir, stateDir, baseTip: baseRef ? tips.get(baseRef)! : null, runCacheKey: false, baseName: config.baseBranch });
+        const spec = await resolveSpec({ cwd, commonDir, stateDir, baseTip, runCacheKey: false, baseName: config.baseBranch });
         const hash = spec.verify.steps.length ? spec.hash : null;
+        try {
+          fs.mkdirSync(path.dirname(memo), { recursive: true });
+          const tmp = `${memo}.${process.pid}.tmp`;
+          fs.writeFileSync(tmp, JSON.stringify({ key: memoKey, spec: hash, source: spec.source }));
+          fs.renameSync(tmp, memo);
+        } catch {
+          /* only a cache */
+        }
         return { context: { spec: hash, running }, source: spec.source, warning: null };
       } catch (e) {
         return { context: { spec: null, running }, source: null, warning: `verify results are not judged: ${(e as Error).message}` };

@@ -19,15 +19,22 @@ export interface TreeSpecVerdict {
  */
 export function foldVerify(events: readonly VerifyEvent[]): Map<string, Map<string, TreeSpecVerdict>> {
   const out = new Map<string, Map<string, TreeSpecVerdict>>();
-  for (const e of [...events].sort(byTime)) {
+  // one pass, no sort: status folds every verify event of the repository (tens of thousands), and a sort by
+  // byTime encodes both events of every tie
+  for (const e of events) {
     let bySpec = out.get(e.tree);
     if (!bySpec) out.set(e.tree, (bySpec = new Map()));
     let v = bySpec.get(e.spec);
     if (!v) bySpec.set(e.spec, (v = { conclusive: null, latest: null }));
-    v.latest = e;
-    if (isConclusive(e)) v.conclusive = e;
+    if (!v.latest || later(e, v.latest)) v.latest = e;
+    if (isConclusive(e) && (!v.conclusive || later(e, v.conclusive))) v.conclusive = e;
   }
   return out;
+}
+
+/** Whether `a` comes after `b` in the order every clone folds in (byTime; its encoding only on a tie). */
+function later(a: VerifyEvent, b: VerifyEvent): boolean {
+  return a.at !== b.at ? a.at > b.at : byTime(a, b) > 0;
 }
 
 /** The cached answer for `tree` under `spec`, or null. */
@@ -40,7 +47,7 @@ export function otherSpecResult(bySpec: Map<string, TreeSpecVerdict> | undefined
   let best: VerifyEvent | null = null;
   for (const [hash, v] of bySpec ?? []) {
     if (hash === spec || !v.conclusive) continue;
-    if (!best || byTime(best, v.conclusive) < 0) best = v.conclusive;
+    if (!best || later(v.conclusive, best)) best = v.conclusive;
   }
   return best;
 }
