@@ -3,7 +3,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { colorEnabled, style, type CommandOutput } from '../output.js';
 import { describeSource, type SpecSource } from '../verify/spec.js';
 import { prepareVerify, type PreparedVerify } from '../verify/prepare.js';
-import { exitCodeOf, verifyCommit, type VerifyOutcome } from '../verify/verify.js';
+import type { VerifyOutcome } from '../verify/verify.js';
 
 /** The JSON shape of `omni-ship verify --json`. */
 export interface VerifyJson {
@@ -88,14 +88,17 @@ function verifyText(o: VerifyOutcome, p: PreparedVerify, tail: string): string {
 
 /** `omni-ship verify`: the answer for a commit's tree under the team's spec, from the notes or by running the steps. */
 export async function verifyCommand(opts: VerifyOptions): Promise<CommandOutput<VerifyJson | VerifyBackgroundJson>> {
+  // what comes after preparing loads while preparing waits for git (the main thread is idle then)
+  const later = Promise.all([import('../verify/verify.js'), import('../verify/progress.js')]);
+  later.catch(() => {});
   const p = await prepareVerify(opts);
+  const [{ exitCodeOf, verifyCommit }, { progressPrinter }] = await later;
   const shape = p.target.task && p.base ? { baseTip: p.base.tip, baseName: p.config.baseBranch } : null;
   if (opts.background) return background(opts, p);
   const controller = new AbortController();
   const stop = () => controller.abort(new Error('interrupted'));
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, stop);
-  const { progressPrinter } = await import('../verify/progress.js');
   const printer = opts.json ? null : progressPrinter(process.stderr, colorEnabled(process.stderr));
   let outcome: VerifyOutcome;
   try {
@@ -127,6 +130,7 @@ export async function verifyCommand(opts: VerifyOptions): Promise<CommandOutput<
 
 /** `verify --background`: a cached answer at once, else a detached run started (its answer lands in the notes). */
 async function background(opts: VerifyOptions, p: PreparedVerify): Promise<CommandOutput<VerifyBackgroundJson>> {
+  const { verifyCommit } = await import('../verify/verify.js');
   const { cachedResult } = await import('../verify/fold.js');
   const base = { commit: p.target.commit, tree: p.target.tree, task: p.target.task, spec: p.spec.hash };
   if (p.spec.verify.steps.length === 0) {

@@ -10,7 +10,8 @@ import { notePathCandidates, type FoundNote } from '../notes/read.js';
 import type { KnownNotes } from '../notes/write.js';
 import { NOTES_REFS, baseRefCandidates } from '../notes/refs.js';
 import type { BaseTip } from './base.js';
-import { committedConfigFrom, configRequests, resolveSpec, type CommittedConfig, type VerifySpec } from './spec.js';
+import { CONFIG_FILES } from '../config/files.js';
+import type { CommittedConfig, VerifySpec } from './spec.js';
 import type { VerifyTarget } from './verify.js';
 
 /** Everything a verify needs, resolved in the order the README gives: the repository, the rev, the base, the spec. */
@@ -64,14 +65,33 @@ export async function prepareVerify(opts: { cwd: string; target?: string; specFr
   const repo = discoverWorkRepo(opts.cwd) ?? requireRepo(opts.cwd);
   const cwd = repo.toplevel ?? repo.commonDir;
   const dir = stateDirOf(repo);
-  // in the background, a config that does not load gives the last one that did (as the hooks say), never a lost run
-  const loaded = opts.background ? await loadConfigOrPrevious(cwd, dir) : await loadConfig(opts.cwd, repo.toplevel, { stateDir: dir });
-  let config = loaded.config;
-  // a task id means its head commit, which only the task model knows; anything else is a rev cat-file resolves
-  const taskTarget = opts.target !== undefined && tryTaskId(opts.target, config) ? await (await import('./target.js')).resolveTarget(cwd, config, dir, opts.target) : null;
-  const rev = taskTarget?.commit ?? opts.target ?? 'HEAD';
-  if (/[\n\0]/.test(rev)) throw badInput(`'${rev}' is neither a task id nor a commit here`, 'name a task (t-565), a branch, a tag or a commit id');
+  // HEAD or a full commit id needs no config to be asked for: git starts answering while the config loads
+  const guess = ['refs/heads/main', 'refs/heads/master', 'refs/remotes/origin/main', 'refs/remotes/origin/master'];
+  const configRequests = (r: string) => CONFIG_FILES.map((name) => `${r}:${name}`);
+  const firstRound = (rev: string) => [`${rev}^{commit}`, NOTES_REFS.verify, ...guess.flatMap((r) => [`${r}^{commit}`, ...configRequests(r)])];
   const session = new CatFileSession(cwd);
+  const early = opts.target === undefined || /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(opts.target) ? session.ask(firstRound(opts.target ?? 'HEAD')) : null;
+  early?.catch(() => {});
+  let loaded: Awaited<ReturnType<typeof loadConfig>>;
+  let config: Config;
+  let taskTarget: VerifyTarget | null;
+  let rev: string;
+  try {
+    // in the background, a config that does not load gives the last one that did (as the hooks say), never a lost run
+    loaded = opts.background ? await loadConfigOrPrevious(cwd, dir) : await loadConfig(opts.cwd, repo.toplevel, { stateDir: dir });
+    config = loaded.config;
+    // a task id means its head commit, which only the task model knows; anything else is a rev cat-file resolves
+    taskTarget = opts.target !== undefined && tryTaskId(opts.target, config) ? await (await import('./target.js')).resolveTarget(cwd, config, dir, opts.target) : null;
+    rev = taskTarget?.commit ?? opts.target ?? 'HEAD';
+    if (/[\n\0]/.test(rev)) throw badInput(`'${rev}' is neither a task id nor a commit here`, 'name a task (t-565), a branch, a tag or a commit id');
+  } catch (e) {
+    // git must not wait for more questions: an open session would keep this process alive
+    session.close();
+    throw e;
+  }
+  // the spec's module (parsers, the hash) compiles while git answers
+  const specModule = import('./spec.js');
+  specModule.catch(() => {});
   let target: VerifyTarget;
   let base: BaseTip | null = null;
   let baseConfig: CommittedConfig | undefined;
@@ -80,9 +100,8 @@ export async function prepareVerify(opts: { cwd: string; target?: string; specFr
   try {
     // asked before the base branch is known: git answers while the config's defaults cost their own processes
     // (`git remote`, a for-each-ref); the usual names are asked for on a guess, anything else in a second round
-    const guess = ['refs/heads/main', 'refs/heads/master', 'refs/remotes/origin/main', 'refs/remotes/origin/master'];
     const perRef = configRequests('').length;
-    const asked = session.ask([`${rev}^{commit}`, NOTES_REFS.verify, ...guess.flatMap((r) => [`${r}^{commit}`, ...configRequests(r)])]);
+    const asked = early ?? session.ask(firstRound(rev));
     asked.catch(() => {});
     if (loaded.dynamic.length) {
       // the remote and base branch defaults, their two processes side by side with cat-file's answers
@@ -117,7 +136,7 @@ export async function prepareVerify(opts: { cwd: string; target?: string; specFr
     if (found) {
       const got = refAnswers.get(found)!;
       base = { tip: got[0]!.oid!, ref: found, name: config.baseBranch };
-      baseConfig = committedConfigFrom(got.slice(1));
+      baseConfig = (await specModule).committedConfigFrom(got.slice(1));
     }
     const notes = answers[1]!;
     if (!notes.oid) known = { tip: null, notes: new Map([[tree, null]]) };
@@ -144,7 +163,7 @@ export async function prepareVerify(opts: { cwd: string; target?: string; specFr
     base = fetched.base;
     why = fetched.why;
   }
-  const spec = await resolveSpec({
+  const spec = await (await specModule).resolveSpec({
     cwd,
     commonDir: repo.commonDir,
     stateDir: dir,
