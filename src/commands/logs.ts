@@ -88,7 +88,7 @@ async function follow(file: string, alive: () => boolean): Promise<void> {
 export async function logsCommand(opts: BaseOptions & { target?: string; follow: boolean; all: boolean }): Promise<CommandOutput<LogsJson>> {
   if (opts.follow && (opts.json || opts.all)) throw new UserError('--follow prints the log as it grows: it takes neither --json nor --all', ExitCode.usage, 'omni-ship logs <task> --follow');
   const repo = requireRepo(opts.cwd);
-  const cwd = repo.toplevel ?? repo.commonDir;
+  const cwd = repo.toplevel ?? repo.gitDir;
   const dir = stateDirOf(repo);
   const { config } = await loadConfig(opts.cwd, repo.toplevel, { stateDir: dir });
   const target = await resolveTarget(cwd, config, dir, opts.target);

@@ -63,7 +63,8 @@ export async function prepareVerify(opts: { cwd: string; target?: string; specFr
   // the cache hit's path: the repository found on the file system (no process), the target in cat-file's first
   // round; anything unusual asks git (findRepo), as every other command does
   const repo = discoverWorkRepo(opts.cwd) ?? requireRepo(opts.cwd);
-  const cwd = repo.toplevel ?? repo.commonDir;
+  // outside a work tree, git runs in this worktree's git dir: its HEAD, not the main worktree's (the common dir's)
+  const cwd = repo.toplevel ?? repo.gitDir;
   const dir = stateDirOf(repo);
   // HEAD or a full commit id needs no config to be asked for: git starts answering while the config loads
   const guess = ['refs/heads/main', 'refs/heads/master', 'refs/remotes/origin/main', 'refs/remotes/origin/master'];
