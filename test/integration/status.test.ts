@@ -42,6 +42,8 @@ describe('status --json', () => {
       head: sha,
       patchsets: 0,
       verify: null,
+      verifyOtherSpec: null,
+      verifyingSince: null,
       review: null,
       landing: null,
       landedCommit: null,
