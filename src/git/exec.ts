@@ -60,6 +60,27 @@ export function gitRun(args: readonly string[], opts: GitOptions): GitResult {
   return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status ?? 128 };
 }
 
+/** The outcome of a git call whose stdout is bytes (a commit object or message that need not be UTF-8). */
+export interface GitBufferResult {
+  stdout: Buffer;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs git synchronously like gitRun, with stdout kept as bytes: decoding it as UTF-8 would change a non-UTF-8 message. */
+export function gitRunBuffer(args: readonly string[], opts: GitOptions): GitBufferResult {
+  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
+  const r = spawnSync('git', args, {
+    cwd: opts.cwd,
+    input: opts.input,
+    env: environment(opts.env),
+    maxBuffer: 1024 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  if (r.error) throw new GitError(args, null, String(r.error.message));
+  return { stdout: r.stdout, stderr: r.stderr.toString('utf8'), exitCode: r.status ?? 128 };
+}
+
 /** Runs git and returns stdout; throws GitError unless the exit code is 0 or listed in okCodes. */
 export function git(args: readonly string[], opts: GitOptions): string {
   const r = gitRun(args, opts);
