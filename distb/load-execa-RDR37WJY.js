@@ -1,6 +1,0 @@
-import {
-  loadExeca
-} from "./chunk-OVXBPWYW.js";
-export {
-  loadExeca
-};
