@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { gitAsyncBuffer } from './exec.js';
 
 /** One answer of `git cat-file --batch`: the object's content, or null when it is missing. */
@@ -234,30 +234,4 @@ export class CatFileSession {
       };
     });
   }
-}
-
-/** catFileBatch without waiting on the event loop: one `git cat-file --batch` run to completion (small reads). */
-export function catFileBatchSync(cwd: string, requests: readonly string[]): BatchObject[] {
-  if (requests.length === 0) return [];
-  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write('[git] cat-file --batch\n');
-  const r = spawnSync('git', ['cat-file', '--batch'], { cwd, input: `${requests.join('\n')}\n`, stdio: ['pipe', 'pipe', 'ignore'], maxBuffer: 1024 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  const out = r.stdout;
-  const answers: BatchObject[] = [];
-  let pos = 0;
-  for (const request of requests) {
-    const nl = out.indexOf(10, pos);
-    if (nl < 0) throw new Error(`git cat-file --batch ended early at ${JSON.stringify(request)}`);
-    const header = out.toString('utf8', pos, nl);
-    pos = nl + 1;
-    if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-      answers.push({ request, oid: null, type: null, content: null });
-      continue;
-    }
-    const [oid, type, size] = header.split(' ');
-    const n = Number(size);
-    answers.push({ request, oid: oid ?? null, type: type ?? null, content: out.subarray(pos, pos + n) });
-    pos += n + 1;
-  }
-  return answers;
 }

@@ -10,8 +10,8 @@ export function processStartTime(pid: number): string | null {
   return fields?.[19] ?? null;
 }
 
-/** The fields of /proc/<pid>/stat after "pid (comm) ": the state is [0], the start time [19]; null without /proc. */
-function statFields(pid: number): string[] | null {
+/** The fields of /proc/<pid>/stat after "pid (comm) ": the state is [0], pgrp [2], the start time [19]; null without /proc. */
+export function statFields(pid: number): string[] | null {
   try {
     // comm may hold spaces and parentheses: the fields start after the last ')'
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');

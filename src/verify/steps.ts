@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GIT_LOCAL_ENV_VARS } from '../git/exec.js';
-import { processStartTime } from '../hooks/process.js';
+import { processStartTime, statFields } from '../hooks/process.js';
 import { loadExeca } from './load-execa.js';
 
 /** One configured check: a shell string or an argv, with an optional timeout (seconds) and environment. */
@@ -228,15 +228,6 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-/** Fields of /proc/<pid>/stat after "pid (comm) ": state [0], pgrp [2], start time [19]. */
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
 
 /** The last `lines` lines of a log, reading at most `maxBytes` from its end (a log may be gigabytes). */
 export function tailLines(file: string, lines: number, maxBytes = 64 * 1024): string {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { makeRepo, tempDir, type RunResult, type TestRepo } from './repo.js';
+import { pidLive } from './children.js';
 import { NOTES, commitChange, eventsIn } from './state.js';
 
 /** A step as a config file writes it. */
@@ -69,19 +70,6 @@ export function expectResult(v: { r: RunResult; json: any }, result: string, cod
 }
 
 /** Whether a process with this pid is alive (not a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+export const alive = pidLive;
 
 export { commitChange };
