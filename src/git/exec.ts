@@ -47,17 +47,8 @@ function environment(extra?: Record<string, string | undefined>): NodeJS.Process
  * (node:child_process directly: execa costs ~90 ms to import, see STACK.md).
  */
 export function gitRun(args: readonly string[], opts: GitOptions): GitResult {
-  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
-  const r = spawnSync('git', args, {
-    cwd: opts.cwd,
-    input: opts.input,
-    env: environment(opts.env),
-    encoding: 'utf8',
-    maxBuffer: 1024 * 1024 * 1024,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  if (r.error) throw new GitError(args, null, String(r.error.message));
-  return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status ?? 128 };
+  const r = gitRunBuffer(args, opts);
+  return { stdout: r.stdout.toString('utf8'), stderr: r.stderr, exitCode: r.exitCode };
 }
 
 /** The outcome of a git call whose stdout is bytes (a commit object or message that need not be UTF-8). */
