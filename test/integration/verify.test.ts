@@ -344,4 +344,19 @@ describe('omni-ship verify: crash safety', () => {
     const statNow = fs.existsSync(`/proc/${orphan}/stat`) ? fs.readFileSync(`/proc/${orphan}/stat`, 'utf8') : 'gone';
     expect(await waitFor(() => !alive(orphan), 10_000), `lock before: ${lockBefore}; orphan stat: ${statNow}`).toBe(true);
   });
+
+  it('a checkout killed in a pool worktree (its index.lock left behind) blocks nothing: the next run repairs the worktree and answers', () => {
+    const repo = verifyRepo({ steps: [{ name: 'ok', run: 'test -f t-1.txt' }] });
+    taskOnTop(repo, 't-1');
+    expectResult(verify(repo, ['t-1']), 'pass', 0);
+    // what `git checkout` killed mid-way leaves: the worktree's index lock
+    const admins = fs.readdirSync(path.join(repo.dir, '.git', 'worktrees'));
+    expect(admins).toHaveLength(1);
+    fs.writeFileSync(path.join(repo.dir, '.git', 'worktrees', admins[0]!, 'index.lock'), '');
+    repo.write('t-1.txt', 'changed\n');
+    repo.git(['commit', '-q', '-am', 'second tree', '-m', 'Task-Id: t-1']);
+    const v = verify(repo, ['HEAD']);
+    expectResult(v, 'pass', 0);
+    expect(v.json.cached).toBe(false);
+  });
 });
