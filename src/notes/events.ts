@@ -71,6 +71,12 @@ export interface LandEvent extends EventBase {
   /** the commit that became the base branch tip */
   landed: string;
   base: string;
+  /** the task's patchset number that landed, when known */
+  patchset?: number | null;
+  /** the base tip the landed commit was built on (the ref's old value) */
+  oldTip?: string | null;
+  /** the base tip after the move (the landed commit, or the top of the batch it landed in) */
+  newTip?: string | null;
 }
 
 /** A failed attempt at a step for one patchset (the retry circuit). Note on the task commit, in the attempts ref. */
@@ -133,7 +139,7 @@ const SCHEMA: Record<OmniEvent['type'], Record<string, FieldKind>> = {
     output: 'str?',
     specFrom: 'str?',
   },
-  land: { task: 'task', commit: 'str', landed: 'str', base: 'str' },
+  land: { task: 'task', commit: 'str', landed: 'str', base: 'str', patchset: 'num?', oldTip: 'str?', newTip: 'str?' },
   attempt: { task: 'task', commit: 'str', role: 'str', outcome: ['fail', 'needs-help', 'reset'], error: 'str?' },
 };
 const TYPES = new Set(Object.keys(SCHEMA));
