@@ -189,6 +189,23 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     );
 
   program
+    .command('cleanup-branches')
+    .description('delete task branches whose task landed and that hold nothing else; a dry run unless --apply')
+    .option('--apply', 'delete them (default: only list what would be deleted and why)')
+    .option('--remote', "also the configured remote's task branches (as last fetched), deleted with a lease on each")
+    .option('--json', 'print {"dryRun", "base", "remote", "deleted", "kept", "warnings"} (see README)')
+    .addHelpText(
+      'after',
+      examples('omni-ship cleanup-branches', 'omni-ship cleanup-branches --apply', 'git fetch --prune && omni-ship cleanup-branches --remote --apply') +
+        '\nExit codes: 0 ok (branches kept for a reason too), 1 the remote refused a deletion, 2 bad usage or the remote cannot be reached, 3 a branch moved meanwhile (kept).\n',
+    )
+    .action(async (o: { apply?: boolean; remote?: boolean; json?: boolean }) =>
+      run(!!o.json, async () =>
+        (await import('./commands/cleanup-branches.js')).cleanupBranchesCommand({ cwd: cwd(), json: !!o.json, apply: !!o.apply, remote: !!o.remote }),
+      ),
+    );
+
+  program
     .command('verify')
     .description("does this commit's tree pass the team's checks? the cached answer, or the steps run in a private worktree")
     .argument('[target]', 'a task id (its head commit) or any commit; default HEAD')
@@ -217,6 +234,47 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
           specFromCommit: !!o.specFromCommit,
         });
       }),
+    );
+
+  program
+    .command('land')
+    .alias('ship')
+    .description('land verified tasks on the base branch: candidate built without a worktree, verified, then a compare-and-swap push')
+    .argument('[tasks...]', 'task ids, landed in this order')
+    .option('--all', 'land every verified task, in id order')
+    .option('--dry-run', 'say what would happen; write nothing (no fetch, no verify run, no ref, note or object)')
+    .option('--no-push', 'land into the local base branch only; the remote is not changed')
+    .option('--keep-branch', 'keep the task branch after landing')
+    .option('--base <branch>', 'the base branch (default: .git/omni-ship.yaml, else the remote HEAD, main or master)')
+    .option('--remote <name>', 'the remote to land through (default: the configured one)')
+    .option('--batch-size <n>', 'tasks verified together as one stack (default land.batchSize, 8)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 100) throw new UserError(`--batch-size must be a whole number from 1 to 100, not '${v}'`, ExitCode.usage);
+      return n;
+    })
+    .option('--require-cached', 'never run verify: land only candidates whose tree already passed')
+    .option('--json', 'print {"base", "tasks": [...], ...} (see README)')
+    .addHelpText(
+      'after',
+      examples('omni-ship land t-565', 'omni-ship land t-565 t-566 --json', 'omni-ship land --all --dry-run', 'omni-ship ship t-565 --no-push') +
+        '\nExit codes: 0 every task landed (or had), 1 a gate refused, 2 bad usage, unknown task or repository state, 3 conflict or lost race, 75 verify gave no answer.\n',
+    )
+    .action(async (tasks: string[], o: { all?: boolean; dryRun?: boolean; push?: boolean; keepBranch?: boolean; base?: string; remote?: string; batchSize?: number; requireCached?: boolean; json?: boolean }) =>
+      run(!!o.json, async () =>
+        (await import('./commands/land.js')).landCommand({
+          cwd: cwd(),
+          json: !!o.json,
+          tasks,
+          all: !!o.all,
+          dryRun: !!o.dryRun,
+          push: o.push !== false,
+          keepBranch: !!o.keepBranch,
+          base: o.base,
+          remote: o.remote,
+          batchSize: o.batchSize,
+          requireCached: !!o.requireCached,
+        }),
+      ),
     );
 
   program

@@ -5,6 +5,7 @@ import { ignoredConfigWarnings, missingBaseBranch } from '../config/warnings.js'
 import { requireRepo, stateDir } from '../git/repo.js';
 import { columns, style, type CommandOutput } from '../output.js';
 import type { VerifyConfig } from '../config/verify.js';
+import type { LandConfig } from '../config/land.js';
 
 /** One line for the verify settings: the steps by name, and the settings that differ from the defaults. */
 function verifySummary(v: VerifyConfig): string {
@@ -12,9 +13,23 @@ function verifySummary(v: VerifyConfig): string {
   return `${steps}; skip code ${v.skipExitCode}; ${v.onCommit ? 'on commit' : 'not on commit'}; concurrency ${v.concurrency}${v.keep.length ? `; keeps ${v.keep.join(', ')}` : ''}${v.cacheKey ? '; cache key command' : ''}${v.shareOutput ? '; shares output' : ''}`;
 }
 
+/** One line for the land settings: the gates that differ from the defaults. */
+function landSummary(l: LandConfig): string {
+  const parts = [
+    l.allowSkip ? 'skip lands' : 'skip does not land',
+    l.trustRemoteResults ? "other clones' results count" : "only this clone's results count",
+    ...(l.requireApproval ? ['approval required'] : []),
+    ...(l.recordOrigin ? ['records origin'] : []),
+    `${l.maxAttempts} attempt(s)`,
+    `batches of ${l.batchSize}`,
+    ...(l.postVerify ? [`post-verify ${l.postVerify.steps.length} step(s)`] : []),
+  ];
+  return parts.join('; ');
+}
+
 /** One value in `omni-ship config --json`. */
 export interface ConfigValueJson {
-  value: string | boolean | null | VerifyConfig;
+  value: string | boolean | null | VerifyConfig | LandConfig;
   /** "file" when set in the config file, "default" otherwise */
   source: 'file' | 'default';
   /** the file path, or how the default was chosen */
@@ -51,7 +66,7 @@ export async function configCommand(opts: BaseOptions): Promise<CommandOutput<Co
   const rows = (Object.keys(values) as (keyof Config)[]).map((key) => {
     const v = values[key];
     const where = v.source === 'file' ? path.relative(opts.cwd, v.detail) || v.detail : v.detail;
-    const shown = v.value === null ? '(none)' : typeof v.value === 'object' ? verifySummary(v.value) : String(v.value);
+    const shown = v.value === null ? '(none)' : typeof v.value === 'object' ? ('steps' in v.value ? verifySummary(v.value) : landSummary(v.value)) : String(v.value);
     return [key, shown, style('dim', `(${where})`)];
   });
   const header = loaded.file ? `config file: ${loaded.file}` : 'no config file: every value is a default (omni-ship init writes one)';

@@ -4,6 +4,7 @@ import { discoverWorkRepo } from '../git/repo.js';
 import { baseBranchFromFiles, baseDefaultFromFiles, remotesFromConfigFiles } from './defaults-fs.js';
 import { CONFIG_KEYS, type Config, type DynamicKey } from './schema.js';
 import { verifyWithDefaults } from './verify.js';
+import { landWithDefaults } from './land.js';
 
 /** Where one effective value came from. */
 export type ValueSource = { kind: 'file'; file: string } | { kind: 'default'; detail: string };
@@ -109,7 +110,7 @@ export function withDefaults(values: Partial<Config>, file: string | null, root:
   for (const key of Object.keys(CONFIG_KEYS) as (keyof Config)[]) {
     if (values[key] !== undefined) {
       // an object value gets the defaults of the sub-keys it leaves out
-      config[key] = key === 'verify' ? verifyWithDefaults(values[key]) : values[key];
+      config[key] = key === 'verify' ? verifyWithDefaults(values[key]) : key === 'land' ? landWithDefaults(values[key]) : values[key];
       sources[key] = { kind: 'file', file: file! };
     }
   }
@@ -117,7 +118,7 @@ export function withDefaults(values: Partial<Config>, file: string | null, root:
     if (key in config) continue;
     const spec = CONFIG_KEYS[key];
     if (spec.fixedDefault !== undefined) {
-      config[key] = key === 'verify' ? verifyWithDefaults({}) : spec.fixedDefault;
+      config[key] = key === 'verify' ? verifyWithDefaults({}) : key === 'land' ? landWithDefaults({}) : spec.fixedDefault;
       sources[key] = { kind: 'default', detail: 'default' };
     }
   }

@@ -1,5 +1,6 @@
 import { badInput } from '../errors.js';
 import { VERIFY_DEFAULTS, verifyProblem, type VerifyConfig } from './verify.js';
+import { LAND_DEFAULTS, landProblem, type LandConfig } from './land.js';
 
 /** The validated, fully defaulted configuration every command receives. */
 export interface Config {
@@ -17,6 +18,8 @@ export interface Config {
   requireTaskId: boolean;
   /** the team's checks (see config/verify.ts); read for verify from the base branch or the local config only */
   verify: VerifyConfig;
+  /** what lets a task land and what landing does (see config/land.ts); read for land from the base branch or the local config only */
+  land: LandConfig;
 }
 
 /** Keys whose default is computed from the repository rather than fixed. */
@@ -24,9 +27,9 @@ export type DynamicKey = 'baseBranch' | 'remote';
 
 /** What a config key holds, how it is documented, and its fixed default if it has one. */
 export interface KeySpec {
-  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name' | 'verify';
+  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name' | 'verify' | 'land';
   doc: string;
-  fixedDefault?: string | boolean | VerifyConfig;
+  fixedDefault?: string | boolean | VerifyConfig | LandConfig;
 }
 
 /** The schema: every key a config file may set. Later issues add keys here. */
@@ -42,10 +45,11 @@ export const CONFIG_KEYS: Record<keyof Config, KeySpec> = {
   trailerKey: { type: 'trailer-key', doc: 'the trailer that names the task', fixedDefault: 'Task-Id' },
   requireTaskId: { type: 'boolean', doc: 'reject commits without a task id', fixedDefault: false },
   verify: { type: 'verify', doc: "the team's checks: steps, skipExitCode, onCommit, concurrency, keep, cacheKey, shareOutput, timeout, pruneAfterDays", fixedDefault: VERIFY_DEFAULTS },
+  land: { type: 'land', doc: 'what lets a task land: allowSkip, trustRemoteResults, requireApproval, recordOrigin, maxAttempts, batchSize, postVerify', fixedDefault: LAND_DEFAULTS },
 };
 
 /** Keys that decide whether a commit may land: read only from data files (never from a JavaScript config). */
-export const GATING_KEYS: readonly (keyof Config)[] = ['verify'];
+export const GATING_KEYS: readonly (keyof Config)[] = ['verify', 'land'];
 
 /** Checks a pattern: a valid regular expression in the ERE subset that both JavaScript and the hook's awk read alike. */
 export function checkPattern(value: string): string | null {
@@ -83,6 +87,8 @@ function checkValue(key: keyof Config, value: unknown): string | null {
       return typeof value === 'string' ? null : `must be a string, not ${describe(value)}`;
     case 'verify':
       return verifyProblem(value);
+    case 'land':
+      return landProblem(value);
   }
 }
 

@@ -23,6 +23,8 @@ export interface GitOptions {
   env?: Record<string, string | undefined>;
   /** exit codes that are answers rather than failures (e.g. 1 for "not found") */
   okCodes?: readonly number[];
+  /** also copy git's stderr to this process's stderr as it comes (git's own transfer progress; gitAsync only) */
+  teeStderr?: boolean;
 }
 
 /** The outcome of a git call whose exit code the caller interprets. */
@@ -90,7 +92,10 @@ export function gitAsync(args: readonly string[], opts: GitOptions): Promise<Git
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (opts.teeStderr) process.stderr.write(d);
+    });
     child.on('error', (e) => reject(new GitError(args, null, e.message)));
     child.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? 128 }));
     if (hasInput) {

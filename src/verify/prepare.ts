@@ -42,7 +42,7 @@ function taskOfHead(gitDir: string, config: Config): string | null {
 }
 
 /** `config` with its remote and base branch set to resolved values (its lazy defaults would each spawn git again). */
-function withResolved(config: Config, values: { remote: string | null; baseBranch: string }): Config {
+export function withResolved(config: Config, values: { remote: string | null; baseBranch: string }): Config {
   const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(config)) as Config;
   Object.defineProperty(out, 'remote', { value: values.remote, enumerable: true });
   Object.defineProperty(out, 'baseBranch', { value: values.baseBranch, enumerable: true });

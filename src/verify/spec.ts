@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CONFIG_FILES, executesCode } from '../config/files.js';
 import { parseDataConfig, parseJsonConfig, parseYamlConfig } from '../config/parse.js';
 import { validateConfig } from '../config/schema.js';
-import { verifyProblem, verifyWithDefaults, type VerifyConfig } from '../config/verify.js';
+import { verifyWithDefaults, type VerifyConfig } from '../config/verify.js';
 import { badInput } from '../errors.js';
 import { catFileBatch, type BatchObject } from '../git/batch.js';
 import { sha256Hex } from './sha256.js';
@@ -31,7 +31,7 @@ export interface VerifySpec {
 /** The local config files, in the common git dir (outside every work tree: only this clone's owner edits them). */
 export const LOCAL_CONFIG_FILES = ['omni-ship.yaml', 'omni-ship.yml', 'omni-ship.json'] as const;
 /** Keys a local config may set: the gating ones, which no work tree may set for this clone. */
-const LOCAL_KEYS = ['verify'];
+const LOCAL_KEYS = ['verify', 'land', 'baseBranch'];
 
 /** A config file as found in a commit: its path and text, or a JavaScript one (which is never run from a ref). */
 export type CommittedConfig = { file: string; text: string; code: boolean } | null;
@@ -83,8 +83,8 @@ async function verifyOfCommitted(found: NonNullable<CommittedConfig>, commit: st
   return validateConfig(data, label).verify;
 }
 
-/** This clone's local config: its file and `verify` value, or null when there is none. */
-export async function localVerifyConfig(commonDir: string): Promise<{ file: string; verify: unknown } | null> {
+/** This clone's local config: its file and the gating values it sets (validated), or null when there is none. */
+export async function localConfig(commonDir: string): Promise<{ file: string; values: { verify?: unknown; land?: unknown; baseBranch?: string } } | null> {
   for (const name of LOCAL_CONFIG_FILES) {
     const file = path.join(commonDir, name);
     let text: string;
@@ -95,19 +95,24 @@ export async function localVerifyConfig(commonDir: string): Promise<{ file: stri
       throw badInput(`${file}: cannot read the local config: ${(e as Error).message.split('\n')[0]}`);
     }
     const data = text.trim() === '' ? {} : await parseDataConfig(file, text);
-    if (data === null || data === undefined) return { file, verify: undefined };
+    if (data === null || data === undefined) return { file, values: {} };
     if (typeof data !== 'object' || Array.isArray(data)) throw badInput(`${file}: the local config must be an object of settings`);
     for (const key of Object.keys(data)) {
       if (!LOCAL_KEYS.includes(key)) {
         throw badInput(`${file}: the local config sets '${key}'; it may set only ${LOCAL_KEYS.join(', ')}`, `the other settings belong in the committed config`);
       }
     }
-    const verify = (data as Record<string, unknown>).verify;
-    const problem = verify === undefined ? null : verifyProblem(verify);
-    if (problem) throw badInput(`${file}: 'verify' ${problem}`);
-    return { file, verify };
+    // the same checks as a committed file's, naming this file and the key
+    const values = validateConfig(data, file) as { verify?: unknown; land?: unknown; baseBranch?: string };
+    return { file, values };
   }
   return null;
+}
+
+/** This clone's local config: its file and `verify` value, or null when there is none. */
+export async function localVerifyConfig(commonDir: string): Promise<{ file: string; verify: unknown } | null> {
+  const local = await localConfig(commonDir);
+  return local ? { file: local.file, verify: local.values.verify } : null;
 }
 
 /** JSON with sorted keys: the same settings always give the same bytes, whatever order a file wrote them in. */

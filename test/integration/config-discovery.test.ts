@@ -21,6 +21,11 @@ const FIXED_DEFAULTS = {
     source: 'default',
     detail: 'default',
   },
+  land: {
+    value: { allowSkip: false, trustRemoteResults: false, requireApproval: false, recordOrigin: false, maxAttempts: 5, batchSize: 8, postVerify: null },
+    source: 'default',
+    detail: 'default',
+  },
 } satisfies Partial<ConfigJson['values']>;
 
 /** Every default in a repository with branch main and no remote. */

@@ -237,10 +237,10 @@ describe('omni-ship verify: the spec comes from the base branch, never from the 
     const v = verify(repo, ['t-1']);
     expectResult(v, 'pass', 0);
     expect(v.json.specSource).toMatchObject({ kind: 'local', file: path.join(repo.dir, '.git', 'omni-ship.yaml') });
-    fs.writeFileSync(path.join(repo.dir, '.git', 'omni-ship.yaml'), 'baseBranch: main\n');
+    fs.writeFileSync(path.join(repo.dir, '.git', 'omni-ship.yaml'), 'trailerKey: Task\n');
     const refused = verify(repo, ['t-1']);
     expect(refused.r.code).toBe(2);
-    expect(refused.r.stderr).toContain("the local config sets 'baseBranch'; it may set only verify");
+    expect(refused.r.stderr).toContain("the local config sets 'trailerKey'; it may set only verify, land, baseBranch");
   });
 
   it('a base branch whose config is JavaScript gives no spec: exit 2 saying so, and nothing runs', () => {

@@ -1,0 +1,94 @@
+import type { Config } from '../config.js';
+import type { LandConfig } from '../config/land.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { gitRun } from '../git/exec.js';
+import { trailerClaim, trailerPlaceholder, trailerValues } from '../notes/claim.js';
+import type { TaskView } from '../state/tasks.js';
+import { checkShape } from '../verify/shape.js';
+
+/** The gates, as `land --json` names them. */
+export type Gate =
+  | 'unknown-task'
+  | 'no-commit'
+  | 'missing-commit'
+  | 'diverged'
+  | 'circuit'
+  | 'trailer'
+  | 'shape'
+  | 'approval'
+  | 'conflict'
+  | 'empty'
+  | 'verify'
+  | 'verify-own-spec'
+  | 'skip'
+  | 'not-cached'
+  | 'push-refused'
+  | 'lost-race';
+
+/** Why a task did not land: the gate, the message, what to do, the exit code. */
+export interface Refusal {
+  gate: Gate;
+  reason: string;
+  hint: string | null;
+  exitCode: ExitCodeValue;
+}
+
+/** A task that passed the gates that need no candidate: what the queue lands. */
+export interface Eligible {
+  task: string;
+  view: TaskView;
+  head: string;
+  patchset: number | null;
+  /** the commit has no trailer (a cherry-pick or revert): the landed commit gets one */
+  addTrailer: boolean;
+}
+
+/** Shorthand for a Refusal. */
+export function refusal(gate: Gate, reason: string, hint: string | null, exitCode: ExitCodeValue = ExitCode.refused): Refusal {
+  return { gate, reason, hint, exitCode };
+}
+
+/**
+ * The gates of one task that need no candidate, in the order a user fixes them: the task exists and has one commit
+ * of its own, present here, claimed by no other live commit; its retry circuit is closed; its trailer names it
+ * alone (none: land adds it); it is exactly one commit on top of the base; it is approved when the team requires it.
+ */
+export function pregate(cwd: string, config: Config, land: LandConfig, view: TaskView, base: { tip: string; name: string; commonDir: string }): Eligible | Refusal {
+  const id = view.id;
+  if (!view.head) {
+    return refusal('no-commit', `${id} has no commit of its own: its branch has nothing on top of ${base.name}`, `commit the work on ${view.branch ?? id}, then land`, ExitCode.usage);
+  }
+  const head = view.head;
+  const log = gitRun(['log', '-1', '--no-walk', `--format=%H%x1f${trailerPlaceholder(config.trailerKey)}`, '--end-of-options', `${head}^{commit}`, '--'], { cwd });
+  if (log.exitCode !== 0) {
+    return refusal('missing-commit', `${id}'s commit ${head.slice(0, 12)} is not in this clone`, `fetch it (git fetch), then land again`, ExitCode.usage);
+  }
+  if (view.live.length > 1) {
+    return refusal('diverged', `${id} is diverged: ${view.live.map((c) => c.slice(0, 12)).join(' and ')} both claim it`, 'keep one commit (delete or reset the other branch), then land', ExitCode.conflict);
+  }
+  if (view.state === 'needs-help') {
+    return refusal('circuit', `${id}'s retry circuit is open: its attempts on ${head.slice(0, 12)} ended in needs-help`, `fix the task and amend (a new patchset starts a clean slate), or record a reset attempt`);
+  }
+  const claim = trailerClaim(trailerValues(log.stdout.split('\x1f')[1] ?? ''), config, config.trailerKey);
+  if (claim.kind === 'bad') return refusal('trailer', `${id}: commit ${head.slice(0, 12)} belongs to no task: ${claim.reason}`, `amend its message to name ${id} alone (${config.trailerKey}: ${id})`);
+  if (claim.kind === 'task' && claim.task !== id) {
+    return refusal('trailer', `${id}: commit ${head.slice(0, 12)} names ${claim.task}, not ${id}`, `amend its ${config.trailerKey} trailer to ${id}, or land ${claim.task}`);
+  }
+  const shape = checkShape(cwd, config, id, head, base.tip, base.name, base.commonDir);
+  if (!shape.ok) return refusal('shape', `${id}: ${shape.problem}`, null, shape.missing ? ExitCode.usage : ExitCode.refused);
+  if (land.requireApproval && view.review?.verdict !== 'approve') {
+    const now = view.review ? `its latest review asks for changes (${view.review.by})` : 'it has no review';
+    return refusal('approval', `${id}: land.requireApproval is set and ${now} on patchset ${patchsetOf(view, head) ?? '?'} (${head.slice(0, 12)})`, `omni-ship review ${id} --approve`);
+  }
+  return { task: id, view, head, patchset: patchsetOf(view, head), addTrailer: claim.kind === 'none' };
+}
+
+/** The patchset number of `commit` among the task's patchsets, or null. */
+export function patchsetOf(view: TaskView, commit: string): number | null {
+  return view.patchsets.find((p) => p.commit === commit)?.n ?? null;
+}
+
+/** Whether a gate result is a refusal. */
+export function isRefusal(x: Eligible | Refusal): x is Refusal {
+  return 'gate' in x;
+}

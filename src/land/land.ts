@@ -1,0 +1,631 @@
+import { loadConfig, type Config } from '../config.js';
+import type { LandConfig } from '../config/land.js';
+import { ExitCode, UserError, badInput, type ExitCodeValue } from '../errors.js';
+import { gitRun } from '../git/exec.js';
+import { requireRepo, stateDir as stateDirOf } from '../git/repo.js';
+import { gitIdentity, hostId } from '../identity.js';
+import { parseTaskId } from '../ids.js';
+import { unknownTask } from '../messages.js';
+import { SCHEMA_VERSION, type AttemptEvent, type LandEvent, type VerifyEvent } from '../notes/events.js';
+import { NOTES_REFS } from '../notes/refs.js';
+import { appendEvents } from '../notes/write.js';
+import { compareTaskIds, loadState, type TaskView } from '../state/tasks.js';
+import { withResolved } from '../verify/prepare.js';
+import { resolveSpec, type VerifySpec } from '../verify/spec.js';
+import type { VerifyProgress } from '../verify/verify.js';
+import { fetchBase, followLocal, isAncestor, moveBase, refValue, trackingRef, type BaseTarget } from './base-ref.js';
+import { deleteTaskBranches, type BranchOutcome } from './branches.js';
+import { buildCandidate } from './candidate.js';
+import { isRefusal, patchsetOf, pregate, refusal, type Eligible, type Gate, type Refusal } from './gates.js';
+import { resolveBaseName, resolveLandSettings, type GateSource } from './settings.js';
+import { verifyCandidate, type CandidateVerdict, type CandidateVerifyContext } from './verify-candidate.js';
+import { uncommitted, worktreesOn } from './worktrees.js';
+
+/** What `land` is asked to do. */
+export interface LandRequest {
+  cwd: string;
+  tasks: string[];
+  all: boolean;
+  dryRun: boolean;
+  /** false: --no-push (land into the local base only) */
+  push: boolean;
+  keepBranch: boolean;
+  base?: string;
+  /** --remote; undefined: the configured one */
+  remote?: string;
+  batchSize?: number;
+  requireCached: boolean;
+  /** show git's own transfer progress on stderr */
+  gitProgress?: boolean;
+  onProgress?: (p: LandProgress) => void;
+}
+
+/** A step as it starts: the CLI prints it on a TTY, the pipeline logs it. */
+export interface LandProgress {
+  task: string | null;
+  phase: 'fetch' | 'gates' | 'candidate' | 'verify' | 'push' | 'record' | 'retry' | 'sync';
+  message: string;
+}
+
+/** A verify answer as land reports it. */
+export interface LandVerifyJson {
+  result: string;
+  spec: string;
+  cached: boolean;
+  step: string | null;
+  summary: string;
+  by: string | null;
+  host: string | null;
+  at: string | null;
+  log: string | null;
+}
+
+/** What happened to one task. */
+export interface TaskLandOutcome {
+  task: string;
+  /** landed now; already landed (the job was finished); would land (--dry-run); refused (see gate) */
+  outcome: 'landed' | 'already-landed' | 'would-land' | 'refused';
+  gate: Gate | null;
+  reason: string | null;
+  hint: string | null;
+  exitCode: ExitCodeValue;
+  /** the task commit */
+  commit: string | null;
+  patchset: number | null;
+  /** the commit on the base that carries the task */
+  landed: string | null;
+  /** the candidate tree (the whole batch's top tree when landed in a batch) */
+  tree: string | null;
+  verify: LandVerifyJson | null;
+  /** the answer under the task's own spec, when the task changes the spec */
+  ownSpecVerify: LandVerifyJson | null;
+  /** conflicting paths (gate conflict) */
+  conflicts: string[];
+  branches: BranchOutcome[];
+  /** how many tasks the batch it landed in held (1: alone) */
+  batchSize: number | null;
+  /** tries it took (more than 1: another clone landed first) */
+  attempts: number;
+}
+
+/** The JSON shape of `omni-ship land --json`. */
+export interface LandResult {
+  base: string;
+  baseSource: GateSource;
+  remote: string | null;
+  pushed: boolean;
+  dryRun: boolean;
+  /** the base tip before and after (null when nothing moved) */
+  oldTip: string | null;
+  newTip: string | null;
+  spec: string;
+  land: LandConfig;
+  landSource: GateSource;
+  tasks: TaskLandOutcome[];
+  /** notes pushed to the remote afterwards (null: no push was due) */
+  notesSynced: boolean | null;
+  warnings: string[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A task in a stack: the candidate commit built for it. */
+interface Stacked {
+  item: Eligible;
+  commit: string;
+  tree: string;
+}
+
+/** Everything one land run shares. */
+interface Run {
+  req: LandRequest;
+  cwd: string;
+  commonDir: string;
+  stateDir: string;
+  config: Config;
+  target: BaseTarget;
+  land: LandConfig;
+  spec: VerifySpec;
+  /** the hash of the spec committed on the base (the local config may override `spec`): a task's own spec differs from it when it changes the checks */
+  committedHash: string;
+  vctx: CandidateVerifyContext;
+  by: string;
+  host: string;
+  /** the base tip to build on now */
+  tip: string;
+  firstTip: string;
+  outcomes: Map<string, TaskLandOutcome>;
+  warnings: string[];
+  progress: (task: string | null, phase: LandProgress['phase'], message: string) => void;
+}
+
+function blankOutcome(task: string): TaskLandOutcome {
+  return { task, outcome: 'refused', gate: null, reason: null, hint: null, exitCode: ExitCode.ok, commit: null, patchset: null, landed: null, tree: null, verify: null, ownSpecVerify: null, conflicts: [], branches: [], batchSize: null, attempts: 0 };
+}
+
+function verifyJson(v: CandidateVerdict | null): LandVerifyJson | null {
+  if (!v) return null;
+  if (v.kind === 'none') return { result: 'none', spec: v.spec.hash, cached: false, step: null, summary: v.untrusted ? `only another clone's answer (${v.untrusted.result} by ${v.untrusted.by} on ${v.untrusted.host})` : 'no answer yet', by: null, host: null, at: null, log: null };
+  const o = v.outcome;
+  return { result: o.result, spec: o.spec, cached: o.cached, step: o.step, summary: o.summary, by: o.event?.by ?? null, host: o.event?.host ?? null, at: o.event?.at ?? null, log: o.log };
+}
+
+/**
+ * Lands tasks on the base branch, the merge-queue way (DESIGN.md section 4): for each batch, the candidate commits
+ * are built without a working tree, the top tree is verified under the base's spec (and the tasks' own when they
+ * change it), and only then does the base move, by compare-and-swap. A lost race rebuilds and retries; a failed
+ * batch is bisected. Every task ends landed or refused with its reason. Throws a UserError only for what stops the
+ * whole run (a bad id, no base branch, a dirty checked-out base, an unreachable remote).
+ */
+export async function landTasks(req: LandRequest): Promise<LandResult> {
+  if (req.all && req.tasks.length) throw badInput('give task ids or --all, not both');
+  if (!req.all && req.tasks.length === 0) throw badInput('name the task(s) to land, or --all', 'omni-ship status lists the verified tasks');
+  const repo = requireRepo(req.cwd);
+  const cwd = repo.toplevel ?? repo.commonDir;
+  const stateDir = stateDirOf(repo);
+  const loaded = await loadConfig(req.cwd, repo.toplevel, { stateDir });
+  // every id is checked before anything is read or written
+  const named = [...new Set(req.tasks.map((t) => parseTaskId(t, loaded.config)))];
+  let remote = loaded.config.remote;
+  if (req.remote !== undefined) {
+    if (gitRun(['remote', 'get-url', '--', req.remote], { cwd }).exitCode !== 0) throw badInput(`no remote named '${req.remote}' here`, 'git remote -v lists them');
+    remote = req.remote;
+  }
+  const baseSel = await resolveBaseName(cwd, repo.commonDir, loaded, req.base);
+  const warnings: string[] = [];
+  if (baseSel.ignored) warnings.push(`the config in this work tree names ${baseSel.ignored} as the base branch; land ignores it (a work tree must not choose where tasks land) and uses ${baseSel.name}: pass --base ${baseSel.ignored} or set baseBranch in .git/omni-ship.yaml`);
+  const target: BaseTarget = { cwd, name: baseSel.name, remote, push: !!remote && req.push, progress: !!req.gitProgress };
+  const progress = (task: string | null, phase: LandProgress['phase'], message: string) => req.onProgress?.({ task, phase, message });
+
+  refuseDirtyBase(target);
+  let tip = await currentTip(target, req.dryRun, true, progress);
+  let settings = await resolveLandSettings(cwd, repo.commonDir, tip, target.name);
+  if (settings.committedBase && settings.committedBase !== target.name && baseSel.source === 'default') {
+    // the team's committed config (on the default branch) names another base: land there, reading its own config
+    target.name = settings.committedBase;
+    refuseDirtyBase(target);
+    tip = await currentTip(target, req.dryRun, false, progress);
+    settings = await resolveLandSettings(cwd, repo.commonDir, tip, target.name);
+  }
+  const config = withResolved(loaded.config, { remote, baseBranch: target.name });
+  const spec = await resolveSpec({ cwd, commonDir: repo.commonDir, stateDir, baseTip: tip, runCacheKey: !req.dryRun, baseName: target.name });
+  if (spec.verify.steps.length === 0) {
+    throw new UserError(
+      `no verify steps configured on ${target.name}: nothing checks a candidate, so nothing lands`,
+      ExitCode.usage,
+      "add verify.steps to the committed config on the base branch (omni-ship init shows an example), or to this clone's local config .git/omni-ship.yaml",
+    );
+  }
+  const committedHash = spec.source.kind === 'base' ? spec.hash : (await resolveSpec({ cwd, commonDir: repo.commonDir, stateDir, baseTip: tip, fromCommit: tip, runCacheKey: !req.dryRun, baseName: target.name })).hash;
+  const host = hostId(repo.commonDir);
+  const run: Run = {
+    req,
+    cwd,
+    commonDir: repo.commonDir,
+    stateDir,
+    config,
+    target,
+    land: settings.land,
+    spec,
+    committedHash,
+    vctx: {
+      cwd,
+      commonDir: repo.commonDir,
+      stateDir,
+      config,
+      host,
+      trustRemote: settings.land.trustRemoteResults,
+      requireCached: req.requireCached,
+      dryRun: req.dryRun,
+      onProgress: (p: VerifyProgress) => progress(null, 'verify', verifyProgressText(p)),
+    },
+    by: gitIdentity(cwd),
+    host,
+    tip,
+    firstTip: tip,
+    outcomes: new Map(),
+    warnings,
+    progress,
+  };
+
+  progress(null, 'gates', 'reading the tasks');
+  // a dry run leaves the machine-local caches alone too
+  const state = await loadState(cwd, config, req.dryRun ? null : stateDir, undefined, { spec: spec.hash, running: [] });
+  const ids = req.all
+    ? [...state.tasks.values()].filter((t) => t.state === 'verified' || t.state === 'approved').map((t) => t.id).sort(compareTaskIds)
+    : named;
+  const eligible: Eligible[] = [];
+  for (const id of ids) {
+    const view = state.tasks.get(id);
+    const out = blankOutcome(id);
+    run.outcomes.set(id, out);
+    if (!view) {
+      const e = unknownTask(id);
+      refuse(out, refusal('unknown-task', e.message, e.hint ?? null, ExitCode.usage));
+      continue;
+    }
+    out.commit = view.head;
+    out.patchset = view.head ? patchsetOf(view, view.head) : null;
+    if (view.state === 'landed') {
+      await finishLanded(run, view, out);
+      continue;
+    }
+    const gated = pregate(cwd, config, run.land, view, { tip: run.tip, name: target.name, commonDir: repo.commonDir });
+    if (isRefusal(gated)) refuse(out, gated);
+    else eligible.push(gated);
+  }
+
+  // --require-cached lands each task alone: a batch's top tree is new, so it can never be cached
+  const size = req.requireCached ? 1 : req.batchSize ?? run.land.batchSize;
+  for (let i = 0; i < eligible.length; i += size) await landBatch(run, eligible.slice(i, i + size));
+
+  let notesSynced: boolean | null = null;
+  const wrote = [...run.outcomes.values()].some((o) => o.outcome === 'landed' || (o.outcome === 'already-landed' && o.reason === 'recorded'));
+  if (target.push && !req.dryRun && (wrote || [...run.outcomes.values()].some((o) => o.gate === 'conflict' || o.gate === 'verify'))) {
+    progress(null, 'sync', `pushing omni-ship's notes to ${remote}`);
+    try {
+      const { syncNotes } = await import('../notes/sync.js');
+      await syncNotes(cwd, remote!, false);
+      notesSynced = true;
+    } catch (e) {
+      notesSynced = false;
+      warnings.push(`the notes were not pushed (${(e as Error).message.split('\n')[0]}); the land itself is done: run omni-ship sync`);
+    }
+  }
+  const moved = run.tip !== run.firstTip;
+  return {
+    base: target.name,
+    baseSource: baseSel.source,
+    remote,
+    pushed: target.push,
+    dryRun: req.dryRun,
+    oldTip: moved ? run.firstTip : null,
+    newTip: moved ? run.tip : null,
+    spec: spec.hash,
+    land: run.land,
+    landSource: settings.landSource,
+    tasks: ids.map((id) => run.outcomes.get(id)!),
+    notesSynced,
+    warnings,
+  };
+}
+
+/** A base branch checked out in a worktree with uncommitted changes: refused before anything changes. */
+function refuseDirtyBase(target: BaseTarget): void {
+  for (const wt of worktreesOn(target.cwd, target.name)) {
+    const dirty = uncommitted(wt.path);
+    if (dirty.length === 0) continue;
+    const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, and ${dirty.length - 5} more` : '');
+    throw new UserError(
+      `${target.name} is checked out in ${wt.path} with uncommitted changes (${shown}); landing would move it under them, so nothing was changed`,
+      ExitCode.usage,
+      `commit or stash them there (git -C ${wt.path} stash), or switch that worktree to another branch, then land again`,
+    );
+  }
+}
+
+/**
+ * The base tip to build on. With a remote: fetched (the remote's tip), except that --no-push builds on the local
+ * branch when it holds the remote's tip plus only commits omni-ship landed there. Without one: the local branch.
+ * --dry-run fetches nothing: it reads the remote-tracking ref as the last fetch left it.
+ */
+async function currentTip(target: BaseTarget, dryRun: boolean, allBranches: boolean, progress: (t: string | null, p: LandProgress['phase'], m: string) => void): Promise<string> {
+  const localRef = `refs/heads/${target.name}`;
+  if (!target.remote) {
+    const tip = refValue(target.cwd, localRef);
+    if (!tip) throw new UserError(`the base branch ${target.name} does not exist here`, ExitCode.usage, `create it (git branch ${target.name}), or name another with --base`);
+    return tip;
+  }
+  let remoteTip: string | null;
+  if (dryRun) {
+    remoteTip = refValue(target.cwd, trackingRef(target));
+    if (!remoteTip) throw new UserError(`the base branch ${target.name} is not known from ${target.remote} here (a dry run fetches nothing)`, ExitCode.usage, `git fetch ${target.remote} ${target.name}, or name another with --base`);
+  } else {
+    progress(null, 'fetch', `fetching ${target.remote}/${target.name}`);
+    remoteTip = await fetchBase(target, allBranches);
+  }
+  if (target.push) return remoteTip;
+  const local = refValue(target.cwd, localRef);
+  if (!local || isAncestor(target.cwd, local, remoteTip)) return remoteTip;
+  if (isAncestor(target.cwd, remoteTip, local)) {
+    const own = gitRun(['log', '--format=%h %s', `${remoteTip}..${local}`, '--'], { cwd: target.cwd }).stdout.trim().split('\n');
+    const landedHere = landedCommits(target.cwd, remoteTip, local);
+    if (landedHere) return local;
+    throw new UserError(
+      `your local ${target.name} has commits ${target.remote} lacks: ${own.slice(0, 5).join('; ')}${own.length > 5 ? ` (and ${own.length - 5} more)` : ''}; --no-push lands only onto what ${target.remote} has`,
+      ExitCode.usage,
+      `push them (git push ${target.remote} ${target.name}), or move them to a task branch, then land again`,
+    );
+  }
+  throw new UserError(`your local ${target.name} and ${target.remote}/${target.name} have diverged; --no-push lands only onto a local branch that ${target.remote}'s contains`, ExitCode.usage, `bring ${target.name} up to date (git pull --rebase), then land again`);
+}
+
+/** Whether every commit in from..to carries a land event (commits an earlier `land --no-push` put there). */
+function landedCommits(cwd: string, from: string, to: string): boolean {
+  const commits = gitRun(['rev-list', `${from}..${to}`, '--'], { cwd }).stdout.split('\n').filter(Boolean);
+  if (commits.length === 0) return true;
+  const notes = gitRun(['notes', '--ref', NOTES_REFS.lands, 'list'], { cwd });
+  if (notes.exitCode !== 0) return false;
+  const annotated = new Set(notes.stdout.split('\n').map((l) => l.split(' ')[1]));
+  return commits.every((c) => annotated.has(c));
+}
+
+function refuse(out: TaskLandOutcome, r: Refusal): void {
+  out.outcome = 'refused';
+  out.gate = r.gate;
+  out.reason = r.reason;
+  out.hint = r.hint;
+  out.exitCode = r.exitCode;
+}
+
+/** The one line a verify progress event reads as. */
+function verifyProgressText(p: VerifyProgress): string {
+  if (p.kind === 'waiting') return p.why;
+  if (p.kind === 'step-start') return `verify step ${p.index + 1}/${p.total}: ${p.name}`;
+  return `verify step ${p.index + 1}/${p.total}: ${p.name}: ${p.outcome.timedOut ? 'timed out' : `exit ${p.outcome.exitCode ?? p.outcome.signal}`}`;
+}
+
+/**
+ * A task whose trailer is on the base already (landed, maybe by a land that was killed before it finished): record
+ * the land event if it is missing, bring the local base along, and delete the branch, as the land would have.
+ */
+async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Promise<void> {
+  const landed = view.landing?.landed ?? view.landedCommit!;
+  out.outcome = 'already-landed';
+  out.landed = landed;
+  out.commit = view.landing?.commit ?? view.head;
+  out.exitCode = ExitCode.ok;
+  if (run.req.dryRun) return;
+  if (!view.landing && view.landedCommit) {
+    const parent = gitRun(['rev-parse', '--verify', '--quiet', `${landed}^1`], { cwd: run.cwd }).stdout.trim() || null;
+    const commit = out.commit ?? landed;
+    await recordLand(run, { task: view.id, commit, patchset: patchsetOf(view, commit), landed, oldTip: parent, newTip: null, verify: null });
+    out.reason = 'recorded';
+  }
+  if (run.target.push) {
+    const note = followLocal(run.target, run.tip);
+    if (note) run.warnings.push(note);
+  }
+  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.config, view.id, new Set([landed, ...(out.commit ? [out.commit] : [])]), run.target.remote, run.target.push);
+}
+
+/** What one land event says, before it is written. */
+interface LandRecord {
+  task: string;
+  commit: string;
+  patchset: number | null;
+  landed: string;
+  oldTip: string | null;
+  newTip: string | null;
+  verify: VerifyEvent | null;
+}
+
+/** Appends the land event to the landed commit's note (the lands log). */
+async function recordLand(run: Run, r: LandRecord): Promise<void> {
+  const event: LandEvent = {
+    v: SCHEMA_VERSION,
+    type: 'land',
+    at: new Date().toISOString(),
+    by: run.by,
+    host: run.host,
+    task: r.task,
+    commit: r.commit,
+    landed: r.landed,
+    base: run.target.name,
+    patchset: r.patchset,
+    oldTip: r.oldTip,
+    newTip: r.newTip,
+  };
+  await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: r.landed, events: [event] }]);
+}
+
+/** A failed land attempt on the task's commit (its retry circuit counts them). */
+async function recordAttempt(run: Run, item: Eligible, error: string): Promise<void> {
+  if (run.req.dryRun) return;
+  const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: new Date().toISOString(), by: run.by, host: run.host, task: item.task, commit: item.head, role: 'land', outcome: 'fail', error };
+  await appendEvents(run.cwd, NOTES_REFS.attempts, [{ object: item.head, events: [event] }]);
+}
+
+/** Builds the stack of candidates on `tip`; the first task that conflicts or adds nothing is returned instead. */
+function buildStack(run: Run, items: readonly Eligible[], tip: string): { stack: Stacked[] } | { failed: Eligible; refusal: Refusal; conflicts: string[] } {
+  const stack: Stacked[] = [];
+  let parent = tip;
+  for (const item of items) {
+    const c = buildCandidate({ cwd: run.cwd, base: parent, commit: item.head, task: item.task, trailerKey: run.config.trailerKey, addTrailer: item.addTrailer, recordOrigin: run.land.recordOrigin });
+    if (c.kind === 'conflict') {
+      const onto = parent === tip ? `${run.target.name} (${tip.slice(0, 12)})` : `${run.target.name} plus ${stack.map((s) => s.item.task).join(', ')}`;
+      return { failed: item, conflicts: c.paths, refusal: refusal('conflict', `${item.task} conflicts with ${onto} in ${c.paths.join(', ')}`, `rebase ${item.task} onto ${run.target.name} (git rebase ${run.target.remote ? `${run.target.remote}/` : ''}${run.target.name}), resolve, amend, and land again`, ExitCode.conflict) };
+    }
+    if (c.kind === 'empty') return { failed: item, conflicts: [], refusal: refusal('empty', `${item.task}: its change is already in ${run.target.name}; landing it would add an empty commit`, `look at git log ${run.target.name}; if the work is there, delete the branch`) };
+    stack.push({ item, commit: c.commit, tree: c.tree });
+    parent = c.commit;
+  }
+  return { stack };
+}
+
+/** Whether a verdict lets the candidate land. */
+function passes(run: Run, v: CandidateVerdict): boolean {
+  return v.kind === 'answer' && (v.outcome.result === 'pass' || (v.outcome.result === 'skip' && run.land.allowSkip));
+}
+
+/** The refusal a verdict that does not pass gives a single task. */
+function verdictRefusal(run: Run, task: string, v: CandidateVerdict, own: boolean): Refusal {
+  const gate: Gate = own ? 'verify-own-spec' : 'verify';
+  const which = own ? "under the task's own spec (it changes the checks, and must pass them before the base runs them)" : `under ${run.target.name}'s spec`;
+  if (v.kind === 'none') {
+    const other = v.untrusted ? `; ${v.untrusted.by} on ${v.untrusted.host} recorded ${v.untrusted.result}, but land.trustRemoteResults is false` : '';
+    return refusal('not-cached', `${task}: the candidate tree has no answer from this clone ${which}${other}, and --require-cached runs nothing`, `run omni-ship verify ${task} (or land without --require-cached)`);
+  }
+  const o = v.outcome;
+  if (o.result === 'skip') return refusal('skip', `${task}: verify skipped ${which} (${o.summary}); land.allowSkip is false, so an untested tree does not land`, 'make the step run, or set land.allowSkip: true in the committed config', ExitCode.refused);
+  if (o.result === 'indeterminate') return refusal(gate, `${task}: verify gave no answer ${which}: ${o.summary}`, `land again to retry${o.log ? `; log: ${o.log}` : ''}`, ExitCode.indeterminate);
+  return refusal(gate, `${task}: verify failed ${which}${o.step ? ` in step ${o.step}` : ''}: ${o.summary}`, `${o.log ? `log: ${o.log}; ` : ''}fix and amend, then land again`, ExitCode.refused);
+}
+
+/** Verifies a stack's top: under the base's spec, and under the top's own spec when it differs from the committed one. */
+async function verifyStack(run: Run, stack: Stacked[]): Promise<{ base: CandidateVerdict; own: CandidateVerdict | null }> {
+  const top = stack[stack.length - 1]!;
+  const task = stack.length === 1 ? top.item.task : null;
+  run.progress(task, 'verify', `verifying ${stack.length === 1 ? top.item.task : `${stack.length} tasks (${stack.map((s) => s.item.task).join(', ')})`} as tree ${top.tree.slice(0, 12)}`);
+  const base = await verifyCandidate(run.vctx, { commit: top.commit, tree: top.tree, task }, run.spec);
+  if (!passes(run, base)) return { base, own: null };
+  const ownSpec = await resolveSpec({ cwd: run.cwd, commonDir: run.commonDir, stateDir: run.stateDir, baseTip: top.commit, fromCommit: top.commit, runCacheKey: !run.req.dryRun, baseName: run.target.name });
+  if (ownSpec.hash === run.committedHash || ownSpec.verify.steps.length === 0) return { base, own: null };
+  run.progress(task, 'verify', `the candidate changes the verify spec: verifying it under its own spec ${ownSpec.hash.slice(0, 12)} too`);
+  return { base, own: await verifyCandidate(run.vctx, { commit: top.commit, tree: top.tree, task }, ownSpec) };
+}
+
+/**
+ * Lands one batch: one stack of candidates on the base tip, verified once at its top; the base moves once. A task
+ * that conflicts (or adds nothing) is refused and the rest go on; a failing batch is bisected (singles when small,
+ * else halves, the second half's candidate verified alongside the first when verify.concurrency allows). A lost
+ * race fetches, rebuilds and tries again with jitter, up to land.maxAttempts.
+ */
+async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
+  let items = [...batch];
+  for (let attempt = 1; items.length > 0; attempt++) {
+    const label = items.length === 1 ? items[0]!.task : null;
+    run.progress(label, 'candidate', `building ${items.length === 1 ? 'the candidate' : `a stack of ${items.length}`} on ${run.target.name} ${run.tip.slice(0, 12)}`);
+    const built = buildStack(run, items, run.tip);
+    if ('failed' in built) {
+      const out = run.outcomes.get(built.failed.task)!;
+      refuse(out, built.refusal);
+      out.conflicts = built.conflicts;
+      out.attempts = attempt;
+      if (built.refusal.gate === 'conflict') await recordAttempt(run, built.failed, `conflict in ${built.conflicts.join(', ')}`);
+      items = items.filter((i) => i !== built.failed);
+      attempt--;
+      continue;
+    }
+    const stack = built.stack;
+    const top = stack[stack.length - 1]!;
+    const { base, own } = await verifyStack(run, stack);
+    const ok = passes(run, base) && (own === null || passes(run, own));
+    for (const s of stack) {
+      const out = run.outcomes.get(s.item.task)!;
+      out.tree = top.tree;
+      out.verify = verifyJson(base);
+      out.ownSpecVerify = verifyJson(own);
+      out.attempts = attempt;
+      out.batchSize = stack.length;
+    }
+    if (!ok) {
+      if (items.length === 1) {
+        const item = items[0]!;
+        const failed = own && !passes(run, own) && passes(run, base) ? own : base;
+        const r = verdictRefusal(run, item.task, failed, failed === own);
+        refuse(run.outcomes.get(item.task)!, r);
+        if (failed.kind === 'answer' && failed.outcome.result === 'fail') await recordAttempt(run, item, r.reason);
+        return;
+      }
+      if (run.req.dryRun && base.kind === 'none') {
+        // a dry run cannot bisect what it does not run: each task is judged on its own
+        for (const item of items) await landBatch(run, [item]);
+        return;
+      }
+      await bisect(run, items);
+      return;
+    }
+    if (run.req.dryRun) {
+      for (const s of stack) {
+        const out = run.outcomes.get(s.item.task)!;
+        out.outcome = 'would-land';
+        out.landed = s.commit;
+        out.reason = `would move ${run.target.name} from ${run.tip.slice(0, 12)} to ${top.commit.slice(0, 12)}${run.target.push ? ` on ${run.target.remote}` : ''}`;
+      }
+      return;
+    }
+    run.progress(label, 'push', run.target.push ? `pushing ${run.target.name} to ${run.target.remote} (${run.tip.slice(0, 12)} -> ${top.commit.slice(0, 12)})` : `moving ${run.target.name} (${run.tip.slice(0, 12)} -> ${top.commit.slice(0, 12)})`);
+    const moved = moveBase(run.target, run.tip, top.commit);
+    if (moved.kind === 'moved') {
+      const oldTip = run.tip;
+      run.tip = top.commit;
+      if (moved.localNote) run.warnings.push(moved.localNote);
+      for (const s of stack) await recordLanded(run, s, oldTip, top.commit, base);
+      return;
+    }
+    if (moved.kind === 'refused') {
+      for (const item of items) refuse(run.outcomes.get(item.task)!, refusal('push-refused', moved.reason, `the remote decides who may move ${run.target.name}: ask its admin, or land through the way it allows`));
+      return;
+    }
+    if (attempt >= run.land.maxAttempts) {
+      for (const item of items) {
+        refuse(
+          run.outcomes.get(item.task)!,
+          refusal('lost-race', `${item.task}: another clone moved ${run.target.name} first, ${attempt} time(s) in a row`, `land again; with checks that take minutes, a lander that keeps losing can starve (raise land.maxAttempts)`, ExitCode.conflict),
+        );
+      }
+      return;
+    }
+    run.progress(label, 'retry', `${run.target.name} moved (now ${moved.actual?.slice(0, 12) ?? 'unknown'}): fetching and building again (attempt ${attempt + 1} of ${run.land.maxAttempts})`);
+    await sleep(50 + Math.random() * 250 * attempt);
+    run.tip = await currentTip(run.target, false, false, run.progress);
+    // the pre-gates judged the old tip: a task that landed meanwhile (by another clone) is done, not landed twice
+    items = await dropLandedElsewhere(run, items);
+  }
+}
+
+/** Tasks of `items` whose trailer reached the base meanwhile (another clone landed them) are reported as landed. */
+async function dropLandedElsewhere(run: Run, items: Eligible[]): Promise<Eligible[]> {
+  const log = gitRun(['log', `--format=%H%x1f%(trailers:key=${run.config.trailerKey},valueonly,separator=%x1d)`, `${run.firstTip}..${run.tip}`, '--'], { cwd: run.cwd }).stdout;
+  const landedBy = new Map<string, string>();
+  for (const line of log.split('\n')) {
+    const [sha, values] = line.split('\x1f');
+    for (const v of (values ?? '').split('\x1d')) if (sha && v.trim()) landedBy.set(v.trim().toLowerCase(), sha);
+  }
+  const rest: Eligible[] = [];
+  for (const item of items) {
+    const landed = landedBy.get(item.task);
+    if (!landed) {
+      rest.push(item);
+      continue;
+    }
+    const out = run.outcomes.get(item.task)!;
+    out.outcome = 'already-landed';
+    out.landed = landed;
+    out.exitCode = ExitCode.ok;
+    out.reason = `landed by another clone as ${landed.slice(0, 12)} while this one tried`;
+  }
+  return rest;
+}
+
+/** Splits a failed batch: singles when small (bors does halves; three or fewer cost no more one by one), else halves. */
+async function bisect(run: Run, items: Eligible[]): Promise<void> {
+  if (items.length <= 3) {
+    for (const item of items) await landBatch(run, [item]);
+    return;
+  }
+  const half = Math.ceil(items.length / 2);
+  const first = items.slice(0, half);
+  const second = items.slice(half);
+  // with spare pool worktrees, the second half is verified on the same tip while the first lands: when the first
+  // fails, the second's candidate is that very tree, already answered
+  const warm = run.spec.verify.concurrency > 1 && !run.req.requireCached ? warmStack(run, second, run.tip) : Promise.resolve();
+  await landBatch(run, first);
+  await warm;
+  await landBatch(run, second);
+}
+
+/** Builds and verifies a stack without landing it (its answer is recorded by tree, for the landBatch that follows). */
+async function warmStack(run: Run, items: Eligible[], tip: string): Promise<void> {
+  try {
+    const built = buildStack(run, items, tip);
+    if ('stack' in built) await verifyStack(run, built.stack);
+  } catch {
+    /* only a head start: the real attempt reports any problem */
+  }
+}
+
+/** After the base moved: the land event, the branch deletion, the outcome. */
+async function recordLanded(run: Run, s: Stacked, oldTip: string, newTip: string, verdict: CandidateVerdict): Promise<void> {
+  const out = run.outcomes.get(s.item.task)!;
+  out.outcome = 'landed';
+  out.exitCode = ExitCode.ok;
+  out.landed = s.commit;
+  out.gate = null;
+  out.reason = null;
+  out.hint = null;
+  run.progress(s.item.task, 'record', `recording the landing of ${s.item.task} as ${s.commit.slice(0, 12)}`);
+  await recordLand(run, { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null });
+  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.config, s.item.task, new Set([s.item.head, s.commit]), run.target.remote, run.target.push);
+}
