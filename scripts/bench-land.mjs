@@ -60,10 +60,27 @@ function run(cmd, args, cwd, opts = {}) {
 const git = (cwd, ...args) => run('git', args, cwd);
 const gitIn = (cwd, input, ...args) => run('git', args, cwd, { input });
 
+/**
+ * CPU time (user + system, ms) of the child processes this one has waited for, theirs included, from /proc (USER_HZ
+ * is 100 on Linux); null without /proc. On a shared machine load stretches wall time far more than CPU time.
+ */
+function childCpu() {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10; // cutime + cstime
+  } catch {
+    return null;
+  }
+}
+
+/** Wall time and the children's CPU time of `fn`, in ms. */
 function timed(fn) {
+  const cpu = childCpu();
   const start = process.hrtime.bigint();
   fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const wall = Number(process.hrtime.bigint() - start) / 1e6;
+  return { ms: wall, cpu: cpu === null ? null : childCpu() - cpu };
 }
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -182,10 +199,10 @@ try {
     // then the base moves on, so the candidate is new
     const moved = moveRemote(remote);
     let out = '';
-    const time = timed(() => {
+    const { ms: time, cpu } = timed(() => {
       out = run(process.execPath, [bin, 'land', task, '--json'], lander);
     });
-    return { task, commit, moved, time, out };
+    return { task, commit, moved, time, cpu, out };
   }
 
   /** Checks that land really did the work timed: a new commit on the moved base, its trailer, a passing note. */
@@ -215,7 +232,8 @@ try {
     const n = FLOOR_TASK + floorSerial++;
     const commit = commitOnto(floorClone, base, 'floor.txt', `floor ${n}\n`, `floor\n\nTask-Id: t-${n}`);
     const push = timed(() => git(floorClone, 'push', '-q', 'origin', `${commit}:refs/heads/main`));
-    return { node, fetch, push, total: node + fetch + push };
+    const parts = [node, fetch, push];
+    return { node: node.ms, fetch: fetch.ms, push: push.ms, total: node.ms + fetch.ms + push.ms, cpu: parts.some((p) => p.cpu === null) ? null : parts.reduce((sum, p) => sum + p.cpu, 0) };
   }
 
   /**
@@ -229,12 +247,12 @@ try {
       git(fresh, ...noHooks, 'cherry-pick', commit);
       git(integration, 'update-ref', 'refs/heads/integration', git(fresh, 'rev-parse', 'HEAD').trim());
       git(integration, 'worktree', 'remove', '--force', fresh);
-    });
+    }).ms;
     const persistent = timed(() => {
       git(integration, ...noHooks, 'checkout', '-q', '--detach', moved);
       git(integration, ...noHooks, 'cherry-pick', commit);
       git(integration, 'update-ref', 'refs/heads/integration', git(integration, 'rev-parse', 'HEAD').trim());
-    });
+    }).ms;
     return { made, persistent };
   }
 
@@ -247,6 +265,7 @@ try {
   }
 
   const lands = [];
+  const landCpu = [];
   const floors = [];
   const made = [];
   const persistent = [];
@@ -255,6 +274,7 @@ try {
       () => {
         const landed = landOnce();
         lands.push(landed.time);
+        landCpu.push(landed.cpu);
         checkLanded(landed);
         const p = predecessorsOnce(landed);
         made.push(p.made);
@@ -277,6 +297,11 @@ try {
   );
   console.log(`ratio of medians: ${ratio.toFixed(2)}x (budget at most ${BUDGET}x) ${pass ? 'PASS' : 'FAIL'}`);
   if (!pass) failed = true;
+  if (!landCpu.includes(null) && !floors.some((f) => f.cpu === null)) {
+    const cpuLand = median(landCpu);
+    const cpuFloor = median(floors.map((f) => f.cpu));
+    console.log(`for information, CPU time (user + system of every process waited for; load stretches it far less than wall time): land ${ms(cpuLand)}, floor ${ms(cpuFloor)}: ${(cpuLand / cpuFloor).toFixed(2)}x`);
+  }
   console.log(`check: all ${WARMUP + runs} landed commits are new commits on the moved base, carry their Task-Id and have a passing verify note; their branches are gone`);
   console.log("for information, the predecessors' ways of producing the landed commit (no fetch, no verify, no push):");
   for (const [what, times] of [
