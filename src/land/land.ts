@@ -386,7 +386,7 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
     const note = followLocal(run.target, run.tip);
     if (note) run.warnings.push(note);
   }
-  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.config, view.id, new Set([landed, ...(out.commit ? [out.commit] : [])]), run.target.remote, run.target.push);
+  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, view.id, new Set([landed, ...(out.commit ? [out.commit] : [])]), run.target.remote, run.target.push);
 }
 
 /** What one land event says, before it is written. */
@@ -627,5 +627,5 @@ async function recordLanded(run: Run, s: Stacked, oldTip: string, newTip: string
   out.hint = null;
   run.progress(s.item.task, 'record', `recording the landing of ${s.item.task} as ${s.commit.slice(0, 12)}`);
   await recordLand(run, { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null });
-  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.config, s.item.task, new Set([s.item.head, s.commit]), run.target.remote, run.target.push);
+  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, s.item.task, new Set([s.item.head, s.commit]), run.target.remote, run.target.push);
 }
