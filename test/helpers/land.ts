@@ -139,12 +139,25 @@ export function remoteBranch(bare: TestRepo, branch: string): string | null {
   return refValue(bare, `refs/heads/${branch}`);
 }
 
-/** A pre-receive hook in the bare repository that refuses every push with `message`, counting its runs. */
-export function refusePushes(bare: TestRepo, message: string): { count(): number } {
+/**
+ * A pre-receive hook in the bare repository that refuses every push updating `ref` with `message`, counting those
+ * pushes (other pushes, such as the notes, go through uncounted).
+ */
+export function refusePushes(bare: TestRepo, message: string, ref = 'refs/heads/main'): { count(): number } {
   const counter = runCounter();
   const hook = path.join(bare.dir, 'hooks', 'pre-receive');
   fs.mkdirSync(path.dirname(hook), { recursive: true });
-  fs.writeFileSync(hook, `#!/bin/sh\necho run >> '${counter.file}'\necho '${message}' >&2\nexit 1\n`, { mode: 0o755 });
+  const script = [
+    '#!/bin/sh',
+    'refuse=',
+    `while read old new ref; do [ "$ref" = '${ref}' ] && refuse=1; done`,
+    '[ -z "$refuse" ] && exit 0',
+    `echo run >> '${counter.file}'`,
+    `echo '${message}' >&2`,
+    'exit 1',
+    '',
+  ].join('\n');
+  fs.writeFileSync(hook, script, { mode: 0o755 });
   return counter;
 }
 
