@@ -10,8 +10,13 @@ export const NOTES_REFS = {
 /** One of the notes logs. */
 export type NotesLog = keyof typeof NOTES_REFS;
 
-/** Every notes ref omni-ship owns lives under this prefix. */
+/** Every notes log omni-ship owns lives under this prefix. */
 export const NOTES_PREFIX = 'refs/notes/omni-ship/';
+/**
+ * The human-readable notes `git log` shows (notes.displayRef): prose, one short note per landed commit. Outside
+ * NOTES_PREFIX on purpose: sync merges the logs there by sorting lines, which would scramble prose.
+ */
+export const DISPLAY_REF = 'refs/notes/omni-ship-landed';
 /** Superseded patchsets stay reachable under refs/omni-ship/patchsets/<task>/<n>, as Gerrit's refs/changes do. */
 export const PATCHSET_REF_PREFIX = 'refs/omni-ship/patchsets/';
 /** Private refs for compare-and-swap writes in progress. */
