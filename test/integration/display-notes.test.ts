@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { DISPLAY_REF, landedNoteText, writeDisplayNote } from '../../src/notes/display.js';
 import { commitNotesCas } from '../../src/notes/write.js';
-import { cleanupAll, makeRepo, projectRoot, tempDir, type TestRepo } from '../helpers/repo.js';
-import { commitChange, noteOn, refValue, refsUnder, runAsync } from '../helpers/state.js';
+import { cleanupAll, makeRepo, projectRoot, tempDir, waitForDrain, type TestRepo } from '../helpers/repo.js';
+import { NOTES, commitChange, installHooks, noteOn, refValue, refsUnder, runAsync } from '../helpers/state.js';
 
 afterAll(cleanupAll);
 
@@ -145,5 +145,26 @@ describe('concurrent display writers', () => {
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const paragraphs = noteOn(repo, DISPLAY_REF, head)!.trimEnd().split('\n\n');
     expect(paragraphs.map((p) => `${p}\n`).sort()).toEqual([...texts].sort());
+  });
+});
+
+describe('git log in an installed repository', () => {
+  it('shows the display note of a landed commit and none of the JSON lines', async () => {
+    const repo = makeRepo();
+    installHooks(repo);
+    repo.git(['switch', '-q', '-c', 't-7']);
+    const commit = commitChange(repo, 'work on t-7');
+    expect(await waitForDrain(repo)).toBe(true);
+    expect(noteOn(repo, NOTES.patchsets, commit)).toContain('"type":"patchset"');
+    const text = landed('t-7');
+    await writeDisplayNote(repo.dir, commit, text);
+
+    const log = repo.git(['log', '-1', commit]);
+    expect(log).toContain('Notes (omni-ship-landed):');
+    for (const line of text.trimEnd().split('\n')) expect(log).toContain(`    ${line}\n`);
+    expect(log).not.toContain('"type"');
+    expect(log).not.toContain('omni-ship/patchsets');
+    // the JSON log is one --notes away
+    expect(repo.git(['log', '-1', `--notes=${NOTES.patchsets}`, commit])).toContain('"type":"patchset"');
   });
 });
