@@ -27,6 +27,22 @@ export function remoteNotesPrefix(remote: string): string {
   return `refs/omni-ship/remote-notes/${remote}/`;
 }
 
+/** Where `sync` fetches a remote's display ref (DISPLAY_REF) to. */
+export function remoteDisplayRef(remote: string): string {
+  return `refs/omni-ship/remote-display/${remote}/omni-ship-landed`;
+}
+
+/**
+ * The fetch refspec for the remote's display ref. A glob on purpose: a refspec naming one ref makes the whole fetch
+ * fail ("couldn't find remote ref") while the remote has no display note yet, and a glob's `*` also matches
+ * nothing, so this one fetches exactly DISPLAY_REF when it is there and, with --prune, deletes the tracking ref
+ * when it is gone. The destination sits in a folder of its own per remote, so pruning for one remote never
+ * touches another's (a remote `origin` must not prune `origin-2`'s).
+ */
+export function remoteDisplayRefspec(remote: string): string {
+  return `+${DISPLAY_REF}*:${remoteDisplayRef(remote)}*`;
+}
+
 /** Where `sync` fetches a remote's patchset refs to. */
 export function remotePatchsetPrefix(remote: string): string {
   return `refs/omni-ship/remote-patchsets/${remote}/`;
