@@ -7,7 +7,7 @@ import { gitIdentity, hostId } from '../identity.js';
 import { parseTaskId } from '../ids.js';
 import { unknownTask } from '../messages.js';
 import { SCHEMA_VERSION, type AttemptEvent, type LandEvent, type VerifyEvent } from '../notes/events.js';
-import { NOTES_REFS } from '../notes/refs.js';
+import { DISPLAY_REF, NOTES_REFS } from '../notes/refs.js';
 import { appendEvents } from '../notes/write.js';
 import { compareTaskIds, loadState, type TaskView } from '../state/tasks.js';
 import { withResolved } from '../verify/prepare.js';
@@ -389,11 +389,16 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
   out.commit = view.landing?.commit ?? view.head;
   out.exitCode = ExitCode.ok;
   if (run.req.dryRun) return;
+  const parent = gitRun(['rev-parse', '--verify', '--quiet', `${landed}^1`], { cwd: run.cwd }).stdout.trim() || null;
+  const commit = out.commit ?? landed;
   if (!view.landing && view.landedCommit) {
-    const parent = gitRun(['rev-parse', '--verify', '--quiet', `${landed}^1`], { cwd: run.cwd }).stdout.trim() || null;
-    const commit = out.commit ?? landed;
-    await recordLand(run, { task: view.id, commit, patchset: patchsetOf(view, commit), landed, oldTip: parent, newTip: null, verify: null });
+    await recordLand(run, { task: view.id, commit, patchset: patchsetOf(view, commit), landed, oldTip: parent, newTip: null, verify: null, approvedBy: approverOf(view) });
     out.reason = 'recorded';
+  } else if (view.landing && gitRun(['notes', '--ref', DISPLAY_REF, 'list', landed], { cwd: run.cwd }).exitCode !== 0) {
+    // the land died between its event and its note: the note, from the event
+    const l = view.landing;
+    await writeLandedNote(run, { task: view.id, commit: l.commit, patchset: l.patchset ?? null, landed, oldTip: l.oldTip ?? parent, newTip: l.newTip ?? null, verify: null, approvedBy: approverOf(view) }, l);
+    run.wrote = true;
   }
   if (run.target.push) {
     const note = followLocal(run.target, run.tip);
@@ -422,6 +427,8 @@ interface LandRecord {
   oldTip: string | null;
   newTip: string | null;
   verify: VerifyEvent | null;
+  /** who approved the patchset that landed, or null */
+  approvedBy: string | null;
 }
 
 /** Appends the land event to the landed commit's note (the lands log). */
@@ -442,6 +449,26 @@ async function recordLand(run: Run, r: LandRecord): Promise<void> {
   };
   await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: r.landed, events: [event] }]);
   run.wrote = true;
+  await writeLandedNote(run, r, event);
+}
+
+/**
+ * The few lines `git log` shows for a landing (notes.displayRef), as Gerrit's review notes: the JSON log stays one
+ * --notes= away. Built from the land event alone, so writing it again after a kill gives the same text (a no-op).
+ */
+async function writeLandedNote(run: Run, r: LandRecord, event: Pick<LandEvent, 'by' | 'host' | 'at'>): Promise<void> {
+  const { landedNoteText, writeDisplayNote } = await import('../notes/display.js');
+  const verified = r.verify ? { spec: r.verify.spec, by: r.verify.by, host: r.verify.host, at: r.verify.at } : null;
+  const text = landedNoteText(
+    { task: r.task, patchset: r.patchset, commit: r.commit, landed: r.landed, base: run.target.name, baseWas: r.oldTip, verified, approvedBy: r.approvedBy, landedBy: event.by, landedAt: event.at, host: event.host },
+    run.config.trailerKey,
+  );
+  await writeDisplayNote(run.cwd, r.landed, text);
+}
+
+/** Who approved the task's current patchset, when its latest review approves it. */
+function approverOf(view: TaskView): string | null {
+  return view.review?.verdict === 'approve' ? view.review.by : null;
 }
 
 /** A failed land attempt on the task's commit (its retry circuit counts them). */
@@ -673,5 +700,5 @@ async function recordLanded(run: Run, s: Stacked, oldTip: string, newTip: string
   out.reason = null;
   out.hint = null;
   run.progress(s.item.task, 'record', `recording the landing of ${s.item.task} as ${s.commit.slice(0, 12)}`);
-  await recordLand(run, { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null });
+  await recordLand(run, { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null, approvedBy: approverOf(s.item.view) });
 }

@@ -105,6 +105,8 @@ async function recordRevert(run: Run, s: Stacked, revert: string, why: string): 
   await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: s.commit, events: [event] }]);
   run.outcomes.get(s.item.task)!.reverted = revert;
   run.wrote = true;
+  const { writeDisplayNote } = await import('../notes/display.js');
+  await writeDisplayNote(run.cwd, revert, `${run.config.trailerKey}: ${s.item.task}\nReverts: ${s.commit.slice(0, 12)} (${why})\nReverted-By: ${run.by} on ${run.host} at ${event.at}\n`);
 }
 
 /** Opens the task's retry circuit: its patchset needs a person (the predecessors' revert-on-failure). */
