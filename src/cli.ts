@@ -189,6 +189,23 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     );
 
   program
+    .command('cleanup-branches')
+    .description('delete task branches whose task landed and that hold nothing else; a dry run unless --apply')
+    .option('--apply', 'delete them (default: only list what would be deleted and why)')
+    .option('--remote', "also the configured remote's task branches (as last fetched), deleted with a lease on each")
+    .option('--json', 'print {"dryRun", "base", "remote", "deleted", "kept", "warnings"} (see README)')
+    .addHelpText(
+      'after',
+      examples('omni-ship cleanup-branches', 'omni-ship cleanup-branches --apply', 'git fetch --prune && omni-ship cleanup-branches --remote --apply') +
+        '\nExit codes: 0 ok (branches kept for a reason too), 1 the remote refused a deletion, 2 bad usage or the remote cannot be reached, 3 a branch moved meanwhile (kept).\n',
+    )
+    .action(async (o: { apply?: boolean; remote?: boolean; json?: boolean }) =>
+      run(!!o.json, async () =>
+        (await import('./commands/cleanup-branches.js')).cleanupBranchesCommand({ cwd: cwd(), json: !!o.json, apply: !!o.apply, remote: !!o.remote }),
+      ),
+    );
+
+  program
     .command('verify')
     .description("does this commit's tree pass the team's checks? the cached answer, or the steps run in a private worktree")
     .argument('[target]', 'a task id (its head commit) or any commit; default HEAD')

@@ -102,6 +102,7 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   if (reviews.length) lines.push('', 'reviews:', ...reviews.map((e) => `  ${e.at} ${e.verdict} by ${e.by} on ${e.commit.slice(0, 12)}${e.message ? `: ${e.message}` : ''}`));
   if (attempts.length) lines.push('', 'attempts:', ...attempts.map((e) => `  ${e.at} ${e.role} ${e.outcome}${e.error ? `: ${e.error}` : ''}`));
   if (task.landing) lines.push('', `landed: ${task.landing.landed.slice(0, 12)} on ${task.landing.base} at ${task.landing.at} by ${task.landing.by}`);
+  if (task.reverted) lines.push('', `reverted: ${task.reverted.landed.slice(0, 12)} by ${task.reverted.revert.slice(0, 12)} on ${task.reverted.base} at ${task.reverted.at} (${task.reverted.reason ?? 'no reason given'})`);
   else if (task.landedCommit) lines.push('', `landed: ${task.landedCommit.slice(0, 12)} is on ${state.base}`);
   return { data, text: lines.join('\n'), warnings };
 }

@@ -26,6 +26,8 @@ export interface TaskStatusJson {
   verifyingSince: string | null;
   review: { verdict: string; by: string; at: string; message: string | null } | null;
   landing: { commit: string; landed: string; base: string; at: string; by: string } | null;
+  /** the latest landing, undone by a revert after land.postVerify failed (the task is not landed), or null */
+  reverted: { landed: string; revert: string; at: string; by: string; reason: string | null } | null;
   landedCommit: string | null;
   live: string[];
 }
@@ -71,6 +73,7 @@ export function taskJson(t: TaskView): TaskStatusJson {
     verifyingSince: t.verifyingSince,
     review: t.review ? { verdict: t.review.verdict, by: t.review.by, at: t.review.at, message: t.review.message } : null,
     landing: t.landing ? { commit: t.landing.commit, landed: t.landing.landed, base: t.landing.base, at: t.landing.at, by: t.landing.by } : null,
+    reverted: t.reverted ? { landed: t.reverted.landed, revert: t.reverted.revert, at: t.reverted.at, by: t.reverted.by, reason: t.reverted.reason } : null,
     landedCommit: t.landedCommit,
     live: t.live,
   };
@@ -98,6 +101,7 @@ const TASK_FIELDS: Record<keyof TaskStatusJson, (v: unknown) => boolean> = {
   verifyingSince: strOrNull,
   review: nullOr({ verdict: isStr, by: isStr, at: isStr, message: strOrNull }),
   landing: nullOr({ commit: isStr, landed: isStr, base: isStr, at: isStr, by: isStr }),
+  reverted: nullOr({ landed: isStr, revert: isStr, at: isStr, by: isStr, reason: strOrNull }),
   landedCommit: strOrNull,
   live: (v) => Array.isArray(v) && v.every(isStr),
 };

@@ -23,6 +23,7 @@ export type Gate =
   | 'skip'
   | 'not-cached'
   | 'push-refused'
+  | 'post-verify'
   | 'lost-race';
 
 /** Why a task did not land: the gate, the message, what to do, the exit code. */

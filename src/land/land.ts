@@ -86,6 +86,8 @@ export interface TaskLandOutcome {
   batchSize: number | null;
   /** tries it took (more than 1: another clone landed first) */
   attempts: number;
+  /** the revert commit that undid the landing (land.postVerify failed), or null */
+  reverted: string | null;
 }
 
 /** The JSON shape of `omni-ship land --json`. */
@@ -110,14 +112,14 @@ export interface LandResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A task in a stack: the candidate commit built for it. */
-interface Stacked {
+export interface Stacked {
   item: Eligible;
   commit: string;
   tree: string;
 }
 
 /** Everything one land run shares. */
-interface Run {
+export interface Run {
   req: LandRequest;
   cwd: string;
   commonDir: string;
@@ -136,11 +138,13 @@ interface Run {
   firstTip: string;
   outcomes: Map<string, TaskLandOutcome>;
   warnings: string[];
+  /** events were written (the notes sync pushes them) */
+  wrote: boolean;
   progress: (task: string | null, phase: LandProgress['phase'], message: string) => void;
 }
 
 function blankOutcome(task: string): TaskLandOutcome {
-  return { task, outcome: 'refused', gate: null, reason: null, hint: null, exitCode: ExitCode.ok, commit: null, patchset: null, landed: null, tree: null, verify: null, ownSpecVerify: null, conflicts: [], branches: [], batchSize: null, attempts: 0 };
+  return { task, outcome: 'refused', gate: null, reason: null, hint: null, exitCode: ExitCode.ok, commit: null, patchset: null, landed: null, tree: null, verify: null, ownSpecVerify: null, conflicts: [], branches: [], batchSize: null, attempts: 0, reverted: null };
 }
 
 function verifyJson(v: CandidateVerdict | null): LandVerifyJson | null {
@@ -225,6 +229,7 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
     firstTip: tip,
     outcomes: new Map(),
     warnings,
+    wrote: false,
     progress,
   };
 
@@ -260,8 +265,9 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
   for (let i = 0; i < eligible.length; i += size) await landBatch(run, eligible.slice(i, i + size));
 
   let notesSynced: boolean | null = null;
-  const wrote = [...run.outcomes.values()].some((o) => o.outcome === 'landed' || (o.outcome === 'already-landed' && o.reason === 'recorded'));
-  if (target.push && !req.dryRun && (wrote || [...run.outcomes.values()].some((o) => o.gate === 'conflict' || o.gate === 'verify'))) {
+  // verify answers recorded here travel too: another clone trusting them (land.trustRemoteResults) need not run again
+  const verified = [...run.outcomes.values()].some((o) => o.verify && !o.verify.cached);
+  if (target.push && !req.dryRun && (run.wrote || verified)) {
     progress(null, 'sync', `pushing omni-ship's notes to ${remote}`);
     try {
       const { syncNotes } = await import('../notes/sync.js');
@@ -350,7 +356,8 @@ function landedCommits(cwd: string, from: string, to: string): boolean {
   return commits.every((c) => annotated.has(c));
 }
 
-function refuse(out: TaskLandOutcome, r: Refusal): void {
+/** Marks a task refused by a gate. */
+export function refuse(out: TaskLandOutcome, r: Refusal): void {
   out.outcome = 'refused';
   out.gate = r.gate;
   out.reason = r.reason;
@@ -386,7 +393,7 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
     const note = followLocal(run.target, run.tip);
     if (note) run.warnings.push(note);
   }
-  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.config, view.id, new Set([landed, ...(out.commit ? [out.commit] : [])]), run.target.remote, run.target.push);
+  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, view.id, new Set([landed, ...(out.commit ? [out.commit] : [])]), run.target.remote, run.target.push);
 }
 
 /** What one land event says, before it is written. */
@@ -417,6 +424,7 @@ async function recordLand(run: Run, r: LandRecord): Promise<void> {
     newTip: r.newTip,
   };
   await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: r.landed, events: [event] }]);
+  run.wrote = true;
 }
 
 /** A failed land attempt on the task's commit (its retry circuit counts them). */
@@ -424,6 +432,7 @@ async function recordAttempt(run: Run, item: Eligible, error: string): Promise<v
   if (run.req.dryRun) return;
   const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: new Date().toISOString(), by: run.by, host: run.host, task: item.task, commit: item.head, role: 'land', outcome: 'fail', error };
   await appendEvents(run.cwd, NOTES_REFS.attempts, [{ object: item.head, events: [event] }]);
+  run.wrote = true;
 }
 
 /** Builds the stack of candidates on `tip`; the first task that conflicts or adds nothing is returned instead. */
@@ -542,6 +551,12 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
       run.tip = top.commit;
       if (moved.localNote) run.warnings.push(moved.localNote);
       for (const s of stack) await recordLanded(run, s, oldTip, top.commit, base);
+      if (run.land.postVerify) await (await import('./post-verify.js')).runPostVerify(run, stack, top.commit);
+      // after the post-land suite: a reverted task keeps its branch, to be fixed and amended
+      for (const s of stack) {
+        const out = run.outcomes.get(s.item.task)!;
+        if (!run.req.keepBranch && out.outcome === 'landed') out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, s.item.task, new Set([s.item.head, s.commit]), run.target.remote, run.target.push);
+      }
       return;
     }
     if (moved.kind === 'refused') {
@@ -559,10 +574,15 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
     }
     run.progress(label, 'retry', `${run.target.name} moved (now ${moved.actual?.slice(0, 12) ?? 'unknown'}): fetching and building again (attempt ${attempt + 1} of ${run.land.maxAttempts})`);
     await sleep(50 + Math.random() * 250 * attempt);
-    run.tip = await currentTip(run.target, false, false, run.progress);
+    run.tip = await currentBuildTip(run);
     // the pre-gates judged the old tip: a task that landed meanwhile (by another clone) is done, not landed twice
     items = await dropLandedElsewhere(run, items);
   }
+}
+
+/** The base tip to build on now (fetched again with a remote): after a lost race. */
+export function currentBuildTip(run: Run): Promise<string> {
+  return currentTip(run.target, false, false, run.progress);
 }
 
 /** Tasks of `items` whose trailer reached the base meanwhile (another clone landed them) are reported as landed. */
@@ -616,7 +636,7 @@ async function warmStack(run: Run, items: Eligible[], tip: string): Promise<void
   }
 }
 
-/** After the base moved: the land event, the branch deletion, the outcome. */
+/** After the base moved: the land event and the outcome (the branch goes once the post-land suite, if any, passed). */
 async function recordLanded(run: Run, s: Stacked, oldTip: string, newTip: string, verdict: CandidateVerdict): Promise<void> {
   const out = run.outcomes.get(s.item.task)!;
   out.outcome = 'landed';
@@ -627,5 +647,4 @@ async function recordLanded(run: Run, s: Stacked, oldTip: string, newTip: string
   out.hint = null;
   run.progress(s.item.task, 'record', `recording the landing of ${s.item.task} as ${s.commit.slice(0, 12)}`);
   await recordLand(run, { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null });
-  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.config, s.item.task, new Set([s.item.head, s.commit]), run.target.remote, run.target.push);
 }

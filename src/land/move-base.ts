@@ -50,7 +50,7 @@ function localValue(cwd: string, ref: string): string | null {
 }
 
 /** One `--porcelain` status line of `git push`: `<flag>\t<src>:<dst>\t<summary>`. */
-interface PorcelainLine {
+export interface PorcelainLine {
   flag: string;
   summary: string;
   /** the parenthesised reason at the end of the summary, or the summary itself */
@@ -58,7 +58,7 @@ interface PorcelainLine {
 }
 
 /** The porcelain status line for the destination `ref`, if git printed one. */
-function porcelainFor(stdout: string, ref: string): PorcelainLine | undefined {
+export function porcelainFor(stdout: string, ref: string): PorcelainLine | undefined {
   for (const line of stdout.split('\n')) {
     const parts = line.split('\t');
     if (parts.length < 3 || parts[0]!.length !== 1) continue;

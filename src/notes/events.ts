@@ -79,6 +79,25 @@ export interface LandEvent extends EventBase {
   newTip?: string | null;
 }
 
+/**
+ * A landing undone: land.postVerify failed on the new base tip, and a revert commit landed through the same
+ * compare-and-swap. Note on the landed commit, in the lands ref. The task is no longer landed; it can be fixed,
+ * verified and landed again (a later land event wins).
+ */
+export interface RevertEvent extends EventBase {
+  type: 'revert';
+  task: string;
+  /** the task commit that had landed */
+  commit: string;
+  /** the landed commit that was reverted */
+  landed: string;
+  /** the revert commit now on the base */
+  revert: string;
+  base: string;
+  /** why: the post-land suite's failing step and summary */
+  reason: string | null;
+}
+
 /** A failed attempt at a step for one patchset (the retry circuit). Note on the task commit, in the attempts ref. */
 export interface AttemptEvent extends EventBase {
   type: 'attempt';
@@ -90,7 +109,7 @@ export interface AttemptEvent extends EventBase {
 }
 
 /** Every event omni-ship knows. */
-export type OmniEvent = PatchsetEvent | ReviewEvent | VerifyEvent | LandEvent | AttemptEvent;
+export type OmniEvent = PatchsetEvent | ReviewEvent | VerifyEvent | LandEvent | RevertEvent | AttemptEvent;
 
 /** Encodes an event as one line: keys in a fixed order, so the same event always gives the same bytes. */
 export function encodeEvent(event: OmniEvent): string {
@@ -140,6 +159,7 @@ const SCHEMA: Record<OmniEvent['type'], Record<string, FieldKind>> = {
     specFrom: 'str?',
   },
   land: { task: 'task', commit: 'str', landed: 'str', base: 'str', patchset: 'num?', oldTip: 'str?', newTip: 'str?' },
+  revert: { task: 'task', commit: 'str', landed: 'str', revert: 'str', base: 'str', reason: 'str?' },
   attempt: { task: 'task', commit: 'str', role: 'str', outcome: ['fail', 'needs-help', 'reset'], error: 'str?' },
 };
 const TYPES = new Set(Object.keys(SCHEMA));

@@ -33,7 +33,8 @@ const FIELDS: Record<OmniEvent['type'], readonly string[]> = {
   patchset: ['author', 'branch', 'commit', 'parent', 'supersedes', 'task', 'tree', 'via'],
   review: ['commit', 'message', 'task', 'verdict'],
   verify: ['commit', 'exitCode', 'result', 'spec', 'step', 'summary', 'task', 'tree'],
-  land: ['base', 'commit', 'landed', 'task'],
+  land: ['base', 'commit', 'landed', 'newTip', 'oldTip', 'patchset', 'task'],
+  revert: ['base', 'commit', 'landed', 'reason', 'revert', 'task'],
   attempt: ['commit', 'error', 'outcome', 'role', 'task'],
 };
 const HEAD = ['v', 'type', 'at', 'by', 'host'] as const;

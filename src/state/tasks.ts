@@ -6,7 +6,7 @@ import { claimedTask, logFormat, ownCommit, parseLog, type CommitInfo } from './
 import { missingBaseWarning } from './base-warning.js';
 import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
 import { foldVerify, otherSpecResult } from '../verify/fold.js';
-import { decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
+import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type RevertEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes } from '../notes/read.js';
 import { BASE_CACHE_PART, readStateCache, writeStateCache, type DecodedNote } from './cache.js';
@@ -36,6 +36,8 @@ export interface TaskView {
   /** the latest review of the head commit */
   review: ReviewEvent | null;
   landing: LandEvent | null;
+  /** the latest landing that was reverted (land.postVerify failed) and not landed again since, or null */
+  reverted: RevertEvent | null;
   /** the commit on the base branch that carries the task's trailer, when it landed */
   landedCommit: string | null;
   /** distinct live commits claiming the task (more than one: diverged) */
@@ -46,7 +48,7 @@ export interface TaskView {
 /** Everything read commands need, read with a constant number of git processes. */
 export interface RepoState {
   tasks: Map<string, TaskView>;
-  events: { patchset: PatchsetEvent[]; review: ReviewEvent[]; verify: VerifyEvent[]; land: LandEvent[]; attempt: AttemptEvent[] };
+  events: { patchset: PatchsetEvent[]; review: ReviewEvent[]; verify: VerifyEvent[]; land: LandEvent[]; revert: RevertEvent[]; attempt: AttemptEvent[] };
   bad: { ref: string; line: BadLine }[];
   base: string;
   /** things read commands say on stderr: a notes ref that is not a commit, … */
@@ -232,12 +234,12 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   }
 
   const bad: RepoState['bad'] = [];
-  const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], attempt: [] as AttemptEvent[] };
+  const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], revert: [] as RevertEvent[], attempt: [] as AttemptEvent[] };
   for (const n of notesTips) {
     const type = expectedType(n.log);
     for (const [objectEvents, objectBad] of perObject.get(n.ref)!.values()) {
-      // an event filed in the wrong log is ignored: each log holds one type
-      for (const e of objectEvents) if (e.type === type) (events[e.type] as OmniEvent[]).push(e);
+      // an event filed in the wrong log is ignored: each log holds its own types (the lands log: land and revert)
+      for (const e of objectEvents) if (e.type === type || (e.type === 'revert' && type === 'land')) (events[e.type] as OmniEvent[]).push(e);
       for (const line of objectBad) bad.push({ ref: n.ref, line });
     }
   }
@@ -249,6 +251,12 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   const verifies = foldVerify(events.verify);
   const currentSpec = verifyContext?.spec ?? null;
   const lands = latestBy(events.land, (e) => e.task);
+  // a landed commit reverted by land.postVerify no longer counts as the task's landing
+  const revertOf = new Map<string, RevertEvent>();
+  for (const e of events.revert) {
+    const cur = revertOf.get(e.landed);
+    if (!cur || byTime(cur, e) < 0) revertOf.set(e.landed, e);
+  }
   const attempts = new Map<string, Map<string, AttemptEvent[]>>();
   for (const e of events.attempt) {
     let byCommit = attempts.get(e.task);
@@ -259,6 +267,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   const ids = new Set<string>([...branchTips.keys(), ...landedByTask.keys(), ...patchsets.keys(), ...trailerHead.keys()]);
   for (const e of events.review) ids.add(e.task);
   for (const e of events.land) ids.add(e.task);
+  for (const e of events.revert) ids.add(e.task);
   for (const e of events.attempt) ids.add(e.task);
   const treeOf = new Map<string, string>();
   for (const list of patchsets.values()) for (const p of list) treeOf.set(p.commit, p.tree);
@@ -269,7 +278,12 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     const tips = branchTips.get(id) ?? [];
     const own = patchsets.get(id) ?? [];
     const superseded = supersededCommits(own);
-    const landedCommit = landedByTask.get(id) ?? null;
+    const trailerLanded = landedByTask.get(id) ?? null;
+    const latestLand = lands.get(id) ?? null;
+    // reverted: the newest landing (the newest trailer on the base, else the latest land event) has a revert event
+    const newestLanding = trailerLanded ?? latestLand?.landed ?? null;
+    const reverted = newestLanding ? revertOf.get(newestLanding) ?? null : null;
+    const landedCommit = reverted ? null : trailerLanded;
     // each task branch's own commit (see ownCommit): none when the tip is on the base branch (a branch just made
     // from base) or claims something else and nothing below it names the task
     const ownTips: BranchTip[] = [];
@@ -300,7 +314,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     const run = tree && currentSpec ? verifyContext?.running.find((r) => r.tree === tree && r.spec === currentSpec) : undefined;
     const verifyingSince = run && !under?.conclusive ? run.startedAt : null;
     const review = head ? reviews.get(id)?.get(head) ?? null : null;
-    const landing = lands.get(id) ?? null;
+    const landing = reverted ? null : latestLand;
     const circuit = head ? circuitOf(attempts.get(id)?.get(head) ?? []) : { failures: 0, needsHelp: false };
     let state: TaskState = 'in-progress';
     if (landing || landedCommit) state = 'landed';
@@ -322,6 +336,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
       verifyingSince,
       review,
       landing,
+      reverted,
       landedCommit,
       live,
       failedAttempts: circuit.failures,
