@@ -106,6 +106,8 @@ describe('three clones land 30 tasks at the same time', () => {
     for (const group of conflictGroups) expect(group.filter((id) => landed.includes(id)), group.join(' ')).toHaveLength(1);
     for (const id of outcome.keys()) if (!conflicting.has(id)) expect(landed, `${id}: ${outcome.get(id).reason}`).toContain(id);
     expect(refused).toHaveLength(4);
+    const attempts = [...outcome.values()].filter((t) => t.outcome === 'landed').map((t) => t.attempts as number);
+    console.log(`three clones: ${landed.length} landed, ${refused.length} refused; attempts of the landed: ${JSON.stringify(attempts)}`);
 
     // origin's main: linear, each landed task in exactly one commit (the one its JSON names), no refused task
     const tip = bareBranch(origin.bare)!;
@@ -287,7 +289,8 @@ describe('a land killed at random points', () => {
       }
       await recoverAndCheck(t, `${label} (${kind}, ${r.signal ?? `exit ${r.code}`})`);
     }
-    console.log(`land kill trials: ${JSON.stringify({ fullMs, kinds, ...seen })}`);
+    const tmpRefs = k.git(['for-each-ref', '--format=%(refname)', 'refs/omni-ship/tmp/']).split('\n').filter(Boolean).length;
+    console.log(`land kill trials: ${JSON.stringify({ fullMs, kinds, ...seen, tmpRefsLeft: tmpRefs })}`);
     expect(seen.killedBeforePush + seen.killedAfterPush).toBeGreaterThanOrEqual(20);
 
     // after a sync, origin holds one land event per task, and every tree the lander made a main tip passed verify
