@@ -191,6 +191,12 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
     tip = await currentTip(target, req.dryRun, false, progress);
     settings = await resolveLandSettings(cwd, repo.commonDir, tip, target.name);
   }
+  if (req.dryRun && remote) {
+    // a dry run fetches nothing: say when the remote moved since the last fetch (ls-remote writes nothing)
+    const said = gitRun(['ls-remote', remote, `refs/heads/${target.name}`], { cwd, env: { GIT_TERMINAL_PROMPT: '0' } });
+    const there = said.exitCode === 0 ? said.stdout.split('\t')[0]?.trim() : null;
+    if (there && there !== refValue(cwd, trackingRef(target))) warnings.push(`${remote}/${target.name} moved since the last fetch (now ${there.slice(0, 12)}); this dry run judges the base as last fetched: git fetch ${remote}, then run it again`);
+  }
   const config = withResolved(loaded.config, { remote, baseBranch: target.name });
   const spec = await resolveSpec({ cwd, commonDir: repo.commonDir, stateDir, baseTip: tip, runCacheKey: !req.dryRun, baseName: target.name });
   if (spec.verify.steps.length === 0) {
@@ -266,7 +272,7 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
 
   let notesSynced: boolean | null = null;
   // verify answers recorded here travel too: another clone trusting them (land.trustRemoteResults) need not run again
-  const verified = [...run.outcomes.values()].some((o) => o.verify && !o.verify.cached);
+  const verified = [...run.outcomes.values()].some((o) => o.verify && !o.verify.cached && o.verify.result !== 'none');
   if (target.push && !req.dryRun && (run.wrote || verified)) {
     progress(null, 'sync', `pushing omni-ship's notes to ${remote}`);
     try {
@@ -518,6 +524,15 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
       out.attempts = attempt;
       out.batchSize = stack.length;
     }
+    if (!ok && run.req.dryRun && (base.kind === 'none' || own?.kind === 'none') && (base.kind === 'none' || passes(run, base))) {
+      // a dry run runs no verify: the tasks would land if the run they need passes
+      if (items.length > 1) {
+        for (const item of items) await landBatch(run, [item]);
+        return;
+      }
+      wouldLand(run, stack, top, 'if verify passes (a dry run runs nothing)');
+      return;
+    }
     if (!ok) {
       if (items.length === 1) {
         const item = items[0]!;
@@ -527,21 +542,11 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
         if (failed.kind === 'answer' && failed.outcome.result === 'fail') await recordAttempt(run, item, r.reason);
         return;
       }
-      if (run.req.dryRun && base.kind === 'none') {
-        // a dry run cannot bisect what it does not run: each task is judged on its own
-        for (const item of items) await landBatch(run, [item]);
-        return;
-      }
       await bisect(run, items);
       return;
     }
     if (run.req.dryRun) {
-      for (const s of stack) {
-        const out = run.outcomes.get(s.item.task)!;
-        out.outcome = 'would-land';
-        out.landed = s.commit;
-        out.reason = `would move ${run.target.name} from ${run.tip.slice(0, 12)} to ${top.commit.slice(0, 12)}${run.target.push ? ` on ${run.target.remote}` : ''}`;
-      }
+      wouldLand(run, stack, top, null);
       return;
     }
     run.progress(label, 'push', run.target.push ? `pushing ${run.target.name} to ${run.target.remote} (${run.tip.slice(0, 12)} -> ${top.commit.slice(0, 12)})` : `moving ${run.target.name} (${run.tip.slice(0, 12)} -> ${top.commit.slice(0, 12)})`);
@@ -577,6 +582,17 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
     run.tip = await currentBuildTip(run);
     // the pre-gates judged the old tip: a task that landed meanwhile (by another clone) is done, not landed twice
     items = await dropLandedElsewhere(run, items);
+  }
+}
+
+/** Marks a stack's tasks as what a dry run would land. */
+function wouldLand(run: Run, stack: readonly Stacked[], top: Stacked, condition: string | null): void {
+  for (const s of stack) {
+    const out = run.outcomes.get(s.item.task)!;
+    out.outcome = 'would-land';
+    out.exitCode = ExitCode.ok;
+    out.landed = s.commit;
+    out.reason = `would move ${run.target.name} from ${run.tip.slice(0, 12)} to ${top.commit.slice(0, 12)}${run.target.push ? ` on ${run.target.remote}` : ''}${condition ? `, ${condition}` : ''}`;
   }
 }
 
