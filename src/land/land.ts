@@ -399,6 +399,17 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
     const note = followLocal(run.target, run.tip);
     if (note) run.warnings.push(note);
   }
+  if (run.land.postVerify) {
+    // a land killed after the base moved, before its post-land suite answered: run the suite now
+    const { postVerifyPending, runPostVerify } = await import('./post-verify.js');
+    const newTip = view.landing?.newTip ?? landed;
+    if (await postVerifyPending(run, newTip)) {
+      const commit = out.commit ?? landed;
+      const item: Eligible = { task: view.id, view, head: commit, patchset: patchsetOf(view, commit), addTrailer: false };
+      await runPostVerify(run, [{ item, commit: landed, tree: '' }], newTip);
+      if (run.outcomes.get(view.id)!.outcome === 'refused') return;
+    }
+  }
   if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, view.id, new Set([landed, ...(out.commit ? [out.commit] : [])]), run.target.remote, run.target.push);
 }
 

@@ -9,7 +9,9 @@ import { currentBuildTip, refuse, type Run, type Stacked } from './land.js';
 import { moveBase } from './base-ref.js';
 import { buildCandidate } from './candidate.js';
 import { refusal } from './gates.js';
-import { verifyCandidate } from './verify-candidate.js';
+import { trusted, verifyCandidate } from './verify-candidate.js';
+import { cachedResult } from '../verify/fold.js';
+import { treeVerifyEvents } from '../verify/verify.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,6 +19,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function postSpec(run: Run): VerifySpec {
   const verify = run.land.postVerify!;
   return { verify, hash: sha256Hex(`post-verify:${specHash(verify, null)}`), source: run.spec.source, cacheKeyOutput: null };
+}
+
+/** Whether the post-land suite has no answer (trusted here) for `tip`'s tree yet. */
+export async function postVerifyPending(run: Run, tip: string): Promise<boolean> {
+  const tree = gitRun(['rev-parse', '--verify', '--quiet', `${tip}^{tree}`], { cwd: run.cwd }).stdout.trim();
+  if (!tree) return false;
+  const spec = postSpec(run);
+  const events = (await treeVerifyEvents(run.cwd, tree)).filter((e) => trusted(run.vctx, e));
+  return cachedResult(events, tree, spec.hash) === null;
 }
 
 /** A commit whose tree is `landed`'s parent's, on top of `landed`: cherry-picked onto any tip, it is the revert. */

@@ -74,6 +74,29 @@ describe('land.postVerify: the post-land suite, and the revert when it fails', (
   });
 });
 
+describe('land.postVerify after a land that died before its suite answered', () => {
+  it('land again on the landed task runs the suite it never ran, and reverts on failure', () => {
+    // the land below runs without a post-land suite, as a land killed after its push would have left it; the
+    // local config then turns the suite on, and the next land of the task finishes the job
+    const repo = landLocal({ steps: [PASS] });
+    const t1 = makeTask(repo, 't-1', { files: { slowbad: 'x\n' } });
+    repo.git(['switch', '-q', '--detach']);
+    const first = land(repo, ['t-1', '--keep-branch']);
+    expect(outcomeOf(first, 't-1')).toMatchObject({ outcome: 'landed', landed: t1 });
+    repo.write('.git/omni-ship.yaml', `land:\n  postVerify:\n    steps:\n      - { name: slow, run: "test ! -f slowbad" }\n`);
+    const again = land(repo, ['t-1']);
+    expect(again.r.code, again.r.stderr).toBe(1);
+    const o = outcomeOf(again, 't-1');
+    expect(o).toMatchObject({ outcome: 'refused', gate: 'post-verify' });
+    expect(rev(repo, 'refs/heads/main')).toBe(o.reverted);
+    expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'needs-help' });
+    // and once answered, it is not run again: the task is no longer landed, and its circuit refuses it
+    const third = land(repo, ['t-1']);
+    expect(outcomeOf(third, 't-1')).toMatchObject({ outcome: 'refused', gate: 'circuit' });
+    expect(rev(repo, 'refs/heads/main')).toBe(o.reverted);
+  });
+});
+
 describe('land --all', () => {
   it('lands every verified task in id order and leaves the others alone', () => {
     const repo = landLocal({ steps: [{ name: 'no-bad', run: 'test ! -f bad' }] });
