@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { binPath, makeRemote, tempDir, testEnv, wrapRepo, type RunResult, type TestRepo } from './repo.js';
 import { liveGroupMembers } from './children.js';
+import { parseEventLines } from './state.js';
 
 const ZERO = '0'.repeat(40);
 
@@ -196,13 +197,5 @@ export function noteEvents(repo: TestRepo, ref: string): Record<string, any>[] {
     for (const l of out.subarray(eol + 1, eol + 1 + size).toString('utf8').split('\n')) if (l.trim()) lines.add(l);
     at = eol + 1 + size + 1;
   }
-  const events: Record<string, any>[] = [];
-  for (const l of lines) {
-    try {
-      events.push(JSON.parse(l) as Record<string, any>);
-    } catch {
-      /* not an event */
-    }
-  }
-  return events;
+  return parseEventLines(lines);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { track } from './hooks.js';
 import { makeRemote, makeRepo, testEnv, waitForDrain, wrapRepo, type RunResult, type TestRepo } from './repo.js';
-import { NOTES, installHooks, refValue } from './state.js';
+import { NOTES, installHooks, refValue, withJson } from './state.js';
 import { commitVerifyConfig, runCounter } from './verify.js';
 
 /** A step that passes. */
@@ -90,14 +90,7 @@ export function advanceMain(repo: TestRepo, files: Record<string, string>, messa
 
 /** `omni-ship land --json …`: the run and its parsed stdout (null when stdout is not JSON: a usage error). */
 export function land(repo: TestRepo, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; command?: string } = {}): { r: RunResult; json: any } {
-  const r = repo.omni([opts.command ?? 'land', '--json', ...args], { env: opts.env, cwd: opts.cwd });
-  let json: any = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { r, json };
+  return withJson(repo.omni([opts.command ?? 'land', '--json', ...args], { env: opts.env, cwd: opts.cwd }));
 }
 
 /** The one task outcome of a land answer, checked to exist. */
