@@ -179,7 +179,7 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
 
   program
     .command('sync')
-    .description("fetch, merge (set union) and push omni-ship's notes and patchset refs with a remote")
+    .description("fetch, merge (logs by set union, landed notes whole) and push omni-ship's notes and patchset refs with a remote")
     .argument('[remote]', 'the remote (default: the configured remote, origin)')
     .option('--dry-run', 'fetch and report what would merge and push; change no local notes and push nothing')
     .option('--json', 'print {"remote", "merged", "restored", "updatedLocal", "pushed", "skipped", "rounds", "dryRun"} (see README)')

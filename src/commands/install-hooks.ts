@@ -18,6 +18,7 @@ function describe(a: InstallAction, cwd: string): string {
     case 'block':
       return `${a.created ? 'create' : 'add omni-ship’s block to'} ${rel(a.path)}`;
     case 'config':
+      if (a.change.how === 'unset') return `git config --fixed-value --unset-all ${a.change.key} ${a.change.value} (an earlier install added it)`;
       return `git config ${a.change.how === 'add' ? '--add ' : ''}${a.change.key} ${a.change.value}`;
   }
 }

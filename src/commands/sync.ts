@@ -3,10 +3,11 @@ import { loadConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { requireWorkRepo } from '../git/repo.js';
+import { DISPLAY_REF } from '../notes/refs.js';
 import { RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, syncNotes, type SyncResult } from '../notes/sync.js';
 import type { CommandOutput } from '../output.js';
 
-/** Fetches, merges (set union) and pushes omni-ship's notes and patchset refs with one remote. */
+/** Fetches, merges (logs by set union, display notes whole) and pushes omni-ship's notes and patchset refs with one remote. */
 export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun: boolean }): Promise<CommandOutput<SyncResult>> {
   const repo = requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
@@ -26,13 +27,13 @@ export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun:
     if (e instanceof SyncRaceError) throw new UserError(e.message, ExitCode.conflict);
     if (e instanceof RemoteDeclinedError) {
       // local notes are as they were, or hold a union of both sides (which loses nothing): the next sync pushes them
-      throw new UserError(e.message, ExitCode.refused, `the remote's own rules refused refs/notes/omni-ship/* or refs/omni-ship/patchsets/*: ask its admin to allow them, then run omni-ship sync again`);
+      throw new UserError(e.message, ExitCode.refused, `the remote's own rules refused refs/notes/omni-ship/*, ${DISPLAY_REF} or refs/omni-ship/patchsets/*: ask its admin to allow them, then run omni-ship sync again`);
     }
     throw new UserError((e as Error).message, ExitCode.internal);
   }
   const lines = [
     `${opts.dryRun ? 'dry run: ' : ''}synced with ${remote}${result.rounds > 1 ? ` (${result.rounds} rounds: another clone pushed meanwhile)` : ''}`,
-    ...result.merged.map((r) => `${opts.dryRun ? 'would merge' : 'merged'} ${r} (set union)`),
+    ...result.merged.map((r) => `${opts.dryRun ? 'would merge' : 'merged'} ${r} (${r === DISPLAY_REF ? 'whole notes' : 'set union'})`),
     ...result.updatedLocal.map((r) => `${opts.dryRun ? 'would update' : 'updated'} ${r} from ${remote}`),
     ...result.restored.map(
       (r) => `${opts.dryRun ? 'would restore' : 'restored'} lines of ${r} that ${remote} had lost (notes removed or rewritten there without omni-ship)`,

@@ -2,6 +2,40 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { git } from './exec.js';
 
+/** A worktree and the branch it has checked out (null: detached or bare). */
+export interface WorktreeEntry {
+  path: string;
+  branch: string | null;
+  head: string | null;
+  bare: boolean;
+  prunable: boolean;
+}
+
+/** Every worktree of the repository, from `git worktree list --porcelain -z` (paths may hold any byte but NUL). */
+export function listWorktrees(cwd: string): WorktreeEntry[] {
+  const out = git(['worktree', 'list', '--porcelain', '-z'], { cwd });
+  const entries: WorktreeEntry[] = [];
+  let cur: WorktreeEntry | null = null;
+  for (const field of out.split('\0')) {
+    if (field === '') {
+      if (cur) entries.push(cur);
+      cur = null;
+      continue;
+    }
+    const space = field.indexOf(' ');
+    const key = space < 0 ? field : field.slice(0, space);
+    const value = space < 0 ? '' : field.slice(space + 1);
+    if (key === 'worktree') cur = { path: value, branch: null, head: null, bare: false, prunable: false };
+    else if (!cur) continue;
+    else if (key === 'branch') cur.branch = value;
+    else if (key === 'HEAD') cur.head = value;
+    else if (key === 'bare') cur.bare = true;
+    else if (key === 'prunable') cur.prunable = true;
+  }
+  if (cur) entries.push(cur);
+  return entries;
+}
+
 /** Why a branch is in use by a worktree, as git itself would refuse to delete it (`git branch -d`). */
 export interface BranchInUse {
   /** the worktree's directory */
@@ -18,12 +52,8 @@ export interface BranchInUse {
  */
 export function branchesInUse(cwd: string, commonDir: string): Map<string, BranchInUse> {
   const inUse = new Map<string, BranchInUse>();
-  let worktree: string | null = null;
-  for (const field of git(['worktree', 'list', '--porcelain', '-z'], { cwd }).split('\0')) {
-    if (field.startsWith('worktree ')) worktree = field.slice('worktree '.length);
-    else if (field.startsWith('branch ') && worktree !== null && !inUse.has(field.slice('branch '.length))) {
-      inUse.set(field.slice('branch '.length), { worktree, how: 'checked-out' });
-    }
+  for (const w of listWorktrees(cwd)) {
+    if (w.branch && !inUse.has(w.branch)) inUse.set(w.branch, { worktree: w.path, how: 'checked-out' });
   }
   for (const { gitDir, worktree: dir } of worktreeGitDirs(commonDir)) {
     for (const file of ['rebase-merge/head-name', 'rebase-apply/head-name']) {

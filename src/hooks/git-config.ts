@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { git, gitRun } from '../git/exec.js';
 import type { Repo } from '../git/repo.js';
+import { DISPLAY_REF } from '../notes/refs.js';
 import type { ConfigFileRecord, ConfigRecord, Manifest } from './manifest.js';
 
 /** A git config value omni-ship wants in the repository's local config. */
@@ -16,12 +17,16 @@ export interface WantedConfig {
 }
 
 /**
- * What install-hooks sets. notes.displayRef makes `git log` show omni-ship's notes. notes.rewriteRef with
+ * What install-hooks sets. notes.displayRef makes `git log` show the short human-readable note of a landed commit,
+ * and only that: the JSON-lines logs stay one `--notes=refs/notes/omni-ship/<log>` away. notes.rewriteRef with
  * cat_sort_uniq makes amend and rebase carry the patchset log to the new commit; reviews and attempts are
  * deliberately not carried, so a new patchset starts with a clean slate (as Gerrit resets votes).
+ *
+ * A value an earlier version added and this one no longer lists (`notes.displayRef refs/notes/omni-ship/*`, which
+ * made `git log` print every JSON line) is taken out by the next install-hooks, as its manifest records it.
  */
 export const WANTED_CONFIG: readonly WantedConfig[] = [
-  { key: 'notes.displayRef', value: 'refs/notes/omni-ship/*', how: 'add', why: 'git log shows omni-ship notes' },
+  { key: 'notes.displayRef', value: DISPLAY_REF, how: 'add', why: 'git log shows the landed note' },
   // a glob: with a plain name, git warns "notes ref … is invalid" on every amend until the ref exists
   { key: 'notes.rewriteRef', value: 'refs/notes/omni-ship/patchsets*', how: 'add', why: 'amend and rebase carry patchset notes' },
   { key: 'notes.rewriteMode', value: 'cat_sort_uniq', how: 'set', why: 'carried notes merge as a set union' },
@@ -31,7 +36,8 @@ export const WANTED_CONFIG: readonly WantedConfig[] = [
 export interface ConfigChange {
   key: string;
   value: string;
-  how: 'add' | 'set';
+  /** unset: take out a value an earlier install added that this version no longer wants */
+  how: 'add' | 'set' | 'unset';
   previous: string[];
   newSection: boolean;
 }
@@ -53,12 +59,23 @@ function sectionExists(repo: Repo, key: string): boolean {
   return r.exitCode === 0 && r.stdout.trim() !== '';
 }
 
-/** Works out which wanted values are missing, remembering what each key held before. */
+/**
+ * Works out which wanted values are missing, remembering what each key held before, and which values earlier
+ * installs added that this version no longer wants (they go first, so the values recorded as "before" are the
+ * user's own).
+ */
 export function planConfigChanges(repo: Repo, earlier: readonly ConfigRecord[]): ConfigPlan {
   const changes: ConfigChange[] = [];
   const kept: ConfigRecord[] = [];
+  const retired = earlier.filter((r) => r.how === 'add' && !WANTED_CONFIG.some((w) => w.how === 'add' && w.key === r.key && w.value === r.value));
+  for (const r of retired) {
+    const values = localValues(repo, r.key);
+    // the user took it out already: nothing to do, and nothing of ours left to record
+    if (values.includes(r.value)) changes.push({ key: r.key, value: r.value, how: 'unset', previous: values, newSection: false });
+  }
   for (const want of WANTED_CONFIG) {
-    const values = localValues(repo, want.key);
+    const gone = new Set(changes.filter((c) => c.how === 'unset' && c.key === want.key).map((c) => c.value));
+    const values = localValues(repo, want.key).filter((v) => !gone.has(v));
     const record = earlier.find((r) => r.key === want.key && r.value === want.value);
     const satisfied = want.how === 'add' ? values.includes(want.value) : values.length === 1 && values[0] === want.value;
     if (satisfied) {
@@ -66,15 +83,21 @@ export function planConfigChanges(repo: Repo, earlier: readonly ConfigRecord[]):
       if (record) kept.push(record);
       continue;
     }
-    changes.push({ key: want.key, value: want.value, how: want.how, previous: values, newSection: !sectionExists(repo, want.key) });
+    // a section an earlier install created stays ours to remove, though the retired value still keeps it alive here
+    const inherited = retired.some((r) => r.key === want.key && r.newSection);
+    changes.push({ key: want.key, value: want.value, how: want.how, previous: values, newSection: inherited || !sectionExists(repo, want.key) });
   }
   return { changes, kept };
 }
 
-/** Applies planned changes; returns every record uninstall needs. */
+/** Applies planned changes; returns every record uninstall needs (a retired value leaves none: it is gone). */
 export function applyConfigChanges(repo: Repo, plan: ConfigPlan): ConfigRecord[] {
   const records = [...plan.kept];
   for (const c of plan.changes) {
+    if (c.how === 'unset') {
+      git(['config', '--local', '--fixed-value', '--unset-all', c.key, c.value], { cwd: repo.commonDir, okCodes: [5] });
+      continue;
+    }
     if (c.how === 'add') git(['config', '--local', '--add', c.key, c.value], { cwd: repo.commonDir });
     else git(['config', '--local', '--replace-all', c.key, c.value], { cwd: repo.commonDir });
     records.push({ key: c.key, value: c.value, how: c.how, previous: c.previous, newSection: c.newSection });

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { gitRun } from '../git/exec.js';
 import { taskIdFromBranch } from '../ids.js';
-import { listWorktrees } from './worktrees.js';
+import { branchesInUse } from '../git/worktrees.js';
 
 /** A task branch land deleted, or kept and why. */
 export interface BranchOutcome {
@@ -20,10 +20,10 @@ export interface BranchOutcome {
  * remote, the same branches there, each by a push with an explicit lease on the value this clone knows, so a
  * branch someone pushed to meanwhile is kept. Local deletes are compare-and-swaps too (`update-ref -d <ref> <old>`).
  */
-export function deleteTaskBranches(cwd: string, config: Config, task: string, commits: ReadonlySet<string>, remote: string | null, push: boolean): BranchOutcome[] {
+export function deleteTaskBranches(cwd: string, commonDir: string, config: Config, task: string, commits: ReadonlySet<string>, remote: string | null, push: boolean): BranchOutcome[] {
   const out: BranchOutcome[] = [];
   const listed = gitRun(['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads', ...(remote ? [`refs/remotes/${remote}`] : [])], { cwd }).stdout;
-  const checkedOut = new Set(listWorktrees(cwd).map((w) => w.branch).filter((b): b is string => !!b));
+  const inUse = branchesInUse(cwd, commonDir);
   for (const line of listed.split('\n')) {
     const [ref, oid] = line.split('\0');
     if (!ref || !oid) continue;
@@ -35,8 +35,9 @@ export function deleteTaskBranches(cwd: string, config: Config, task: string, co
       continue;
     }
     if (local) {
-      if (checkedOut.has(ref)) {
-        out.push({ branch, remote: null, deleted: false, kept: 'it is checked out in a worktree' });
+      const use = inUse.get(ref);
+      if (use) {
+        out.push({ branch, remote: null, deleted: false, kept: `it is ${use.how === 'checked-out' ? 'checked out' : `being ${use.how === 'rebasing' ? 'rebased' : 'bisected'}`} in ${use.worktree}` });
         continue;
       }
       const r = gitRun(['update-ref', '-m', `omni-ship land: ${task} landed`, '-d', ref, oid], { cwd });

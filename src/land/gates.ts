@@ -23,6 +23,7 @@ export type Gate =
   | 'skip'
   | 'not-cached'
   | 'push-refused'
+  | 'post-verify'
   | 'lost-race';
 
 /** Why a task did not land: the gate, the message, what to do, the exit code. */
@@ -56,6 +57,14 @@ export function refusal(gate: Gate, reason: string, hint: string | null, exitCod
 export function pregate(cwd: string, config: Config, land: LandConfig, view: TaskView, base: { tip: string; name: string; commonDir: string }): Eligible | Refusal {
   const id = view.id;
   if (!view.head) {
+    // a branch whose commit names another task gives this task no head: say what is wrong with that commit
+    const tip = view.branch ? gitRun(['log', '-1', `--format=%H%x1f${trailerPlaceholder(config.trailerKey)}`, '--end-of-options', view.branch, `^${base.tip}`, '--'], { cwd }) : null;
+    if (tip && tip.exitCode === 0 && tip.stdout.trim()) {
+      const [sha = '', field = ''] = tip.stdout.trim().split('\x1f');
+      const claim = trailerClaim(trailerValues(field), config, config.trailerKey);
+      if (claim.kind === 'bad') return refusal('trailer', `${id}: commit ${sha.slice(0, 12)} on ${view.branch} belongs to no task: ${claim.reason}`, `amend its message to name ${id} alone (${config.trailerKey}: ${id})`);
+      if (claim.kind === 'task' && claim.task !== id) return refusal('trailer', `${id}: commit ${sha.slice(0, 12)} on ${view.branch} names ${claim.task}, not ${id}`, `amend its ${config.trailerKey} trailer to ${id}, or land ${claim.task}`);
+    }
     return refusal('no-commit', `${id} has no commit of its own: its branch has nothing on top of ${base.name}`, `commit the work on ${view.branch ?? id}, then land`, ExitCode.usage);
   }
   const head = view.head;

@@ -7,7 +7,7 @@ import { gitIdentity, hostId } from '../identity.js';
 import { parseTaskId } from '../ids.js';
 import { unknownTask } from '../messages.js';
 import { SCHEMA_VERSION, type AttemptEvent, type LandEvent, type VerifyEvent } from '../notes/events.js';
-import { NOTES_REFS } from '../notes/refs.js';
+import { DISPLAY_REF, NOTES_REFS } from '../notes/refs.js';
 import { appendEvents } from '../notes/write.js';
 import { compareTaskIds, loadState, type TaskView } from '../state/tasks.js';
 import { withResolved } from '../verify/prepare.js';
@@ -86,6 +86,8 @@ export interface TaskLandOutcome {
   batchSize: number | null;
   /** tries it took (more than 1: another clone landed first) */
   attempts: number;
+  /** the revert commit that undid the landing (land.postVerify failed), or null */
+  reverted: string | null;
 }
 
 /** The JSON shape of `omni-ship land --json`. */
@@ -110,14 +112,14 @@ export interface LandResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A task in a stack: the candidate commit built for it. */
-interface Stacked {
+export interface Stacked {
   item: Eligible;
   commit: string;
   tree: string;
 }
 
 /** Everything one land run shares. */
-interface Run {
+export interface Run {
   req: LandRequest;
   cwd: string;
   commonDir: string;
@@ -136,11 +138,13 @@ interface Run {
   firstTip: string;
   outcomes: Map<string, TaskLandOutcome>;
   warnings: string[];
+  /** events were written (the notes sync pushes them) */
+  wrote: boolean;
   progress: (task: string | null, phase: LandProgress['phase'], message: string) => void;
 }
 
 function blankOutcome(task: string): TaskLandOutcome {
-  return { task, outcome: 'refused', gate: null, reason: null, hint: null, exitCode: ExitCode.ok, commit: null, patchset: null, landed: null, tree: null, verify: null, ownSpecVerify: null, conflicts: [], branches: [], batchSize: null, attempts: 0 };
+  return { task, outcome: 'refused', gate: null, reason: null, hint: null, exitCode: ExitCode.ok, commit: null, patchset: null, landed: null, tree: null, verify: null, ownSpecVerify: null, conflicts: [], branches: [], batchSize: null, attempts: 0, reverted: null };
 }
 
 function verifyJson(v: CandidateVerdict | null): LandVerifyJson | null {
@@ -187,6 +191,12 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
     tip = await currentTip(target, req.dryRun, false, progress);
     settings = await resolveLandSettings(cwd, repo.commonDir, tip, target.name);
   }
+  if (req.dryRun && remote) {
+    // a dry run fetches nothing: say when the remote moved since the last fetch (ls-remote writes nothing)
+    const said = gitRun(['ls-remote', remote, `refs/heads/${target.name}`], { cwd, env: { GIT_TERMINAL_PROMPT: '0' } });
+    const there = said.exitCode === 0 ? said.stdout.split('\t')[0]?.trim() : null;
+    if (there && there !== refValue(cwd, trackingRef(target))) warnings.push(`${remote}/${target.name} moved since the last fetch (now ${there.slice(0, 12)}); this dry run judges the base as last fetched: git fetch ${remote}, then run it again`);
+  }
   const config = withResolved(loaded.config, { remote, baseBranch: target.name });
   const spec = await resolveSpec({ cwd, commonDir: repo.commonDir, stateDir, baseTip: tip, runCacheKey: !req.dryRun, baseName: target.name });
   if (spec.verify.steps.length === 0) {
@@ -225,6 +235,7 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
     firstTip: tip,
     outcomes: new Map(),
     warnings,
+    wrote: false,
     progress,
   };
 
@@ -260,8 +271,9 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
   for (let i = 0; i < eligible.length; i += size) await landBatch(run, eligible.slice(i, i + size));
 
   let notesSynced: boolean | null = null;
-  const wrote = [...run.outcomes.values()].some((o) => o.outcome === 'landed' || (o.outcome === 'already-landed' && o.reason === 'recorded'));
-  if (target.push && !req.dryRun && (wrote || [...run.outcomes.values()].some((o) => o.gate === 'conflict' || o.gate === 'verify'))) {
+  // verify answers recorded here travel too: another clone trusting them (land.trustRemoteResults) need not run again
+  const verified = [...run.outcomes.values()].some((o) => o.verify && !o.verify.cached && o.verify.result !== 'none');
+  if (target.push && !req.dryRun && (run.wrote || verified)) {
     progress(null, 'sync', `pushing omni-ship's notes to ${remote}`);
     try {
       const { syncNotes } = await import('../notes/sync.js');
@@ -350,7 +362,8 @@ function landedCommits(cwd: string, from: string, to: string): boolean {
   return commits.every((c) => annotated.has(c));
 }
 
-function refuse(out: TaskLandOutcome, r: Refusal): void {
+/** Marks a task refused by a gate. */
+export function refuse(out: TaskLandOutcome, r: Refusal): void {
   out.outcome = 'refused';
   out.gate = r.gate;
   out.reason = r.reason;
@@ -376,17 +389,33 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
   out.commit = view.landing?.commit ?? view.head;
   out.exitCode = ExitCode.ok;
   if (run.req.dryRun) return;
+  const parent = gitRun(['rev-parse', '--verify', '--quiet', `${landed}^1`], { cwd: run.cwd }).stdout.trim() || null;
+  const commit = out.commit ?? landed;
   if (!view.landing && view.landedCommit) {
-    const parent = gitRun(['rev-parse', '--verify', '--quiet', `${landed}^1`], { cwd: run.cwd }).stdout.trim() || null;
-    const commit = out.commit ?? landed;
-    await recordLand(run, { task: view.id, commit, patchset: patchsetOf(view, commit), landed, oldTip: parent, newTip: null, verify: null });
+    await recordLand(run, { task: view.id, commit, patchset: patchsetOf(view, commit), landed, oldTip: parent, newTip: null, verify: null, approvedBy: approverOf(view) });
     out.reason = 'recorded';
+  } else if (view.landing && gitRun(['notes', '--ref', DISPLAY_REF, 'list', landed], { cwd: run.cwd }).exitCode !== 0) {
+    // the land died between its event and its note: the note, from the event
+    const l = view.landing;
+    await writeLandedNote(run, { task: view.id, commit: l.commit, patchset: l.patchset ?? null, landed, oldTip: l.oldTip ?? parent, newTip: l.newTip ?? null, verify: null, approvedBy: approverOf(view) }, l);
+    run.wrote = true;
   }
   if (run.target.push) {
     const note = followLocal(run.target, run.tip);
     if (note) run.warnings.push(note);
   }
-  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.config, view.id, new Set([landed, ...(out.commit ? [out.commit] : [])]), run.target.remote, run.target.push);
+  if (run.land.postVerify) {
+    // a land killed after the base moved, before its post-land suite answered: run the suite now
+    const { postVerifyPending, runPostVerify } = await import('./post-verify.js');
+    const newTip = view.landing?.newTip ?? landed;
+    if (await postVerifyPending(run, newTip)) {
+      const commit = out.commit ?? landed;
+      const item: Eligible = { task: view.id, view, head: commit, patchset: patchsetOf(view, commit), addTrailer: false };
+      await runPostVerify(run, [{ item, commit: landed, tree: '' }], newTip);
+      if (run.outcomes.get(view.id)!.outcome === 'refused') return;
+    }
+  }
+  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, view.id, new Set([landed, ...(out.commit ? [out.commit] : [])]), run.target.remote, run.target.push);
 }
 
 /** What one land event says, before it is written. */
@@ -398,6 +427,8 @@ interface LandRecord {
   oldTip: string | null;
   newTip: string | null;
   verify: VerifyEvent | null;
+  /** who approved the patchset that landed, or null */
+  approvedBy: string | null;
 }
 
 /** Appends the land event to the landed commit's note (the lands log). */
@@ -417,6 +448,27 @@ async function recordLand(run: Run, r: LandRecord): Promise<void> {
     newTip: r.newTip,
   };
   await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: r.landed, events: [event] }]);
+  run.wrote = true;
+  await writeLandedNote(run, r, event);
+}
+
+/**
+ * The few lines `git log` shows for a landing (notes.displayRef), as Gerrit's review notes: the JSON log stays one
+ * --notes= away. Built from the land event alone, so writing it again after a kill gives the same text (a no-op).
+ */
+async function writeLandedNote(run: Run, r: LandRecord, event: Pick<LandEvent, 'by' | 'host' | 'at'>): Promise<void> {
+  const { landedNoteText, writeDisplayNote } = await import('../notes/display.js');
+  const verified = r.verify ? { spec: r.verify.spec, by: r.verify.by, host: r.verify.host, at: r.verify.at } : null;
+  const text = landedNoteText(
+    { task: r.task, patchset: r.patchset, commit: r.commit, landed: r.landed, base: run.target.name, baseWas: r.oldTip, verified, approvedBy: r.approvedBy, landedBy: event.by, landedAt: event.at, host: event.host },
+    run.config.trailerKey,
+  );
+  await writeDisplayNote(run.cwd, r.landed, text);
+}
+
+/** Who approved the task's current patchset, when its latest review approves it. */
+function approverOf(view: TaskView): string | null {
+  return view.review?.verdict === 'approve' ? view.review.by : null;
 }
 
 /** A failed land attempt on the task's commit (its retry circuit counts them). */
@@ -424,6 +476,7 @@ async function recordAttempt(run: Run, item: Eligible, error: string): Promise<v
   if (run.req.dryRun) return;
   const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: new Date().toISOString(), by: run.by, host: run.host, task: item.task, commit: item.head, role: 'land', outcome: 'fail', error };
   await appendEvents(run.cwd, NOTES_REFS.attempts, [{ object: item.head, events: [event] }]);
+  run.wrote = true;
 }
 
 /** Builds the stack of candidates on `tip`; the first task that conflicts or adds nothing is returned instead. */
@@ -509,6 +562,15 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
       out.attempts = attempt;
       out.batchSize = stack.length;
     }
+    if (!ok && run.req.dryRun && (base.kind === 'none' || own?.kind === 'none') && (base.kind === 'none' || passes(run, base))) {
+      // a dry run runs no verify: the tasks would land if the run they need passes
+      if (items.length > 1) {
+        for (const item of items) await landBatch(run, [item]);
+        return;
+      }
+      wouldLand(run, stack, top, 'if verify passes (a dry run runs nothing)');
+      return;
+    }
     if (!ok) {
       if (items.length === 1) {
         const item = items[0]!;
@@ -518,21 +580,11 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
         if (failed.kind === 'answer' && failed.outcome.result === 'fail') await recordAttempt(run, item, r.reason);
         return;
       }
-      if (run.req.dryRun && base.kind === 'none') {
-        // a dry run cannot bisect what it does not run: each task is judged on its own
-        for (const item of items) await landBatch(run, [item]);
-        return;
-      }
       await bisect(run, items);
       return;
     }
     if (run.req.dryRun) {
-      for (const s of stack) {
-        const out = run.outcomes.get(s.item.task)!;
-        out.outcome = 'would-land';
-        out.landed = s.commit;
-        out.reason = `would move ${run.target.name} from ${run.tip.slice(0, 12)} to ${top.commit.slice(0, 12)}${run.target.push ? ` on ${run.target.remote}` : ''}`;
-      }
+      wouldLand(run, stack, top, null);
       return;
     }
     run.progress(label, 'push', run.target.push ? `pushing ${run.target.name} to ${run.target.remote} (${run.tip.slice(0, 12)} -> ${top.commit.slice(0, 12)})` : `moving ${run.target.name} (${run.tip.slice(0, 12)} -> ${top.commit.slice(0, 12)})`);
@@ -542,6 +594,12 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
       run.tip = top.commit;
       if (moved.localNote) run.warnings.push(moved.localNote);
       for (const s of stack) await recordLanded(run, s, oldTip, top.commit, base);
+      if (run.land.postVerify) await (await import('./post-verify.js')).runPostVerify(run, stack, top.commit);
+      // after the post-land suite: a reverted task keeps its branch, to be fixed and amended
+      for (const s of stack) {
+        const out = run.outcomes.get(s.item.task)!;
+        if (!run.req.keepBranch && out.outcome === 'landed') out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, s.item.task, new Set([s.item.head, s.commit]), run.target.remote, run.target.push);
+      }
       return;
     }
     if (moved.kind === 'refused') {
@@ -559,10 +617,26 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
     }
     run.progress(label, 'retry', `${run.target.name} moved (now ${moved.actual?.slice(0, 12) ?? 'unknown'}): fetching and building again (attempt ${attempt + 1} of ${run.land.maxAttempts})`);
     await sleep(50 + Math.random() * 250 * attempt);
-    run.tip = await currentTip(run.target, false, false, run.progress);
+    run.tip = await currentBuildTip(run);
     // the pre-gates judged the old tip: a task that landed meanwhile (by another clone) is done, not landed twice
     items = await dropLandedElsewhere(run, items);
   }
+}
+
+/** Marks a stack's tasks as what a dry run would land. */
+function wouldLand(run: Run, stack: readonly Stacked[], top: Stacked, condition: string | null): void {
+  for (const s of stack) {
+    const out = run.outcomes.get(s.item.task)!;
+    out.outcome = 'would-land';
+    out.exitCode = ExitCode.ok;
+    out.landed = s.commit;
+    out.reason = `would move ${run.target.name} from ${run.tip.slice(0, 12)} to ${top.commit.slice(0, 12)}${run.target.push ? ` on ${run.target.remote}` : ''}${condition ? `, ${condition}` : ''}`;
+  }
+}
+
+/** The base tip to build on now (fetched again with a remote): after a lost race. */
+export function currentBuildTip(run: Run): Promise<string> {
+  return currentTip(run.target, false, false, run.progress);
 }
 
 /** Tasks of `items` whose trailer reached the base meanwhile (another clone landed them) are reported as landed. */
@@ -616,7 +690,7 @@ async function warmStack(run: Run, items: Eligible[], tip: string): Promise<void
   }
 }
 
-/** After the base moved: the land event, the branch deletion, the outcome. */
+/** After the base moved: the land event and the outcome (the branch goes once the post-land suite, if any, passed). */
 async function recordLanded(run: Run, s: Stacked, oldTip: string, newTip: string, verdict: CandidateVerdict): Promise<void> {
   const out = run.outcomes.get(s.item.task)!;
   out.outcome = 'landed';
@@ -626,6 +700,5 @@ async function recordLanded(run: Run, s: Stacked, oldTip: string, newTip: string
   out.reason = null;
   out.hint = null;
   run.progress(s.item.task, 'record', `recording the landing of ${s.item.task} as ${s.commit.slice(0, 12)}`);
-  await recordLand(run, { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null });
-  if (!run.req.keepBranch) out.branches = deleteTaskBranches(run.cwd, run.config, s.item.task, new Set([s.item.head, s.commit]), run.target.remote, run.target.push);
+  await recordLand(run, { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null, approvedBy: approverOf(s.item.view) });
 }

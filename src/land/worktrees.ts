@@ -1,38 +1,5 @@
 import { gitRun } from '../git/exec.js';
-
-/** A worktree and the branch it has checked out (null: detached or bare). */
-export interface WorktreeEntry {
-  path: string;
-  branch: string | null;
-  head: string | null;
-  bare: boolean;
-  prunable: boolean;
-}
-
-/** Every worktree of the repository, from `git worktree list --porcelain -z` (paths may hold any byte but NUL). */
-export function listWorktrees(cwd: string): WorktreeEntry[] {
-  const out = gitRun(['worktree', 'list', '--porcelain', '-z'], { cwd }).stdout;
-  const entries: WorktreeEntry[] = [];
-  let cur: WorktreeEntry | null = null;
-  for (const field of out.split('\0')) {
-    if (field === '') {
-      if (cur) entries.push(cur);
-      cur = null;
-      continue;
-    }
-    const space = field.indexOf(' ');
-    const key = space < 0 ? field : field.slice(0, space);
-    const value = space < 0 ? '' : field.slice(space + 1);
-    if (key === 'worktree') cur = { path: value, branch: null, head: null, bare: false, prunable: false };
-    else if (!cur) continue;
-    else if (key === 'branch') cur.branch = value;
-    else if (key === 'HEAD') cur.head = value;
-    else if (key === 'bare') cur.bare = true;
-    else if (key === 'prunable') cur.prunable = true;
-  }
-  if (cur) entries.push(cur);
-  return entries;
-}
+import { listWorktrees, type WorktreeEntry } from '../git/worktrees.js';
 
 /** The worktrees that have `refs/heads/<branch>` checked out (a missing, prunable one cannot be updated: skipped). */
 export function worktreesOn(cwd: string, branch: string): WorktreeEntry[] {

@@ -1,6 +1,7 @@
 import { gitAsync, gitRun } from '../git/exec.js';
-import { NOTES_PREFIX, PATCHSET_REF_PREFIX, remoteNotesPrefix, remotePatchsetPrefix } from './refs.js';
-import { planUnion } from './union.js';
+import { DISPLAY_MERGE } from './display.js';
+import { DISPLAY_REF, NOTES_PREFIX, PATCHSET_REF_PREFIX, remoteDisplayRef, remoteDisplayRefspec, remoteNotesPrefix, remotePatchsetPrefix } from './refs.js';
+import { LINE_UNION, planUnion, type NoteMerge } from './union.js';
 import { commitNotesCas, type CasParents, type RefTarget } from './write.js';
 import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, firstComplaint, remoteSaid, remoteUrl } from './sync-errors.js';
 
@@ -15,15 +16,18 @@ const MAX_ROUNDS = 8;
 export interface SyncResult {
   remote: string;
   dryRun: boolean;
-  /** notes logs merged by set union (both sides had lines the other lacked) */
+  /**
+   * notes refs merged because both sides held something the other lacked: the logs by set union of lines, the
+   * display ref (refs/notes/omni-ship-landed) by whole notes
+   */
   merged: string[];
   /** local refs moved to the remote's value (fast-forward or new) */
   updatedLocal: string[];
   /** refs pushed to the remote */
   pushed: string[];
   /**
-   * notes logs whose remote copy descends from ours but lacks lines we hold (someone removed or rewrote notes
-   * without omni-ship and pushed): we keep ours, build on theirs, and push the lines back (also in `pushed`)
+   * notes refs whose remote copy descends from ours but lacks lines (or display notes) we hold (someone removed or
+   * rewrote notes without omni-ship and pushed): we keep ours, build on theirs, and push them back (also in `pushed`)
    */
   restored: string[];
   /** refs left alone because one side is not a commit (e.g. a ref to a blob made by hand), with the reason */
@@ -55,15 +59,24 @@ interface LogStep {
 }
 
 /**
- * Brings one notes log to the union of ours and the remote's, locally, and says what to push. The rule, in every
- * case: afterwards the local log holds every line it held plus every line the remote has, and the commit pushed
- * holds them all and descends from the remote's tip (so the push is a fast-forward, and the other clones
- * fast-forward to it next time: no loop). A remote tip that descends from ours is not trusted to hold our lines:
- * someone without omni-ship may have run `git notes remove`/`prune` or rewritten a note and pushed. Only the
- * notes that differ between the two tips are read (planUnion). Local writes are compare-and-swaps from `local`:
- * a local writer that moved the ref meanwhile makes the round start again.
+ * Brings one notes ref to the union of ours and the remote's, locally, and says what to push. The rule, in every
+ * case: afterwards the local ref holds everything it held plus everything the remote has, and the commit pushed
+ * holds it all and descends from the remote's tip (so the push is a fast-forward, and the other clones
+ * fast-forward to it next time: no loop). A remote tip that descends from ours is not trusted to hold what we
+ * hold: someone without omni-ship may have run `git notes remove`/`prune` or rewritten a note and pushed. Only the
+ * notes that differ between the two tips are read (planUnion), and `merge` combines two texts of one note (lines
+ * of a log, whole display notes). Local writes are compare-and-swaps from `local`: a local writer that moved the
+ * ref meanwhile makes the round start again.
  */
-async function syncLog(cwd: string, ref: string, local: string | undefined, theirs: string | undefined, dryRun: boolean, result: SyncResult): Promise<LogStep> {
+async function syncLog(
+  cwd: string,
+  ref: string,
+  local: string | undefined,
+  theirs: string | undefined,
+  merge: NoteMerge,
+  dryRun: boolean,
+  result: SyncResult,
+): Promise<LogStep> {
   // the remote lacks this log (never had it, lost it, or is a new URL): push ours whole, leased on "must not
   // exist"; never delete ours because the remote has none
   if (!theirs) return { next: local, raced: false };
@@ -75,7 +88,7 @@ async function syncLog(cwd: string, ref: string, local: string | undefined, thei
   if (local === theirs) return { next: local, raced: false };
   const remoteDescends = isAncestor(cwd, local, theirs);
   const localDescends = !remoteDescends && isAncestor(cwd, theirs, local);
-  const plan = await planUnion(cwd, local, theirs);
+  const plan = await planUnion(cwd, local, theirs, merge);
   const message = `omni-ship sync: union with ${theirs.slice(0, 12)}\n`;
   if (remoteDescends) {
     if (plan.theirsLacks === 0) {
@@ -103,13 +116,15 @@ function commitUnion(cwd: string, ref: string, local: string, notes: Map<string,
 }
 
 /**
- * Syncs omni-ship's notes and patchset refs with `remote`: fetch into refs/omni-ship/remote-notes/<remote>/,
- * merge by set union, push with explicit leases (`--force-with-lease=<ref>:<oid>`), and start again with jitter
- * when another clone pushed first. Never edits remote.*.fetch or remote.*.push; never overwrites the remote's lines.
+ * Syncs omni-ship's notes logs, display notes and patchset refs with `remote`: fetch into
+ * refs/omni-ship/remote-notes/<remote>/ (and remote-display/, remote-patchsets/), merge (logs by set union, display
+ * notes whole), push with explicit leases (`--force-with-lease=<ref>:<oid>`), and start again with jitter when
+ * another clone pushed first. Never edits remote.*.fetch or remote.*.push; never overwrites the remote's lines.
  */
 export async function syncNotes(cwd: string, remote: string, dryRun: boolean): Promise<SyncResult> {
   const notesTrack = remoteNotesPrefix(remote);
   const psTrack = remotePatchsetPrefix(remote);
+  const displayTrack = remoteDisplayRef(remote);
   const result: SyncResult = { remote, dryRun, merged: [], updatedLocal: [], pushed: [], restored: [], skipped: [], rounds: 0 };
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     result.rounds = round;
@@ -133,13 +148,14 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
         remote,
         `+${NOTES_PREFIX}*:${notesTrack}*`,
         `+${PATCHSET_REF_PREFIX}*:${psTrack}*`,
+        remoteDisplayRefspec(remote),
       ],
       { cwd, env: { GIT_TERMINAL_PROMPT: '0' } },
     );
     // 128 is git's "fatal": it could not talk to the remote (a local ref update failing exits 1)
     if (fetched.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, false), 'fetch', firstComplaint(fetched.stderr));
     if (fetched.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${firstComplaint(fetched.stderr)}`);
-    const refs = refMap(cwd, [NOTES_PREFIX, notesTrack, PATCHSET_REF_PREFIX, psTrack]);
+    const refs = refMap(cwd, [NOTES_PREFIX, notesTrack, PATCHSET_REF_PREFIX, psTrack, DISPLAY_REF, displayTrack]);
     const leases: string[] = [];
     const pushSpecs: string[] = [];
     let raced = false;
@@ -149,10 +165,14 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
       if (name.startsWith(NOTES_PREFIX)) logs.add(name.slice(NOTES_PREFIX.length));
       else if (name.startsWith(notesTrack)) logs.add(name.slice(notesTrack.length));
     }
-    for (const log of [...logs].sort()) {
-      const ref = `${NOTES_PREFIX}${log}`;
+    const notesRefs: { ref: string; track: string; merge: NoteMerge }[] = [...logs]
+      .sort()
+      .map((log) => ({ ref: `${NOTES_PREFIX}${log}`, track: `${notesTrack}${log}`, merge: LINE_UNION }));
+    // prose: a set union of sorted lines would scramble it, so its notes merge whole (display.ts)
+    if (refs.has(DISPLAY_REF) || refs.has(displayTrack)) notesRefs.push({ ref: DISPLAY_REF, track: displayTrack, merge: DISPLAY_MERGE });
+    for (const { ref, track, merge } of notesRefs) {
       const local = refs.get(ref);
-      const theirs = refs.get(`${notesTrack}${log}`);
+      const theirs = refs.get(track);
       // a ref to a blob (or tree, or tag) is no notes log: never overwrite it, never push it, sync the others
       if (local && local.type !== 'commit') {
         result.skipped.push({ ref, reason: `it points at a ${local.type} (${local.oid.slice(0, 12)}) here, not a notes commit; look at it (git cat-file -p ${local.oid.slice(0, 12)}), then delete it (git update-ref -d ${ref}) to get the remote's log` });
@@ -162,7 +182,7 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
         result.skipped.push({ ref, reason: `it points at a ${theirs.type} (${theirs.oid.slice(0, 12)}) on ${remote}, not a notes commit; once whoever pushed it agrees, delete it there (git push ${remote} :${ref}) and sync again` });
         continue;
       }
-      const step = await syncLog(cwd, ref, local?.oid, theirs?.oid, dryRun, result);
+      const step = await syncLog(cwd, ref, local?.oid, theirs?.oid, merge, dryRun, result);
       if (step.raced) raced = true;
       if (step.next && step.next !== theirs?.oid) {
         leases.push(`--force-with-lease=${ref}:${theirs?.oid ?? ''}`);
@@ -244,7 +264,7 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
       continue;
     }
     if (dryRun || pushSpecs.length === 0) return result;
-    // one atomic push: every notes log and patchset ref moves, or none does
+    // one atomic push: every notes log, the display ref and every patchset ref move, or none does
     const pushed = await gitAsync(['push', '--porcelain', '--atomic', '--no-verify', ...leases, remote, ...pushSpecs], {
       cwd,
       env: { GIT_TERMINAL_PROMPT: '0' },

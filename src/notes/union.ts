@@ -8,18 +8,45 @@ export function unionNote(a: string, b: string): string {
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
+/** The distinct non-empty lines of a note. */
+function lineSet(text: string): Set<string> {
+  return new Set(text.split('\n').filter((l) => l !== ''));
+}
+
 /**
- * What it takes to make the set union of two notes commits, from either side: the notes (tree path → text) to
- * write on top of each tip, and how many lines each side lacks. A side that lacks none already holds the union.
+ * How the two sides' texts of one object's note merge. `union(a, b)` must hold everything of both (so
+ * `lacking(union, a)` and `lacking(union, b)` are 0) and must not depend on the order of its arguments (so two
+ * clones merging at once make the same note); `lacking` counts what one side lacks of the other (0: nothing).
+ */
+export interface NoteMerge {
+  /** how many units (lines, paragraphs) of `other` `have` lacks */
+  lacking(have: string, other: string): number;
+  /** a note holding every unit of both */
+  union(a: string, b: string): string;
+}
+
+/** The JSON-lines logs merge as a set of lines (cat_sort_uniq): line order means nothing there. */
+export const LINE_UNION: NoteMerge = {
+  lacking(have, other) {
+    const mine = lineSet(have);
+    return [...lineSet(other)].filter((l) => !mine.has(l)).length;
+  },
+  union: unionNote,
+};
+
+/**
+ * What it takes to make the union of two notes commits, from either side: the notes (tree path → text) to write
+ * on top of each tip, and how many units (lines of a log) each side lacks. A side that lacks none already holds
+ * the union.
  */
 export interface UnionPlan {
-  /** notes to write on our tip to hold every line of both */
+  /** notes to write on our tip to hold everything of both */
   ontoOurs: Map<string, string>;
-  /** notes to write on their tip to hold every line of both */
+  /** notes to write on their tip to hold everything of both */
   ontoTheirs: Map<string, string>;
-  /** lines they hold that we lack */
+  /** units they hold that we lack */
   oursLacks: number;
-  /** lines we hold that they lack (deleted or rewritten there, or never sent) */
+  /** units we hold that they lack (deleted or rewritten there, or never sent) */
   theirsLacks: number;
 }
 
@@ -34,9 +61,10 @@ const NOTE_PATH = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * Plans the union of notes commits `ours` and `theirs`, reading only the notes that differ between them: one
  * `git diff-tree` and one `git cat-file --batch` of the changed blobs, so the cost grows with what changed, not
  * with the log. Notes are matched by annotated object, not by path: git's own notes commands re-fan the whole
- * tree when the number of notes crosses a threshold, so one note can sit at two paths on the two sides.
+ * tree when the number of notes crosses a threshold, so one note can sit at two paths on the two sides. `merge`
+ * says how two texts of one note combine: a set of lines for the logs (the default), whole notes for prose.
  */
-export async function planUnion(cwd: string, ours: string, theirs: string): Promise<UnionPlan> {
+export async function planUnion(cwd: string, ours: string, theirs: string, merge: NoteMerge = LINE_UNION): Promise<UnionPlan> {
   const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', ours, theirs], { cwd });
   if (out.exitCode !== 0) throw new Error(`git diff-tree ${ours} ${theirs} failed: ${out.stderr.trim()}`);
   // -z records: ":<mode> <mode> <old blob> <new blob> <status>\0<path>\0"
@@ -66,14 +94,12 @@ export async function planUnion(cwd: string, ours: string, theirs: string): Prom
     if (o && t && o.blob === t.blob) continue;
     const mine = o ? textOf(texts, o.blob) : '';
     const yours = t ? textOf(texts, t.blob) : '';
-    const mineLines = new Set(mine.split('\n').filter((l) => l !== ''));
-    const yourLines = new Set(yours.split('\n').filter((l) => l !== ''));
-    const oursLacks = [...yourLines].filter((l) => !mineLines.has(l)).length;
-    const theirsLacks = [...mineLines].filter((l) => !yourLines.has(l)).length;
+    const oursLacks = merge.lacking(mine, yours);
+    const theirsLacks = merge.lacking(yours, mine);
     plan.oursLacks += oursLacks;
     plan.theirsLacks += theirsLacks;
     if (oursLacks === 0 && theirsLacks === 0) continue;
-    const union = unionNote(mine, yours);
+    const union = merge.union(mine, yours);
     // where the note already sits on that side, else where the other side keeps it: never a second path for it
     if (oursLacks) plan.ontoOurs.set(o?.path ?? t!.path, union);
     if (theirsLacks) plan.ontoTheirs.set(t?.path ?? o!.path, union);

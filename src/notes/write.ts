@@ -198,6 +198,25 @@ export function pruneStaleTmpRefs(cwd: string): string[] {
   return deleteStaleTmpRefs(cwd, parseRefs(gitRun(['for-each-ref', REF_FORMAT, TMP_REF_PREFIX], { cwd }).stdout).keys());
 }
 
+/**
+ * The tip of notes ref `ref` among `refs` (a for-each-ref of it): null when there is none yet. Throws when no
+ * compare-and-swap could ever move it: it points at a blob (or tree, or tag), or a ref below its name
+ * (refs/notes/omni-ship/reviews/x) blocks the name for good.
+ */
+function notesTipIn(refs: ReadonlyMap<string, RefTarget>, ref: string): string | null {
+  const target = refs.get(ref) ?? null;
+  if (target && target.type !== 'commit') throw notACommitError(ref, target);
+  // for-each-ref matches refs below the name too
+  const below = [...refs.keys()].find((name) => name.startsWith(`${ref}/`));
+  if (below) throw refInTheWayError(ref, below);
+  return target?.oid ?? null;
+}
+
+/** The tip of notes ref `ref` before a compare-and-swap write (one for-each-ref): null when there is none yet; see notesTipIn for what throws. */
+export function readNotesTip(cwd: string, ref: string): string | null {
+  return notesTipIn(parseRefs(gitRun(['for-each-ref', REF_FORMAT, ref], { cwd }).stdout), ref);
+}
+
 /** What a caller already read of a notes ref: its tip (null: no ref yet) and the notes of some objects (absent: none). */
 export interface KnownNotes {
   tip: string | null;
@@ -254,14 +273,8 @@ export async function appendEvents(cwd: string, ref: string, appends: readonly N
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // one for-each-ref reads the tip, its type and, on the first attempt, the private refs killed writes left
     const refs = parseRefs(gitRun(['for-each-ref', REF_FORMAT, ref, ...(attempt === 0 ? [TMP_REF_PREFIX] : [])], { cwd }).stdout);
-    const target = refs.get(ref) ?? null;
-    // a ref to a blob (or tree, or tag) can never be moved by a compare-and-swap from a commit: refuse at once
-    if (target && target.type !== 'commit') throw notACommitError(ref, target);
-    // for-each-ref matches refs below the name too: one there (refs/notes/omni-ship/reviews/x) blocks the name for good
-    const below = [...refs.keys()].find((name) => name.startsWith(`${ref}/`));
-    if (below) throw refInTheWayError(ref, below);
+    const tip = notesTipIn(refs, ref);
     if (attempt === 0) deleteStaleTmpRefs(cwd, [...refs.keys()].filter((name) => name.startsWith(TMP_REF_PREFIX)));
-    const tip = target?.oid ?? null;
     const existing = tip ? await readSomeNotes(cwd, tip, objects) : new Map<string, FoundNote>();
     const { updated, count } = appendedNotes(appends, objects, existing, redundant);
     if (updated.size === 0) return 0;

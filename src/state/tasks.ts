@@ -304,8 +304,8 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     // commit, else the newest commit carrying the trailer, else the last patchset, else the commit that landed
     const newestLive = [...live].sort((a, b) => (sideOrder.get(a) ?? Infinity) - (sideOrder.get(b) ?? Infinity))[0];
     const head = tips.length
-      ? localTip?.sha ?? ownTips[0]?.sha ?? landedCommit
-      : newestLive ?? byTrailer ?? own[own.length - 1]?.commit ?? landedCommit;
+      ? localTip?.sha ?? ownTips[0]?.sha ?? landedCommit ?? reverted?.commit ?? null
+      : newestLive ?? byTrailer ?? own[own.length - 1]?.commit ?? landedCommit ?? reverted?.commit ?? null;
     const tree = head ? treeOf.get(head) ?? side.get(head)?.tree ?? null : null;
     const bySpec = tree ? verifies.get(tree) : undefined;
     const under = currentSpec ? bySpec?.get(currentSpec) : undefined;

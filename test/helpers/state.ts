@@ -97,6 +97,11 @@ export function noteOn(repo: TestRepo, ref: string, object: string): string | nu
 export function eventsIn(repo: TestRepo, ref: string): Record<string, any>[] {
   const lines = new Set<string>();
   for (const text of notesOf(repo, ref).values()) for (const l of text.split('\n')) if (l.trim()) lines.add(l);
+  return parseEventLines(lines);
+}
+
+/** The lines that parse as JSON, parsed (a line that does not is no event: skipped). */
+export function parseEventLines(lines: Iterable<string>): Record<string, any>[] {
   const events: Record<string, any>[] = [];
   for (const l of lines) {
     try {
@@ -106,6 +111,17 @@ export function eventsIn(repo: TestRepo, ref: string): Record<string, any>[] {
     }
   }
   return events;
+}
+
+/** A run and its stdout parsed as JSON (null when it is not: a usage error prints nothing there). */
+export function withJson(r: RunResult): { r: RunResult; json: any } {
+  let json: any = null;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = null;
+  }
+  return { r, json };
 }
 
 /** Patchset events in the repository, optionally for one task. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { makeRepo, tempDir, type RunResult, type TestRepo } from './repo.js';
 import { pidLive } from './children.js';
-import { NOTES, commitChange, eventsIn } from './state.js';
+import { NOTES, commitChange, eventsIn, withJson } from './state.js';
 
 /** A step as a config file writes it. */
 export type StepConfig = { name: string; run: string | string[]; timeout?: number; env?: Record<string, string> };
@@ -48,14 +48,7 @@ export function taskOnTop(repo: TestRepo, task: string, content = `${task} work\
 
 /** Runs `omni-ship verify --json …` and parses stdout whatever the exit code (stdout is JSON when it is not a usage error). */
 export function verify(repo: TestRepo, args: string[] = [], env?: NodeJS.ProcessEnv): { r: RunResult; json: any } {
-  const r = repo.omni(['verify', '--json', ...args], { env });
-  let json: any = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { r, json };
+  return withJson(repo.omni(['verify', '--json', ...args], { env }));
 }
 
 /** The verify events recorded on `tree`. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,7 +48,7 @@ describe('install-hooks', () => {
       // dash must accept it
       expect(run('/bin/sh', ['-n', file], { cwd: repo.dir }).code, name).toBe(0);
     }
-    expect(repo.git(['config', '--get-all', 'notes.displayRef'])).toBe('refs/notes/omni-ship/*\n');
+    expect(repo.git(['config', '--get-all', 'notes.displayRef'])).toBe('refs/notes/omni-ship-landed\n');
     expect(repo.git(['config', '--get-all', 'notes.rewriteRef'])).toBe('refs/notes/omni-ship/patchsets*\n');
     expect(repo.git(['config', '--get-all', 'notes.rewriteMode'])).toBe('cat_sort_uniq\n');
   });
@@ -63,7 +64,7 @@ describe('install-hooks', () => {
     expect(r.stdout).toContain('dry run: nothing changed');
     expect(r.stdout).toContain('would move .git/hooks/commit-msg to .git/hooks/commit-msg.omni-ship-chained');
     for (const name of HOOKS) expect(r.stdout).toContain(`would write .git/hooks/${name}`);
-    expect(r.stdout).toContain('would git config --add notes.displayRef refs/notes/omni-ship/*');
+    expect(r.stdout).toContain('would git config --add notes.displayRef refs/notes/omni-ship-landed');
     expect(r.stdout).toContain('would git config notes.rewriteMode cat_sort_uniq');
     expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
 
@@ -98,7 +99,7 @@ describe('install-hooks', () => {
     expect(fs.readdirSync(hooksDir(repo)).filter((f) => f.endsWith('.omni-ship-chained'))).toEqual(['commit-msg.omni-ship-chained']);
     expect(fs.readFileSync(path.join(hooksDir(repo), 'commit-msg.omni-ship-chained'), 'utf8')).toBe(foreign);
     expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship', 'chained'))).toBe(false);
-    expect(repo.git(['config', '--get-all', 'notes.displayRef'])).toBe('refs/notes/omni-ship/*\n');
+    expect(repo.git(['config', '--get-all', 'notes.displayRef'])).toBe('refs/notes/omni-ship-landed\n');
     expect(repo.git(['config', '--get-all', 'notes.rewriteRef'])).toBe('refs/notes/omni-ship/patchsets*\n');
 
     // and one uninstall still undoes all of it
@@ -450,6 +451,108 @@ describe('uninstall-hooks', () => {
     expect(r.stderr).toContain('post-merge changed after install-hooks wrote it');
     expect(fs.readFileSync(path.join(hooksDir(repo), 'post-merge'), 'utf8')).toBe(theirs);
     expect(fs.existsSync(path.join(hooksDir(repo), 'commit-msg'))).toBe(false);
+  });
+});
+
+describe('upgrade from an install that showed the JSON logs in git log', () => {
+  const OLD = 'refs/notes/omni-ship/*';
+  const NEW = 'refs/notes/omni-ship-landed';
+  const manifestFile = (repo: TestRepo) => path.join(repo.dir, '.git', 'omni-ship', 'install.json');
+  const displayRefs = (repo: TestRepo) => repo.gitRun(['config', '--local', '--get-all', 'notes.displayRef']).stdout.split('\n').filter(Boolean);
+  const manifestValues = (repo: TestRepo) =>
+    (JSON.parse(fs.readFileSync(manifestFile(repo), 'utf8')) as { gitConfig: { key: string; value: string }[] }).gitConfig
+      .filter((r) => r.key === 'notes.displayRef')
+      .map((r) => r.value);
+
+  /**
+   * Makes a fresh install look exactly like one by an earlier version: notes.displayRef holds `refs/notes/omni-ship/*`
+   * in the config, and the manifest records that value as added by install (with the config file's hash to match).
+   */
+  function asEarlierInstall(repo: TestRepo): void {
+    repo.git(['config', '--local', '--fixed-value', '--replace-all', 'notes.displayRef', OLD, NEW]);
+    const manifest = JSON.parse(fs.readFileSync(manifestFile(repo), 'utf8')) as {
+      gitConfig: { key: string; value: string }[];
+      configFile?: { after: string };
+    };
+    for (const r of manifest.gitConfig) if (r.key === 'notes.displayRef' && r.value === NEW) r.value = OLD;
+    if (manifest.configFile) manifest.configFile.after = createHash('sha256').update(gitConfig(repo)).digest('hex');
+    fs.writeFileSync(manifestFile(repo), JSON.stringify(manifest));
+    expect(displayRefs(repo)).toContain(OLD);
+    expect(displayRefs(repo)).not.toContain(NEW);
+  }
+
+  it('a reinstall replaces the old value with the display ref; git log shows the landed note, not JSON; uninstall gives .git/config back', () => {
+    const repo = track(makeRepo());
+    const original = gitConfig(repo);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    asEarlierInstall(repo);
+    const head = repo.git(['rev-parse', 'HEAD']).trim();
+    repo.git(['notes', '--ref=refs/notes/omni-ship/patchsets', 'add', '-m', '{"type":"patchset"}', head]);
+    repo.git(['notes', `--ref=${NEW}`, 'add', '-m', 'Task-Id: t-1\nLanded-By: Ann <a@x>', head]);
+    expect(repo.git(['log', '-1'])).toContain('{"type":"patchset"}');
+
+    const before = snapshot(path.join(repo.dir, '.git'));
+    const dry = repo.omni(['install-hooks', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`would git config --fixed-value --unset-all notes.displayRef ${OLD} (an earlier install added it)`);
+    expect(dry.stdout).toContain(`would git config --add notes.displayRef ${NEW}`);
+    expect(snapshot(path.join(repo.dir, '.git'))).toEqual(before);
+
+    const r = repo.omni(['install-hooks', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const changes = (JSON.parse(r.stdout) as { actions: { kind: string; change?: { how: string; value: string } }[] }).actions
+      .filter((a) => a.kind === 'config')
+      .map((a) => [a.change!.how, a.change!.value]);
+    expect(changes).toEqual([
+      ['unset', OLD],
+      ['add', NEW],
+    ]);
+    expect(displayRefs(repo)).toEqual([NEW]);
+    expect(manifestValues(repo)).toEqual([NEW]);
+    const log = repo.git(['log', '-1']);
+    expect(log).toContain('Notes (omni-ship-landed):\n    Task-Id: t-1\n    Landed-By: Ann <a@x>\n');
+    expect(log).not.toContain('"type"');
+    // and the next install has nothing more to change
+    expect(repo.omni(['install-hooks']).stdout).not.toContain('git config');
+
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(gitConfig(repo).equals(original)).toBe(true);
+  });
+
+  it("keeps the user's own displayRef through the upgrade and the uninstall, key by key when the config changed in between", () => {
+    const repo = track(makeRepo());
+    repo.git(['config', 'notes.displayRef', 'refs/notes/review']);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    asEarlierInstall(repo);
+    expect(displayRefs(repo)).toEqual(['refs/notes/review', OLD]);
+    // a change of the user's since: the file is no longer what install left, so no byte copy can be given back
+    repo.git(['config', 'user.signingkey', 'ABCDEF']);
+
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    expect(displayRefs(repo)).toEqual(['refs/notes/review', NEW]);
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(displayRefs(repo)).toEqual(['refs/notes/review']);
+    expect(repo.gitRun(['config', '--local', '--get-all', 'notes.rewriteRef']).stdout).toBe('');
+    expect(repo.gitRun(['config', '--local', '--get-all', 'notes.rewriteMode']).stdout).toBe('');
+    expect(repo.git(['config', 'user.signingkey']).trim()).toBe('ABCDEF');
+  });
+
+  it('an old value the user took out already is not taken out again; the new one is added', () => {
+    const repo = track(makeRepo());
+    const original = gitConfig(repo);
+    expect(repo.omni(['install-hooks']).code).toBe(0);
+    asEarlierInstall(repo);
+    repo.git(['config', '--local', '--fixed-value', '--unset-all', 'notes.displayRef', OLD]);
+    const r = repo.omni(['install-hooks']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('--unset-all');
+    expect(displayRefs(repo)).toEqual([NEW]);
+    expect(manifestValues(repo)).toEqual([NEW]);
+    expect(repo.omni(['uninstall-hooks']).code).toBe(0);
+    expect(repo.gitRun(['config', '--local', '--get-regexp', '^notes\\.']).code).toBe(1);
+    // undone key by key (the user's edit means no byte copy is given back), and the [notes] section the first
+    // install created goes with the new value too
+    expect(gitConfig(repo).toString()).toBe(original.toString());
   });
 });
 

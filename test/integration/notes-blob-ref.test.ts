@@ -95,7 +95,6 @@ describe('a notes ref that is not a notes commit', () => {
     expect(refsUnder(b, NOTES.reviews).get(NOTES.reviews)).toBe(blob);
     expect(refsUnder(bare, NOTES.reviews).get(NOTES.reviews)).toBe(remoteReviews);
     expect([...notesOf(bare, NOTES.patchsets).keys()].sort()).toEqual([a1, b2].sort());
-    // (git's own notes commands fail here now: notes.displayRef's glob takes in the blob)
     expect(refsUnder(b, NOTES.patchsets)).toEqual(refsUnder(bare, NOTES.patchsets));
   });
 });

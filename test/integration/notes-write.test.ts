@@ -131,7 +131,7 @@ describe('notes config set by install-hooks', () => {
     const repo = makeRepo();
     const before = localConfig(repo);
     installHooks(repo);
-    expect(values(repo, 'notes.displayRef')).toEqual(['refs/notes/omni-ship/*']);
+    expect(values(repo, 'notes.displayRef')).toEqual(['refs/notes/omni-ship-landed']);
     const rewriteRefs = values(repo, 'notes.rewriteRef');
     expect(rewriteRefs).toHaveLength(1);
     expect(rewriteRefs[0]).toMatch(/^refs\/notes\/omni-ship\/patchsets\*?$/);
@@ -152,7 +152,7 @@ describe('notes config set by install-hooks', () => {
     const before = localConfig(repo);
 
     installHooks(repo);
-    expect(values(repo, 'notes.displayRef')).toEqual(['refs/notes/review', 'refs/notes/other', 'refs/notes/omni-ship/*']);
+    expect(values(repo, 'notes.displayRef')).toEqual(['refs/notes/review', 'refs/notes/other', 'refs/notes/omni-ship-landed']);
     expect(values(repo, 'notes.rewriteMode')).toEqual(['cat_sort_uniq']);
 
     const r = repo.omni(['uninstall-hooks']);
@@ -163,17 +163,19 @@ describe('notes config set by install-hooks', () => {
     expect(localConfig(repo)).toBe(before);
   });
 
-  it('makes `git log` show the omni-ship note of a task commit', async () => {
+  it('keeps the JSON lines of a task commit out of `git log`; they are one --notes away', async () => {
     const repo = makeRepo();
     installHooks(repo);
     repo.git(['switch', '-q', '-c', 't-2']);
     const commit = commitChange(repo, 'shown in log');
     expect(await waitForDrain(repo)).toBe(true);
+    expect(noteOn(repo, NOTES.patchsets, commit)).toContain(`"commit":"${commit}"`);
     const log = repo.git(['log', '-1']);
-    expect(log).toContain('Notes (omni-ship/patchsets):');
-    expect(log).toContain(`"commit":"${commit}"`);
-    // the same log without the display config shows no omni-ship note: displayRef is what does it
-    expect(repo.git(['-c', 'notes.displayRef=', 'log', '-1', '--no-notes', '--notes=refs/notes/commits'])).not.toContain('omni-ship');
+    expect(log).not.toContain('Notes');
+    expect(log).not.toContain('"type"');
+    const withLog = repo.git(['log', '-1', `--notes=${NOTES.patchsets}`]);
+    expect(withLog).toContain('Notes (omni-ship/patchsets):');
+    expect(withLog).toContain(`"commit":"${commit}"`);
   });
 });
 

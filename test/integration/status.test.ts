@@ -7,7 +7,7 @@ import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, stat
 afterAll(cleanupAll);
 
 const STATES = ['in-progress', 'verifying', 'failed', 'verified', 'approved', 'landed', 'needs-help', 'diverged'];
-const TASK_KEYS = ['id', 'parent', 'state', 'branch', 'head', 'patchsets', 'verify', 'verifyOtherSpec', 'verifyingSince', 'review', 'landing', 'landedCommit', 'live'];
+const TASK_KEYS = ['id', 'parent', 'state', 'branch', 'head', 'patchsets', 'verify', 'verifyOtherSpec', 'verifyingSince', 'review', 'landing', 'reverted', 'landedCommit', 'live'];
 
 async function drained(repo: TestRepo): Promise<void> {
   expect(await waitForDrain(repo)).toBe(true);
@@ -46,6 +46,7 @@ describe('status --json', () => {
       verifyingSince: null,
       review: null,
       landing: null,
+      reverted: null,
       landedCommit: null,
       live: [sha],
     });

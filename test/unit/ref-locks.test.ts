@@ -13,6 +13,8 @@ describe('stale ref locks', () => {
     const files = {
       staleNotes: 'refs/notes/omni-ship/patchsets.lock',
       staleOwn: 'refs/omni-ship/patchsets/t-1/2.lock',
+      staleDisplay: 'refs/notes/omni-ship-landed.lock',
+      otherNotes: 'refs/notes/commits.lock',
       fresh: 'refs/notes/omni-ship/reviews.lock',
       branch: 'refs/heads/main.lock',
       packed: 'packed-refs.lock',
@@ -24,7 +26,7 @@ describe('stale ref locks', () => {
       if (name !== 'fresh') fs.utimesSync(p, old, old);
     }
     const removed = removeStaleRefLocks(common).map((p) => path.relative(common, p)).sort();
-    expect(removed).toEqual([files.staleOwn, files.staleNotes].sort());
-    for (const rel of [files.fresh, files.branch, files.packed]) expect(fs.existsSync(path.join(common, rel)), rel).toBe(true);
+    expect(removed).toEqual([files.staleOwn, files.staleNotes, files.staleDisplay].sort());
+    for (const rel of [files.fresh, files.branch, files.packed, files.otherNotes]) expect(fs.existsSync(path.join(common, rel)), rel).toBe(true);
   });
 });
