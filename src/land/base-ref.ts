@@ -1,6 +1,7 @@
 import { ExitCode, UserError } from '../errors.js';
 import { gitAsync, gitRun } from '../git/exec.js';
 import { RemoteUnreachableError, firstComplaint, remoteUrl } from '../notes/sync-errors.js';
+import { syncFetchRefspecs } from '../notes/sync.js';
 import { pushBase, updateLocalBase, type MoveResult } from './move-base.js';
 import { fastForwardWorktree, worktreesOn } from './worktrees.js';
 
@@ -40,7 +41,8 @@ export function trackingRef(t: BaseTarget): string {
  */
 export async function fetchBase(t: BaseTarget, allBranches: boolean): Promise<string> {
   const remote = t.remote!;
-  const specs = allBranches ? [`+refs/heads/*:refs/remotes/${remote}/*`] : [`+refs/heads/${t.name}:${trackingRef(t)}`];
+  // the first fetch also brings omni-ship's notes, so the notes sync after the land can push without fetching
+  const specs = allBranches ? [`+refs/heads/*:refs/remotes/${remote}/*`, ...syncFetchRefspecs(remote)] : [`+refs/heads/${t.name}:${trackingRef(t)}`];
   const args = ['fetch', '--no-tags', '--no-write-fetch-head', t.progress ? '--progress' : '--quiet', remote, ...specs];
   const r = await gitAsync(args, { cwd: t.cwd, env: { GIT_TERMINAL_PROMPT: '0' }, teeStderr: t.progress });
   if (r.exitCode === 128) {
@@ -69,7 +71,7 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
     if (moved.kind !== 'moved') return moved;
     // git push updates the tracking ref only when remote.<name>.fetch maps it; land reads it next, so set it
     gitRun(['update-ref', '-m', 'omni-ship land', trackingRef(t), to], { cwd: t.cwd });
-    return { ...moved, localNote: followLocal(t, to) };
+    return { ...moved, localNote: followLocal(t, to, from) };
   }
   const local = refValue(t.cwd, `refs/heads/${t.name}`);
   if (local === null && t.remote) {
@@ -80,7 +82,7 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
   if (local !== from) return { kind: 'lost-race', actual: local };
   const wt = worktreesOn(t.cwd, t.name)[0];
   if (wt) {
-    const ff = fastForwardWorktree(wt.path, t.name, from, to);
+    const ff = fastForwardWorktree(wt.path, t.name, from, to, true);
     if (ff.ok) return { kind: 'moved' };
     const now = refValue(t.cwd, `refs/heads/${t.name}`);
     if (now !== from) return { kind: 'lost-race', actual: now };
@@ -90,14 +92,15 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
 }
 
 /** Brings the local base branch to `to` after a push, when it is behind; says why not otherwise (null: done or none). */
-export function followLocal(t: BaseTarget, to: string): string | null {
+export function followLocal(t: BaseTarget, to: string, from?: string): string | null {
   const ref = `refs/heads/${t.name}`;
   const local = refValue(t.cwd, ref);
   if (local === null || local === to) return null;
-  if (!isAncestor(t.cwd, local, to)) return `your local ${t.name} has commits ${t.remote} lacks: it was left at ${local.slice(0, 12)}`;
+  // the usual case: the local base was the tip the candidate was built on, so `to` descends from it
+  if (local !== from && !isAncestor(t.cwd, local, to)) return `your local ${t.name} has commits ${t.remote} lacks: it was left at ${local.slice(0, 12)}`;
   const wt = worktreesOn(t.cwd, t.name)[0];
   if (wt) {
-    const ff = fastForwardWorktree(wt.path, t.name, local, to);
+    const ff = fastForwardWorktree(wt.path, t.name, local, to, true);
     return ff.ok ? null : `your checked-out ${t.name} in ${wt.path} was not fast-forwarded: ${ff.why}; run git merge --ff-only ${t.remote}/${t.name} there`;
   }
   const moved = updateLocalBase(t.cwd, t.name, local, to);

@@ -277,7 +277,8 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
     progress(null, 'sync', `pushing omni-ship's notes to ${remote}`);
     try {
       const { syncNotes } = await import('../notes/sync.js');
-      await syncNotes(cwd, remote!, false);
+      // the first fetch brought the notes: push first, fetch only if someone pushed notes since
+      await syncNotes(cwd, remote!, false, { fetched: !req.dryRun });
       notesSynced = true;
     } catch (e) {
       notesSynced = false;

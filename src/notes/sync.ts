@@ -121,7 +121,16 @@ function commitUnion(cwd: string, ref: string, local: string, notes: Map<string,
  * notes whole), push with explicit leases (`--force-with-lease=<ref>:<oid>`), and start again with jitter when
  * another clone pushed first. Never edits remote.*.fetch or remote.*.push; never overwrites the remote's lines.
  */
-export async function syncNotes(cwd: string, remote: string, dryRun: boolean): Promise<SyncResult> {
+/** The refspecs sync fetches: every notes log, the patchset refs and the display ref, into their tracking refs. */
+export function syncFetchRefspecs(remote: string): string[] {
+  return [`+${NOTES_PREFIX}*:${remoteNotesPrefix(remote)}*`, `+${PATCHSET_REF_PREFIX}*:${remotePatchsetPrefix(remote)}*`, remoteDisplayRefspec(remote)];
+}
+
+/**
+ * `fetched`: the caller fetched syncFetchRefspecs moments ago (land does, in its own fetch): the first round
+ * merges and pushes on those tracking refs without fetching again; a lease that no longer holds fetches as usual.
+ */
+export async function syncNotes(cwd: string, remote: string, dryRun: boolean, opts: { fetched?: boolean } = {}): Promise<SyncResult> {
   const notesTrack = remoteNotesPrefix(remote);
   const psTrack = remotePatchsetPrefix(remote);
   const displayTrack = remoteDisplayRef(remote);
@@ -137,24 +146,15 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean): P
     // must not keep its old value here, or the lease below would expect it and the push would never go through.
     // With refspecs on the command line, git prunes only their destinations (checked on git 2.39: branches,
     // tags and other refs are left alone, whatever remote.*.prune or fetch.pruneTags say).
-    const fetched = await gitAsync(
-      [
-        'fetch',
-        '--quiet',
-        '--no-tags',
-        '--prune',
-        '--no-prune-tags',
-        '--no-write-fetch-head',
-        remote,
-        `+${NOTES_PREFIX}*:${notesTrack}*`,
-        `+${PATCHSET_REF_PREFIX}*:${psTrack}*`,
-        remoteDisplayRefspec(remote),
-      ],
-      { cwd, env: { GIT_TERMINAL_PROMPT: '0' } },
-    );
-    // 128 is git's "fatal": it could not talk to the remote (a local ref update failing exits 1)
-    if (fetched.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, false), 'fetch', firstComplaint(fetched.stderr));
-    if (fetched.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${firstComplaint(fetched.stderr)}`);
+    if (round > 1 || !opts.fetched) {
+      const fetched = await gitAsync(['fetch', '--quiet', '--no-tags', '--prune', '--no-prune-tags', '--no-write-fetch-head', remote, ...syncFetchRefspecs(remote)], {
+        cwd,
+        env: { GIT_TERMINAL_PROMPT: '0' },
+      });
+      // 128 is git's "fatal": it could not talk to the remote (a local ref update failing exits 1)
+      if (fetched.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, false), 'fetch', firstComplaint(fetched.stderr));
+      if (fetched.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${firstComplaint(fetched.stderr)}`);
+    }
     const refs = refMap(cwd, [NOTES_PREFIX, notesTrack, PATCHSET_REF_PREFIX, psTrack, DISPLAY_REF, displayTrack]);
     const leases: string[] = [];
     const pushSpecs: string[] = [];

@@ -165,15 +165,19 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   };
   const baseKey = `${config.trailerKey}\0${config.taskPattern}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
+  // the base moved (every land moves it): when the tips the cache was read at are all still in the new history,
+  // only the commits since are read (`new ^old`), and a count of old commits the new tips lack checks that premise
+  const baseFrom = !baseHit && baseShas.length ? incrementalBase(cache.base, config) : null;
   // every branch's commits off the base branch, newest first, with their first parents: which task each tip
   // claims, the task branch's own commit below a foreign tip, and commits that carry a trailer naming their task
   // even on a branch that does not (a `wip` branch committed with OMNI_SHIP_TASK=t-9). One walk, from the tips
   // and the base branch of the ref snapshot (the stored status answer is keyed by it), not from whatever the refs
   // hold by the time git runs
-  const [baseLog, sideLog] = await Promise.all([
+  let [baseLog, baseLost, sideLog] = await Promise.all([
     baseShas.length && !baseHit
-      ? gitAsync(['log', logFormat(config.trailerKey, false), ...baseShas, '--'], { cwd })
+      ? gitAsync(['log', logFormat(config.trailerKey, false), ...baseShas, ...(baseFrom ? baseFrom.tips.map((t) => `^${t}`) : []), '--'], { cwd })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
+    baseFrom ? gitAsync(['rev-list', '--count', ...baseFrom.tips, ...baseShas.map((b) => `^${b}`), '--'], { cwd }) : Promise.resolve(null),
     tipShas.length
       ? gitAsync(['log', logFormat(config.trailerKey, true), '--stdin'], { cwd, input: `${[...tipShas, ...baseShas.map((b) => `^${b}`)].join('\n')}\n` })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
@@ -196,10 +200,19 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   if (baseHit) {
     for (const [task, sha] of baseHit.landed) landedByTask.set(task, sha);
   } else {
+    if (baseFrom && (baseLog.exitCode !== 0 || baseLost?.exitCode !== 0 || baseLost.stdout.trim() !== '0')) {
+      // the base was rewritten (or an old tip is gone): read it whole
+      baseLog = await gitAsync(['log', logFormat(config.trailerKey, false), ...baseShas, '--'], { cwd });
+    } else if (baseFrom) {
+      for (const [task, sha] of baseFrom.landed) landedByTask.set(task, sha);
+    }
+    // newest first: a task's newest commit on the base wins (what was read before is older than what is new)
+    const fresh = new Map<string, string>();
     for (const c of parseLog(baseLog.stdout, config)) {
       const task = claimedTask(c);
-      if (task && !landedByTask.has(task)) landedByTask.set(task, c.sha);
+      if (task && !fresh.has(task)) fresh.set(task, c.sha);
     }
+    for (const [task, sha] of fresh) landedByTask.set(task, sha);
     cache.base = { key: baseKey, landed: [...landedByTask] };
     cache.dirty.add(BASE_CACHE_PART);
   }
@@ -343,6 +356,18 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     });
   }
   return { tasks, events, bad, base, warnings };
+}
+
+/**
+ * The cached base scan to bring forward, when it was read with the same trailer settings: its tips (each `ref=sha`
+ * in the key) and what it found. Null when there is none, or it was read under other settings.
+ */
+function incrementalBase(cached: { key: string; landed: [string, string][] } | null, config: Config): { tips: string[]; landed: [string, string][] } | null {
+  if (!cached) return null;
+  const [trailerKey, taskPattern, ...refs] = cached.key.split('\0');
+  if (trailerKey !== config.trailerKey || taskPattern !== config.taskPattern || refs.length === 0) return null;
+  const tips = refs.map((r) => r.slice(r.lastIndexOf('=') + 1)).filter((t) => /^[0-9a-f]{40,64}$/.test(t));
+  return tips.length ? { tips: [...new Set(tips)], landed: cached.landed } : null;
 }
 
 /** A branch and the commit it points at. */
