@@ -8,7 +8,7 @@ afterAll(cleanupAll);
 
 const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
 const COMMANDS = ['install-hooks', 'uninstall-hooks', 'trailer', 'config', 'init', 'status', 'show', 'review', 'patchset', 'sync', 'cleanup-branches'];
-const CONFIG_KEYS = ['baseBranch', 'remote', 'taskPattern', 'branchPattern', 'trailerKey', 'requireTaskId', 'verify'];
+const CONFIG_KEYS = ['baseBranch', 'remote', 'taskPattern', 'branchPattern', 'trailerKey', 'requireTaskId', 'verify', 'land'];
 
 interface ConfigJson {
   file: string | null;
