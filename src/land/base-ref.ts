@@ -8,6 +8,8 @@ import { fastForwardWorktree, worktreesOn } from './worktrees.js';
 /** Where land reads and moves the base branch. */
 export interface BaseTarget {
   cwd: string;
+  /** the common git dir: worktrees are read from its files */
+  commonDir?: string;
   /** the branch name */
   name: string;
   /** the remote clones coordinate through, or null (land moves the local branch only) */
@@ -67,7 +69,8 @@ export type BaseMove = MoveResult & { localNote?: string | null };
  */
 export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
   if (t.push) {
-    const moved = pushBase(t.cwd, t.remote!, t.name, from, to);
+    // the candidate was built on `from`: it descends from it by construction
+    const moved = pushBase(t.cwd, t.remote!, t.name, from, to, true);
     if (moved.kind !== 'moved') return moved;
     // git push updates the tracking ref only when remote.<name>.fetch maps it; land reads it next, so set it
     gitRun(['update-ref', '-m', 'omni-ship land', trackingRef(t), to], { cwd: t.cwd });
@@ -80,7 +83,7 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
     return r.exitCode === 0 ? { kind: 'moved' } : { kind: 'lost-race', actual: refValue(t.cwd, `refs/heads/${t.name}`) };
   }
   if (local !== from) return { kind: 'lost-race', actual: local };
-  const wt = worktreesOn(t.cwd, t.name)[0];
+  const wt = worktreesOn(t.cwd, t.name, t.commonDir)[0];
   if (wt) {
     const ff = fastForwardWorktree(wt.path, t.name, from, to, true);
     if (ff.ok) return { kind: 'moved' };
@@ -98,7 +101,7 @@ export function followLocal(t: BaseTarget, to: string, from?: string): string | 
   if (local === null || local === to) return null;
   // the usual case: the local base was the tip the candidate was built on, so `to` descends from it
   if (local !== from && !isAncestor(t.cwd, local, to)) return `your local ${t.name} has commits ${t.remote} lacks: it was left at ${local.slice(0, 12)}`;
-  const wt = worktreesOn(t.cwd, t.name)[0];
+  const wt = worktreesOn(t.cwd, t.name, t.commonDir)[0];
   if (wt) {
     const ff = fastForwardWorktree(wt.path, t.name, local, to, true);
     return ff.ok ? null : `your checked-out ${t.name} in ${wt.path} was not fast-forwarded: ${ff.why}; run git merge --ff-only ${t.remote}/${t.name} there`;

@@ -2,13 +2,14 @@ import { loadConfig, type Config } from '../config.js';
 import type { LandConfig } from '../config/land.js';
 import { ExitCode, UserError, badInput, type ExitCodeValue } from '../errors.js';
 import { gitRun } from '../git/exec.js';
-import { requireRepo, stateDir as stateDirOf } from '../git/repo.js';
+import { discoverWorkRepo, requireRepo, stateDir as stateDirOf } from '../git/repo.js';
 import { gitIdentity, hostId } from '../identity.js';
 import { parseTaskId } from '../ids.js';
 import { unknownTask } from '../messages.js';
 import { SCHEMA_VERSION, type AttemptEvent, type LandEvent, type VerifyEvent } from '../notes/events.js';
 import { DISPLAY_REF, NOTES_REFS } from '../notes/refs.js';
-import { appendEvents } from '../notes/write.js';
+import { readKnownNotes } from '../notes/known.js';
+import { appendEvents, type KnownNotes } from '../notes/write.js';
 import { compareTaskIds, loadState, type TaskView } from '../state/tasks.js';
 import { withResolved } from '../verify/prepare.js';
 import { resolveSpec, type VerifySpec } from '../verify/spec.js';
@@ -164,7 +165,8 @@ function verifyJson(v: CandidateVerdict | null): LandVerifyJson | null {
 export async function landTasks(req: LandRequest): Promise<LandResult> {
   if (req.all && req.tasks.length) throw badInput('give task ids or --all, not both');
   if (!req.all && req.tasks.length === 0) throw badInput('name the task(s) to land, or --all', 'omni-ship status lists the verified tasks');
-  const repo = requireRepo(req.cwd);
+  // found on the file system when it can be (no process); anything unusual asks git
+  const repo = discoverWorkRepo(req.cwd) ?? requireRepo(req.cwd);
   const cwd = repo.toplevel ?? repo.commonDir;
   const stateDir = stateDirOf(repo);
   const loaded = await loadConfig(req.cwd, repo.toplevel, { stateDir });
@@ -178,7 +180,7 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
   const baseSel = await resolveBaseName(cwd, repo.commonDir, loaded, req.base);
   const warnings: string[] = [];
   if (baseSel.ignored) warnings.push(`the config in this work tree names ${baseSel.ignored} as the base branch; land ignores it (a work tree must not choose where tasks land) and uses ${baseSel.name}: pass --base ${baseSel.ignored} or set baseBranch in .git/omni-ship.yaml`);
-  const target: BaseTarget = { cwd, name: baseSel.name, remote, push: !!remote && req.push, progress: !!req.gitProgress };
+  const target: BaseTarget = { cwd, commonDir: repo.commonDir, name: baseSel.name, remote, push: !!remote && req.push, progress: !!req.gitProgress };
   const progress = (task: string | null, phase: LandProgress['phase'], message: string) => req.onProgress?.({ task, phase, message });
 
   refuseDirtyBase(target);
@@ -198,7 +200,7 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
     if (there && there !== refValue(cwd, trackingRef(target))) warnings.push(`${remote}/${target.name} moved since the last fetch (now ${there.slice(0, 12)}); this dry run judges the base as last fetched: git fetch ${remote}, then run it again`);
   }
   const config = withResolved(loaded.config, { remote, baseBranch: target.name });
-  const spec = await resolveSpec({ cwd, commonDir: repo.commonDir, stateDir, baseTip: tip, runCacheKey: !req.dryRun, baseName: target.name });
+  const spec = await resolveSpec({ cwd, commonDir: repo.commonDir, stateDir, baseTip: tip, baseConfig: settings.committed, runCacheKey: !req.dryRun, baseName: target.name });
   if (spec.verify.steps.length === 0) {
     throw new UserError(
       `no verify steps configured on ${target.name}: nothing checks a candidate, so nothing lands`,
@@ -305,7 +307,7 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
 
 /** A base branch checked out in a worktree with uncommitted changes: refused before anything changes. */
 function refuseDirtyBase(target: BaseTarget): void {
-  for (const wt of worktreesOn(target.cwd, target.name)) {
+  for (const wt of worktreesOn(target.cwd, target.name, target.commonDir)) {
     const dirty = uncommitted(wt.path);
     if (dirty.length === 0) continue;
     const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, and ${dirty.length - 5} more` : '');
@@ -448,23 +450,25 @@ async function recordLand(run: Run, r: LandRecord): Promise<void> {
     oldTip: r.oldTip,
     newTip: r.newTip,
   };
-  await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: r.landed, events: [event] }]);
+  // both refs' tips and notes on the landed commit in one read: each write is then one fast-import unless raced
+  const known = await readKnownNotes(run.cwd, [NOTES_REFS.lands, DISPLAY_REF], r.landed);
+  await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: r.landed, events: [event] }], undefined, known.get(NOTES_REFS.lands));
   run.wrote = true;
-  await writeLandedNote(run, r, event);
+  await writeLandedNote(run, r, event, known.get(DISPLAY_REF));
 }
 
 /**
  * The few lines `git log` shows for a landing (notes.displayRef), as Gerrit's review notes: the JSON log stays one
  * --notes= away. Built from the land event alone, so writing it again after a kill gives the same text (a no-op).
  */
-async function writeLandedNote(run: Run, r: LandRecord, event: Pick<LandEvent, 'by' | 'host' | 'at'>): Promise<void> {
+async function writeLandedNote(run: Run, r: LandRecord, event: Pick<LandEvent, 'by' | 'host' | 'at'>, known?: KnownNotes): Promise<void> {
   const { landedNoteText, writeDisplayNote } = await import('../notes/display.js');
   const verified = r.verify ? { spec: r.verify.spec, by: r.verify.by, host: r.verify.host, at: r.verify.at } : null;
   const text = landedNoteText(
     { task: r.task, patchset: r.patchset, commit: r.commit, landed: r.landed, base: run.target.name, baseWas: r.oldTip, verified, approvedBy: r.approvedBy, landedBy: event.by, landedAt: event.at, host: event.host },
     run.config.trailerKey,
   );
-  await writeDisplayNote(run.cwd, r.landed, text);
+  await writeDisplayNote(run.cwd, r.landed, text, known);
 }
 
 /** Who approved the task's current patchset, when its latest review approves it. */

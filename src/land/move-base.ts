@@ -1,3 +1,4 @@
+import { isValidBranchName } from '../config/schema.js';
 import { GitError, gitRun } from '../git/exec.js';
 import { ExitCode, UserError } from '../errors.js';
 import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, firstComplaint, remoteSaid, remoteUrl } from '../notes/sync-errors.js';
@@ -26,7 +27,8 @@ function requireDescends(cwd: string, from: string, to: string): void {
 /** Throws unless `refs/heads/<branch>` is a valid ref name (and so cannot be read as an option or a refspec). */
 function requireBranchName(cwd: string, branch: string): string {
   const ref = `refs/heads/${branch}`;
-  if (branch.startsWith('-') || gitRun(['check-ref-format', ref], { cwd }).exitCode !== 0) {
+  // git check-ref-format's rules, in process (isValidBranchName): no git process for a name that is fine
+  if (!isValidBranchName(branch)) {
     throw new Error(`not a valid branch name: ${JSON.stringify(branch)}`);
   }
   return ref;
@@ -83,9 +85,10 @@ export function porcelainFor(stdout: string, ref: string): PorcelainLine | undef
  * own, quoting its `remote:` lines. A remote that cannot be reached at all is a UserError, exit 2, naming its URL.
  * Only the remote moves: the local base ref is the caller's to update (see updateLocalBase).
  */
-export function pushBase(cwd: string, remote: string, branch: string, from: string, to: string): MoveResult {
+export function pushBase(cwd: string, remote: string, branch: string, from: string, to: string, descends = false): MoveResult {
   const ref = requireBranchName(cwd, branch);
-  requireDescends(cwd, from, to);
+  // `descends`: the caller built `to` on `from` (land's candidates are), so the check would only repeat it
+  if (!descends) requireDescends(cwd, from, to);
   const args = ['push', '--porcelain', remote, `--force-with-lease=${ref}:${from}`, `${to}:${ref}`];
   const pushed = gitRun(args, { cwd, env: { GIT_TERMINAL_PROMPT: '0' } });
   const status = porcelainFor(pushed.stdout, ref);

@@ -57,6 +57,8 @@ export interface LandSettings {
   landSource: GateSource;
   /** the baseBranch the committed config on the base tip names, or null */
   committedBase: string | null;
+  /** the config file committed on the base tip, as read (resolveSpec reads the verify spec from it) */
+  committed: CommittedConfig;
 }
 
 /**
@@ -64,7 +66,8 @@ export interface LandSettings {
  * base tip, else the defaults. Read from objects, never from a work tree, never by running JavaScript.
  */
 export async function resolveLandSettings(cwd: string, commonDir: string, baseTip: string, baseName: string): Promise<LandSettings> {
-  const values = await committedValues(await committedConfig(cwd, baseTip), `${baseName} (${baseTip.slice(0, 12)})`);
+  const committed = await committedConfig(cwd, baseTip);
+  const values = await committedValues(committed, `${baseName} (${baseTip.slice(0, 12)})`);
   const committedBase = typeof values.baseBranch === 'string' ? values.baseBranch : null;
   const local = await localConfig(commonDir);
   let raw: unknown;
@@ -78,5 +81,5 @@ export async function resolveLandSettings(cwd: string, commonDir: string, baseTi
     raw = values.land;
     landSource = 'base';
   }
-  return { land: landWithDefaults(raw), landSource, committedBase };
+  return { land: landWithDefaults(raw), landSource, committedBase, committed };
 }

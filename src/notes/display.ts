@@ -6,7 +6,7 @@
 import { readSomeNotes, newNotePath } from './read.js';
 import { DISPLAY_REF } from './refs.js';
 import type { NoteMerge } from './union.js';
-import { commitNotesCas, readNotesTip } from './write.js';
+import { commitNotesCas, commitNotesDirect, readNotesTip, type KnownNotes } from './write.js';
 
 export { DISPLAY_REF } from './refs.js';
 
@@ -94,9 +94,17 @@ export const DISPLAY_MERGE: NoteMerge = { lacking: displayLacking, union: displa
  * compare-and-swap (commitNotesCas) at the path where the note already sits, whatever its fanout, so a re-fanned
  * tree never gets a second note for one object; a lost race reads again and retries with jitter.
  */
-export async function writeDisplayNote(cwd: string, object: string, text: string): Promise<void> {
+export async function writeDisplayNote(cwd: string, object: string, text: string, known?: KnownNotes): Promise<void> {
   if (!FULL_OID.test(object)) throw new Error(`display note: '${object}' is not a full object id`);
   if (body(text) === '') throw new Error(`display note on ${object.slice(0, 12)}: the text is empty`);
+  if (known && known.notes.has(object)) {
+    // a first try on what the caller read: one fast-import that moves the ref only if it is still where it was read
+    const found = known.notes.get(object) ?? null;
+    const existing = found?.text ?? '';
+    if (displayLacking(existing, text) === 0) return;
+    const note = new Map([[found?.path ?? newNotePath(object), appendParagraphs(existing, text)]]);
+    if (commitNotesDirect(cwd, DISPLAY_REF, known.tip, note, `omni-ship: display note on ${object.slice(0, 12)}\n`)) return;
+  }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const started = Date.now();
     const tip = readNotesTip(cwd, DISPLAY_REF);

@@ -47,9 +47,15 @@ function refMap(cwd: string, patterns: string[]): Map<string, RefTarget> {
   return map;
 }
 
-/** Whether commit `a` is in the history of commit `b`. */
-function isAncestor(cwd: string, a: string, b: string): boolean {
-  return gitRun(['merge-base', '--is-ancestor', a, b], { cwd }).exitCode === 0;
+/**
+ * Which of two different commits descends from the other, with one `git rev-list --left-right --count`: the
+ * commits only `local` has, and those only `theirs` has (none on one side: the other side descends from it).
+ */
+function descent(cwd: string, local: string, theirs: string): { remoteDescends: boolean; localDescends: boolean } {
+  const r = gitRun(['rev-list', '--left-right', '--count', `${local}...${theirs}`, '--'], { cwd });
+  const [onlyLocal, onlyTheirs] = r.stdout.trim().split(/\s+/).map(Number);
+  if (r.exitCode !== 0 || onlyLocal === undefined || onlyTheirs === undefined) return { remoteDescends: false, localDescends: false };
+  return { remoteDescends: onlyLocal === 0, localDescends: onlyLocal > 0 && onlyTheirs === 0 };
 }
 
 /** What syncing one notes log decided: the commit the remote should get (if any), and whether a local write lost a race. */
@@ -86,8 +92,7 @@ async function syncLog(
     return { next: theirs, raced };
   }
   if (local === theirs) return { next: local, raced: false };
-  const remoteDescends = isAncestor(cwd, local, theirs);
-  const localDescends = !remoteDescends && isAncestor(cwd, theirs, local);
+  const { remoteDescends, localDescends } = descent(cwd, local, theirs);
   const plan = await planUnion(cwd, local, theirs, merge);
   const message = `omni-ship sync: union with ${theirs.slice(0, 12)}\n`;
   if (remoteDescends) {

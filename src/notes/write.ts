@@ -86,7 +86,7 @@ export function commitNotesCas(cwd: string, ref: string, tip: string | null, not
  * the move is refused; nothing is lost. Returns false for a refused move (the caller goes on with the usual loop),
  * and for any other failure too: the usual loop then says what is wrong.
  */
-function commitNotesDirect(cwd: string, ref: string, tip: string | null, notes: Map<string, string>, message: string): boolean {
+export function commitNotesDirect(cwd: string, ref: string, tip: string | null, notes: Map<string, string>, message: string): boolean {
   const written = gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input: fastImportInput(ref, tip, notes, message) });
   return written.exitCode === 0;
 }
