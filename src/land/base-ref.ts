@@ -1,5 +1,6 @@
 import { ExitCode, UserError } from '../errors.js';
 import { gitAsync, gitRun } from '../git/exec.js';
+import { refFromFiles } from '../git/refs-fs.js';
 import { RemoteUnreachableError, firstComplaint, remoteUrl } from '../notes/sync-errors.js';
 import { syncFetchRefspecs } from '../notes/sync.js';
 import { pushBase, updateLocalBase, type MoveResult } from './move-base.js';
@@ -20,8 +21,10 @@ export interface BaseTarget {
   progress: boolean;
 }
 
-/** The value of a local ref, or null. */
-export function refValue(cwd: string, ref: string): string | null {
+/** The value of a local ref, or null: from git's files when `commonDir` is given and they settle it, else from git. */
+export function refValue(cwd: string, ref: string, commonDir?: string): string | null {
+  const fromFiles = commonDir ? refFromFiles(commonDir, ref) : undefined;
+  if (fromFiles !== undefined) return fromFiles;
   const r = gitRun(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd });
   return r.exitCode === 0 ? r.stdout.trim() || null : null;
 }
@@ -52,7 +55,7 @@ export async function fetchBase(t: BaseTarget, allBranches: boolean): Promise<st
     throw new UserError(e.message, ExitCode.usage, `check the URL (git remote get-url ${remote}) and your network, then land again`);
   }
   if (r.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${firstComplaint(r.stderr)}`);
-  const tip = refValue(t.cwd, trackingRef(t));
+  const tip = refValue(t.cwd, trackingRef(t), t.commonDir);
   if (!tip) {
     throw new UserError(`the base branch ${t.name} does not exist on ${remote}`, ExitCode.usage, `push it first (git push ${remote} ${t.name}), or name another with --base`);
   }
@@ -72,8 +75,8 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
     // the candidate was built on `from`: it descends from it by construction
     const moved = pushBase(t.cwd, t.remote!, t.name, from, to, true);
     if (moved.kind !== 'moved') return moved;
-    // git push updates the tracking ref only when remote.<name>.fetch maps it; land reads it next, so set it
-    gitRun(['update-ref', '-m', 'omni-ship land', trackingRef(t), to], { cwd: t.cwd });
+    // git push updates the tracking ref itself when remote.<name>.fetch maps it (a clone's does); otherwise set it
+    if (refValue(t.cwd, trackingRef(t), t.commonDir) !== to) gitRun(['update-ref', '-m', 'omni-ship land', trackingRef(t), to], { cwd: t.cwd });
     return { ...moved, localNote: followLocal(t, to, from) };
   }
   const local = refValue(t.cwd, `refs/heads/${t.name}`);
@@ -97,7 +100,7 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
 /** Brings the local base branch to `to` after a push, when it is behind; says why not otherwise (null: done or none). */
 export function followLocal(t: BaseTarget, to: string, from?: string): string | null {
   const ref = `refs/heads/${t.name}`;
-  const local = refValue(t.cwd, ref);
+  const local = refValue(t.cwd, ref, t.commonDir);
   if (local === null || local === to) return null;
   // the usual case: the local base was the tip the candidate was built on, so `to` descends from it
   if (local !== from && !isAncestor(t.cwd, local, to)) return `your local ${t.name} has commits ${t.remote} lacks: it was left at ${local.slice(0, 12)}`;

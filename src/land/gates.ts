@@ -68,28 +68,26 @@ export function pregate(cwd: string, config: Config, land: LandConfig, view: Tas
     return refusal('no-commit', `${id} has no commit of its own: its branch has nothing on top of ${base.name}`, `commit the work on ${view.branch ?? id}, then land`, ExitCode.usage);
   }
   const head = view.head;
-  const log = gitRun(['log', '-1', '--no-walk', `--format=%H%x1f${trailerPlaceholder(config.trailerKey)}`, '--end-of-options', `${head}^{commit}`, '--'], { cwd });
-  if (log.exitCode !== 0) {
-    return refusal('missing-commit', `${id}'s commit ${head.slice(0, 12)} is not in this clone`, `fetch it (git fetch), then land again`, ExitCode.usage);
-  }
   if (view.live.length > 1) {
     return refusal('diverged', `${id} is diverged: ${view.live.map((c) => c.slice(0, 12)).join(' and ')} both claim it`, 'keep one commit (delete or reset the other branch), then land', ExitCode.conflict);
   }
   if (view.state === 'needs-help') {
     return refusal('circuit', `${id}'s retry circuit is open: its attempts on ${head.slice(0, 12)} ended in needs-help`, `fix the task and amend (a new patchset starts a clean slate), or record a reset attempt`);
   }
-  const claim = trailerClaim(trailerValues(log.stdout.split('\x1f')[1] ?? ''), config, config.trailerKey);
-  if (claim.kind === 'bad') return refusal('trailer', `${id}: commit ${head.slice(0, 12)} belongs to no task: ${claim.reason}`, `amend its message to name ${id} alone (${config.trailerKey}: ${id})`);
-  if (claim.kind === 'task' && claim.task !== id) {
-    return refusal('trailer', `${id}: commit ${head.slice(0, 12)} names ${claim.task}, not ${id}`, `amend its ${config.trailerKey} trailer to ${id}, or land ${claim.task}`);
-  }
+  // one log of the commits on top of the base answers the trailer and the shape (checkShape)
   const shape = checkShape(cwd, config, id, head, base.tip, base.name, base.commonDir);
-  if (!shape.ok) return refusal('shape', `${id}: ${shape.problem}`, null, shape.missing ? ExitCode.usage : ExitCode.refused);
+  if (!shape.ok) {
+    if (shape.trailer) return refusal('trailer', `${id}: ${shape.problem}`, `amend its message to name ${id} alone (${config.trailerKey}: ${id})`);
+    if (shape.missing && gitRun(['cat-file', '-e', `${head}^{commit}`], { cwd }).exitCode !== 0) {
+      return refusal('missing-commit', `${id}'s commit ${head.slice(0, 12)} is not in this clone`, `fetch it (git fetch), then land again`, ExitCode.usage);
+    }
+    return refusal('shape', `${id}: ${shape.problem}`, null, shape.missing ? ExitCode.usage : ExitCode.refused);
+  }
   if (land.requireApproval && view.review?.verdict !== 'approve') {
     const now = view.review ? `its latest review asks for changes (${view.review.by})` : 'it has no review';
     return refusal('approval', `${id}: land.requireApproval is set and ${now} on patchset ${patchsetOf(view, head) ?? '?'} (${head.slice(0, 12)})`, `omni-ship review ${id} --approve`);
   }
-  return { task: id, view, head, patchset: patchsetOf(view, head), addTrailer: claim.kind === 'none' };
+  return { task: id, view, head, patchset: patchsetOf(view, head), addTrailer: shape.trailerless };
 }
 
 /** The patchset number of `commit` among the task's patchsets, or null. */

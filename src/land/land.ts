@@ -210,6 +210,7 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
   }
   const committedHash = spec.source.kind === 'base' ? spec.hash : (await resolveSpec({ cwd, commonDir: repo.commonDir, stateDir, baseTip: tip, fromCommit: tip, runCacheKey: !req.dryRun, baseName: target.name })).hash;
   const host = hostId(repo.commonDir);
+  const by = gitIdentity(cwd);
   const run: Run = {
     req,
     cwd,
@@ -226,12 +227,13 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
       stateDir,
       config,
       host,
+      identity: by,
       trustRemote: settings.land.trustRemoteResults,
       requireCached: req.requireCached,
       dryRun: req.dryRun,
       onProgress: (p: VerifyProgress) => progress(null, 'verify', verifyProgressText(p)),
     },
-    by: gitIdentity(cwd),
+    by,
     host,
     tip,
     firstTip: tip,

@@ -15,6 +15,8 @@ export interface CandidateVerifyContext {
   config: Config;
   /** this clone's "<hostname>/<clone id>": its own results always count */
   host: string;
+  /** who lands, "Name <email>": the identity verify records */
+  identity?: string;
   /** land.trustRemoteResults: results other clones recorded count too */
   trustRemote: boolean;
   /** --require-cached: never run the steps; no trusted answer is a refusal */
@@ -56,7 +58,7 @@ export async function verifyCandidate(ctx: CandidateVerifyContext, target: { com
   const hit = cachedResult(mine, target.tree, spec.hash);
   if (hit) return { kind: 'answer', outcome: fromCachedEvent(target, spec.hash, hit), spec };
   if (ctx.requireCached || ctx.dryRun) return { kind: 'none', spec, untrusted: cachedResult(events, target.tree, spec.hash) };
-  const req = { cwd: ctx.cwd, commonDir: ctx.commonDir, stateDir: ctx.stateDir, config: ctx.config, spec, target, treeEvents: mine, known, onProgress: ctx.onProgress };
+  const req = { cwd: ctx.cwd, commonDir: ctx.commonDir, stateDir: ctx.stateDir, config: ctx.config, spec, target, treeEvents: mine, known, identity: ctx.identity, onProgress: ctx.onProgress };
   let outcome = await verifyCommit(req);
   // a run of the same tree on this machine was waited for, and another clone sharing the machine recorded it
   if (outcome.cached && outcome.event && !trusted(ctx, outcome.event)) outcome = await verifyCommit({ ...req, force: true });

@@ -5,7 +5,11 @@ import { gitRun } from '../git/exec.js';
 import { trailerClaim, trailerPlaceholder, trailerValues } from '../notes/claim.js';
 
 /** The branch shape of a task commit: fine, or what is wrong with it (a failure of the `shape` step). */
-export type ShapeVerdict = { ok: true } | { ok: false; problem: string; missing?: boolean };
+export type ShapeVerdict =
+  /** `trailerless`: the commit carries no task trailer (land adds it) */
+  | { ok: true; trailerless: boolean }
+  /** `missing`: the history cannot be read (not in this clone, or cut by a shallow clone); `trailer`: the commit's trailer is what is wrong */
+  | { ok: false; problem: string; missing?: boolean; trailer?: boolean };
 
 /** Whether this repository is a shallow clone (hosted CI checks out one). */
 export function isShallow(cwd: string): boolean {
@@ -31,9 +35,9 @@ export function checkShape(cwd: string, config: Config, task: string, commit: st
   if (records.length === 0) return { ok: false, problem: `commit ${short} is already on ${baseName}: ${task} has no commit of its own` };
   const [, parents, trailers] = records[0]!;
   const claim = trailerClaim(trailerValues(trailers ?? ''), config, config.trailerKey);
-  if (claim.kind === 'bad') return { ok: false, problem: `commit ${short} belongs to no task: ${claim.reason}; amend its message to name ${task} alone` };
+  if (claim.kind === 'bad') return { ok: false, trailer: true, problem: `commit ${short} belongs to no task: ${claim.reason}; amend its message to name ${task} alone` };
   if (claim.kind === 'task' && claim.task !== task) {
-    return { ok: false, problem: `commit ${short} names ${claim.task}, not ${task}; amend its ${config.trailerKey} trailer, or verify ${claim.task}` };
+    return { ok: false, trailer: true, problem: `commit ${short} names ${claim.task}, not ${task}; amend its ${config.trailerKey} trailer, or verify ${claim.task}` };
   }
   if ((parents ?? '').split(' ').filter(Boolean).length > 1) return { ok: false, problem: `commit ${short} is a merge; a task is one plain commit on top of ${baseName} (rebase it: git rebase ${baseName})` };
   // in a shallow clone the walk stops at the cut, so a count proves nothing unless the two histories meet; a full
@@ -47,6 +51,6 @@ export function checkShape(cwd: string, config: Config, task: string, commit: st
       return { ok: false, problem: `commit ${short} shares no history with ${baseName}` };
     }
   }
-  if (records.length === 1) return { ok: true };
+  if (records.length === 1) return { ok: true, trailerless: claim.kind === 'none' };
   return { ok: false, problem: `${task} is ${records.length} commits on top of ${baseName}; a task is one commit: squash them (git rebase -i ${baseName}), or rebase onto ${baseName} if it moved` };
 }

@@ -44,6 +44,8 @@ export interface VerifyRequest {
   treeEvents?: VerifyEvent[];
   /** the verify ref's tip and the tree's note as the caller read them: the first try of the write */
   known?: KnownNotes | null;
+  /** who runs it, "Name <email>", when the caller knows already (else asked of git while the steps run) */
+  identity?: string;
   /** ends a run early (a newer patchset, Ctrl-C): the steps' process groups are killed, nothing is recorded */
   signal?: AbortSignal;
   onProgress?: (p: VerifyProgress) => void;
@@ -212,7 +214,7 @@ async function runAndRecord(req: VerifyRequest, base: Omit<VerifyOutcome, 'resul
   const { gitIdentityAsync, hostId } = await import('../identity.js');
   const { appendEvents } = await import('../notes/write.js');
   // who runs it: asked while the steps run, not after
-  const by = gitIdentityAsync(req.cwd);
+  const by = req.identity !== undefined ? Promise.resolve(req.identity) : gitIdentityAsync(req.cwd);
   by.catch(() => {});
   let steps: StepsResult;
   let workspace: Awaited<ReturnType<typeof acquireWorkspace>> | null = null;
