@@ -63,7 +63,8 @@ export async function fetchBase(t: BaseTarget, allBranches: boolean): Promise<st
 }
 
 /** The outcome of moving the base, plus what happened to this clone's own copy of it. */
-export type BaseMove = MoveResult & { localNote?: string | null };
+/** `follow`: this clone's base catching up after a push, under way (what it says when it cannot). */
+export type BaseMove = MoveResult & { follow?: Promise<string | null> };
 
 /**
  * Moves the base from `from` to `to` by compare-and-swap: a push with an explicit lease (pushBase), or, without a
@@ -77,7 +78,9 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
     if (moved.kind !== 'moved') return moved;
     // git push updates the tracking ref itself when remote.<name>.fetch maps it (a clone's does); otherwise set it
     if (refValue(t.cwd, trackingRef(t), t.commonDir) !== to) gitRun(['update-ref', '-m', 'omni-ship land', trackingRef(t), to], { cwd: t.cwd });
-    return { ...moved, localNote: followLocal(t, to, from) };
+    const follow = followLocal(t, to, from);
+    follow.catch(() => {});
+    return { ...moved, follow };
   }
   const local = refValue(t.cwd, `refs/heads/${t.name}`);
   if (local === null && t.remote) {
@@ -97,17 +100,24 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
   return updateLocalBase(t.cwd, t.name, from, to);
 }
 
-/** Brings the local base branch to `to` after a push, when it is behind; says why not otherwise (null: done or none). */
-export function followLocal(t: BaseTarget, to: string, from?: string): string | null {
+/**
+ * Brings the local base branch to `to` after a push, when it is behind; says why not otherwise (null: done or none).
+ * Asynchronous, so the land records its events meanwhile: the fast-forward of a checked-out base (its files) and the
+ * notes writes touch different things.
+ */
+export async function followLocal(t: BaseTarget, to: string, from?: string): Promise<string | null> {
   const ref = `refs/heads/${t.name}`;
   const local = refValue(t.cwd, ref, t.commonDir);
   if (local === null || local === to) return null;
   // the usual case: the local base was the tip the candidate was built on, so `to` descends from it
-  if (local !== from && !isAncestor(t.cwd, local, to)) return `your local ${t.name} has commits ${t.remote} lacks: it was left at ${local.slice(0, 12)}`;
+  if (local !== from && (await gitAsync(['merge-base', '--is-ancestor', local, to], { cwd: t.cwd })).exitCode !== 0) {
+    return `your local ${t.name} has commits ${t.remote} lacks: it was left at ${local.slice(0, 12)}`;
+  }
   const wt = worktreesOn(t.cwd, t.name, t.commonDir)[0];
   if (wt) {
-    const ff = fastForwardWorktree(wt.path, t.name, local, to, true);
-    return ff.ok ? null : `your checked-out ${t.name} in ${wt.path} was not fast-forwarded: ${ff.why}; run git merge --ff-only ${t.remote}/${t.name} there`;
+    // hooks off: a post-merge hook of the user's has no business in an automated fast-forward
+    const r = await gitAsync(['-c', 'core.hooksPath=/dev/null', 'merge', '--ff-only', '--quiet', '--no-stat', to], { cwd: wt.path, env: { OMNI_SHIP_SKIP: '1' } });
+    return r.exitCode === 0 ? null : `your checked-out ${t.name} in ${wt.path} was not fast-forwarded: ${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`}; run git merge --ff-only ${t.remote}/${t.name} there`;
   }
   const moved = updateLocalBase(t.cwd, t.name, local, to);
   return moved.kind === 'moved' ? null : `your local ${t.name} moved meanwhile; it was left as it is`;

@@ -406,7 +406,7 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
     run.wrote = true;
   }
   if (run.target.push) {
-    const note = followLocal(run.target, run.tip);
+    const note = await followLocal(run.target, run.tip);
     if (note) run.warnings.push(note);
   }
   if (run.land.postVerify) {
@@ -599,8 +599,10 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
     if (moved.kind === 'moved') {
       const oldTip = run.tip;
       run.tip = top.commit;
-      if (moved.localNote) run.warnings.push(moved.localNote);
       for (const s of stack) await recordLanded(run, s, oldTip, top.commit, base);
+      // the local base caught up while the events were written; before anything may move it again
+      const note = await moved.follow;
+      if (note) run.warnings.push(note);
       if (run.land.postVerify) await (await import('./post-verify.js')).runPostVerify(run, stack, top.commit);
       // after the post-land suite: a reverted task keeps its branch, to be fixed and amended
       for (const s of stack) {

@@ -83,6 +83,8 @@ export async function runPostVerify(run: Run, stack: readonly Stacked[], newTip:
     const moved = moveBase(run.target, tip, top.commit);
     if (moved.kind === 'moved') {
       run.tip = top.commit;
+      const note = await moved.follow;
+      if (note) run.warnings.push(note);
       for (const r of reverts) await recordRevert(run, r.s, r.revert, why);
       break;
     }
