@@ -1,7 +1,7 @@
 import { gitAsync, gitRun } from '../git/exec.js';
 import { DISPLAY_MERGE } from './display.js';
 import { DISPLAY_REF, NOTES_PREFIX, PATCHSET_REF_PREFIX, remoteDisplayRef, remoteDisplayRefspec, remoteNotesPrefix, remotePatchsetPrefix } from './refs.js';
-import { LINE_UNION, planUnion, type NoteMerge } from './union.js';
+import { LINE_UNION, planUnion, planUnions, type NoteMerge, type UnionPlan } from './union.js';
 import { commitNotesCas, type CasParents, type RefTarget } from './write.js';
 import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, firstComplaint, remoteSaid, remoteUrl } from './sync-errors.js';
 
@@ -82,6 +82,7 @@ async function syncLog(
   merge: NoteMerge,
   dryRun: boolean,
   result: SyncResult,
+  planned?: UnionPlan,
 ): Promise<LogStep> {
   // the remote lacks this log (never had it, lost it, or is a new URL): push ours whole, leased on "must not
   // exist"; never delete ours because the remote has none
@@ -93,7 +94,7 @@ async function syncLog(
   }
   if (local === theirs) return { next: local, raced: false };
   const { remoteDescends, localDescends } = descent(cwd, local, theirs);
-  const plan = await planUnion(cwd, local, theirs, merge);
+  const plan = planned ?? (await planUnion(cwd, local, theirs, merge));
   const message = `omni-ship sync: union with ${theirs.slice(0, 12)}\n`;
   if (remoteDescends) {
     if (plan.theirsLacks === 0) {
@@ -175,6 +176,14 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
       .map((log) => ({ ref: `${NOTES_PREFIX}${log}`, track: `${notesTrack}${log}`, merge: LINE_UNION }));
     // prose: a set union of sorted lines would scramble it, so its notes merge whole (display.ts)
     if (refs.has(DISPLAY_REF) || refs.has(displayTrack)) notesRefs.push({ ref: DISPLAY_REF, track: displayTrack, merge: DISPLAY_MERGE });
+    // every log both sides hold, at different commits, planned at once (one diff-tree, one cat-file)
+    const toPlan = notesRefs.filter(({ ref, track }) => {
+      const local = refs.get(ref);
+      const theirs = refs.get(track);
+      return local?.type === 'commit' && theirs?.type === 'commit' && local.oid !== theirs.oid;
+    });
+    const plans = new Map<string, UnionPlan>();
+    (await planUnions(cwd, toPlan.map(({ ref, track, merge }) => ({ ours: refs.get(ref)!.oid, theirs: refs.get(track)!.oid, merge })))).forEach((plan, i) => plans.set(toPlan[i]!.ref, plan));
     for (const { ref, track, merge } of notesRefs) {
       const local = refs.get(ref);
       const theirs = refs.get(track);
@@ -187,7 +196,7 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
         result.skipped.push({ ref, reason: `it points at a ${theirs.type} (${theirs.oid.slice(0, 12)}) on ${remote}, not a notes commit; once whoever pushed it agrees, delete it there (git push ${remote} :${ref}) and sync again` });
         continue;
       }
-      const step = await syncLog(cwd, ref, local?.oid, theirs?.oid, merge, dryRun, result);
+      const step = await syncLog(cwd, ref, local?.oid, theirs?.oid, merge, dryRun, result, plans.get(ref));
       if (step.raced) raced = true;
       if (step.next && step.next !== theirs?.oid) {
         leases.push(`--force-with-lease=${ref}:${theirs?.oid ?? ''}`);

@@ -65,30 +65,66 @@ const NOTE_PATH = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * says how two texts of one note combine: a set of lines for the logs (the default), whole notes for prose.
  */
 export async function planUnion(cwd: string, ours: string, theirs: string, merge: NoteMerge = LINE_UNION): Promise<UnionPlan> {
-  const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', ours, theirs], { cwd });
-  if (out.exitCode !== 0) throw new Error(`git diff-tree ${ours} ${theirs} failed: ${out.stderr.trim()}`);
-  // -z records: ":<mode> <mode> <old blob> <new blob> <status>\0<path>\0"
-  const fields = out.stdout.split('\0');
-  const sides = new Map<string, { ours?: Side; theirs?: Side }>();
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const [, , oldBlob, newBlob, status] = fields[i]!.split(' ');
-    const path = fields[i + 1]!;
-    const object = objectFromNotePath(path);
-    if (!NOTE_PATH.test(object)) continue; // not a note: git notes ignores it, so does the union
-    const entry = sides.get(object) ?? {};
-    if (status !== 'A') entry.ours = { blob: oldBlob!, path };
-    if (status !== 'D') entry.theirs = { blob: newBlob!, path };
-    sides.set(object, entry);
+  return (await planUnions(cwd, [{ ours, theirs, merge }]))[0]!;
+}
+
+/** One pair of notes commits to plan the union of. */
+export interface UnionPair {
+  ours: string;
+  theirs: string;
+  merge?: NoteMerge;
+}
+
+/**
+ * planUnion for several pairs (the logs one sync moves) with one `git diff-tree --stdin` and one `git cat-file
+ * --batch` in all: each git process costs more than the notes it reads. A --stdin line "<commit> <parent>" diffs
+ * the parent to the commit, so each pair is written "<theirs> <ours>"; before the records of a pair that differs,
+ * diff-tree prints its first id (and nothing for a pair that does not differ).
+ */
+export async function planUnions(cwd: string, pairs: readonly UnionPair[]): Promise<UnionPlan[]> {
+  const sidesOf = pairs.map(() => new Map<string, { ours?: Side; theirs?: Side }>());
+  if (pairs.length > 0) {
+    const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', '--stdin'], { cwd, input: pairs.map((p) => `${p.theirs} ${p.ours}\n`).join('') });
+    if (out.exitCode !== 0) throw new Error(`git diff-tree --stdin failed: ${out.stderr.trim()}`);
+    // -z: "<theirs>\0" before a pair's records, each ":<mode> <mode> <old blob> <new blob> <status>\0<path>\0"
+    const fields = out.stdout.split('\0');
+    let k = -1;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (f === '') continue;
+      if (!f.startsWith(':')) {
+        const next = pairs.findIndex((p, j) => j > k && p.theirs === f);
+        if (next < 0) throw new Error(`git diff-tree --stdin printed an unexpected line: ${f.slice(0, 80)}`);
+        k = next;
+        continue;
+      }
+      const path = fields[++i] ?? '';
+      if (k < 0) continue;
+      const [, , oldBlob, newBlob, status] = f.split(' ');
+      const object = objectFromNotePath(path);
+      if (!NOTE_PATH.test(object)) continue; // not a note: git notes ignores it, so does the union
+      const sides = sidesOf[k]!;
+      const entry = sides.get(object) ?? {};
+      if (status !== 'A') entry.ours = { blob: oldBlob!, path };
+      if (status !== 'D') entry.theirs = { blob: newBlob!, path };
+      sides.set(object, entry);
+    }
   }
   const wanted = new Set<string>();
-  for (const { ours: o, theirs: t } of sides.values()) {
-    if (o && t && o.blob === t.blob) continue; // moved by a re-fan, same text
-    if (o) wanted.add(o.blob);
-    if (t) wanted.add(t.blob);
+  for (const sides of sidesOf) {
+    for (const { ours: o, theirs: t } of sides.values()) {
+      if (o && t && o.blob === t.blob) continue; // moved by a re-fan, same text
+      if (o) wanted.add(o.blob);
+      if (t) wanted.add(t.blob);
+    }
   }
   const texts = new Map<string, string>();
-  await catFileStream(cwd, [...wanted], (oid, content) => texts.set(oid, content.toString('utf8')));
+  if (wanted.size) await catFileStream(cwd, [...wanted], (oid, content) => texts.set(oid, content.toString('utf8')));
+  return sidesOf.map((sides, k) => planFrom(sides, texts, pairs[k]!.merge ?? LINE_UNION));
+}
 
+/** The union plan of one pair from the notes that differ and their texts. */
+function planFrom(sides: Map<string, { ours?: Side; theirs?: Side }>, texts: Map<string, string>, merge: NoteMerge): UnionPlan {
   const plan: UnionPlan = { ontoOurs: new Map(), ontoTheirs: new Map(), oursLacks: 0, theirsLacks: 0 };
   for (const { ours: o, theirs: t } of sides.values()) {
     if (o && t && o.blob === t.blob) continue;

@@ -173,11 +173,10 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   // even on a branch that does not (a `wip` branch committed with OMNI_SHIP_TASK=t-9). One walk, from the tips
   // and the base branch of the ref snapshot (the stored status answer is keyed by it), not from whatever the refs
   // hold by the time git runs
-  let [baseLog, baseLost, sideLog] = await Promise.all([
+  let [baseLog, sideLog] = await Promise.all([
     baseShas.length && !baseHit
-      ? gitAsync(['log', logFormat(config.trailerKey, false), ...baseShas, ...(baseFrom ? baseFrom.tips.map((t) => `^${t}`) : []), '--'], { cwd })
+      ? gitAsync(['log', logFormat(config.trailerKey, !!baseFrom), ...baseShas, ...(baseFrom ? baseFrom.tips.map((t) => `^${t}`) : []), '--'], { cwd })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
-    baseFrom ? gitAsync(['rev-list', '--count', ...baseFrom.tips, ...baseShas.map((b) => `^${b}`), '--'], { cwd }) : Promise.resolve(null),
     tipShas.length
       ? gitAsync(['log', logFormat(config.trailerKey, true), '--stdin'], { cwd, input: `${[...tipShas, ...baseShas.map((b) => `^${b}`)].join('\n')}\n` })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
@@ -200,7 +199,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   if (baseHit) {
     for (const [task, sha] of baseHit.landed) landedByTask.set(task, sha);
   } else {
-    if (baseFrom && (baseLog.exitCode !== 0 || baseLost?.exitCode !== 0 || baseLost.stdout.trim() !== '0')) {
+    if (baseFrom && (baseLog.exitCode !== 0 || !(await stillInHistory(cwd, baseFrom.tips, baseShas, baseLog.stdout, config)))) {
       // the base was rewritten (or an old tip is gone): read it whole
       baseLog = await gitAsync(['log', logFormat(config.trailerKey, false), ...baseShas, '--'], { cwd });
     } else if (baseFrom) {
@@ -356,6 +355,18 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     });
   }
   return { tasks, events, bad, base, warnings };
+}
+
+/**
+ * Whether every tip the cached scan was read at is still in the base's history, so `new ^old` listed exactly what is
+ * new. Settled without a process when each old tip is a new tip or the parent of a commit just listed (a fast-forward
+ * always is); otherwise one `git rev-list --count` of the old commits the new tips lack.
+ */
+async function stillInHistory(cwd: string, oldTips: readonly string[], newTips: readonly string[], log: string, config: Config): Promise<boolean> {
+  const parents = new Set(parseLog(log, config).map((c) => c.parent));
+  if (oldTips.every((t) => newTips.includes(t) || parents.has(t))) return true;
+  const lost = await gitAsync(['rev-list', '--count', ...oldTips, ...newTips.map((b) => `^${b}`), '--'], { cwd });
+  return lost.exitCode === 0 && lost.stdout.trim() === '0';
 }
 
 /**
