@@ -11,8 +11,55 @@ export interface WorktreeEntry {
   prunable: boolean;
 }
 
-/** Every worktree of the repository, from `git worktree list --porcelain -z` (paths may hold any byte but NUL). */
-export function listWorktrees(cwd: string): WorktreeEntry[] {
+/**
+ * The worktrees and their checked-out branches from git's own files, with no process: the main worktree's HEAD in
+ * the common dir (whose parent is the work tree when the common dir is a `.git` directory), each linked one's in
+ * `worktrees/<id>/HEAD`, its directory in `worktrees/<id>/gitdir`. Null when the layout is anything else (a bare or
+ * separated git dir, core.worktree): `git worktree list` answers then. A linked worktree whose directory is gone
+ * is marked prunable, as git marks it.
+ */
+export function worktreesFromFiles(commonDir: string): WorktreeEntry[] | null {
+  if (path.basename(commonDir) !== '.git') return null;
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  const config = read(path.join(commonDir, 'config'));
+  if (config === null || /^\s*(bare\s*=\s*true|worktree\s*=)/im.test(config)) return null;
+  const entry = (path: string, head: string | null, prunable: boolean): WorktreeEntry => ({
+    path,
+    branch: head?.startsWith('ref: ') ? head.slice(5) : null,
+    head: head && !head.startsWith('ref: ') ? head : null,
+    bare: false,
+    prunable,
+  });
+  const out = [entry(path.dirname(commonDir), read(path.join(commonDir, 'HEAD')), false)];
+  let ids: string[] = [];
+  try {
+    ids = fs.readdirSync(path.join(commonDir, 'worktrees'));
+  } catch {
+    ids = [];
+  }
+  for (const id of ids) {
+    const admin = path.join(commonDir, 'worktrees', id);
+    const gitdir = read(path.join(admin, 'gitdir'));
+    if (!gitdir) continue;
+    const dir = path.dirname(gitdir);
+    out.push(entry(dir, read(path.join(admin, 'HEAD')), !fs.existsSync(dir)));
+  }
+  return out;
+}
+
+/**
+ * Every worktree of the repository: from git's files when `commonDir` is given and its layout is the usual one
+ * (worktreesFromFiles), else from `git worktree list --porcelain -z` (paths may hold any byte but NUL).
+ */
+export function listWorktrees(cwd: string, commonDir?: string): WorktreeEntry[] {
+  const fromFiles = commonDir ? worktreesFromFiles(commonDir) : null;
+  if (fromFiles) return fromFiles;
   const out = git(['worktree', 'list', '--porcelain', '-z'], { cwd });
   const entries: WorktreeEntry[] = [];
   let cur: WorktreeEntry | null = null;
@@ -52,7 +99,7 @@ export interface BranchInUse {
  */
 export function branchesInUse(cwd: string, commonDir: string): Map<string, BranchInUse> {
   const inUse = new Map<string, BranchInUse>();
-  for (const w of listWorktrees(cwd)) {
+  for (const w of listWorktrees(cwd, commonDir)) {
     if (w.branch && !inUse.has(w.branch)) inUse.set(w.branch, { worktree: w.path, how: 'checked-out' });
   }
   for (const { gitDir, worktree: dir } of worktreeGitDirs(commonDir)) {

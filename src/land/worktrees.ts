@@ -5,51 +5,9 @@ import { listWorktrees, type WorktreeEntry } from '../git/worktrees.js';
 
 /** The worktrees that have `refs/heads/<branch>` checked out (a missing, prunable one cannot be updated: skipped). */
 export function worktreesOn(cwd: string, branch: string, commonDir?: string): WorktreeEntry[] {
-  const fromFiles = commonDir ? worktreesFromFiles(commonDir) : null;
-  return (fromFiles ?? listWorktrees(cwd)).filter((w) => w.branch === `refs/heads/${branch}` && !w.bare && !w.prunable);
+  return listWorktrees(cwd, commonDir).filter((w) => w.branch === `refs/heads/${branch}` && !w.bare && !w.prunable);
 }
 
-/**
- * The worktrees and their checked-out branches from git's own files, with no process: the main worktree's HEAD in
- * the common dir (whose parent is the work tree when the common dir is a `.git` directory), each linked one's in
- * `worktrees/<id>/HEAD`, its directory in `worktrees/<id>/gitdir`. Null when the layout is anything else (a bare or
- * separated git dir, core.worktree): `git worktree list` answers then. A linked worktree whose directory is gone
- * is marked prunable, as git marks it.
- */
-function worktreesFromFiles(commonDir: string): WorktreeEntry[] | null {
-  if (nodePath.basename(commonDir) !== '.git') return null;
-  const read = (file: string) => {
-    try {
-      return fs.readFileSync(file, 'utf8').trim();
-    } catch {
-      return null;
-    }
-  };
-  const config = read(nodePath.join(commonDir, 'config'));
-  if (config === null || /^\s*(bare\s*=\s*true|worktree\s*=)/im.test(config)) return null;
-  const entry = (path: string, head: string | null, prunable: boolean): WorktreeEntry => ({
-    path,
-    branch: head?.startsWith('ref: ') ? head.slice(5) : null,
-    head: head && !head.startsWith('ref: ') ? head : null,
-    bare: false,
-    prunable,
-  });
-  const out = [entry(nodePath.dirname(commonDir), read(nodePath.join(commonDir, 'HEAD')), false)];
-  let ids: string[] = [];
-  try {
-    ids = fs.readdirSync(nodePath.join(commonDir, 'worktrees'));
-  } catch {
-    ids = [];
-  }
-  for (const id of ids) {
-    const admin = nodePath.join(commonDir, 'worktrees', id);
-    const gitdir = read(nodePath.join(admin, 'gitdir'));
-    if (!gitdir) continue;
-    const dir = nodePath.dirname(gitdir);
-    out.push(entry(dir, read(nodePath.join(admin, 'HEAD')), !fs.existsSync(dir)));
-  }
-  return out;
-}
 
 /**
  * What is uncommitted in a worktree (tracked files only: untracked files survive a fast-forward unless it would
