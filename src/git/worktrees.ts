@@ -20,14 +20,7 @@ export interface WorktreeEntry {
  */
 export function worktreesFromFiles(commonDir: string): WorktreeEntry[] | null {
   if (path.basename(commonDir) !== '.git') return null;
-  const read = (file: string) => {
-    try {
-      return fs.readFileSync(file, 'utf8').trim();
-    } catch {
-      return null;
-    }
-  };
-  const config = read(path.join(commonDir, 'config'));
+  const config = readTrimmed(path.join(commonDir, 'config'));
   if (config === null || /^\s*(bare\s*=\s*true|worktree\s*=)/im.test(config)) return null;
   const entry = (path: string, head: string | null, prunable: boolean): WorktreeEntry => ({
     path,
@@ -36,7 +29,7 @@ export function worktreesFromFiles(commonDir: string): WorktreeEntry[] | null {
     bare: false,
     prunable,
   });
-  const out = [entry(path.dirname(commonDir), read(path.join(commonDir, 'HEAD')), false)];
+  const out = [entry(path.dirname(commonDir), readTrimmed(path.join(commonDir, 'HEAD')), false)];
   let ids: string[] = [];
   try {
     ids = fs.readdirSync(path.join(commonDir, 'worktrees'));
@@ -45,10 +38,10 @@ export function worktreesFromFiles(commonDir: string): WorktreeEntry[] | null {
   }
   for (const id of ids) {
     const admin = path.join(commonDir, 'worktrees', id);
-    const gitdir = read(path.join(admin, 'gitdir'));
+    const gitdir = readTrimmed(path.join(admin, 'gitdir'));
     if (!gitdir) continue;
     const dir = path.dirname(gitdir);
-    out.push(entry(dir, read(path.join(admin, 'HEAD')), !fs.existsSync(dir)));
+    out.push(entry(dir, readTrimmed(path.join(admin, 'HEAD')), !fs.existsSync(dir)));
   }
   return out;
 }
