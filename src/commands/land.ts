@@ -4,21 +4,11 @@ import path from 'node:path';
 import type { BaseOptions } from '../cli.js';
 import { ExitCode } from '../errors.js';
 import { findRepo } from '../git/repo.js';
-import type { LandResult, TaskLandOutcome } from '../land/land.js';
+import type { LandRequest, LandResult, TaskLandOutcome } from '../land/land.js';
 import { colorEnabled, style, type CommandOutput } from '../output.js';
 
-/** Options of `omni-ship land` (alias `ship`). */
-export interface LandOptions extends BaseOptions {
-  tasks: string[];
-  all: boolean;
-  dryRun: boolean;
-  push: boolean;
-  keepBranch: boolean;
-  base?: string;
-  remote?: string;
-  batchSize?: number;
-  requireCached: boolean;
-}
+/** Options of `omni-ship land` (alias `ship`): the request land takes, as the CLI fills it in. */
+export type LandOptions = BaseOptions & Omit<LandRequest, 'gitProgress' | 'onProgress'>;
 
 /**
  * A dry run writes nothing, objects included: git writes the candidates' trees and commits into a scratch object

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { refFromFiles } from '../git/refs-fs.js';
 
 /** git's reading of a boolean variable (git_env_bool): true, false, or null when git would refuse it. */
 function envBool(value: string): boolean | null {
@@ -93,24 +94,12 @@ export function remotesFromConfigFiles(commonDir: string, gitDir: string): strin
 }
 
 /**
- * Whether `ref` exists as a branch-like ref: a loose file holding an object id, else a line of packed-refs; null
- * when a file says something else (a symbolic ref, garbage, an unreadable file), which git must judge.
+ * Whether `ref` exists as a branch-like ref (refFromFiles: the loose file, else packed-refs); null when the files
+ * do not settle it (a symbolic ref, garbage, an unreadable file), which git must judge.
  */
 function refExists(commonDir: string, ref: string): boolean | null {
-  try {
-    return /^[0-9a-f]{40}([0-9a-f]{24})?\s*$/.test(fs.readFileSync(path.join(commonDir, ref), 'utf8')) ? true : null;
-  } catch (e) {
-    // a directory (branch main/x beside no main) is no ref
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') return null;
-  }
-  let packed: string;
-  try {
-    packed = fs.readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? false : null;
-  }
-  return packed.split('\n').some((l) => l.endsWith(` ${ref}`) && /^[0-9a-f]{40}([0-9a-f]{24})? /.test(l));
+  const value = refFromFiles(commonDir, ref);
+  return value === undefined ? null : value !== null;
 }
 
 /**

@@ -16,7 +16,8 @@ export function refFromFiles(commonDir: string, ref: string): string | null | un
     return OID.test(loose) ? loose : undefined;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+    // a directory (branch main/x beside no main) is no ref
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') return undefined;
   }
   let packed: string;
   try {

@@ -4,7 +4,7 @@ import { refFromFiles } from '../git/refs-fs.js';
 import { RemoteUnreachableError, firstComplaint, remoteUrl } from '../notes/sync-errors.js';
 import { syncFetchRefspecs } from '../notes/sync.js';
 import { pushBase, updateLocalBase, type MoveResult } from './move-base.js';
-import { fastForwardWorktree, worktreesOn } from './worktrees.js';
+import { FAST_FORWARD_ENV, fastForwardArgs, fastForwardWorktree, worktreesOn } from './worktrees.js';
 
 /** Where land reads and moves the base branch. */
 export interface BaseTarget {
@@ -91,7 +91,7 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
   if (local !== from) return { kind: 'lost-race', actual: local };
   const wt = worktreesOn(t.cwd, t.name, t.commonDir)[0];
   if (wt) {
-    const ff = fastForwardWorktree(wt.path, t.name, from, to, true);
+    const ff = fastForwardWorktree(wt.path, to);
     if (ff.ok) return { kind: 'moved' };
     const now = refValue(t.cwd, `refs/heads/${t.name}`);
     if (now !== from) return { kind: 'lost-race', actual: now };
@@ -115,8 +115,7 @@ export async function followLocal(t: BaseTarget, to: string, from?: string): Pro
   }
   const wt = worktreesOn(t.cwd, t.name, t.commonDir)[0];
   if (wt) {
-    // hooks off: a post-merge hook of the user's has no business in an automated fast-forward
-    const r = await gitAsync(['-c', 'core.hooksPath=/dev/null', 'merge', '--ff-only', '--quiet', '--no-stat', to], { cwd: wt.path, env: { OMNI_SHIP_SKIP: '1' } });
+    const r = await gitAsync(fastForwardArgs(to), { cwd: wt.path, env: FAST_FORWARD_ENV });
     return r.exitCode === 0 ? null : `your checked-out ${t.name} in ${wt.path} was not fast-forwarded: ${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`}; run git merge --ff-only ${t.remote}/${t.name} there`;
   }
   const moved = updateLocalBase(t.cwd, t.name, local, to);

@@ -9,6 +9,7 @@ import { unknownTask } from '../messages.js';
 import { SCHEMA_VERSION, type AttemptEvent, type LandEvent, type VerifyEvent } from '../notes/events.js';
 import { DISPLAY_REF, NOTES_REFS } from '../notes/refs.js';
 import { readKnownNotes } from '../notes/known.js';
+import { readSomeNotes } from '../notes/read.js';
 import { appendEvents, type KnownNotes } from '../notes/write.js';
 import { compareTaskIds, loadState, type TaskView } from '../state/tasks.js';
 import { withResolved } from '../verify/prepare.js';
@@ -346,7 +347,7 @@ async function currentTip(target: BaseTarget, dryRun: boolean, allBranches: bool
   if (!local || isAncestor(target.cwd, local, remoteTip)) return remoteTip;
   if (isAncestor(target.cwd, remoteTip, local)) {
     const own = gitRun(['log', '--format=%h %s', `${remoteTip}..${local}`, '--'], { cwd: target.cwd }).stdout.trim().split('\n');
-    const landedHere = landedCommits(target.cwd, remoteTip, local);
+    const landedHere = await landedCommits(target.cwd, remoteTip, local);
     if (landedHere) return local;
     throw new UserError(
       `your local ${target.name} has commits ${target.remote} lacks: ${own.slice(0, 5).join('; ')}${own.length > 5 ? ` (and ${own.length - 5} more)` : ''}; --no-push lands only onto what ${target.remote} has`,
@@ -358,13 +359,12 @@ async function currentTip(target: BaseTarget, dryRun: boolean, allBranches: bool
 }
 
 /** Whether every commit in from..to carries a land event (commits an earlier `land --no-push` put there). */
-function landedCommits(cwd: string, from: string, to: string): boolean {
+async function landedCommits(cwd: string, from: string, to: string): Promise<boolean> {
   const commits = gitRun(['rev-list', `${from}..${to}`, '--'], { cwd }).stdout.split('\n').filter(Boolean);
   if (commits.length === 0) return true;
-  const notes = gitRun(['notes', '--ref', NOTES_REFS.lands, 'list'], { cwd });
-  if (notes.exitCode !== 0) return false;
-  const annotated = new Set(notes.stdout.split('\n').map((l) => l.split(' ')[1]));
-  return commits.every((c) => annotated.has(c));
+  // the lands notes of those commits only: the cost follows them, not the log's age
+  const known = await readSomeNotes(cwd, NOTES_REFS.lands, commits);
+  return commits.every((c) => known.has(c));
 }
 
 /** Marks a task refused by a gate. */

@@ -37,17 +37,21 @@ function worktreeGitDir(dir: string): string | null {
   }
 }
 
+/** `git merge --ff-only` of `to`, with the user's hooks off: a post-merge hook has no business in an automated fast-forward. */
+export function fastForwardArgs(to: string): string[] {
+  return ['-c', 'core.hooksPath=/dev/null', 'merge', '--ff-only', '--quiet', '--no-stat', to];
+}
+
+/** The environment of fastForwardArgs' git: omni-ship's own hooks off too. */
+export const FAST_FORWARD_ENV = { OMNI_SHIP_SKIP: '1' };
+
 /**
- * Fast-forwards the worktree at `path` (which has the base branch checked out) from `from` to `to`, so its files,
- * index and branch move together: `update-ref` alone would leave it with phantom staged changes. Refuses (returns
- * false) when the branch is no longer at `from`, so it is a compare-and-swap as far as git allows.
+ * Fast-forwards the worktree at `path` (which has the base branch checked out, read at `from` by the caller just
+ * now) to `to`, so its files, index and branch move together: `update-ref` alone would leave it with phantom staged
+ * changes.
  */
-export function fastForwardWorktree(path: string, branch: string, from: string, to: string, checked = false): { ok: true } | { ok: false; why: string } {
-  // `checked`: the caller read the branch at `from` just now
-  const now = checked ? from : gitRun(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: path }).stdout.trim();
-  if (now !== from) return { ok: false, why: `${branch} moved in ${path} (now ${now.slice(0, 12) || 'gone'})` };
-  // hooks off: a post-merge hook of the user's has no business in an automated fast-forward
-  const r = gitRun(['-c', 'core.hooksPath=/dev/null', 'merge', '--ff-only', '--quiet', '--no-stat', to], { cwd: path, env: { OMNI_SHIP_SKIP: '1' } });
+export function fastForwardWorktree(path: string, to: string): { ok: true } | { ok: false; why: string } {
+  const r = gitRun(fastForwardArgs(to), { cwd: path, env: FAST_FORWARD_ENV });
   if (r.exitCode !== 0) return { ok: false, why: r.stderr.trim().split('\n')[0] || `git merge --ff-only exited ${r.exitCode}` };
   return { ok: true };
 }
