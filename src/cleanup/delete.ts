@@ -1,3 +1,4 @@
+import { failpoint } from '../failpoint.js';
 import { GitError, gitRun } from '../git/exec.js';
 import { porcelainFor } from '../land/move-base.js';
 import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, firstComplaint, remoteSaid, remoteUrl } from '../notes/sync-errors.js';
@@ -23,6 +24,7 @@ export function deleteLocalBranch(cwd: string, branch: string, commit: string): 
     }
     throw new GitError(args, r.exitCode, r.stderr, r.stdout);
   }
+  failpoint('cleanup:ref-deleted');
   gitRun(['config', '--remove-section', `branch.${branch}`], { cwd });
   return { kind: 'deleted' };
 }

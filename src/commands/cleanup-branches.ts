@@ -1,13 +1,15 @@
 import type { BaseOptions } from '../cli.js';
 import { deleteLocalBranch, deleteRemoteBranches, type DeleteOutcome } from '../cleanup/delete.js';
 import { byBranch, planCleanup, type DeletedBranch, type KeepReason, type KeptBranch } from '../cleanup/plan.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { failpoint } from '../failpoint.js';
+import { taskIdFromBranch } from '../ids.js';
 import { ExitCode, badInput } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { requireWorkRepo, stateDir } from '../git/repo.js';
 import { branchesInUse } from '../git/worktrees.js';
 import type { CommandOutput } from '../output.js';
-import { loadState, readRefSnapshot } from '../state/tasks.js';
+import { loadState, readRefSnapshot, type RepoState } from '../state/tasks.js';
 import { badLineWarnings } from './status.js';
 
 /** The JSON shape of `omni-ship cleanup-branches --json` (README). */
@@ -48,6 +50,9 @@ export async function cleanupBranchesCommand(opts: BaseOptions & { apply: boolea
     };
     // local branches first: a remote that cannot be reached takes nothing away from them
     for (const b of plan.delete.filter((d) => d.remote === null)) settle(b, deleteLocalBranch(cwd, b.branch, b.commit));
+    // what a run killed between a branch's ref and its config left: the config of a landed task's branch that is gone
+    removeOrphanConfig(cwd, config, state);
+    failpoint('cleanup:local-done');
     const onRemote = plan.delete.filter((d) => d.remote !== null);
     if (remote && onRemote.length) {
       const pushed = deleteRemoteBranches(cwd, remote, onRemote);
@@ -70,6 +75,26 @@ export async function cleanupBranchesCommand(opts: BaseOptions & { apply: boolea
     if (exitCode === ExitCode.ok) exitCode = refused.length ? ExitCode.refused : lost.length ? ExitCode.conflict : ExitCode.ok;
   }
   return { data, text: opts.json ? '' : render(data), exitCode, warnings };
+}
+
+/**
+ * Removes the `branch.<name>.*` config of task branches that no longer exist and whose task landed: what
+ * deleteLocalBranch removes right after the ref, left behind when a run was killed between the two.
+ */
+function removeOrphanConfig(cwd: string, config: Config, state: RepoState): void {
+  const listed = gitRun(['config', '--local', '--name-only', '--get-regexp', '^branch\\.'], { cwd });
+  if (listed.exitCode !== 0) return; // none (exit 1), or no readable config: nothing to do
+  const names = new Set<string>();
+  for (const key of listed.stdout.split('\n')) {
+    const last = key.lastIndexOf('.');
+    if (key.startsWith('branch.') && last > 'branch.'.length) names.add(key.slice('branch.'.length, last));
+  }
+  for (const name of names) {
+    const task = taskIdFromBranch(name, config);
+    if (!task || state.tasks.get(task)?.state !== 'landed') continue;
+    if (gitRun(['rev-parse', '--verify', '--quiet', `refs/heads/${name}`], { cwd }).exitCode === 0) continue;
+    gitRun(['config', '--remove-section', `branch.${name}`], { cwd });
+  }
 }
 
 /** The configured remote, which must exist (exit 2 otherwise). */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { gitAsyncBuffer } from './exec.js';
+import { GitError, gitAsyncBuffer, gitRunBuffer, trace } from './exec.js';
 
 /** One answer of `git cat-file --batch`: the object's content, or null when it is missing. */
 export interface BatchObject {
@@ -15,7 +15,56 @@ export interface BatchObject {
  */
 export async function catFileBatch(cwd: string, requests: readonly string[]): Promise<BatchObject[]> {
   if (requests.length === 0) return [];
-  const out = await gitAsyncBuffer(['cat-file', '--batch'], { cwd, input: `${requests.join('\n')}\n` });
+  const session = shared?.cwd === cwd ? shared : null;
+  if (session) {
+    // one question at a time: each round's answers are read before the next is asked
+    const answer = session.queue.then(() => session.session.ask(requests));
+    session.queue = answer.catch(() => {});
+    try {
+      return await answer;
+    } catch {
+      if (shared === session) shared = null; // the session died: every later read spawns its own again
+    }
+  }
+  return parseBatch(requests, await gitAsyncBuffer(['cat-file', '--batch'], { cwd, input: batchInput(requests) }));
+}
+
+/** The session catFileBatch asks while one is shared (shareCatFile), and its queue of rounds. */
+let shared: { cwd: string; session: CatFileSession; queue: Promise<unknown> } | null = null;
+
+/**
+ * Starts one `git cat-file --batch` process in `cwd` that every catFileBatch there uses until `close()`: a command
+ * that reads a few objects at many moments (land reads config, notes and commits between its other steps) pays
+ * for one process instead of one each time. It sees objects and refs as they are when each round is asked (git
+ * reads loose refs at each lookup and looks for new packs when an object is missing).
+ */
+export function shareCatFile(cwd: string): { close(): void } {
+  const mine = { cwd, session: new CatFileSession(cwd), queue: Promise.resolve() as Promise<unknown> };
+  shared = mine;
+  return {
+    close() {
+      if (shared === mine) shared = null;
+      mine.session.close();
+    },
+  };
+}
+
+/** catFileBatch, waiting for git: for code that must not yield (a candidate build reads two commits). */
+export function catFileBatchSync(cwd: string, requests: readonly string[]): BatchObject[] {
+  if (requests.length === 0) return [];
+  const args = ['cat-file', '--batch'];
+  const r = gitRunBuffer(args, { cwd, input: batchInput(requests) });
+  if (r.exitCode !== 0) throw new GitError(args, r.exitCode, r.stderr);
+  return parseBatch(requests, r.stdout);
+}
+
+function batchInput(requests: readonly string[]): string {
+  for (const r of requests) if (r.includes('\n')) throw new Error(`cat-file: a request holds a newline: ${JSON.stringify(r)}`);
+  return `${requests.join('\n')}\n`;
+}
+
+/** The answers of `git cat-file --batch` to `requests`, in order, from its whole output. */
+function parseBatch(requests: readonly string[], out: Buffer): BatchObject[] {
   const answers: BatchObject[] = [];
   let pos = 0;
   for (const request of requests) {
@@ -132,8 +181,9 @@ export class BatchParser {
 export function catFileStream(cwd: string, oids: readonly string[], onObject: (oid: string, content: Buffer) => void): Promise<void> {
   if (oids.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write('[git] cat-file --batch\n');
+    const done = trace(['cat-file', '--batch']);
     const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.on('close', () => done?.());
     const parser = new BatchParser(onObject);
     let failed: Error | null = null;
     let stderr = '';
@@ -177,8 +227,9 @@ export class CatFileSession {
   private stderr = '';
 
   constructor(cwd: string) {
-    if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write('[git] cat-file --batch (session)\n');
+    const traced = trace(['cat-file', '--batch', '(session)']);
     this.child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.on('close', () => traced?.());
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
       this.waiting?.();

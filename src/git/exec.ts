@@ -45,6 +45,19 @@ function environment(extra?: Record<string, string | undefined>): NodeJS.Process
 }
 
 /**
+ * OMNI_SHIP_TRACE_GIT=1 prints each git command to stderr as it starts (`[git] <args>`); `=time` also prints, as
+ * it ends, when it started (ms since this process began) and how long it took. Returns the end's printer.
+ */
+export function trace(args: readonly string[]): (() => void) | undefined {
+  const mode = process.env.OMNI_SHIP_TRACE_GIT;
+  if (!mode) return undefined;
+  process.stderr.write(`[git] ${args.join(' ')}\n`);
+  if (mode !== 'time') return undefined;
+  const start = performance.now();
+  return () => process.stderr.write(`[git-time] +${start.toFixed(0)} ms, ${(performance.now() - start).toFixed(1)} ms: ${args.slice(0, 3).join(' ')}\n`);
+}
+
+/**
  * Runs git synchronously and returns its exit code and output. This is the one place that spawns git
  * (node:child_process directly: execa costs ~90 ms to import, see STACK.md).
  */
@@ -62,7 +75,7 @@ export interface GitBufferResult {
 
 /** Runs git synchronously like gitRun, with stdout kept as bytes: decoding it as UTF-8 would change a non-UTF-8 message. */
 export function gitRunBuffer(args: readonly string[], opts: GitOptions): GitBufferResult {
-  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
+  const done = trace(args);
   const r = spawnSync('git', args, {
     cwd: opts.cwd,
     input: opts.input,
@@ -70,6 +83,7 @@ export function gitRunBuffer(args: readonly string[], opts: GitOptions): GitBuff
     maxBuffer: 1024 * 1024 * 1024,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  done?.();
   if (r.error) throw new GitError(args, null, String(r.error.message));
   return { stdout: r.stdout, stderr: r.stderr.toString('utf8'), exitCode: r.status ?? 128 };
 }
@@ -85,10 +99,11 @@ export function git(args: readonly string[], opts: GitOptions): string {
 
 /** Runs git asynchronously (for network operations that may take a while); resolves with the result. */
 export function gitAsync(args: readonly string[], opts: GitOptions): Promise<GitResult> {
-  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
+  const done = trace(args);
   return new Promise((resolve, reject) => {
     const hasInput = opts.input !== undefined;
     const child = spawn('git', args, { cwd: opts.cwd, env: environment(opts.env), stdio: [hasInput ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    child.on('close', () => done?.());
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -135,10 +150,11 @@ export function clearGitLocalEnv(): void {
 
 /** Runs git asynchronously and returns stdout as a Buffer (binary-safe; for cat-file --batch and friends). */
 export function gitAsyncBuffer(args: readonly string[], opts: GitOptions): Promise<Buffer> {
-  if (process.env.OMNI_SHIP_TRACE_GIT) process.stderr.write(`[git] ${args.join(' ')}\n`);
+  const done = trace(args);
   return new Promise((resolve, reject) => {
     const hasInput = opts.input !== undefined;
     const child = spawn('git', args, { cwd: opts.cwd, env: environment(opts.env), stdio: [hasInput ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    child.on('close', () => done?.());
     const chunks: Buffer[] = [];
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => chunks.push(d));

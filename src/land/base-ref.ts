@@ -3,7 +3,7 @@ import { gitAsync, gitRun } from '../git/exec.js';
 import { refFromFiles } from '../git/refs-fs.js';
 import { RemoteUnreachableError, firstComplaint, remoteUrl } from '../notes/sync-errors.js';
 import { syncFetchRefspecs } from '../notes/sync.js';
-import { pushBase, updateLocalBase, type MoveResult } from './move-base.js';
+import { pushBaseAsync, updateLocalBase, type MoveResult } from './move-base.js';
 import { FAST_FORWARD_ENV, fastForwardArgs, fastForwardWorktree, worktreesOn } from './worktrees.js';
 
 /** Where land reads and moves the base branch. */
@@ -62,6 +62,9 @@ export async function fetchBase(t: BaseTarget, allBranches: boolean): Promise<st
   return tip;
 }
 
+/** Whether `a` is known to be in `b`'s history without asking git (false: not known, either way). */
+export type KnownAncestry = (a: string, b: string) => boolean;
+
 /** The outcome of moving the base, plus what happened to this clone's own copy of it. */
 /** `follow`: this clone's base catching up after a push, under way (what it says when it cannot). */
 export type BaseMove = MoveResult & { follow?: Promise<string | null> };
@@ -71,14 +74,14 @@ export type BaseMove = MoveResult & { follow?: Promise<string | null> };
  * push, the local branch (update-ref, or a fast-forward in the worktree that has it checked out). After a push the
  * local branch follows when it is an ancestor of `to`; a local branch with commits of its own is left as it is.
  */
-export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
+export async function moveBase(t: BaseTarget, from: string, to: string, known?: KnownAncestry): Promise<BaseMove> {
   if (t.push) {
     // the candidate was built on `from`: it descends from it by construction
-    const moved = pushBase(t.cwd, t.remote!, t.name, from, to, true);
+    const moved = await pushBaseAsync(t.cwd, t.remote!, t.name, from, to, true);
     if (moved.kind !== 'moved') return moved;
     // git push updates the tracking ref itself when remote.<name>.fetch maps it (a clone's does); otherwise set it
     if (refValue(t.cwd, trackingRef(t), t.commonDir) !== to) gitRun(['update-ref', '-m', 'omni-ship land', trackingRef(t), to], { cwd: t.cwd });
-    const follow = followLocal(t, to, from);
+    const follow = followLocal(t, to, from, known);
     follow.catch(() => {});
     return { ...moved, follow };
   }
@@ -105,12 +108,14 @@ export function moveBase(t: BaseTarget, from: string, to: string): BaseMove {
  * Asynchronous, so the land records its events meanwhile: the fast-forward of a checked-out base (its files) and the
  * notes writes touch different things.
  */
-export async function followLocal(t: BaseTarget, to: string, from?: string): Promise<string | null> {
+export async function followLocal(t: BaseTarget, to: string, from?: string, known?: KnownAncestry): Promise<string | null> {
   const ref = `refs/heads/${t.name}`;
   const local = refValue(t.cwd, ref, t.commonDir);
   if (local === null || local === to) return null;
-  // the usual case: the local base was the tip the candidate was built on, so `to` descends from it
-  if (local !== from && (await gitAsync(['merge-base', '--is-ancestor', local, to], { cwd: t.cwd })).exitCode !== 0) {
+  // the usual cases: the local base was the tip the candidate was built on (so `to` descends from it), or is known
+  // to be in that tip's history (the remote moved on from it)
+  const behind = local === from || (from !== undefined && known?.(local, from) === true);
+  if (!behind && (await gitAsync(['merge-base', '--is-ancestor', local, to], { cwd: t.cwd })).exitCode !== 0) {
     return `your local ${t.name} has commits ${t.remote} lacks: it was left at ${local.slice(0, 12)}`;
   }
   const wt = worktreesOn(t.cwd, t.name, t.commonDir)[0];

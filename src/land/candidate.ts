@@ -1,3 +1,4 @@
+import { catFileBatchSync } from '../git/batch.js';
 import { GitError, git, gitRun, gitRunBuffer, type GitOptions } from '../git/exec.js';
 
 /** What the candidate builder needs: where, onto what, which task commit, and how its message changes. */
@@ -16,6 +17,8 @@ export interface CandidateInput {
   addTrailer: boolean;
   /** land.recordOrigin: append "(cherry picked from commit <C>)" as `git cherry-pick -x` does */
   recordOrigin: boolean;
+  /** C's parent is known to be in `base`'s history (the shape check listed C alone on top of an ancestor of it): no process asks */
+  parentInBase?: boolean;
 }
 
 /** The commit that would become the base tip, or why there is none. */
@@ -58,14 +61,21 @@ const PROBE_KEY = 'Omni-Ship-Trailer-Probe-5c1e';
  */
 export function buildCandidate(input: CandidateInput): Candidate {
   const { cwd } = input;
-  const [base, baseTree, commit] = revParse(cwd, [`${input.base}^{commit}`, `${input.base}^{tree}`, `${input.commit}^{commit}`]);
-  const c = readCommit(cwd, commit);
+  // both commits in one cat-file: the base's tree, and C whole
+  const [baseObject, cObject] = catFileBatchSync(cwd, [`${input.base}^{commit}`, `${input.commit}^{commit}`]);
+  for (const [o, name] of [[baseObject, input.base], [cObject, input.commit]] as const) {
+    if (!o?.content || o.type !== 'commit') throw new GitError(['cat-file', '--batch'], 128, `fatal: ${JSON.stringify(name)} is not a commit here`);
+  }
+  const base = baseObject!.oid!;
+  const baseTree = parseCommit(base, baseObject!.content!).tree;
+  const commit = cObject!.oid!;
+  const c = parseCommit(commit, cObject!.content!);
   if (c.parents.length > 1) throw new Error(`${input.task}: ${short(commit)} is a merge commit; a task lands one ordinary commit`);
   const parent = c.parents[0] ?? null;
 
   let merged: { tree: string; conflicts: string[] };
   if (parent === base) merged = { tree: c.tree, conflicts: [] };
-  else if (parent !== null && isAncestor(cwd, parent, base)) {
+  else if (parent !== null && (input.parentInBase || isAncestor(cwd, parent, base))) {
     // the merge base of base and C is then C's parent, so this is the cherry-pick (git 2.39 has no --merge-base)
     merged = mergeTree(cwd, base, commit);
   } else {
@@ -97,25 +107,16 @@ export function buildCandidate(input: CandidateInput): Candidate {
   return { kind: 'ready', commit: landed, tree: merged.tree, reused: false };
 }
 
-/** Resolves revisions to object ids with one rev-parse; throws GitError when one does not resolve. */
-function revParse<const R extends readonly string[]>(cwd: string, revs: R): { [K in keyof R]: string } {
-  // plain rev-parse echoes --end-of-options (only --verify knows it, and --verify takes one revision): refuse
-  // option-like names instead, so a revision can never be read as an option
-  const odd = revs.find((r) => r.startsWith('-'));
-  if (odd !== undefined) throw new Error(`not a revision: ${JSON.stringify(odd)}`);
-  const args = ['rev-parse', ...revs];
-  const ids = git(args, { cwd }).trim().split('\n');
-  // a range such as a..b resolves to two lines: only single objects are accepted
-  if (ids.length !== revs.length) throw new GitError(args, 0, `expected ${revs.length} object ids, got: ${ids.join(' ')}`);
-  return ids as { [K in keyof R]: string };
-}
-
 /** Reads a commit object's tree, parents, author, encoding and message bytes. */
 function readCommit(cwd: string, sha: string): CommitObject {
   const args = ['cat-file', 'commit', sha];
   const r = gitRunBuffer(args, { cwd });
   if (r.exitCode !== 0) throw new GitError(args, r.exitCode, r.stderr);
-  const raw = r.stdout;
+  return parseCommit(sha, r.stdout);
+}
+
+/** A commit object's parts, from its raw bytes. */
+function parseCommit(sha: string, raw: Buffer): CommitObject {
   const end = raw.indexOf('\n\n');
   const headers = raw.subarray(0, end === -1 ? raw.length : end).toString('utf8').split('\n');
   const message = end === -1 ? Buffer.alloc(0) : raw.subarray(end + 2);

@@ -42,6 +42,8 @@ export interface Eligible {
   patchset: number | null;
   /** the commit has no trailer (a cherry-pick or revert): the landed commit gets one */
   addTrailer: boolean;
+  /** a base tip whose history holds the commit's parent (the shape check proved it), or null */
+  parentInHistoryOf: string | null;
 }
 
 /** Shorthand for a Refusal. */
@@ -87,7 +89,7 @@ export function pregate(cwd: string, config: Config, land: LandConfig, view: Tas
     const now = view.review ? `its latest review asks for changes (${view.review.by})` : 'it has no review';
     return refusal('approval', `${id}: land.requireApproval is set and ${now} on patchset ${patchsetOf(view, head) ?? '?'} (${head.slice(0, 12)})`, `omni-ship review ${id} --approve`);
   }
-  return { task: id, view, head, patchset: patchsetOf(view, head), addTrailer: shape.trailerless };
+  return { task: id, view, head, patchset: patchsetOf(view, head), addTrailer: shape.trailerless, parentInHistoryOf: shape.parentInBase ? base.tip : null };
 }
 
 /** The patchset number of `commit` among the task's patchsets, or null. */

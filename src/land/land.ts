@@ -1,21 +1,24 @@
 import { loadConfig, type Config } from '../config.js';
 import type { LandConfig } from '../config/land.js';
 import { ExitCode, UserError, badInput, type ExitCodeValue } from '../errors.js';
-import { gitRun } from '../git/exec.js';
+import { failpoint } from '../failpoint.js';
+import { shareCatFile } from '../git/batch.js';
+import { gitAsync, gitRun } from '../git/exec.js';
 import { discoverWorkRepo, requireRepo, stateDir as stateDirOf } from '../git/repo.js';
-import { gitIdentity, hostId } from '../identity.js';
+import { gitIdentityAsync, hostId } from '../identity.js';
 import { parseTaskId } from '../ids.js';
 import { unknownTask } from '../messages.js';
 import { SCHEMA_VERSION, type AttemptEvent, type LandEvent, type VerifyEvent } from '../notes/events.js';
-import { DISPLAY_REF, NOTES_REFS } from '../notes/refs.js';
+import { DISPLAY_REF, NOTES_REFS, TMP_REF_PREFIX } from '../notes/refs.js';
 import { readKnownNotes } from '../notes/known.js';
 import { readSomeNotes } from '../notes/read.js';
-import { appendEvents, type KnownNotes } from '../notes/write.js';
-import { compareTaskIds, loadState, type TaskView } from '../state/tasks.js';
+import { appendEvents, commitNotesDirectMany, deleteStaleTmpRefs, discardStaged, plannedAppend, publishStaged, stageNotesCommits, type DirectWrite, type NoteAppend, type StagedCommit } from '../notes/write.js';
+import type { LandedNoteInfo } from '../notes/display.js';
+import { SNAPSHOT_PATTERNS, compareTaskIds, loadState, type TaskView } from '../state/tasks.js';
 import { withResolved } from '../verify/prepare.js';
 import { resolveSpec, type VerifySpec } from '../verify/spec.js';
 import type { VerifyProgress } from '../verify/verify.js';
-import { fetchBase, followLocal, isAncestor, moveBase, refValue, trackingRef, type BaseTarget } from './base-ref.js';
+import { fetchBase, followLocal, isAncestor, moveBase, refValue, trackingRef, type BaseTarget, type KnownAncestry } from './base-ref.js';
 import { deleteTaskBranches, type BranchOutcome } from './branches.js';
 import { buildCandidate } from './candidate.js';
 import { isRefusal, patchsetOf, pregate, refusal, type Eligible, type Gate, type Refusal } from './gates.js';
@@ -142,6 +145,12 @@ export interface Run {
   warnings: string[];
   /** events were written (the notes sync pushes them) */
   wrote: boolean;
+  /** whether one base commit is known to be in another's history (from the base commits loadState listed) */
+  knownAncestor: KnownAncestry;
+  /** landed tasks whose branches go once the notes push is under way (deleteLandedBranches) */
+  branchesToDelete: { task: string; commits: string[] }[];
+  /** this clone's base catching up after the last push, under way (settleFollow awaits it) */
+  following: Promise<string | null> | null;
   progress: (task: string | null, phase: LandProgress['phase'], message: string) => void;
 }
 
@@ -164,6 +173,15 @@ function verifyJson(v: CandidateVerdict | null): LandVerifyJson | null {
  * whole run (a bad id, no base branch, a dirty checked-out base, an unreachable remote).
  */
 export async function landTasks(req: LandRequest): Promise<LandResult> {
+  const cleanup: (() => void)[] = [];
+  try {
+    return await landTasksWith(req, cleanup);
+  } finally {
+    for (const c of cleanup) c();
+  }
+}
+
+async function landTasksWith(req: LandRequest, cleanup: (() => void)[]): Promise<LandResult> {
   if (req.all && req.tasks.length) throw badInput('give task ids or --all, not both');
   if (!req.all && req.tasks.length === 0) throw badInput('name the task(s) to land, or --all', 'omni-ship status lists the verified tasks');
   // found on the file system when it can be (no process); anything unusual asks git
@@ -184,14 +202,23 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
   const target: BaseTarget = { cwd, commonDir: repo.commonDir, name: baseSel.name, remote, push: !!remote && req.push, progress: !!req.gitProgress };
   const progress = (task: string | null, phase: LandProgress['phase'], message: string) => req.onProgress?.({ task, phase, message });
 
-  refuseDirtyBase(target);
-  let tip = await currentTip(target, req.dryRun, true, progress);
+  // while git fetches, Node compiles what a land that verifies, records and syncs runs next (the verify run's
+  // modules, execa and lowdb among them, take tens of ms): the wait for the remote pays for them
+  if (target.push && !req.dryRun) preloadLandModules();
+  // the config, notes and commits land reads between its steps: one cat-file process for them all
+  if (!req.dryRun) cleanup.push(shareCatFile(cwd).close);
+  // who lands: asked meanwhile too
+  const identity = gitIdentityAsync(cwd);
+  identity.catch(() => {});
+  let tip = await checkedTip(target, req.dryRun, true, progress);
+  // the fetch brought the other clones' notes too: merged into this clone's (a review, an attempt made elsewhere
+  // counts here) while the settings are read
+  const merging = remote && !req.dryRun ? mergeNotes(cwd, remote) : Promise.resolve({ ahead: undefined, warning: null, snapshot: undefined });
   let settings = await resolveLandSettings(cwd, repo.commonDir, tip, target.name);
   if (settings.committedBase && settings.committedBase !== target.name && baseSel.source === 'default') {
     // the team's committed config (on the default branch) names another base: land there, reading its own config
     target.name = settings.committedBase;
-    refuseDirtyBase(target);
-    tip = await currentTip(target, req.dryRun, false, progress);
+    tip = await checkedTip(target, req.dryRun, false, progress);
     settings = await resolveLandSettings(cwd, repo.commonDir, tip, target.name);
   }
   if (req.dryRun && remote) {
@@ -211,7 +238,7 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
   }
   const committedHash = spec.source.kind === 'base' ? spec.hash : (await resolveSpec({ cwd, commonDir: repo.commonDir, stateDir, baseTip: tip, fromCommit: tip, runCacheKey: !req.dryRun, baseName: target.name })).hash;
   const host = hostId(repo.commonDir);
-  const by = gitIdentity(cwd);
+  const by = await identity;
   const run: Run = {
     req,
     cwd,
@@ -241,12 +268,27 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
     outcomes: new Map(),
     warnings,
     wrote: false,
+    following: null,
+    knownAncestor: () => false,
+    branchesToDelete: [],
     progress,
   };
 
   progress(null, 'gates', 'reading the tasks');
+  const merged = await merging;
+  if (merged.warning) warnings.push(merged.warning);
   // a dry run leaves the machine-local caches alone too
-  const state = await loadState(cwd, config, req.dryRun ? null : stateDir, undefined, { spec: spec.hash, running: [] });
+  // a view of the tasks named, or, for --all, of those not landed yet: not one of every task ever landed
+  const state = await loadState(cwd, config, req.dryRun ? null : stateDir, merged.snapshot, { spec: spec.hash, running: [] }, req.all ? { inFlight: true } : { only: new Set(named) });
+  run.knownAncestor = (a, b) => {
+    // down the first parents of the base commits listed, a few steps: the local base one land behind the remote's
+    let at: string | undefined = b;
+    for (let steps = 0; at !== undefined && steps < 64; steps++) {
+      if (at === a) return true;
+      at = state.baseParents.get(at);
+    }
+    return false;
+  };
   const ids = req.all
     ? [...state.tasks.values()].filter((t) => t.state === 'verified' || t.state === 'approved').map((t) => t.id).sort(compareTaskIds)
     : named;
@@ -280,16 +322,28 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
   const verified = [...run.outcomes.values()].some((o) => o.verify && !o.verify.cached && o.verify.result !== 'none');
   if (target.push && !req.dryRun && (run.wrote || verified)) {
     progress(null, 'sync', `pushing omni-ship's notes to ${remote}`);
-    try {
+    // while the local base catches up (a checked-out base's files take a while): they touch different refs
+    const deleting: (Error | null)[] = [];
+    const synced = (async () => {
       const { syncNotes } = await import('../notes/sync.js');
       // the first fetch brought the notes: push first, fetch only if someone pushed notes since
-      await syncNotes(cwd, remote!, false, { fetched: !req.dryRun });
+      // the branches go while the notes are pushed
+      await syncNotes(cwd, remote!, false, { fetched: !req.dryRun, ahead: merged.ahead, onPushing: () => deleting.push(deleteLandedBranchesSafely(run)) });
+    })();
+    synced.catch(() => {});
+    await settleFollow(run);
+    try {
+      await synced;
       notesSynced = true;
     } catch (e) {
       notesSynced = false;
       warnings.push(`the notes were not pushed (${(e as Error).message.split('\n')[0]}); the land itself is done: run omni-ship sync`);
     }
+    const failed = deleting.find((e) => e !== null);
+    if (failed) throw failed;
   }
+  deleteLandedBranches(run);
+  await settleFollow(run);
   const moved = run.tip !== run.firstTip;
   return {
     base: target.name,
@@ -308,18 +362,71 @@ export async function landTasks(req: LandRequest): Promise<LandResult> {
   };
 }
 
-/** A base branch checked out in a worktree with uncommitted changes: refused before anything changes. */
-function refuseDirtyBase(target: BaseTarget): void {
+/**
+ * The refusal of a base branch checked out in a worktree with uncommitted changes (null: none). Asked while the
+ * base is fetched, and thrown before anything else happens.
+ */
+async function dirtyBase(target: BaseTarget): Promise<UserError | null> {
   for (const wt of worktreesOn(target.cwd, target.name, target.commonDir)) {
-    const dirty = uncommitted(wt.path);
+    const dirty = await uncommitted(wt.path);
     if (dirty.length === 0) continue;
     const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, and ${dirty.length - 5} more` : '');
-    throw new UserError(
+    return new UserError(
       `${target.name} is checked out in ${wt.path} with uncommitted changes (${shown}); landing would move it under them, so nothing was changed`,
       ExitCode.usage,
       `commit or stash them there (git -C ${wt.path} stash), or switch that worktree to another branch, then land again`,
     );
   }
+  return null;
+}
+
+/**
+ * mergeFetchedNotes, or why it could not (the land goes on with this clone's notes as they are). One for-each-ref
+ * serves the merge and, when the merge changed nothing, loadState too (its ref snapshot).
+ */
+async function mergeNotes(cwd: string, remote: string): Promise<{ ahead: Map<string, string | null> | undefined; warning: string | null; snapshot: string | undefined }> {
+  try {
+    const { mergeFetchedNotes, mergeRefPatterns, parseRefMap } = await import('../notes/sync.js');
+    const merging = mergeRefPatterns(remote);
+    const listed = await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...new Set([...SNAPSHOT_PATTERNS, ...merging, TMP_REF_PREFIX])], { cwd });
+    if (listed.exitCode !== 0) throw new Error(`git for-each-ref failed: ${listed.stderr.trim().split('\n')[0]}`);
+    const lines = listed.stdout.split('\n').filter(Boolean);
+    // private refs of notes writes killed half way (a land killed between staging its notes and publishing them)
+    const tmp = lines.filter((l) => l.startsWith(TMP_REF_PREFIX)).map((l) => l.slice(0, l.indexOf('\0')));
+    if (tmp.length) deleteStaleTmpRefs(cwd, tmp);
+    const under = (patterns: readonly string[]) => lines.filter((l) => patterns.some((p) => l.startsWith(p.endsWith('/') ? p : `${p}/`) || l.startsWith(`${p}\0`)));
+    const merged = await mergeFetchedNotes(cwd, remote, parseRefMap(under(merging).join('\n')));
+    const snapshot = merged.changed ? undefined : `${under(SNAPSHOT_PATTERNS).join('\n')}\n`;
+    return { ahead: merged.ahead, warning: null, snapshot };
+  } catch (e) {
+    return { ahead: undefined, warning: `the notes fetched from ${remote} were not merged into this clone's (${(e as Error).message.split('\n')[0]}); the gates read this clone's notes as they were: run omni-ship sync`, snapshot: undefined };
+  }
+}
+
+/** Starts loading the modules a land that runs verify and pushes needs later; failures show up where they are used. */
+function preloadLandModules(): void {
+  const loads = [
+    import('../verify/pool.js'),
+    import('../verify/registry.js'),
+    import('../verify/steps.js'),
+    import('../verify/load-execa.js').then((m) => m.loadExeca()),
+    import('../notes/display.js'),
+    import('../notes/sync.js'),
+  ];
+  for (const l of loads) (l as Promise<unknown>).catch(() => {});
+}
+
+/** currentTip, with the check for a dirty checked-out base (dirtyBase) run meanwhile: its refusal comes first. */
+async function checkedTip(target: BaseTarget, dryRun: boolean, allBranches: boolean, progress: (t: string | null, p: LandProgress['phase'], m: string) => void): Promise<string> {
+  const dirty = dirtyBase(target);
+  const tip = currentTip(target, dryRun, allBranches, progress);
+  tip.catch(() => {});
+  const refusal = await dirty;
+  if (refusal) {
+    await tip.catch(() => {}); // the fetch's own processes end before the refusal is reported
+    throw refusal;
+  }
+  return tip;
 }
 
 /**
@@ -394,6 +501,13 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
   out.commit = view.landing?.commit ?? view.head;
   out.exitCode = ExitCode.ok;
   if (run.req.dryRun) return;
+  const { finishRevert, revertOnBase } = await import('./post-verify.js');
+  // a land killed after it pushed a revert of this landing (land.postVerify failed), before it recorded it
+  const reverted = revertOnBase(run, landed);
+  if (reverted) {
+    await finishRevert(run, view.id, out.commit ?? landed, landed, reverted);
+    return;
+  }
   const parent = gitRun(['rev-parse', '--verify', '--quiet', `${landed}^1`], { cwd: run.cwd }).stdout.trim() || null;
   const commit = out.commit ?? landed;
   if (!view.landing && view.landedCommit) {
@@ -406,6 +520,7 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
     run.wrote = true;
   }
   if (run.target.push) {
+    await settleFollow(run);
     const note = await followLocal(run.target, run.tip);
     if (note) run.warnings.push(note);
   }
@@ -415,7 +530,7 @@ async function finishLanded(run: Run, view: TaskView, out: TaskLandOutcome): Pro
     const newTip = view.landing?.newTip ?? landed;
     if (await postVerifyPending(run, newTip)) {
       const commit = out.commit ?? landed;
-      const item: Eligible = { task: view.id, view, head: commit, patchset: patchsetOf(view, commit), addTrailer: false };
+      const item: Eligible = { task: view.id, view, head: commit, patchset: patchsetOf(view, commit), addTrailer: false, parentInHistoryOf: null };
       await runPostVerify(run, [{ item, commit: landed, tree: '' }], newTip);
       if (run.outcomes.get(view.id)!.outcome === 'refused') return;
     }
@@ -436,9 +551,9 @@ interface LandRecord {
   approvedBy: string | null;
 }
 
-/** Appends the land event to the landed commit's note (the lands log). */
-async function recordLand(run: Run, r: LandRecord): Promise<void> {
-  const event: LandEvent = {
+/** The land event a record says. */
+function landEvent(run: Run, r: LandRecord): LandEvent {
+  return {
     v: SCHEMA_VERSION,
     type: 'land',
     at: new Date().toISOString(),
@@ -452,25 +567,103 @@ async function recordLand(run: Run, r: LandRecord): Promise<void> {
     oldTip: r.oldTip,
     newTip: r.newTip,
   };
-  // both refs' tips and notes on the landed commit in one read: each write is then one fast-import unless raced
-  const known = await readKnownNotes(run.cwd, [NOTES_REFS.lands, DISPLAY_REF], r.landed);
-  await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: r.landed, events: [event] }], undefined, known.get(NOTES_REFS.lands));
+}
+
+/** Appends the land event to the landed commit's note (the lands log), and writes its display note. */
+async function recordLand(run: Run, r: LandRecord): Promise<void> {
+  await recordLands(run, await landNotes(run, [r]));
+}
+
+/** What recording landings writes: each one's land event (its time is the landing's) and display note text. */
+interface LandNotes {
+  records: readonly LandRecord[];
+  appends: NoteAppend[];
+  texts: string[];
+}
+
+async function landNotes(run: Run, records: readonly LandRecord[]): Promise<LandNotes> {
+  const { landedNoteText } = await import('../notes/display.js');
+  const events = records.map((r) => landEvent(run, r));
+  return {
+    records,
+    appends: records.map((r, i) => ({ object: r.landed, events: [events[i]!] })),
+    texts: records.map((r, i) => landedNoteText(landedNoteInfo(run, r, events[i]!), run.config.trailerKey)),
+  };
+}
+
+/**
+ * The first try of recording landings: both refs' tips and the notes on every landed commit read in one cat-file,
+ * and the commits that add the events and display notes (none when all are there). Null when a ref needs the
+ * usual loop (it is not a commit, say).
+ */
+async function plannedLandWrites(run: Run, notes: LandNotes): Promise<DirectWrite[] | null> {
+  const { plannedDisplayNote, displayMessage } = await import('../notes/display.js');
+  const { records } = notes;
+  const known = await readKnownNotes(run.cwd, [NOTES_REFS.lands, DISPLAY_REF], records.map((r) => r.landed));
+  const lands = known.get(NOTES_REFS.lands);
+  const display = known.get(DISPLAY_REF);
+  const planned = lands ? plannedAppend(notes.appends, lands) : null;
+  if (!planned || !display) return null;
+  const texts = new Map<string, string>();
+  for (let i = 0; i < records.length; i++) {
+    const note = plannedDisplayNote(records[i]!.landed, notes.texts[i]!, display);
+    if (note === undefined) return null;
+    if (note) for (const [path, text] of note) texts.set(path, text);
+  }
+  const writes: DirectWrite[] = [];
+  if (planned.count) writes.push({ ref: NOTES_REFS.lands, tip: lands!.tip, notes: planned.updated, message: `omni-ship: ${planned.count} event(s)\n` });
+  if (texts.size) writes.push({ ref: DISPLAY_REF, tip: display.tip, notes: texts, message: records.length === 1 ? displayMessage(records[0]!.landed) : `omni-ship: display notes on ${records.length} commits\n` });
+  return writes;
+}
+
+/** The commits recording landings, written ahead under private refs (while the base is pushed); null: not staged. */
+async function stageLandNotes(run: Run, notes: LandNotes): Promise<StagedCommit[] | null> {
+  const writes = await plannedLandWrites(run, notes);
+  return writes ? stageNotesCommits(run.cwd, writes) : null;
+}
+
+/**
+ * Records landings: each one's land event (the lands log) and display note, both refs in one step: the commits
+ * staged while the base was pushed move in with one update-ref transaction, or else are written with one
+ * fast-import; each ref moves only if it is still where it was read. A race, or a ref in a state that needs a look,
+ * goes through each ref's usual loop, which writes only what is still missing. A kill before the refs move leaves a
+ * landing the next land records (finishLanded), and private refs the next land removes (mergeNotes).
+ */
+async function recordLands(run: Run, notes: LandNotes, staged?: Promise<StagedCommit[] | null>): Promise<void> {
+  if (notes.records.length === 0) return;
+  if (staged) {
+    const commits = await staged;
+    failpoint('land:notes-staged');
+    if (commits && publishStaged(run.cwd, commits)) {
+      run.wrote = true;
+      return;
+    }
+  } else {
+    const writes = await plannedLandWrites(run, notes);
+    if (writes && commitNotesDirectMany(run.cwd, writes)) {
+      run.wrote = true;
+      return;
+    }
+  }
+  const { writeDisplayNote } = await import('../notes/display.js');
+  await appendEvents(run.cwd, NOTES_REFS.lands, notes.appends);
   run.wrote = true;
-  await writeLandedNote(run, r, event, known.get(DISPLAY_REF));
+  for (let i = 0; i < notes.records.length; i++) await writeDisplayNote(run.cwd, notes.records[i]!.landed, notes.texts[i]!);
+}
+
+/** What the display note of a record says, from its land event (so writing it again after a kill gives the same text). */
+function landedNoteInfo(run: Run, r: LandRecord, event: Pick<LandEvent, 'by' | 'host' | 'at'>): LandedNoteInfo {
+  const verified = r.verify ? { spec: r.verify.spec, by: r.verify.by, host: r.verify.host, at: r.verify.at } : null;
+  return { task: r.task, patchset: r.patchset, commit: r.commit, landed: r.landed, base: run.target.name, baseWas: r.oldTip, verified, approvedBy: r.approvedBy, landedBy: event.by, landedAt: event.at, host: event.host };
 }
 
 /**
  * The few lines `git log` shows for a landing (notes.displayRef), as Gerrit's review notes: the JSON log stays one
  * --notes= away. Built from the land event alone, so writing it again after a kill gives the same text (a no-op).
  */
-async function writeLandedNote(run: Run, r: LandRecord, event: Pick<LandEvent, 'by' | 'host' | 'at'>, known?: KnownNotes): Promise<void> {
+async function writeLandedNote(run: Run, r: LandRecord, event: Pick<LandEvent, 'by' | 'host' | 'at'>): Promise<void> {
   const { landedNoteText, writeDisplayNote } = await import('../notes/display.js');
-  const verified = r.verify ? { spec: r.verify.spec, by: r.verify.by, host: r.verify.host, at: r.verify.at } : null;
-  const text = landedNoteText(
-    { task: r.task, patchset: r.patchset, commit: r.commit, landed: r.landed, base: run.target.name, baseWas: r.oldTip, verified, approvedBy: r.approvedBy, landedBy: event.by, landedAt: event.at, host: event.host },
-    run.config.trailerKey,
-  );
-  await writeDisplayNote(run.cwd, r.landed, text, known);
+  await writeDisplayNote(run.cwd, r.landed, landedNoteText(landedNoteInfo(run, r, event), run.config.trailerKey));
 }
 
 /** Who approved the task's current patchset, when its latest review approves it. */
@@ -491,7 +684,8 @@ function buildStack(run: Run, items: readonly Eligible[], tip: string): { stack:
   const stack: Stacked[] = [];
   let parent = tip;
   for (const item of items) {
-    const c = buildCandidate({ cwd: run.cwd, base: parent, commit: item.head, task: item.task, trailerKey: run.config.trailerKey, addTrailer: item.addTrailer, recordOrigin: run.land.recordOrigin });
+    // every candidate of the stack descends from `tip`: a parent in its history is in theirs
+    const c = buildCandidate({ cwd: run.cwd, base: parent, commit: item.head, task: item.task, trailerKey: run.config.trailerKey, addTrailer: item.addTrailer, recordOrigin: run.land.recordOrigin, parentInBase: item.parentInHistoryOf === tip });
     if (c.kind === 'conflict') {
       const onto = parent === tip ? `${run.target.name} (${tip.slice(0, 12)})` : `${run.target.name} plus ${stack.map((s) => s.item.task).join(', ')}`;
       return { failed: item, conflicts: c.paths, refusal: refusal('conflict', `${item.task} conflicts with ${onto} in ${c.paths.join(', ')}`, `rebase ${item.task} onto ${run.target.name} (git rebase ${run.target.remote ? `${run.target.remote}/` : ''}${run.target.name}), resolve, amend, and land again`, ExitCode.conflict) };
@@ -527,9 +721,12 @@ async function verifyStack(run: Run, stack: Stacked[]): Promise<{ base: Candidat
   const top = stack[stack.length - 1]!;
   const task = stack.length === 1 ? top.item.task : null;
   run.progress(task, 'verify', `verifying ${stack.length === 1 ? top.item.task : `${stack.length} tasks (${stack.map((s) => s.item.task).join(', ')})`} as tree ${top.tree.slice(0, 12)}`);
+  // the candidate's own spec is read while the base's verifies: it is needed only when that passes
+  const ownSpecRead = resolveSpec({ cwd: run.cwd, commonDir: run.commonDir, stateDir: run.stateDir, baseTip: top.commit, fromCommit: top.commit, runCacheKey: !run.req.dryRun, baseName: run.target.name });
+  ownSpecRead.catch(() => {});
   const base = await verifyCandidate(run.vctx, { commit: top.commit, tree: top.tree, task }, run.spec);
   if (!passes(run, base)) return { base, own: null };
-  const ownSpec = await resolveSpec({ cwd: run.cwd, commonDir: run.commonDir, stateDir: run.stateDir, baseTip: top.commit, fromCommit: top.commit, runCacheKey: !run.req.dryRun, baseName: run.target.name });
+  const ownSpec = await ownSpecRead;
   if (ownSpec.hash === run.committedHash || ownSpec.verify.steps.length === 0) return { base, own: null };
   run.progress(task, 'verify', `the candidate changes the verify spec: verifying it under its own spec ${ownSpec.hash.slice(0, 12)} too`);
   return { base, own: await verifyCandidate(run.vctx, { commit: top.commit, tree: top.tree, task }, ownSpec) };
@@ -595,20 +792,32 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
       return;
     }
     run.progress(label, 'push', run.target.push ? `pushing ${run.target.name} to ${run.target.remote} (${run.tip.slice(0, 12)} -> ${top.commit.slice(0, 12)})` : `moving ${run.target.name} (${run.tip.slice(0, 12)} -> ${top.commit.slice(0, 12)})`);
-    const moved = moveBase(run.target, run.tip, top.commit);
+    await settleFollow(run);
+    const oldTip = run.tip;
+    const notes = await landNotes(run, stack.map((s) => landRecord(s, oldTip, top.commit, base)));
+    // with a remote, the notes that record the landing are written (not yet published) while the push goes
+    const staged = run.target.push ? stageLandNotes(run, notes) : undefined;
+    staged?.catch(() => {});
+    const moved = await moveBase(run.target, run.tip, top.commit, run.knownAncestor);
+    if (moved.kind !== 'moved' && staged) {
+      const commits = await staged.catch(() => null);
+      if (commits) discardStaged(run.cwd, commits);
+    }
     if (moved.kind === 'moved') {
-      const oldTip = run.tip;
+      failpoint('land:pushed');
       run.tip = top.commit;
-      for (const s of stack) await recordLanded(run, s, oldTip, top.commit, base);
-      // the local base caught up while the events were written; before anything may move it again
-      const note = await moved.follow;
-      if (note) run.warnings.push(note);
-      if (run.land.postVerify) await (await import('./post-verify.js')).runPostVerify(run, stack, top.commit);
-      // after the post-land suite: a reverted task keeps its branch, to be fixed and amended
-      for (const s of stack) {
-        const out = run.outcomes.get(s.item.task)!;
-        if (!run.req.keepBranch && out.outcome === 'landed') out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, s.item.task, new Set([s.item.head, s.commit]), run.target.remote, run.target.push);
+      recordLanded(run, stack);
+      // the local base catches up while the events are written, the branches deleted and the notes pushed; it is
+      // awaited before anything may move the base again (settleFollow)
+      run.following = moved.follow ?? null;
+      await recordLands(run, notes, staged);
+      if (run.land.postVerify) {
+        await settleFollow(run);
+        await (await import('./post-verify.js')).runPostVerify(run, stack, top.commit);
       }
+      // after the post-land suite (a reverted task keeps its branch, to be fixed and amended), and after the notes
+      // push has started (deleteLandedBranches)
+      for (const s of stack) run.branchesToDelete.push({ task: s.item.task, commits: [s.item.head, s.commit] });
       return;
     }
     if (moved.kind === 'refused') {
@@ -630,6 +839,35 @@ async function landBatch(run: Run, batch: Eligible[]): Promise<void> {
     // the pre-gates judged the old tip: a task that landed meanwhile (by another clone) is done, not landed twice
     items = await dropLandedElsewhere(run, items);
   }
+}
+
+/** Deletes the branches of the tasks landed (and still landed: not reverted), unless --keep-branch. */
+function deleteLandedBranches(run: Run): void {
+  const due = run.branchesToDelete.splice(0);
+  if (run.req.keepBranch) return;
+  for (const { task, commits } of due) {
+    const out = run.outcomes.get(task)!;
+    if (out.outcome === 'landed') out.branches = deleteTaskBranches(run.cwd, run.commonDir, run.config, task, new Set(commits), run.target.remote, run.target.push);
+  }
+}
+
+/** deleteLandedBranches from a callback whose caller must not see its error: the error is returned instead. */
+function deleteLandedBranchesSafely(run: Run): Error | null {
+  try {
+    deleteLandedBranches(run);
+    return null;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+/** Waits for this clone's base to finish catching up after the last push; what it says (it could not) is a warning. */
+async function settleFollow(run: Run): Promise<void> {
+  const following = run.following;
+  if (!following) return;
+  run.following = null;
+  const note = await following;
+  if (note) run.warnings.push(note);
 }
 
 /** Marks a stack's tasks as what a dry run would land. */
@@ -699,15 +937,21 @@ async function warmStack(run: Run, items: Eligible[], tip: string): Promise<void
   }
 }
 
-/** After the base moved: the land event and the outcome (the branch goes once the post-land suite, if any, passed). */
-async function recordLanded(run: Run, s: Stacked, oldTip: string, newTip: string, verdict: CandidateVerdict): Promise<void> {
-  const out = run.outcomes.get(s.item.task)!;
-  out.outcome = 'landed';
-  out.exitCode = ExitCode.ok;
-  out.landed = s.commit;
-  out.gate = null;
-  out.reason = null;
-  out.hint = null;
-  run.progress(s.item.task, 'record', `recording the landing of ${s.item.task} as ${s.commit.slice(0, 12)}`);
-  await recordLand(run, { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null, approvedBy: approverOf(s.item.view) });
+/** After the base moved: each task's outcome (the branch goes once the post-land suite, if any, passed). */
+function recordLanded(run: Run, stack: readonly Stacked[]): void {
+  for (const s of stack) {
+    const out = run.outcomes.get(s.item.task)!;
+    out.outcome = 'landed';
+    out.exitCode = ExitCode.ok;
+    out.landed = s.commit;
+    out.gate = null;
+    out.reason = null;
+    out.hint = null;
+  }
+  run.progress(stack.length === 1 ? stack[0]!.item.task : null, 'record', `recording the landing of ${stack.map((s) => `${s.item.task} as ${s.commit.slice(0, 12)}`).join(', ')}`);
+}
+
+/** The land record of a stacked task that landed. */
+function landRecord(s: Stacked, oldTip: string, newTip: string, verdict: CandidateVerdict): LandRecord {
+  return { task: s.item.task, commit: s.item.head, patchset: s.item.patchset, landed: s.commit, oldTip, newTip, verify: verdict.kind === 'answer' ? verdict.outcome.event : null, approvedBy: approverOf(s.item.view) };
 }

@@ -1,5 +1,5 @@
 import { isValidBranchName } from '../config/schema.js';
-import { GitError, gitRun } from '../git/exec.js';
+import { GitError, gitAsync, gitRun, type GitResult } from '../git/exec.js';
 import { ExitCode, UserError } from '../errors.js';
 import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, firstComplaint, remoteSaid, remoteUrl } from '../notes/sync-errors.js';
 
@@ -86,11 +86,25 @@ export function porcelainFor(stdout: string, ref: string): PorcelainLine | undef
  * Only the remote moves: the local base ref is the caller's to update (see updateLocalBase).
  */
 export function pushBase(cwd: string, remote: string, branch: string, from: string, to: string, descends = false): MoveResult {
+  const { ref, args } = pushArgs(cwd, remote, branch, from, to, descends);
+  return pushOutcome(cwd, remote, ref, args, gitRun(args, { cwd, env: { GIT_TERMINAL_PROMPT: '0' } }));
+}
+
+/** pushBase without waiting: the caller's other work (land writes its notes ahead) goes on while git pushes. */
+export async function pushBaseAsync(cwd: string, remote: string, branch: string, from: string, to: string, descends = false): Promise<MoveResult> {
+  const { ref, args } = pushArgs(cwd, remote, branch, from, to, descends);
+  return pushOutcome(cwd, remote, ref, args, await gitAsync(args, { cwd, env: { GIT_TERMINAL_PROMPT: '0' } }));
+}
+
+function pushArgs(cwd: string, remote: string, branch: string, from: string, to: string, descends: boolean): { ref: string; args: string[] } {
   const ref = requireBranchName(cwd, branch);
   // `descends`: the caller built `to` on `from` (land's candidates are), so the check would only repeat it
   if (!descends) requireDescends(cwd, from, to);
-  const args = ['push', '--porcelain', remote, `--force-with-lease=${ref}:${from}`, `${to}:${ref}`];
-  const pushed = gitRun(args, { cwd, env: { GIT_TERMINAL_PROMPT: '0' } });
+  return { ref, args: ['push', '--porcelain', remote, `--force-with-lease=${ref}:${from}`, `${to}:${ref}`] };
+}
+
+/** What a push of the base says happened (see pushBase). */
+function pushOutcome(cwd: string, remote: string, ref: string, args: string[], pushed: GitResult): MoveResult {
   const status = porcelainFor(pushed.stdout, ref);
   if (!status) {
     // 128 is git's "fatal" before any ref status: no connection, no access, no such repository

@@ -1,4 +1,5 @@
 import { ExitCode } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { gitRun } from '../git/exec.js';
 import { SCHEMA_VERSION, type AttemptEvent, type RevertEvent } from '../notes/events.js';
 import { NOTES_REFS } from '../notes/refs.js';
@@ -58,6 +59,7 @@ export async function runPostVerify(run: Run, stack: readonly Stacked[], newTip:
     return;
   }
   const why = `land.postVerify failed${o.step ? ` in step ${o.step}` : ''}: ${o.summary}`;
+  const needsHelp = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     const tip = attempt === 1 ? run.tip : await currentBuildTip(run);
     let parent = tip;
@@ -80,12 +82,21 @@ export async function runPostVerify(run: Run, stack: readonly Stacked[], newTip:
       run.warnings.push(`${why}; the revert does not pass ${run.target.name}'s checks (${check.kind === 'answer' ? check.outcome.summary : 'no answer'}), so it was not landed: fix ${run.target.name} by hand`);
       break;
     }
-    const moved = moveBase(run.target, tip, top.commit);
+    const moved = await moveBase(run.target, tip, top.commit);
     if (moved.kind === 'moved') {
       run.tip = top.commit;
       const note = await moved.follow;
       if (note) run.warnings.push(note);
-      for (const r of reverts) await recordRevert(run, r.s, r.revert, why);
+      // the needs-help attempt before the revert event: a kill between them leaves a task that reads landed (the
+      // next land of it finds the revert on the base and records it: finishRevert), never one that reads as
+      // not landed with its circuit closed (which would land the failing change again)
+      failpoint('land:revert-pushed');
+      for (const r of reverts) {
+        await appendNeedsHelp(run, r.s.item.task, r.s.item.head, why);
+        needsHelp.add(r.s.item.task);
+        failpoint('land:needs-help-recorded');
+        await recordRevert(run, r.s.item.task, r.s.item.head, r.s.commit, r.revert, why);
+      }
       break;
     }
     if (moved.kind === 'refused' || attempt >= run.land.maxAttempts) {
@@ -95,25 +106,56 @@ export async function runPostVerify(run: Run, stack: readonly Stacked[], newTip:
     await sleep(50 + Math.random() * 250 * attempt);
   }
   for (const s of stack) {
-    await appendNeedsHelp(run, s, why);
+    if (!needsHelp.has(s.item.task)) await appendNeedsHelp(run, s.item.task, s.item.head, why);
     const out = run.outcomes.get(s.item.task)!;
     refuse(out, refusal('post-verify', `${s.item.task}: landed as ${s.commit.slice(0, 12)}, then ${why}; ${out.reverted ? `reverted by ${out.reverted.slice(0, 12)}` : 'not reverted'}`, `omni-ship logs ${newTip.slice(0, 12)}; fix the task and amend, then land again`, ExitCode.refused));
   }
 }
 
 /** The revert event, on the landed commit; the outcome names the revert commit. */
-async function recordRevert(run: Run, s: Stacked, revert: string, why: string): Promise<void> {
-  const event: RevertEvent = { v: SCHEMA_VERSION, type: 'revert', at: new Date().toISOString(), by: run.by, host: run.host, task: s.item.task, commit: s.item.head, landed: s.commit, revert, base: run.target.name, reason: why };
-  await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: s.commit, events: [event] }]);
-  run.outcomes.get(s.item.task)!.reverted = revert;
+async function recordRevert(run: Run, task: string, commit: string, landed: string, revert: string, why: string): Promise<void> {
+  const event: RevertEvent = { v: SCHEMA_VERSION, type: 'revert', at: new Date().toISOString(), by: run.by, host: run.host, task, commit, landed, revert, base: run.target.name, reason: why };
+  await appendEvents(run.cwd, NOTES_REFS.lands, [{ object: landed, events: [event] }]);
+  run.outcomes.get(task)!.reverted = revert;
   run.wrote = true;
   const { writeDisplayNote } = await import('../notes/display.js');
-  await writeDisplayNote(run.cwd, revert, `${run.config.trailerKey}: ${s.item.task}\nReverts: ${s.commit.slice(0, 12)} (${why})\nReverted-By: ${run.by} on ${run.host} at ${event.at}\n`);
+  await writeDisplayNote(run.cwd, revert, `${run.config.trailerKey}: ${task}\nReverts: ${landed.slice(0, 12)} (${why})\nReverted-By: ${run.by} on ${run.host} at ${event.at}\n`);
 }
 
 /** Opens the task's retry circuit: its patchset needs a person (the predecessors' revert-on-failure). */
-async function appendNeedsHelp(run: Run, s: Stacked, why: string): Promise<void> {
-  const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: new Date().toISOString(), by: run.by, host: run.host, task: s.item.task, commit: s.item.head, role: 'post-verify', outcome: 'needs-help', error: why };
-  await appendEvents(run.cwd, NOTES_REFS.attempts, [{ object: s.item.head, events: [event] }]);
+async function appendNeedsHelp(run: Run, task: string, commit: string, why: string): Promise<void> {
+  const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: new Date().toISOString(), by: run.by, host: run.host, task, commit, role: 'post-verify', outcome: 'needs-help', error: why };
+  await appendEvents(run.cwd, NOTES_REFS.attempts, [{ object: commit, events: [event] }]);
   run.wrote = true;
+}
+
+/** The marker a revert land made carries before its reason (revertCommit). */
+const REASON_AT = '\nomni-ship: ';
+
+/**
+ * The revert land.postVerify pushed of `landed`, when the base (`landed`..tip) holds one: a land killed after that
+ * push, before it recorded the revert, left it there. Its commit and the reason its message gives; null when none.
+ */
+export function revertOnBase(run: Run, landed: string): { revert: string; why: string } | null {
+  const r = gitRun(['log', '--format=%H%x1f%B%x1e', '--fixed-strings', `--grep=This reverts commit ${landed}.`, `${landed}..${run.tip}`, '--'], { cwd: run.cwd });
+  if (r.exitCode !== 0) return null;
+  for (const record of r.stdout.split('\x1e')) {
+    const [sha, body = ''] = record.replace(/^\n+/, '').split('\x1f');
+    const at = body.indexOf(REASON_AT);
+    // only omni-ship's own reverts (a person's `git revert` says nothing of a post-land suite)
+    if (!sha || at < 0 || !body.startsWith('Revert ')) continue;
+    return { revert: sha, why: body.slice(at + REASON_AT.length).split('\n')[0]!.trim() };
+  }
+  return null;
+}
+
+/**
+ * Finishes what a land killed after pushing a revert left undone: the task's needs-help attempt and revert event
+ * (recorded now, as the land would have), and its outcome: refused by the post-land suite, reverted.
+ */
+export async function finishRevert(run: Run, task: string, commit: string, landed: string, found: { revert: string; why: string }): Promise<void> {
+  await appendNeedsHelp(run, task, commit, found.why);
+  await recordRevert(run, task, commit, landed, found.revert, found.why);
+  const out = run.outcomes.get(task)!;
+  refuse(out, refusal('post-verify', `${task}: landed as ${landed.slice(0, 12)}, then ${found.why}; reverted by ${found.revert.slice(0, 12)}`, `fix the task and amend, then land again`, ExitCode.refused));
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { gitRun } from '../git/exec.js';
+import { gitAsync, gitRun } from '../git/exec.js';
 import { listWorktrees, type WorktreeEntry } from '../git/worktrees.js';
 
 /** The worktrees that have `refs/heads/<branch>` checked out (a missing, prunable one cannot be updated: skipped). */
@@ -13,8 +13,8 @@ export function worktreesOn(cwd: string, branch: string, commonDir?: string): Wo
  * What is uncommitted in a worktree (tracked files only: untracked files survive a fast-forward unless it would
  * overwrite them, which `merge --ff-only` refuses by itself). Empty: clean. Also a merge or rebase in progress.
  */
-export function uncommitted(path: string): string[] {
-  const r = gitRun(['status', '--porcelain=v1', '-z', '--untracked-files=no', '--ignore-submodules=none'], { cwd: path });
+export async function uncommitted(path: string): Promise<string[]> {
+  const r = await gitAsync(['status', '--porcelain=v1', '-z', '--untracked-files=no', '--ignore-submodules=none'], { cwd: path });
   if (r.exitCode !== 0) return [`(git status failed: ${r.stderr.trim().split('\n')[0]})`];
   const paths = r.stdout.split('\0').filter(Boolean).map((l) => l.slice(3));
   // an operation in progress leaves its marker file in the worktree's git dir (read from the file system: no process)

@@ -95,16 +95,11 @@ export const DISPLAY_MERGE: NoteMerge = { lacking: displayLacking, union: displa
  * tree never gets a second note for one object; a lost race reads again and retries with jitter.
  */
 export async function writeDisplayNote(cwd: string, object: string, text: string, known?: KnownNotes): Promise<void> {
-  if (!FULL_OID.test(object)) throw new Error(`display note: '${object}' is not a full object id`);
-  if (body(text) === '') throw new Error(`display note on ${object.slice(0, 12)}: the text is empty`);
-  if (known && known.notes.has(object)) {
-    // a first try on what the caller read: one fast-import that moves the ref only if it is still where it was read
-    const found = known.notes.get(object) ?? null;
-    const existing = found?.text ?? '';
-    if (displayLacking(existing, text) === 0) return;
-    const note = new Map([[found?.path ?? newNotePath(object), appendParagraphs(existing, text)]]);
-    if (commitNotesDirect(cwd, DISPLAY_REF, known.tip, note, `omni-ship: display note on ${object.slice(0, 12)}\n`)) return;
-  }
+  checkDisplayNote(object, text);
+  const planned = known ? plannedDisplayNote(object, text, known) : undefined;
+  if (planned === null) return;
+  // a first try on what the caller read: one fast-import that moves the ref only if it is still where it was read
+  if (planned && commitNotesDirect(cwd, DISPLAY_REF, known!.tip, planned, displayMessage(object))) return;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const started = Date.now();
     const tip = readNotesTip(cwd, DISPLAY_REF);
@@ -112,7 +107,7 @@ export async function writeDisplayNote(cwd: string, object: string, text: string
     const existing = found?.text ?? '';
     if (displayLacking(existing, text) === 0) return;
     const note = new Map([[found?.path ?? newNotePath(object), appendParagraphs(existing, text)]]);
-    if (commitNotesCas(cwd, DISPLAY_REF, tip, note, `omni-ship: display note on ${object.slice(0, 12)}\n`)) return;
+    if (commitNotesCas(cwd, DISPLAY_REF, tip, note, displayMessage(object))) return;
     // writers that lost together must not read together again: spread them over a few attempts' time (an attempt
     // is four git processes, slow on a loaded machine), more widely the more often they lost
     await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, (Date.now() - started + 5) * (attempt + 1)));
@@ -120,6 +115,29 @@ export async function writeDisplayNote(cwd: string, object: string, text: string
   throw new Error(
     `gave up writing the display note on ${object.slice(0, 12)} after ${MAX_ATTEMPTS} attempts: other writers kept moving ${DISPLAY_REF}, or a lock file stays in the way (${DISPLAY_REF}.lock in the git dir, left by a git process that crashed: delete it when no git process runs)`,
   );
+}
+
+function checkDisplayNote(object: string, text: string): void {
+  if (!FULL_OID.test(object)) throw new Error(`display note: '${object}' is not a full object id`);
+  if (body(text) === '') throw new Error(`display note on ${object.slice(0, 12)}: the text is empty`);
+}
+
+/** The commit message of a display note write. */
+export function displayMessage(object: string): string {
+  return `omni-ship: display note on ${object.slice(0, 12)}\n`;
+}
+
+/**
+ * writeDisplayNote's first try on what the caller read: the note to write on `known.tip` (path → text); null when
+ * the note holds `text` already (nothing to write); undefined when `known` lacks the object's note.
+ */
+export function plannedDisplayNote(object: string, text: string, known: KnownNotes): Map<string, string> | null | undefined {
+  checkDisplayNote(object, text);
+  if (!known.notes.has(object)) return undefined;
+  const found = known.notes.get(object) ?? null;
+  const existing = found?.text ?? '';
+  if (displayLacking(existing, text) === 0) return null;
+  return new Map([[found?.path ?? newNotePath(object), appendParagraphs(existing, text)]]);
 }
 
 /** Who verified a tree, under which spec, from where and when (the verify event that let the land through). */

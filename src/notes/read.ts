@@ -129,3 +129,56 @@ export async function readChangedNotes(
     for (const object of objectsOf.get(oid) ?? []) onNote(object, text);
   });
 }
+
+/** One notes ref to bring forward from `from` to `to` (see readChangedNotes). */
+export interface ChangedNotesRead {
+  from: string;
+  to: string;
+  onDelete: (object: string) => void;
+  onNote: (object: string, text: string) => void;
+}
+
+/**
+ * readChangedNotes for several refs with one `git diff-tree --stdin` and one `git cat-file --batch` in all (each
+ * git process costs more than the few notes a ref gained). A --stdin line "<commit> <parent>" diffs the parent to
+ * the commit, and diff-tree prints the commit's id before the records of a pair that differs. Throws when git
+ * fails for any of them (a cached tip that is gone): the caller then reads each ref on its own.
+ */
+export async function readChangedNotesMany(cwd: string, reads: readonly ChangedNotesRead[]): Promise<void> {
+  if (reads.length === 0) return;
+  if (reads.length === 1) {
+    const [r] = reads;
+    return readChangedNotes(cwd, r!.from, r!.to, r!.onDelete, r!.onNote);
+  }
+  const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', '--stdin'], { cwd, input: reads.map((r) => `${r.to} ${r.from}\n`).join('') });
+  if (out.exitCode !== 0 || /^(error|fatal):/m.test(out.stderr)) throw new Error(`git diff-tree --stdin failed: ${out.stderr.trim()}`);
+  const fields = out.stdout.split('\0');
+  // per blob, the reads and objects it is the note of
+  const wanted = new Map<string, { read: ChangedNotesRead; object: string }[]>();
+  let k = -1;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f === '') continue;
+    if (!f.startsWith(':')) {
+      const next = reads.findIndex((r, j) => j > k && r.to === f);
+      if (next < 0) throw new Error(`git diff-tree --stdin printed an unexpected line: ${f.slice(0, 80)}`);
+      k = next;
+      continue;
+    }
+    const path = fields[++i] ?? '';
+    if (k < 0) throw new Error('git diff-tree --stdin printed a record before its commit');
+    const read = reads[k]!;
+    const meta = f.split(' ');
+    const object = objectFromNotePath(path);
+    read.onDelete(object);
+    if (meta[4] === 'D') continue;
+    const blob = meta[3]!;
+    const list = wanted.get(blob);
+    if (list) list.push({ read, object });
+    else wanted.set(blob, [{ read, object }]);
+  }
+  await catFileStream(cwd, [...wanted.keys()], (oid, content) => {
+    const text = content.toString('utf8');
+    for (const { read, object } of wanted.get(oid) ?? []) read.onNote(object, text);
+  });
+}

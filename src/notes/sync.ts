@@ -37,8 +37,12 @@ export interface SyncResult {
 }
 
 /** The refs under `patterns` with what each points at (one for-each-ref). */
-function refMap(cwd: string, patterns: string[]): Map<string, RefTarget> {
-  const out = gitRun(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...patterns], { cwd }).stdout;
+export function refMap(cwd: string, patterns: string[]): Map<string, RefTarget> {
+  return parseRefMap(gitRun(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...patterns], { cwd }).stdout);
+}
+
+/** for-each-ref output in the format `%(refname)%00%(objectname)%00%(objecttype)`, as a map. */
+export function parseRefMap(out: string): Map<string, RefTarget> {
   const map = new Map<string, RefTarget>();
   for (const line of out.split('\n')) {
     const [name, oid, type] = line.split('\0');
@@ -51,11 +55,16 @@ function refMap(cwd: string, patterns: string[]): Map<string, RefTarget> {
  * Which of two different commits descends from the other, with one `git rev-list --left-right --count`: the
  * commits only `local` has, and those only `theirs` has (none on one side: the other side descends from it).
  */
-function descent(cwd: string, local: string, theirs: string): { remoteDescends: boolean; localDescends: boolean } {
-  const r = gitRun(['rev-list', '--left-right', '--count', `${local}...${theirs}`, '--'], { cwd });
+async function descent(cwd: string, local: string, theirs: string): Promise<Descent> {
+  const r = await gitAsync(['rev-list', '--left-right', '--count', `${local}...${theirs}`, '--'], { cwd });
   const [onlyLocal, onlyTheirs] = r.stdout.trim().split(/\s+/).map(Number);
   if (r.exitCode !== 0 || onlyLocal === undefined || onlyTheirs === undefined) return { remoteDescends: false, localDescends: false };
   return { remoteDescends: onlyLocal === 0, localDescends: onlyLocal > 0 && onlyTheirs === 0 };
+}
+
+interface Descent {
+  remoteDescends: boolean;
+  localDescends: boolean;
 }
 
 /** What syncing one notes log decided: the commit the remote should get (if any), and whether a local write lost a race. */
@@ -83,6 +92,7 @@ async function syncLog(
   dryRun: boolean,
   result: SyncResult,
   planned?: UnionPlan,
+  descended?: Descent,
 ): Promise<LogStep> {
   // the remote lacks this log (never had it, lost it, or is a new URL): push ours whole, leased on "must not
   // exist"; never delete ours because the remote has none
@@ -93,7 +103,7 @@ async function syncLog(
     return { next: theirs, raced };
   }
   if (local === theirs) return { next: local, raced: false };
-  const { remoteDescends, localDescends } = descent(cwd, local, theirs);
+  const { remoteDescends, localDescends } = descended ?? (await descent(cwd, local, theirs));
   const plan = planned ?? (await planUnion(cwd, local, theirs, merge));
   const message = `omni-ship sync: union with ${theirs.slice(0, 12)}\n`;
   if (remoteDescends) {
@@ -121,6 +131,101 @@ function commitUnion(cwd: string, ref: string, local: string, notes: Map<string,
   return { next: gitRun(['rev-parse', '--verify', ref], { cwd }).stdout.trim(), raced: false };
 }
 
+/** What one round decided for the notes logs and the display ref: what to push (with leases), and whether a local write lost a race. */
+interface NotesRound {
+  leases: string[];
+  pushSpecs: string[];
+  raced: boolean;
+  /** each notes ref synced (not skipped), with the remote's tip it was synced with (null: the remote lacks it) */
+  synced: Map<string, string | null>;
+}
+
+/**
+ * One round of the notes logs and the display ref (see syncLog): every log both sides hold, at different commits, is
+ * planned at once (one diff-tree, one cat-file, and which side descends from which, all at the same time). `ahead`:
+ * refs known to descend from, and hold all of, the remote's tip given (mergeFetchedNotes made them so): while the
+ * tracking ref is still at that tip, the local one is pushed as it is, with nothing read.
+ */
+async function notesRound(cwd: string, remote: string, refs: Map<string, RefTarget>, dryRun: boolean, result: SyncResult, ahead?: ReadonlyMap<string, string | null>): Promise<NotesRound> {
+  const notesTrack = remoteNotesPrefix(remote);
+  const displayTrack = remoteDisplayRef(remote);
+  const out: NotesRound = { leases: [], pushSpecs: [], raced: false, synced: new Map() };
+  const logs = new Set<string>();
+  for (const name of refs.keys()) {
+    if (name.startsWith(NOTES_PREFIX)) logs.add(name.slice(NOTES_PREFIX.length));
+    else if (name.startsWith(notesTrack)) logs.add(name.slice(notesTrack.length));
+  }
+  const notesRefs: { ref: string; track: string; merge: NoteMerge }[] = [...logs]
+    .sort()
+    .map((log) => ({ ref: `${NOTES_PREFIX}${log}`, track: `${notesTrack}${log}`, merge: LINE_UNION }));
+  // prose: a set union of sorted lines would scramble it, so its notes merge whole (display.ts)
+  if (refs.has(DISPLAY_REF) || refs.has(displayTrack)) notesRefs.push({ ref: DISPLAY_REF, track: displayTrack, merge: DISPLAY_MERGE });
+  const knownAhead = (ref: string, track: string) => {
+    const local = refs.get(ref);
+    return local?.type === 'commit' && ahead?.has(ref) === true && (refs.get(track)?.oid ?? null) === ahead.get(ref);
+  };
+  const toPlan = notesRefs.filter(({ ref, track }) => {
+    const local = refs.get(ref);
+    const theirs = refs.get(track);
+    return local?.type === 'commit' && theirs?.type === 'commit' && local.oid !== theirs.oid && !knownAhead(ref, track);
+  });
+  const plans = new Map<string, UnionPlan>();
+  const descents = new Map<string, Descent>();
+  const [planned, descended] = await Promise.all([
+    planUnions(cwd, toPlan.map(({ ref, track, merge }) => ({ ours: refs.get(ref)!.oid, theirs: refs.get(track)!.oid, merge }))),
+    Promise.all(toPlan.map(({ ref, track }) => descent(cwd, refs.get(ref)!.oid, refs.get(track)!.oid))),
+  ]);
+  planned.forEach((plan, i) => plans.set(toPlan[i]!.ref, plan));
+  descended.forEach((d, i) => descents.set(toPlan[i]!.ref, d));
+  for (const { ref, track, merge } of notesRefs) {
+    const local = refs.get(ref);
+    const theirs = refs.get(track);
+    // a ref to a blob (or tree, or tag) is no notes log: never overwrite it, never push it, sync the others
+    if (local && local.type !== 'commit') {
+      result.skipped.push({ ref, reason: `it points at a ${local.type} (${local.oid.slice(0, 12)}) here, not a notes commit; look at it (git cat-file -p ${local.oid.slice(0, 12)}), then delete it (git update-ref -d ${ref}) to get the remote's log` });
+      continue;
+    }
+    if (theirs && theirs.type !== 'commit') {
+      result.skipped.push({ ref, reason: `it points at a ${theirs.type} (${theirs.oid.slice(0, 12)}) on ${remote}, not a notes commit; once whoever pushed it agrees, delete it there (git push ${remote} :${ref}) and sync again` });
+      continue;
+    }
+    const step = knownAhead(ref, track) ? { next: local!.oid, raced: false } : await syncLog(cwd, ref, local?.oid, theirs?.oid, merge, dryRun, result, plans.get(ref), descents.get(ref));
+    if (step.raced) out.raced = true;
+    out.synced.set(ref, theirs?.oid ?? null);
+    if (step.next && step.next !== theirs?.oid) {
+      out.leases.push(`--force-with-lease=${ref}:${theirs?.oid ?? ''}`);
+      out.pushSpecs.push(`${step.next}:${ref}`);
+      result.pushed.push(ref);
+    }
+  }
+  return out;
+}
+
+/**
+ * The notes half of a sync, without fetching or pushing: after a fetch of syncFetchRefspecs (land's first fetch),
+ * brings every local notes log and the display ref to the union with the remote's, locally, so what this clone
+ * reads next counts what other clones pushed (a review, an attempt). Returns each ref's remote tip it now descends
+ * from and holds all of (null: the remote lacks the ref): the `ahead` that lets the sync after the land push
+ * without planning again; and whether any local ref changed. A ref that is not a commit is left alone, as sync
+ * does. `refs`: the caller's for-each-ref of mergeRefPatterns (in refMap's form), read just now.
+ */
+export async function mergeFetchedNotes(cwd: string, remote: string, refs?: Map<string, RefTarget>): Promise<{ ahead: Map<string, string | null>; changed: boolean }> {
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    const result: SyncResult = { remote, dryRun: false, merged: [], updatedLocal: [], pushed: [], restored: [], skipped: [], rounds: round };
+    // the caller's read of the refs serves the first round
+    const now = round === 1 && refs ? refs : refMap(cwd, mergeRefPatterns(remote));
+    const notes = await notesRound(cwd, remote, now, false, result);
+    if (!notes.raced) return { ahead: notes.synced, changed: result.merged.length + result.updatedLocal.length + result.restored.length > 0 };
+    await sleep(20 + Math.random() * 100 * round);
+  }
+  throw new SyncRaceError(remote, MAX_ROUNDS);
+}
+
+/** The refs mergeFetchedNotes reads: the notes logs and the display ref, here and as fetched from `remote`. */
+export function mergeRefPatterns(remote: string): string[] {
+  return [NOTES_PREFIX, remoteNotesPrefix(remote), DISPLAY_REF, remoteDisplayRef(remote)];
+}
+
 /**
  * Syncs omni-ship's notes logs, display notes and patchset refs with `remote`: fetch into
  * refs/omni-ship/remote-notes/<remote>/ (and remote-display/, remote-patchsets/), merge (logs by set union, display
@@ -132,11 +237,21 @@ export function syncFetchRefspecs(remote: string): string[] {
   return [`+${NOTES_PREFIX}*:${remoteNotesPrefix(remote)}*`, `+${PATCHSET_REF_PREFIX}*:${remotePatchsetPrefix(remote)}*`, remoteDisplayRefspec(remote)];
 }
 
+/** How syncNotes is called from land. */
+export interface SyncOptions {
+  /** the caller fetched syncFetchRefspecs moments ago (see syncNotes) */
+  fetched?: boolean;
+  /** what mergeFetchedNotes returned: logs known to be ahead of the remote's tips given */
+  ahead?: ReadonlyMap<string, string | null>;
+  /** called as each push starts: the caller does its own work while git pushes */
+  onPushing?: () => void;
+}
+
 /**
  * `fetched`: the caller fetched syncFetchRefspecs moments ago (land does, in its own fetch): the first round
  * merges and pushes on those tracking refs without fetching again; a lease that no longer holds fetches as usual.
  */
-export async function syncNotes(cwd: string, remote: string, dryRun: boolean, opts: { fetched?: boolean } = {}): Promise<SyncResult> {
+export async function syncNotes(cwd: string, remote: string, dryRun: boolean, opts: SyncOptions = {}): Promise<SyncResult> {
   const notesTrack = remoteNotesPrefix(remote);
   const psTrack = remotePatchsetPrefix(remote);
   const displayTrack = remoteDisplayRef(remote);
@@ -162,49 +277,11 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
       if (fetched.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${firstComplaint(fetched.stderr)}`);
     }
     const refs = refMap(cwd, [NOTES_PREFIX, notesTrack, PATCHSET_REF_PREFIX, psTrack, DISPLAY_REF, displayTrack]);
-    const leases: string[] = [];
-    const pushSpecs: string[] = [];
-    let raced = false;
-
-    const logs = new Set<string>();
-    for (const name of refs.keys()) {
-      if (name.startsWith(NOTES_PREFIX)) logs.add(name.slice(NOTES_PREFIX.length));
-      else if (name.startsWith(notesTrack)) logs.add(name.slice(notesTrack.length));
-    }
-    const notesRefs: { ref: string; track: string; merge: NoteMerge }[] = [...logs]
-      .sort()
-      .map((log) => ({ ref: `${NOTES_PREFIX}${log}`, track: `${notesTrack}${log}`, merge: LINE_UNION }));
-    // prose: a set union of sorted lines would scramble it, so its notes merge whole (display.ts)
-    if (refs.has(DISPLAY_REF) || refs.has(displayTrack)) notesRefs.push({ ref: DISPLAY_REF, track: displayTrack, merge: DISPLAY_MERGE });
-    // every log both sides hold, at different commits, planned at once (one diff-tree, one cat-file)
-    const toPlan = notesRefs.filter(({ ref, track }) => {
-      const local = refs.get(ref);
-      const theirs = refs.get(track);
-      return local?.type === 'commit' && theirs?.type === 'commit' && local.oid !== theirs.oid;
-    });
-    const plans = new Map<string, UnionPlan>();
-    (await planUnions(cwd, toPlan.map(({ ref, track, merge }) => ({ ours: refs.get(ref)!.oid, theirs: refs.get(track)!.oid, merge })))).forEach((plan, i) => plans.set(toPlan[i]!.ref, plan));
-    for (const { ref, track, merge } of notesRefs) {
-      const local = refs.get(ref);
-      const theirs = refs.get(track);
-      // a ref to a blob (or tree, or tag) is no notes log: never overwrite it, never push it, sync the others
-      if (local && local.type !== 'commit') {
-        result.skipped.push({ ref, reason: `it points at a ${local.type} (${local.oid.slice(0, 12)}) here, not a notes commit; look at it (git cat-file -p ${local.oid.slice(0, 12)}), then delete it (git update-ref -d ${ref}) to get the remote's log` });
-        continue;
-      }
-      if (theirs && theirs.type !== 'commit') {
-        result.skipped.push({ ref, reason: `it points at a ${theirs.type} (${theirs.oid.slice(0, 12)}) on ${remote}, not a notes commit; once whoever pushed it agrees, delete it there (git push ${remote} :${ref}) and sync again` });
-        continue;
-      }
-      const step = await syncLog(cwd, ref, local?.oid, theirs?.oid, merge, dryRun, result, plans.get(ref));
-      if (step.raced) raced = true;
-      if (step.next && step.next !== theirs?.oid) {
-        leases.push(`--force-with-lease=${ref}:${theirs?.oid ?? ''}`);
-        pushSpecs.push(`${step.next}:${ref}`);
-        result.pushed.push(ref);
-      }
-    }
-    if (raced) {
+    // the first round after the caller's own fetch and merge (mergeFetchedNotes) knows which logs are ahead
+    const notes = await notesRound(cwd, remote, refs, dryRun, result, round === 1 && opts.fetched ? opts.ahead : undefined);
+    const leases = notes.leases;
+    const pushSpecs = notes.pushSpecs;
+    if (notes.raced) {
       await sleep(20 + Math.random() * 100 * round);
       continue;
     }
@@ -279,10 +356,12 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
     }
     if (dryRun || pushSpecs.length === 0) return result;
     // one atomic push: every notes log, the display ref and every patchset ref move, or none does
-    const pushed = await gitAsync(['push', '--porcelain', '--atomic', '--no-verify', ...leases, remote, ...pushSpecs], {
+    const pushing = gitAsync(['push', '--porcelain', '--atomic', '--no-verify', ...leases, remote, ...pushSpecs], {
       cwd,
       env: { GIT_TERMINAL_PROMPT: '0' },
     });
+    opts.onPushing?.();
+    const pushed = await pushing;
     if (pushed.exitCode === 0) return result;
     // 128 is git's "fatal" (no connection, no access); a refused ref exits 1 with --porcelain lines
     if (pushed.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, true), 'push', firstComplaint(pushed.stderr));

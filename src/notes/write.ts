@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
-import { gitRun } from '../git/exec.js';
+import { gitAsync, gitRun } from '../git/exec.js';
 import { encodeEvent, type OmniEvent } from './events.js';
 import { newNotePath, readSomeNotes, type FoundNote } from './read.js';
 import { TMP_REF_PREFIX } from './refs.js';
@@ -89,6 +89,79 @@ export function commitNotesCas(cwd: string, ref: string, tip: string | null, not
 export function commitNotesDirect(cwd: string, ref: string, tip: string | null, notes: Map<string, string>, message: string): boolean {
   const written = gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input: fastImportInput(ref, tip, notes, message) });
   return written.exitCode === 0;
+}
+
+/** One ref's commit in a combined first try (commitNotesDirectMany). */
+export interface DirectWrite {
+  ref: string;
+  tip: string | null;
+  notes: Map<string, string>;
+  message: string;
+}
+
+/**
+ * commitNotesDirect for several refs in one `git fast-import` (one commit per ref; each ref moves under the same
+ * ancestor check, independently of the others). True when every ref moved. False when any did not, or git failed:
+ * some may have moved, so the caller goes on with each ref's usual loop, which writes only what is still missing.
+ */
+export function commitNotesDirectMany(cwd: string, writes: readonly DirectWrite[]): boolean {
+  if (writes.length === 0) return true;
+  if (new Set(writes.map((w) => w.ref)).size !== writes.length) throw new Error('commitNotesDirectMany: one commit per ref');
+  const input = Buffer.concat(writes.map((w) => fastImportInput(w.ref, w.tip, w.notes, w.message)));
+  return gitRun(['fast-import', '--quiet', '--date-format=raw'], { cwd, input }).exitCode === 0;
+}
+
+/** Commits written by stageNotesCommits, each under a private ref until publishStaged moves its real ref there. */
+export interface StagedCommit {
+  ref: string;
+  /** the tip the commit was built on, which the real ref must still have (null: no ref yet) */
+  tip: string | null;
+  /** the private ref holding the commit */
+  tmp: string;
+}
+
+/**
+ * Writes the commits of `writes` (one per ref, each on its `tip`) with one `git fast-import`, each to a private ref
+ * under refs/omni-ship/tmp/, moving no real ref: the first half of commitNotesCas, done ahead of time (land writes
+ * its notes while the base is pushed, and publishes them once the push is through). Null when git failed (nothing
+ * staged is left behind then).
+ */
+export async function stageNotesCommits(cwd: string, writes: readonly DirectWrite[]): Promise<StagedCommit[] | null> {
+  const staged = writes.map((w) => ({ ref: w.ref, tip: w.tip, tmp: tmpRefName() }));
+  if (staged.length === 0) return staged;
+  const input = Buffer.concat(writes.map((w, i) => fastImportInput(staged[i]!.tmp, w.tip, w.notes, w.message)));
+  const r = await gitAsync(['fast-import', '--quiet', '--date-format=raw'], { cwd, input });
+  if (r.exitCode === 0) return staged;
+  discardStaged(cwd, staged);
+  return null;
+}
+
+/**
+ * Moves each staged commit's real ref from the tip it was built on to the commit, all in one `git update-ref --stdin`
+ * transaction that also deletes the private refs: every ref moves, or none does (then the private refs are deleted
+ * and false is returned: a writer moved a ref meanwhile, and the caller writes through the usual loop).
+ */
+export function publishStaged(cwd: string, staged: readonly StagedCommit[]): boolean {
+  if (staged.length === 0) return true;
+  const input = staged.map((c) => `update ${c.ref} ${c.tmp} ${c.tip ?? ZERO_OID}\ndelete ${c.tmp}\n`).join('');
+  if (gitRun(['update-ref', '--stdin'], { cwd, input }).exitCode === 0) return true;
+  discardStaged(cwd, staged);
+  return false;
+}
+
+/** Deletes staged commits' private refs (a killed process leaves them to pruneStaleTmpRefs). */
+export function discardStaged(cwd: string, staged: readonly StagedCommit[]): void {
+  if (staged.length) gitRun(['update-ref', '--stdin'], { cwd, input: staged.map((c) => `delete ${c.tmp}\n`).join('') });
+}
+
+/**
+ * The first try of appendEvents on what the caller read (`known`): the notes to write on `known.tip` and how many
+ * lines they add (0: every event is there already). Null when `known` lacks one of the objects' notes.
+ */
+export function plannedAppend(appends: readonly NoteAppend[], known: KnownNotes, redundant?: Redundant): { updated: Map<string, string>; count: number } | null {
+  const objects = [...new Set(appends.map((a) => a.object))];
+  if (!objects.every((o) => known.notes.has(o))) return null;
+  return appendedNotes(appends, objects, known.notes, redundant);
 }
 
 /** The refusal for a ref whose name another ref blocks (a file where git needs a directory, or the reverse). */
@@ -180,7 +253,7 @@ function isStaleTmpRef(name: string, now: number): boolean {
 }
 
 /** Deletes the stale ones among `tmpRefs` (one update-ref, only when there are some); returns their names. */
-function deleteStaleTmpRefs(cwd: string, tmpRefs: Iterable<string>): string[] {
+export function deleteStaleTmpRefs(cwd: string, tmpRefs: Iterable<string>): string[] {
   const now = Date.now();
   const stale = [...tmpRefs].filter((name) => isStaleTmpRef(name, now));
   // no old value: a ref its writer deleted meanwhile is fine to "delete" again and must not fail the others

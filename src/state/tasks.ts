@@ -8,8 +8,8 @@ import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
 import { foldVerify, otherSpecResult } from '../verify/fold.js';
 import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type RevertEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
-import { readAllNotes, readChangedNotes } from '../notes/read.js';
-import { BASE_CACHE_PART, readStateCache, writeStateCache, type DecodedNote } from './cache.js';
+import { readAllNotes, readChangedNotes, readChangedNotesMany } from '../notes/read.js';
+import { BASE_CACHE_PART, DamagedCacheError, LandedIndex, forgetBaseScan, readStateCache, writeStateCache, type DecodedNote, type StateCache } from './cache.js';
 import { NOTES_REFS, baseRefCandidates, type NotesLog } from '../notes/refs.js';
 
 /** The lifecycle states, derived from git and the notes, never stored. */
@@ -53,6 +53,11 @@ export interface RepoState {
   base: string;
   /** things read commands say on stderr: a notes ref that is not a commit, … */
   warnings: string[];
+  /**
+   * the first parent of each base commit this read listed (only what an incremental read of the base listed: the
+   * commits since the last read), so a caller can tell that one new tip is in another's history without a process
+   */
+  baseParents: Map<string, string>;
 }
 
 /** Natural order for task ids: t-2 before t-10, t-565 before t-565.2. */
@@ -82,8 +87,11 @@ export function parentTask(id: string): string | null {
  * object and type: one `git for-each-ref`. Everything status derives is a function of this text and the config.
  */
 export async function readRefSnapshot(cwd: string): Promise<string> {
-  return (await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/heads', 'refs/remotes', 'refs/notes/omni-ship'], { cwd })).stdout;
+  return (await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...SNAPSHOT_PATTERNS], { cwd })).stdout;
 }
+
+/** The for-each-ref patterns of readRefSnapshot (a caller reading more refs at once filters its answer by them). */
+export const SNAPSHOT_PATTERNS = ['refs/heads', 'refs/remotes', 'refs/notes/omni-ship'] as const;
 
 /**
  * Reads the state of every task the repository knows, from task branches, Task-Id trailers and notes.
@@ -100,7 +108,32 @@ export interface VerifyContext {
   running: readonly { tree: string; spec: string; startedAt: string }[];
 }
 
-export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string, verifyContext?: VerifyContext): Promise<RepoState> {
+/**
+ * Which tasks loadState builds a view of (default: every task the repository knows). The repository is read the
+ * same either way; a view costs per task, and a repository of any age knows every task it ever landed.
+ */
+export interface TaskSelection {
+  /** only these ids (those the repository knows) */
+  only?: ReadonlySet<string>;
+  /**
+   * only tasks known from something besides a landing: a branch, a commit off the base, a patchset, a review, an
+   * attempt, a revert. A task known only from its trailer on the base or its land event is landed, and left out.
+   */
+  inFlight?: boolean;
+}
+
+export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string, verifyContext?: VerifyContext, select: TaskSelection = {}): Promise<RepoState> {
+  try {
+    return await loadStateOnce(cwd, config, stateDir, snapshot, verifyContext, select);
+  } catch (e) {
+    if (!(e instanceof DamagedCacheError)) throw e;
+    // a cached base scan whose bytes check out but whose content does not (written by hand): scan the base whole
+    forgetBaseScan(stateDir);
+    return loadStateOnce(cwd, config, stateDir, snapshot, verifyContext, select);
+  }
+}
+
+async function loadStateOnce(cwd: string, config: Config, stateDir: string | null, snapshot: string | undefined, verifyContext: VerifyContext | undefined, select: TaskSelection): Promise<RepoState> {
   const cache = readStateCache(stateDir, Object.values(NOTES_REFS));
   const refsOut = snapshot ?? (await readRefSnapshot(cwd));
   const refs = new Map<string, string>();
@@ -173,6 +206,34 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
   // even on a branch that does not (a `wip` branch committed with OMNI_SHIP_TASK=t-9). One walk, from the tips
   // and the base branch of the ref snapshot (the stored status answer is keyed by it), not from whatever the refs
   // hold by the time git runs
+  // every ref that moved, brought forward at once (one diff-tree, one cat-file); when that fails, each on its own
+  async function readIncremental(): Promise<void> {
+    const changes = incremental.map((n) => ({ n, records: perObject.get(n.ref)!, deleted: [] as string[], notes: [] as [string, string][] }));
+    try {
+      await readChangedNotesMany(
+        cwd,
+        changes.map((c) => ({ from: c.n.from, to: c.n.tip, onDelete: (object: string) => c.deleted.push(object), onNote: (object: string, text: string) => c.notes.push([object, text]) })),
+      );
+    } catch {
+      await Promise.all(changes.map((c) => readOne(c.n, c.records)));
+      return;
+    }
+    // applied only once every ref read: a failure half way leaves nothing half applied
+    for (const c of changes) {
+      for (const object of c.deleted) c.records.delete(object);
+      for (const [object, text] of c.notes) decodeInto(c.n.ref, object, text);
+    }
+  }
+  async function readOne(n: { ref: string; tip: string; from: string }, records: Map<string, DecodedNote>): Promise<void> {
+    try {
+      await readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
+    } catch {
+      // the cached tip is gone (the ref was rewritten outside omni-ship and gc pruned the old history) or is
+      // no commit: the cache cannot be brought forward, so read the ref whole, as if there were no cache
+      records.clear();
+      await readAllNotes(cwd, [{ ref: n.ref, tip: n.tip }], undefined, decodeInto);
+    }
+  }
   let [baseLog, sideLog] = await Promise.all([
     baseShas.length && !baseHit
       ? gitAsync(['log', logFormat(config.trailerKey, !!baseFrom), ...baseShas, ...(baseFrom ? baseFrom.tips.map((t) => `^${t}`) : []), '--'], { cwd })
@@ -181,38 +242,35 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
       ? gitAsync(['log', logFormat(config.trailerKey, true), '--stdin'], { cwd, input: `${[...tipShas, ...baseShas.map((b) => `^${b}`)].join('\n')}\n` })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
     readAllNotes(cwd, toRead, undefined, decodeInto),
-    Promise.all(
-      incremental.map(async (n) => {
-        const records = perObject.get(n.ref)!;
-        try {
-          await readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
-        } catch {
-          // the cached tip is gone (the ref was rewritten outside omni-ship and gc pruned the old history) or is
-          // no commit: the cache cannot be brought forward, so read the ref whole, as if there were no cache
-          records.clear();
-          await readAllNotes(cwd, [{ ref: n.ref, tip: n.tip }], undefined, decodeInto);
-        }
-      }),
-    ),
+    readIncremental(),
   ]);
-  const landedByTask = new Map<string, string>();
+  let landedByTask: LandedIndex;
+  const baseParents = new Map<string, string>();
   if (baseHit) {
-    for (const [task, sha] of baseHit.landed) landedByTask.set(task, sha);
+    landedByTask = baseHit.landed;
   } else {
-    if (baseFrom && (baseLog.exitCode !== 0 || !(await stillInHistory(cwd, baseFrom.tips, baseShas, baseLog.stdout, config)))) {
+    let tips = baseShas;
+    const listed = baseFrom && baseLog.exitCode === 0 ? parseLog(baseLog.stdout, config) : [];
+    const incrementalOk = !!baseFrom && baseLog.exitCode === 0 && (await stillInHistory(cwd, baseFrom.tips, baseShas, listed));
+    if (baseFrom && !incrementalOk) {
       // the base was rewritten (or an old tip is gone): read it whole
       baseLog = await gitAsync(['log', logFormat(config.trailerKey, false), ...baseShas, '--'], { cwd });
     } else if (baseFrom) {
-      for (const [task, sha] of baseFrom.landed) landedByTask.set(task, sha);
+      // a tip that is the parent of a commit listed is in another tip's history: the next incremental read needs
+      // only the others (a local base one land behind the remote's would otherwise cost a count every time)
+      const parents = new Set(listed.map((c) => c.parent));
+      tips = baseShas.filter((t) => !parents.has(t));
+      for (const c of listed) if (c.parent) baseParents.set(c.sha, c.parent);
     }
     // newest first: a task's newest commit on the base wins (what was read before is older than what is new)
     const fresh = new Map<string, string>();
-    for (const c of parseLog(baseLog.stdout, config)) {
+    for (const c of incrementalOk ? listed : parseLog(baseLog.stdout, config)) {
       const task = claimedTask(c);
       if (task && !fresh.has(task)) fresh.set(task, c.sha);
     }
-    for (const [task, sha] of fresh) landedByTask.set(task, sha);
-    cache.base = { key: baseKey, landed: [...landedByTask] };
+    landedByTask = incrementalOk ? baseFrom!.landed.with(fresh) : LandedIndex.of(fresh);
+    cache.base = { key: baseKey, landed: landedByTask, tips };
+    if (!incrementalOk) cache.baseSum = null;
     cache.dirty.add(BASE_CACHE_PART);
   }
   for (const n of notesTips) cache.notes.set(n.ref, { tip: n.tip, objects: perObject.get(n.ref)! });
@@ -276,11 +334,18 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     appendTo(byCommit, e.commit, e);
   }
 
-  const ids = new Set<string>([...branchTips.keys(), ...landedByTask.keys(), ...patchsets.keys(), ...trailerHead.keys()]);
+  const ids = new Set<string>([...branchTips.keys(), ...patchsets.keys(), ...trailerHead.keys()]);
   for (const e of events.review) ids.add(e.task);
-  for (const e of events.land) ids.add(e.task);
   for (const e of events.revert) ids.add(e.task);
   for (const e of events.attempt) ids.add(e.task);
+  if (!select.inFlight) {
+    // the landings of the tasks asked about are looked up, not all of them listed
+    if (select.only) {
+      for (const id of select.only) if (landedByTask.get(id) !== undefined) ids.add(id);
+    } else for (const id of landedByTask.all().keys()) ids.add(id);
+    for (const e of events.land) ids.add(e.task);
+  }
+  if (select.only) for (const id of ids) if (!select.only.has(id)) ids.delete(id);
   const treeOf = new Map<string, string>();
   for (const list of patchsets.values()) for (const p of list) treeOf.set(p.commit, p.tree);
 
@@ -354,7 +419,7 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
       failedAttempts: circuit.failures,
     });
   }
-  return { tasks, events, bad, base, warnings };
+  return { tasks, events, bad, base, warnings, baseParents };
 }
 
 /**
@@ -362,8 +427,8 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
  * new. Settled without a process when each old tip is a new tip or the parent of a commit just listed (a fast-forward
  * always is); otherwise one `git rev-list --count` of the old commits the new tips lack.
  */
-async function stillInHistory(cwd: string, oldTips: readonly string[], newTips: readonly string[], log: string, config: Config): Promise<boolean> {
-  const parents = new Set(parseLog(log, config).map((c) => c.parent));
+async function stillInHistory(cwd: string, oldTips: readonly string[], newTips: readonly string[], listed: readonly CommitInfo[]): Promise<boolean> {
+  const parents = new Set(listed.map((c) => c.parent));
   if (oldTips.every((t) => newTips.includes(t) || parents.has(t))) return true;
   const lost = await gitAsync(['rev-list', '--count', ...oldTips, ...newTips.map((b) => `^${b}`), '--'], { cwd });
   return lost.exitCode === 0 && lost.stdout.trim() === '0';
@@ -373,11 +438,12 @@ async function stillInHistory(cwd: string, oldTips: readonly string[], newTips: 
  * The cached base scan to bring forward, when it was read with the same trailer settings: its tips (each `ref=sha`
  * in the key) and what it found. Null when there is none, or it was read under other settings.
  */
-function incrementalBase(cached: { key: string; landed: [string, string][] } | null, config: Config): { tips: string[]; landed: [string, string][] } | null {
+function incrementalBase(cached: StateCache['base'], config: Config): { tips: string[]; landed: LandedIndex } | null {
   if (!cached) return null;
   const [trailerKey, taskPattern, ...refs] = cached.key.split('\0');
   if (trailerKey !== config.trailerKey || taskPattern !== config.taskPattern || refs.length === 0) return null;
-  const tips = refs.map((r) => r.slice(r.lastIndexOf('=') + 1)).filter((t) => /^[0-9a-f]{40,64}$/.test(t));
+  // the tips that matter (none in another's history), else every tip of the key
+  const tips = (cached.tips?.length ? cached.tips : refs.map((r) => r.slice(r.lastIndexOf('=') + 1))).filter((t) => /^[0-9a-f]{40,64}$/.test(t));
   return tips.length ? { tips: [...new Set(tips)], landed: cached.landed } : null;
 }
 

@@ -6,8 +6,11 @@ import { trailerClaim, trailerPlaceholder, trailerValues } from '../notes/claim.
 
 /** The branch shape of a task commit: fine, or what is wrong with it (a failure of the `shape` step). */
 export type ShapeVerdict =
-  /** `trailerless`: the commit carries no task trailer (land adds it) */
-  | { ok: true; trailerless: boolean }
+  /**
+   * `trailerless`: the commit carries no task trailer (land adds it); `parentInBase`: the walk proved the commit's
+   * parent is in the base's history (a full clone listed the commit alone)
+   */
+  | { ok: true; trailerless: boolean; parentInBase: boolean }
   /** `missing`: the history cannot be read (not in this clone, or cut by a shallow clone); `trailer`: the commit's trailer is what is wrong */
   | { ok: false; problem: string; missing?: boolean; trailer?: boolean };
 
@@ -51,6 +54,6 @@ export function checkShape(cwd: string, config: Config, task: string, commit: st
       return { ok: false, problem: `commit ${short} shares no history with ${baseName}` };
     }
   }
-  if (records.length === 1) return { ok: true, trailerless: claim.kind === 'none' };
+  if (records.length === 1) return { ok: true, trailerless: claim.kind === 'none', parentInBase: !shallow };
   return { ok: false, problem: `${task} is ${records.length} commits on top of ${baseName}; a task is one commit: squash them (git rebase -i ${baseName}), or rebase onto ${baseName} if it moved` };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupAll, makeRemote, makeRepo, tempDir, wrapRepo, type RunResult, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRemote, makeRepo, tempDir, testEnv, wrapRepo, type RunResult, type TestRepo } from '../helpers/repo.js';
 import { commitChange, head, jsonOf, refValue, refsUnder } from '../helpers/state.js';
 
 afterAll(cleanupAll);
@@ -239,6 +239,56 @@ describe('cleanup-branches (local branches)', () => {
       detail: `t-11 landed, but its commit ${tip.slice(0, 12)} is not t-11's own commit (not its head, a patchset, or a commit whose trailer names it)`,
     });
     expect(allRefs(repo)).toEqual(before);
+  });
+});
+
+describe('cleanup-branches --apply killed half way (OMNI_SHIP_FAILPOINT)', () => {
+  const killedAt = (repo: TestRepo, point: string, args: string[]) => repo.omni(['cleanup-branches', '--apply', ...args], { env: testEnv({ OMNI_SHIP_FAILPOINT: point }) });
+
+  it("between a branch's ref and its config: the next run deletes the rest and the config left behind", () => {
+    const repo = makeRepo();
+    taskBranch(repo, 't-1');
+    taskBranch(repo, 't-2');
+    landByFastForward(repo, 't-1');
+    landByCherryPick(repo, 't-2');
+    repo.git(['config', 'branch.t-1.description', 'the login form']);
+    repo.git(['config', 'branch.t-2.description', 'the logout button']);
+    // an unlanded task's branch config, and a task branch's config with no branch (never made): not ours to drop
+    taskBranch(repo, 't-3');
+    repo.git(['config', 'branch.t-3.description', 'not landed']);
+    repo.git(['config', 'branch.t-9.description', 'no such branch, no such landing']);
+    const killed = killedAt(repo, 'cleanup:ref-deleted', []);
+    expect(killed.code).toBe(128);
+    expect(refValue(repo, 'refs/heads/t-1')).toBeNull();
+    expect(repo.git(['config', '--get', 'branch.t-1.description']).trim()).toBe('the login form');
+    expect(refValue(repo, 'refs/heads/t-2')).not.toBeNull();
+
+    const json = cleanupJson(repo, ['--apply']);
+    expect(names(json.deleted)).toEqual(['t-2']);
+    expect(refValue(repo, 'refs/heads/t-2')).toBeNull();
+    for (const t of ['t-1', 't-2']) expect(repo.gitRun(['config', '--get', `branch.${t}.description`]).code, t).toBe(1);
+    expect(repo.git(['config', '--get', 'branch.t-3.description']).trim()).toBe('not landed');
+    expect(repo.git(['config', '--get', 'branch.t-9.description']).trim()).toBe('no such branch, no such landing');
+    expect(cleanupJson(repo, ['--apply']).deleted).toEqual([]);
+  });
+
+  it("after the local deletions, before the remote's: the next run deletes the remote's", () => {
+    const remote = makeRemote();
+    const a = remote.clone('a');
+    const bare = wrapRepo(remote.bare);
+    const t1 = taskBranch(a, 't-1');
+    a.git(['push', '-q', 'origin', 't-1']);
+    landByFastForward(a, 't-1');
+    a.git(['push', '-q', 'origin', 'main']);
+    const killed = killedAt(a, 'cleanup:local-done', ['--remote']);
+    expect(killed.code).toBe(128);
+    expect(refValue(a, 'refs/heads/t-1')).toBeNull();
+    expect(refValue(bare, 'refs/heads/t-1')).toBe(t1);
+
+    const json = cleanupJson(a, ['--remote', '--apply']);
+    expect(names(json.deleted)).toEqual(['origin/t-1']);
+    expect(refValue(bare, 'refs/heads/t-1')).toBeNull();
+    expect(refValue(bare, 'refs/heads/main')).toBe(t1);
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { settleDrainers } from '../helpers/hooks.js';
 import { PASS, land, landLocal, landRemote, makeTask, outcomeOf, remoteBranch } from '../helpers/land.js';
-import { cleanupAll, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, testEnv, type TestRepo } from '../helpers/repo.js';
 import { NOTES, eventsIn, taskStatus } from '../helpers/state.js';
 
 afterAll(async () => {
@@ -95,6 +95,43 @@ describe('land.postVerify after a land that died before its suite answered', () 
     expect(outcomeOf(third, 't-1')).toMatchObject({ outcome: 'refused', gate: 'circuit' });
     expect(rev(repo, 'refs/heads/main')).toBe(o.reverted);
   });
+});
+
+describe('land.postVerify: a land killed while it reverts (OMNI_SHIP_FAILPOINT)', () => {
+  for (const [point, when] of [
+    ['land:revert-pushed', 'right after it pushed the revert'],
+    ['land:needs-help-recorded', 'between the needs-help attempt and the revert event'],
+  ] as const) {
+    it(`${when}: the next land of the task records the revert; the base stays as the revert left it`, () => {
+      const fx = landRemote({ steps: [PASS] }, { land: { postVerify: POST } });
+      const { a, bare } = fx;
+      const tip0 = rev(a, 'main');
+      const t1 = makeTask(a, 't-1', { files: { slowbad: 'x\n' } });
+      a.git(['push', '-q', 'origin', 't-1']);
+      a.git(['switch', '-q', 'main']);
+      const killed = land(a, ['t-1'], { env: testEnv({ OMNI_SHIP_FAILPOINT: point }) });
+      expect(killed.r.code, killed.r.stderr).toBe(128);
+      const revert = remoteBranch(bare, 'main')!;
+      expect(bare.git(['rev-list', '--first-parent', `${tip0}..main`]).trim().split('\n')).toEqual([revert, t1]);
+      // the revert is on the base, but not recorded: the task still reads landed
+      expect(eventsIn(a, NOTES.lands).filter((e) => e.type === 'revert')).toEqual([]);
+      expect(taskStatus(a, 't-1').state).toBe('landed');
+
+      const again = land(a, ['t-1']);
+      expect(again.r.code, again.r.stderr).toBe(1);
+      expect(outcomeOf(again, 't-1')).toMatchObject({ outcome: 'refused', gate: 'post-verify', reverted: revert });
+      expect(outcomeOf(again, 't-1').reason).toContain('land.postVerify failed in step slow');
+      expect(remoteBranch(bare, 'main')).toBe(revert);
+      expect(eventsIn(a, NOTES.lands).filter((e) => e.type === 'revert')).toEqual([expect.objectContaining({ task: 't-1', landed: t1, revert })]);
+      expect(eventsIn(a, NOTES.attempts).filter((e) => e.outcome === 'needs-help').length).toBeGreaterThanOrEqual(1);
+      expect(taskStatus(a, 't-1')).toMatchObject({ state: 'needs-help', landing: null, landedCommit: null });
+      expect(rev(a, 'refs/heads/t-1')).toBe(t1);
+      // nothing more to finish: the circuit refuses it until it is fixed
+      const third = land(a, ['t-1']);
+      expect(outcomeOf(third, 't-1')).toMatchObject({ outcome: 'refused', gate: 'circuit' });
+      expect(remoteBranch(bare, 'main')).toBe(revert);
+    });
+  }
 });
 
 describe('land --all', () => {

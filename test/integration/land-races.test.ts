@@ -292,6 +292,8 @@ describe('a land killed at random points', () => {
     const tmpRefs = k.git(['for-each-ref', '--format=%(refname)', 'refs/omni-ship/tmp/']).split('\n').filter(Boolean).length;
     console.log(`land kill trials: ${JSON.stringify({ fullMs, kinds, ...seen, tmpRefsLeft: tmpRefs })}`);
     expect(seen.killedBeforePush + seen.killedAfterPush).toBeGreaterThanOrEqual(20);
+    // private refs of notes a killed land staged are removed by the next land: none is left after the last one
+    expect(tmpRefs).toBe(0);
 
     // after a sync, origin holds one land event per task, and every tree the lander made a main tip passed verify
     await syncNotes(k);

@@ -410,6 +410,63 @@ describe('omni-ship land: land.* settings from the committed config', () => {
   });
 });
 
+describe('omni-ship land killed after the base moved (OMNI_SHIP_FAILPOINT)', () => {
+  const tmpRefs = (repo: TestRepo) => repo.git(['for-each-ref', '--format=%(refname)', 'refs/omni-ship/tmp/']).split('\n').filter(Boolean);
+  for (const [point, when] of [
+    ['land:pushed', 'right after the push, before anything is recorded'],
+    ['land:notes-staged', 'with its notes written under private refs, not yet published'],
+  ] as const) {
+    it(`${when}: the next land records the landing once, removes what the killed one left, and deletes the branch`, () => {
+      const fx = landRemote({ steps: [PASS] });
+      const t1 = makeTask(fx.a, 't-1');
+      fx.a.git(['switch', '-q', 'main']);
+      pushBranches(fx.a, 't-1');
+      const killed = land(fx.a, ['t-1'], { env: testEnv({ OMNI_SHIP_FAILPOINT: point }) });
+      expect(killed.r.code, killed.r.stderr).toBe(128);
+      expect(killed.r.stdout).toBe('');
+      expect(remoteBranch(fx.bare, 'main')).toBe(t1);
+      expect(landEvents(fx.a, 't-1')).toEqual([]);
+      if (point === 'land:notes-staged') expect(tmpRefs(fx.a).length).toBeGreaterThan(0);
+
+      const again = land(fx.a, ['t-1']);
+      expect(again.r.code, again.r.stderr).toBe(0);
+      expect(outcomeOf(again, 't-1')).toMatchObject({ outcome: 'already-landed', landed: t1, reason: 'recorded' });
+      expect(landEvents(fx.a, 't-1')).toHaveLength(1);
+      expect(tmpRefs(fx.a)).toEqual([]);
+      expect(fx.a.git(['notes', '--ref', 'refs/notes/omni-ship-landed', 'show', t1])).toMatch(/^Task-Id: t-1$/m);
+      expect(fx.a.gitRun(['rev-parse', '-q', '--verify', 'refs/heads/t-1']).code).not.toBe(0);
+      expect(remoteBranch(fx.bare, 't-1')).toBeNull();
+      // and the remote has the event: the land synced it
+      expect(eventsIn(fx.bare, NOTES.lands).filter((e) => e.type === 'land' && e.task === 't-1')).toHaveLength(1);
+    });
+  }
+});
+
+describe('omni-ship land: what other clones recorded counts', () => {
+  it('an approval made on another clone and synced there lets the land through, with no sync here first', () => {
+    const fx = landRemote({ steps: [PASS] }, { land: { requireApproval: true } });
+    const t1 = makeTask(fx.a, 't-1');
+    fx.a.git(['switch', '-q', 'main']);
+    pushBranches(fx.a, 't-1');
+    // the reviewer works in a clone of their own; clone a never syncs before it lands
+    const reviewer = fx.clone('reviewer');
+    reviewer.git(['fetch', '-q', 'origin']);
+    reviewer.git(['branch', '-q', 't-1', 'origin/t-1']);
+    const approve = reviewer.omni(['review', 't-1', '--approve', '-m', 'lgtm']);
+    expect(approve.code, approve.stderr).toBe(0);
+    sync(reviewer);
+    expect(refValue(fx.a, NOTES.reviews)).toBeNull();
+
+    const l = land(fx.a, ['t-1']);
+    expect(l.r.code, l.r.stderr).toBe(0);
+    expect(outcomeOf(l, 't-1')).toMatchObject({ outcome: 'landed', landed: t1 });
+    expect(remoteBranch(fx.bare, 'main')).toBe(t1);
+    // the fetched review is in this clone's log now, and the display note names the reviewer
+    expect(refValue(fx.a, NOTES.reviews)).not.toBeNull();
+    expect(fx.a.git(['notes', '--ref', 'refs/notes/omni-ship-landed', 'show', t1])).toMatch(/^Approved-By: .+/m);
+  });
+});
+
 describe("omni-ship land: the base's spec decides, and a task's own spec must pass too", () => {
   it('a task that breaks the check and rewrites the config so it passes is refused under the base spec', () => {
     const runs = runCounter();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,10 @@ describe('damaged state-cache parts (valid JSON, wrong shapes)', () => {
   it('show and status ignore each damaged part, answer as a cold read, and write the part again', () => {
     const { repo, stateDir } = repoWithState();
     sameAsCold(repo, ['show', 't-1', '--json'], 'first read'); // fills the state cache
+    // the base's part as a whole read writes it (an incremental one writes only base-newer.json over it)
+    for (const part of [BASE, 'base-newer.json']) fs.rmSync(path.join(stateDir, 'state-cache', part), { force: true });
+    sameAsCold(repo, ['show', 't-1', '--json'], 'the base read whole');
+    expect(fs.existsSync(path.join(stateDir, 'state-cache', 'base-newer.json'))).toBe(false);
     const goods = new Map([REVIEWS, BASE].map((part) => [part, JSON.parse(fs.readFileSync(path.join(stateDir, 'state-cache', part), 'utf8'))]));
     // show and status in turn: both read the state through the same cache
     damages.forEach(([name, part, damage], i) => {
@@ -101,6 +106,29 @@ describe('damaged state-cache parts (valid JSON, wrong shapes)', () => {
       sameAsCold(repo, args, `${name}: ${args[0]}`);
       expect(JSON.parse(fs.readFileSync(file, 'utf8')), `${name}: ${args[0]}`).toEqual(good);
     });
+  }, 600_000);
+});
+
+describe("a base part whose checksum holds but whose landings do not (written by hand)", () => {
+  it('status and show scan the base whole instead, answer as a cold read, and write the part again', () => {
+    const { repo, stateDir } = repoWithState();
+    sameAsCold(repo, ['status', '--json'], 'first read');
+    const file = path.join(stateDir, 'state-cache', 'base.json');
+    for (const part of ['base.json', 'base-newer.json']) fs.rmSync(path.join(stateDir, 'state-cache', part), { force: true });
+    sameAsCold(repo, ['status', '--json'], 'the base read whole');
+    const good = fs.readFileSync(file, 'utf8');
+    const header = JSON.parse(`${good.slice(0, good.indexOf(',"value":'))}}`);
+    for (const landed of ['[5,[1,2]]', '[["t-2","not an object id"]]', '{"t-2":1}']) {
+      const body = `{"key":${JSON.stringify(JSON.parse(good.slice(good.indexOf(',"value":') + 9, -1)).key)},"landed":${landed}}`;
+      const sum = createHash('sha1').update(body).digest('hex');
+      fs.writeFileSync(file, `${JSON.stringify({ ...header, sum }).slice(0, -1)},"value":${body}}`);
+      fs.rmSync(path.join(stateDir, 'status-cache.json'), { force: true });
+      sameAsCold(repo, ['status', '--json'], `${landed}: status`);
+      expect(fs.readFileSync(file, 'utf8'), landed).toBe(good);
+      fs.writeFileSync(file, `${JSON.stringify({ ...header, sum }).slice(0, -1)},"value":${body}}`);
+      sameAsCold(repo, ['show', 't-2', '--json'], `${landed}: show`);
+      expect(fs.readFileSync(file, 'utf8'), landed).toBe(good);
+    }
   }, 600_000);
 });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { byTime, decodeNote, encodeEvent, type BadLine, type OmniEvent, type PatchsetEvent, type ReviewEvent } from '../../src/notes/events.js';
 import { foldPatchsets, supersededCommits } from '../../src/notes/fold.js';
 import { unionNote } from '../../src/notes/sync.js';
-import { readStateCache, writeStateCache, type DecodedNote, type StateCache } from '../../src/state/cache.js';
+import { DamagedCacheError, LandedIndex, readStateCache, writeStateCache, type DecodedNote, type StateCache } from '../../src/state/cache.js';
 
 /** The fields each event type must carry as strings (the folds key on them). */
 const REQUIRED: Record<string, string[]> = {
@@ -386,6 +386,60 @@ describe('unionNote', () => {
   });
 });
 
+describe("the base scan's landings (LandedIndex)", () => {
+  it('finds a task in the text it was read as, without parsing it, and the newer landings win', () => {
+    const index = new LandedIndex(JSON.stringify([['t-1', A], ['t-10', B], ['t-1.2', C]]));
+    expect(index.get('t-1')).toBe(A);
+    expect(index.get('t-10')).toBe(B);
+    expect(index.get('t-1.2')).toBe(C);
+    expect(index.get('t-2')).toBeUndefined();
+    expect(index.get('t-1"')).toBeUndefined();
+    const later = index.with(new Map([['t-1', C], ['t-3', A]]));
+    expect(later.get('t-1')).toBe(C);
+    expect(later.get('t-3')).toBe(A);
+    expect([...later.all()].sort()).toEqual([['t-1', C], ['t-1.2', C], ['t-10', B], ['t-3', A]]);
+    // the index it was made from is unchanged
+    expect(index.get('t-1')).toBe(A);
+    expect(index.all().size).toBe(3);
+  });
+
+  it('says when its text is not what it writes, instead of answering from it', () => {
+    expect(() => new LandedIndex('[5,[1,2]]').all()).toThrow(DamagedCacheError);
+    expect(() => new LandedIndex('{"t-1":1}').all()).toThrow(DamagedCacheError);
+    expect(() => new LandedIndex('[["t-1","not an id"]]').get('t-1')).toThrow(DamagedCacheError);
+  });
+
+  it('writes only the newer landings while they are few, over the bulk they extend; another bulk makes them void', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-cache-'));
+    const files = () => fs.readdirSync(path.join(dir, 'state-cache')).sort();
+    try {
+      const bulk = LandedIndex.of([['t-1', A], ['t-2', B]]);
+      writeStateCache(dir, { notes: new Map(), base: { key: 'k1', tips: [A], landed: bulk }, dirty: new Set(['base']) });
+      expect(files()).toEqual(['base.json']);
+      const first = readStateCache(dir, []);
+      const bulkBytes = fs.readFileSync(path.join(dir, 'state-cache', 'base.json'));
+      // one land later: the newer part alone is written; the bulk's bytes stay
+      first.base = { key: 'k2', tips: [B], landed: first.base!.landed.with(new Map([['t-3', C]])) };
+      writeStateCache(dir, { ...first, dirty: new Set(['base']) });
+      expect(files()).toEqual(['base-newer.json', 'base.json']);
+      expect(fs.readFileSync(path.join(dir, 'state-cache', 'base.json'))).toEqual(bulkBytes);
+      const second = readStateCache(dir, []);
+      expect(second.base?.key).toBe('k2');
+      expect(second.base?.tips).toEqual([B]);
+      expect(second.base?.landed.get('t-3')).toBe(C);
+      expect(second.base?.landed.get('t-1')).toBe(A);
+      // a bulk written whole (a full read) voids the newer part: it extended another bulk
+      writeStateCache(dir, { notes: new Map(), base: { key: 'k3', landed: LandedIndex.of([['t-9', A]]) }, baseSum: null, dirty: new Set(['base']) });
+      expect(files()).toEqual(['base.json']);
+      const third = readStateCache(dir, []);
+      expect(third.base?.key).toBe('k3');
+      expect([...third.base!.landed.all()]).toEqual([['t-9', A]]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the state cache file', () => {
   const X = 'refs/notes/omni-ship/x';
   const partFile = (dir: string) => path.join(dir, 'state-cache', 'refs_notes_omni-ship_x.json');
@@ -447,7 +501,7 @@ describe('the state cache file', () => {
             });
             objects.set(object, [list, [{ object, line: 'garbage', reason: 'not valid JSON' }]]);
           }
-          const cache: StateCache = { notes: new Map([[X, { tip: A, objects }]]), base: { key: 'k', landed: [['t-1', A]] }, dirty: new Set([X, 'base']) };
+          const cache: StateCache = { notes: new Map([[X, { tip: A, objects }]]), base: { key: 'k', landed: LandedIndex.of([['t-1', A]]) }, dirty: new Set([X, 'base']) };
           writeStateCache(dir, cache);
           if (!odd) {
             // events as omni-ship writes them are packed as arrays (the point of the format)
@@ -455,7 +509,8 @@ describe('the state cache file', () => {
             for (const [, events] of raw.value.objects) for (const e of events) expect(Array.isArray(e)).toBe(true);
           }
           const back = readStateCache(dir, [X]);
-          expect(back.base).toEqual(cache.base);
+          expect(back.base?.key).toBe('k');
+          expect([...back.base!.landed.all()]).toEqual([['t-1', A]]);
           const got = back.notes.get(X)!;
           expect(got.tip).toBe(A);
           expect([...got.objects]).toEqual([...objects]);
