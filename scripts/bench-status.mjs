@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Status benchmark (issue 3): builds synthetic repositories with git fast-import (N tasks, N commits, 3N notes),
 // then measures in the same run:
-//   - the median wall time of `omni-ship status --json` right after a notes ref moved, for the same refs a second
+//   - the median wall time of `omni-ship status --json --all` right after a notes ref moved, for the same refs a second
 //     time (when status stores its answer), and a third time (when it reads it back); the budget is judged on the
 //     slowest of the three; and, for information, of a cold run without the machine-local caches, which re-reads
 //     and re-parses every note;
@@ -111,7 +111,7 @@ function gitReads(dir) {
 function countGitProcesses(dir, wrapperDir, extraEnv = {}) {
   const log = path.join(wrapperDir, 'calls.log');
   fs.writeFileSync(log, '');
-  const r = spawnSync(process.execPath, [bin, 'status', '--json'], {
+  const r = spawnSync(process.execPath, [bin, 'status', '--json', '--all'], {
     cwd: dir,
     env: { ...env, PATH: `${wrapperDir}:${env.PATH}`, OMNI_SHIP_GIT_LOG: log, ...extraEnv },
     maxBuffer: 1 << 30,
@@ -135,7 +135,7 @@ try {
   process.stdout.write(`  10,000 tasks: ${largeInfo.commits} commits, ${largeInfo.notes} notes\n`);
 
   // sanity: status must really see the tasks, or the benchmark measures nothing
-  const out = JSON.parse(sh(process.execPath, [bin, 'status', '--json'], { cwd: large }));
+  const out = JSON.parse(sh(process.execPath, [bin, 'status', '--json', '--all'], { cwd: large }));
   if (out.tasks.length !== 10_000) throw new Error(`status listed ${out.tasks.length} tasks, expected 10000`);
 
   const moved = [];
@@ -151,7 +151,7 @@ try {
     const r = spawnSync(process.execPath, [bin, 'review', task, '--approve', '-m', `bench ${reviewed}`], { cwd: large, env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`review ${task} failed: ${r.stderr}`);
   };
-  const statusRun = (extraEnv) => timeOnce(process.execPath, [bin, 'status', '--json'], { cwd: large, ...(extraEnv ? { env: { ...env, ...extraEnv } } : {}) });
+  const statusRun = (extraEnv) => timeOnce(process.execPath, [bin, 'status', '--json', '--all'], { cwd: large, ...(extraEnv ? { env: { ...env, ...extraEnv } } : {}) });
   for (let i = 0; i < 2; i++) statusRun(); // warm-up
   for (let i = 0; i < RUNS; i++) {
     // a notes ref moved (one new review, as in a busy pipeline): the changed notes are read, every event folded again
@@ -199,10 +199,10 @@ try {
   const x = (ms) => `${(ms / (n + g)).toFixed(2)}x`;
   process.stdout.write(`  node -e ''                                     ${f(n)}\n`);
   process.stdout.write(`  git reads (3 notes refs + log)                 ${f(g)}\n`);
-  process.stdout.write(`  omni-ship status --json, a notes ref moved     ${f(median(moved))}  ${x(median(moved))}\n`);
+  process.stdout.write(`  omni-ship status --json --all, a notes ref moved     ${f(median(moved))}  ${x(median(moved))}\n`);
   process.stdout.write(`  ... the same refs again (stores the answer)   ${f(median(again))}  ${x(median(again))}\n`);
   process.stdout.write(`  ... and again, nothing moved (reads it)       ${f(median(steady))}  ${x(median(steady))}\n`);
-  process.stdout.write(`  omni-ship status --json, cold (no cache)       ${f(median(cold))}  ${x(median(cold))}  (for information: a new clone's first status)\n`);
+  process.stdout.write(`  omni-ship status --json --all, cold (no cache)       ${f(median(cold))}  ${x(median(cold))}  (for information: a new clone's first status)\n`);
   process.stdout.write(`  ratio status / (node + git reads) = ${ratio.toFixed(2)}x, the slowest warm case (budget: at most ${BUDGET}x) ${ratioOk ? 'PASS' : 'FAIL'}\n`);
   process.stdout.write(
     `  git processes spawned by status at 1,000 and 10,000 tasks: notes cached ${smallCalls.length} and ${largeCalls.length}; answer stored ${smallCounts.stored.length} and ${largeCounts.stored.length}; cold ${smallCold.length} and ${largeCold.length} ${countOk ? 'PASS (constant)' : 'FAIL (grows with tasks)'}\n`,

@@ -122,15 +122,16 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
 
   program
     .command('status')
-    .description('list every task: state, branch, head, patchsets, verify, review, landing; with counts per state')
-    .option('--json', 'print {"base", "counts", "tasks": [...]} (see README)')
+    .description('list the tasks in flight (and those landed in the last 3 days): state, branch, head, patchsets, verify, review, landing; with counts per state of every task')
+    .option('--json', 'print {"base", "counts", "listing", "tasks": [...]} (see README)')
+    .option('--all', 'every task, landed ones of any age included')
     .option('--state <state>', 'only tasks in this state (in-progress, verifying, failed, verified, approved, landed, needs-help, diverged)')
     .option('--parent <task>', 'only this task and its subtasks (t-565 shows t-565.1, t-565.2, …)')
     .option('--task <task>', 'only this task')
-    .addHelpText('after', examples('omni-ship status', 'omni-ship status --state failed', 'omni-ship status --parent t-565 --json'))
-    .action(async (o: { json?: boolean; state?: string; parent?: string; task?: string }) =>
+    .addHelpText('after', examples('omni-ship status', 'omni-ship status --all', 'omni-ship status --state failed', 'omni-ship status --parent t-565 --json'))
+    .action(async (o: { json?: boolean; all?: boolean; state?: string; parent?: string; task?: string }) =>
       run(!!o.json, async () =>
-        (await import('./commands/status.js')).statusCommand({ cwd: cwd(), json: !!o.json, state: o.state, parent: o.parent, task: o.task }),
+        (await import('./commands/status.js')).statusCommand({ cwd: cwd(), json: !!o.json, all: !!o.all, state: o.state, parent: o.parent, task: o.task }),
       ),
     );
 

@@ -48,12 +48,30 @@ function verifyLine(e: VerifyEvent | null): VerifyJsonLine | null {
   return e ? { result: e.result, at: e.at, spec: e.spec, step: e.step, exitCode: e.exitCode, summary: e.summary, by: e.by, host: e.host } : null;
 }
 
+/** Which tasks `status` lists (counts are always of every task). */
+export interface StatusListing {
+  /**
+   * `in-flight` (the default): every task not landed, and those landed in the last `landedWithinDays` days (by
+   * their land event's time); `all` (--all): every task; `filter` (--state, --parent, --task): the tasks they
+   * select, of every task
+   */
+  rule: 'in-flight' | 'all' | 'filter';
+  /** the in-flight rule's window, else null */
+  landedWithinDays: number | null;
+  /** how many tasks the rule left out */
+  hidden: number;
+}
+
+/** How far back the default listing shows landed tasks. */
+export const RECENT_LANDED_DAYS = 3;
+
 /** The JSON shape of `omni-ship status --json`. */
 export interface StatusJson {
   base: string;
   /** the hash of the verify spec results are judged by (the base's or the local config's); null without steps */
   spec: string | null;
   counts: Record<TaskState, number>;
+  listing: StatusListing;
   tasks: TaskStatusJson[];
   /** what status also says on stderr: a base branch that does not exist, unreadable note lines, … */
   warnings: string[];
@@ -137,8 +155,12 @@ function verifyCell(t: TaskStatusJson): string {
   return '-';
 }
 
-/** Lists every task with its state, branch, head, patchsets, verify result, review and landing, plus counts. */
-export async function statusCommand(opts: BaseOptions & { state?: string; parent?: string; task?: string }): Promise<CommandOutput<StatusJson>> {
+/**
+ * Lists the tasks in flight (every one not landed, and those landed in the last RECENT_LANDED_DAYS), or every task
+ * (--all), or those a filter selects, with their state, branch, head, patchsets, verify result, review and landing;
+ * plus counts per state of every task.
+ */
+export async function statusCommand(opts: BaseOptions & { all?: boolean; state?: string; parent?: string; task?: string }): Promise<CommandOutput<StatusJson>> {
   const repo = requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
   if (opts.state && !(STATES as readonly string[]).includes(opts.state)) {
@@ -163,11 +185,20 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
   const all = snapshot.tasks;
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TaskState, number>;
   for (const t of all) counts[t.state]++;
+  const filtered = !!(opts.state || parent || only);
+  const rule: StatusListing['rule'] = filtered ? 'filter' : opts.all ? 'all' : 'in-flight';
+  const landedSince = rule === 'in-flight' ? new Date(Date.now() - RECENT_LANDED_DAYS * 86_400_000).toISOString() : null;
   const shown = all.filter(
-    (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
+    (t) =>
+      (!opts.state || t.state === opts.state) &&
+      (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) &&
+      (!only || t.id === only) &&
+      // in flight: not landed, or landed recently (by its land event: a landing omni-ship did not record has no time)
+      (landedSince === null || t.state !== 'landed' || (t.landing !== null && t.landing.at >= landedSince)),
   );
   const warnings = snapshot.warnings;
-  const data: StatusJson = { base: snapshot.base, spec: snapshot.spec ?? null, counts, tasks: shown, warnings };
+  const listing: StatusListing = { rule, landedWithinDays: landedSince === null ? null : RECENT_LANDED_DAYS, hidden: all.length - shown.length };
+  const data: StatusJson = { base: snapshot.base, spec: snapshot.spec ?? null, counts, listing, tasks: shown, warnings };
   // --json prints data only: don't lay out a table of 10,000 rows nobody sees
   if (opts.json) return { data, text: '', warnings };
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR
@@ -188,11 +219,16 @@ export async function statusCommand(opts: BaseOptions & { state?: string; parent
     ]);
   }
   const summary = STATES.filter((s) => counts[s] > 0).map((s) => `${s} ${counts[s]}`).join(', ') || 'no tasks yet';
-  const filtered = !!(opts.state || parent || only);
+  const scope =
+    rule === 'filter'
+      ? ` (all tasks; ${shown.length} shown)`
+      : rule === 'in-flight' && listing.hidden > 0
+        ? ` (all tasks; shown: in flight, and landed by omni-ship in the last ${RECENT_LANDED_DAYS} days; ${listing.hidden} more landed: --all lists them)`
+        : '';
   const text = shown.length
-    ? `${columns(rows)}\n\n${summary}${filtered ? ` (all tasks; ${shown.length} shown)` : ''}`
+    ? `${columns(rows)}\n\n${summary}${scope}`
     : all.length
-      ? `no tasks match\n\n${summary} (all tasks)`
+      ? `${rule === 'filter' ? 'no tasks match' : `nothing in flight, nothing landed in the last ${RECENT_LANDED_DAYS} days`}\n\n${summary} (all tasks${rule === 'in-flight' ? '; --all lists them' : ''})`
       : 'no tasks yet: commit on a task branch (git switch -c t-1) to start one';
   return { data, text, warnings };
 }

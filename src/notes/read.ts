@@ -150,29 +150,14 @@ export async function readChangedNotesMany(cwd: string, reads: readonly ChangedN
     const [r] = reads;
     return readChangedNotes(cwd, r!.from, r!.to, r!.onDelete, r!.onNote);
   }
-  const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', '--stdin'], { cwd, input: reads.map((r) => `${r.to} ${r.from}\n`).join('') });
-  if (out.exitCode !== 0 || /^(error|fatal):/m.test(out.stderr)) throw new Error(`git diff-tree --stdin failed: ${out.stderr.trim()}`);
-  const fields = out.stdout.split('\0');
   // per blob, the reads and objects it is the note of
   const wanted = new Map<string, { read: ChangedNotesRead; object: string }[]>();
-  let k = -1;
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    if (f === '') continue;
-    if (!f.startsWith(':')) {
-      const next = reads.findIndex((r, j) => j > k && r.to === f);
-      if (next < 0) throw new Error(`git diff-tree --stdin printed an unexpected line: ${f.slice(0, 80)}`);
-      k = next;
-      continue;
-    }
-    const path = fields[++i] ?? '';
-    if (k < 0) throw new Error('git diff-tree --stdin printed a record before its commit');
-    const read = reads[k]!;
-    const meta = f.split(' ');
-    const object = objectFromNotePath(path);
+  for (const d of await diffTreePairs(cwd, reads)) {
+    const read = reads[d.pair]!;
+    const object = objectFromNotePath(d.path);
     read.onDelete(object);
-    if (meta[4] === 'D') continue;
-    const blob = meta[3]!;
+    if (d.status === 'D') continue;
+    const blob = d.newBlob;
     const list = wanted.get(blob);
     if (list) list.push({ read, object });
     else wanted.set(blob, [{ read, object }]);
@@ -181,4 +166,46 @@ export async function readChangedNotesMany(cwd: string, reads: readonly ChangedN
     const text = content.toString('utf8');
     for (const { read, object } of wanted.get(oid) ?? []) read.onNote(object, text);
   });
+}
+
+/** One changed path of a pair diffTreePairs diffed. */
+export interface PairChange {
+  /** the index of the pair in the caller's list */
+  pair: number;
+  oldBlob: string;
+  newBlob: string;
+  /** A, D, M, … */
+  status: string;
+  path: string;
+}
+
+/**
+ * What changed from each pair's `from` to its `to` (two commits), for every pair with one `git diff-tree -r -z
+ * --stdin`: a line "<commit> <parent>" diffs the parent to the commit, and diff-tree prints the commit's id before
+ * the records of a pair that differs (nothing for one that does not). Throws when git fails for any pair.
+ */
+export async function diffTreePairs(cwd: string, pairs: readonly { from: string; to: string }[]): Promise<PairChange[]> {
+  if (pairs.length === 0) return [];
+  const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', '--stdin'], { cwd, input: pairs.map((p) => `${p.to} ${p.from}\n`).join('') });
+  // a commit it cannot read is an `error:` line, and not always a failed exit
+  if (out.exitCode !== 0 || /^(error|fatal):/m.test(out.stderr)) throw new Error(`git diff-tree --stdin failed: ${out.stderr.trim()}`);
+  // -z: "<to>\0" before a pair's records, each ":<mode> <mode> <old blob> <new blob> <status>\0<path>\0"
+  const fields = out.stdout.split('\0');
+  const changes: PairChange[] = [];
+  let k = -1;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f === '') continue;
+    if (!f.startsWith(':')) {
+      const next = pairs.findIndex((p, j) => j > k && p.to === f);
+      if (next < 0) throw new Error(`git diff-tree --stdin printed an unexpected line: ${f.slice(0, 80)}`);
+      k = next;
+      continue;
+    }
+    const path = fields[++i] ?? '';
+    if (k < 0) throw new Error('git diff-tree --stdin printed a record before its commit');
+    const [, , oldBlob = '', newBlob = '', status = ''] = f.split(' ');
+    changes.push({ pair: k, oldBlob, newBlob, status, path });
+  }
+  return changes;
 }

@@ -1,6 +1,5 @@
 import { catFileStream } from '../git/batch.js';
-import { gitAsync } from '../git/exec.js';
-import { objectFromNotePath } from './read.js';
+import { diffTreePairs, objectFromNotePath } from './read.js';
 
 /** The union of two notes' lines, sorted and without duplicates: what `git notes merge -s cat_sort_uniq` gives. */
 export function unionNote(a: string, b: string): string {
@@ -83,32 +82,15 @@ export interface UnionPair {
  */
 export async function planUnions(cwd: string, pairs: readonly UnionPair[]): Promise<UnionPlan[]> {
   const sidesOf = pairs.map(() => new Map<string, { ours?: Side; theirs?: Side }>());
-  if (pairs.length > 0) {
-    const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', '--stdin'], { cwd, input: pairs.map((p) => `${p.theirs} ${p.ours}\n`).join('') });
-    if (out.exitCode !== 0) throw new Error(`git diff-tree --stdin failed: ${out.stderr.trim()}`);
-    // -z: "<theirs>\0" before a pair's records, each ":<mode> <mode> <old blob> <new blob> <status>\0<path>\0"
-    const fields = out.stdout.split('\0');
-    let k = -1;
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      if (f === '') continue;
-      if (!f.startsWith(':')) {
-        const next = pairs.findIndex((p, j) => j > k && p.theirs === f);
-        if (next < 0) throw new Error(`git diff-tree --stdin printed an unexpected line: ${f.slice(0, 80)}`);
-        k = next;
-        continue;
-      }
-      const path = fields[++i] ?? '';
-      if (k < 0) continue;
-      const [, , oldBlob, newBlob, status] = f.split(' ');
-      const object = objectFromNotePath(path);
-      if (!NOTE_PATH.test(object)) continue; // not a note: git notes ignores it, so does the union
-      const sides = sidesOf[k]!;
-      const entry = sides.get(object) ?? {};
-      if (status !== 'A') entry.ours = { blob: oldBlob!, path };
-      if (status !== 'D') entry.theirs = { blob: newBlob!, path };
-      sides.set(object, entry);
-    }
+  // each pair diffed from ours to theirs
+  for (const { pair, oldBlob, newBlob, status, path } of await diffTreePairs(cwd, pairs.map((p) => ({ from: p.ours, to: p.theirs })))) {
+    const object = objectFromNotePath(path);
+    if (!NOTE_PATH.test(object)) continue; // not a note: git notes ignores it, so does the union
+    const sides = sidesOf[pair]!;
+    const entry = sides.get(object) ?? {};
+    if (status !== 'A') entry.ours = { blob: oldBlob, path };
+    if (status !== 'D') entry.theirs = { blob: newBlob, path };
+    sides.set(object, entry);
   }
   const wanted = new Set<string>();
   for (const sides of sidesOf) {

@@ -130,8 +130,9 @@ export function patchsetEvents(repo: TestRepo, task?: string): Record<string, an
 }
 
 /** `omni-ship status --json` (checked to exit 0). */
-export function status(repo: TestRepo, args: string[] = []): { base: string; counts: Record<string, number>; tasks: any[]; warnings: string[] } {
-  return jsonOf(repo.omni(['status', '--json', ...args]));
+export function status(repo: TestRepo, args: string[] = []): { base: string; counts: Record<string, number>; listing: any; tasks: any[]; warnings: string[] } {
+  // every task: the default lists only those in flight (and those landed in the last days), tested on its own
+  return jsonOf(repo.omni(['status', '--json', '--all', ...args]));
 }
 
 /** One task of `omni-ship status --json`, or undefined. */

@@ -13,14 +13,19 @@ const rev = (repo: TestRepo, name: string) => repo.git(['rev-parse', name]).trim
 /** A post-land suite that fails when the tree holds a file named `slowbad` (the fast checks do not look for it). */
 const POST = { steps: [{ name: 'slow', run: 'test ! -f slowbad' }] };
 
+/** A remote whose base runs POST after each land, and task t-1 (pushed) that passes the fast checks and fails POST. */
+function taskThatBreaksPostVerify(): { a: TestRepo; bare: TestRepo; tip0: string; t1: string } {
+  const { a, bare } = landRemote({ steps: [PASS] }, { land: { postVerify: POST } });
+  const tip0 = rev(a, 'main');
+  const t1 = makeTask(a, 't-1', { files: { slowbad: 'x\n' } });
+  a.git(['push', '-q', 'origin', 't-1']);
+  a.git(['switch', '-q', 'main']);
+  return { a, bare, tip0, t1 };
+}
+
 describe('land.postVerify: the post-land suite, and the revert when it fails', () => {
   it('a failing post-land suite lands a revert through the same compare-and-swap; the task is not landed, needs help, keeps its branch, and lands again once fixed', () => {
-    const fx = landRemote({ steps: [PASS] }, { land: { postVerify: POST } });
-    const { a, bare } = fx;
-    const tip0 = rev(a, 'main');
-    const t1 = makeTask(a, 't-1', { files: { slowbad: 'x\n' } });
-    a.git(['push', '-q', 'origin', 't-1']);
-    a.git(['switch', '-q', 'main']);
+    const { a, bare, tip0, t1 } = taskThatBreaksPostVerify();
 
     const l = land(a, ['t-1']);
     expect(l.r.code, l.r.stderr).toBe(1);
@@ -103,12 +108,7 @@ describe('land.postVerify: a land killed while it reverts (OMNI_SHIP_FAILPOINT)'
     ['land:needs-help-recorded', 'between the needs-help attempt and the revert event'],
   ] as const) {
     it(`${when}: the next land of the task records the revert; the base stays as the revert left it`, () => {
-      const fx = landRemote({ steps: [PASS] }, { land: { postVerify: POST } });
-      const { a, bare } = fx;
-      const tip0 = rev(a, 'main');
-      const t1 = makeTask(a, 't-1', { files: { slowbad: 'x\n' } });
-      a.git(['push', '-q', 'origin', 't-1']);
-      a.git(['switch', '-q', 'main']);
+      const { a, bare, tip0, t1 } = taskThatBreaksPostVerify();
       const killed = land(a, ['t-1'], { env: testEnv({ OMNI_SHIP_FAILPOINT: point }) });
       expect(killed.r.code, killed.r.stderr).toBe(128);
       const revert = remoteBranch(bare, 'main')!;

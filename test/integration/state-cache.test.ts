@@ -142,29 +142,29 @@ describe("the base branch's trailers, read incrementally", () => {
     const old = repo.git(['rev-parse', 'main']).trim();
     expect(repo.omni(['status', '--json']).code).toBe(0);
     commitChange(repo, 'another landing\n\nTask-Id: t-3');
-    const traced = repo.omni(['status', '--json'], { env: TRACE });
+    const traced = repo.omni(['status', '--json', '--all'], { env: TRACE });
     expect(traced.code, traced.stderr).toBe(0);
     const logs = baseLog(traced.stderr);
     expect(logs).toHaveLength(1);
     expect(logs[0]).toContain(`^${old}`);
     const states = Object.fromEntries(jsonOf(traced).tasks.map((t: any) => [t.id, t.state]));
     expect(states).toMatchObject({ 't-2': 'landed', 't-3': 'landed' });
-    sameAsCold(repo, ['status', '--json'], 'after a forward move');
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a forward move');
   });
 
   it('after main is rewritten (its old tip no longer in its history), reads it whole: a dropped landing is no longer landed', () => {
     const { repo } = repoWithState();
     commitChange(repo, 'a landing to drop\n\nTask-Id: t-4');
-    expect(jsonOf(repo.omni(['status', '--json'])).tasks.find((t: any) => t.id === 't-4')?.state).toBe('landed');
+    expect(jsonOf(repo.omni(['status', '--json', '--all'])).tasks.find((t: any) => t.id === 't-4')?.state).toBe('landed');
     repo.git(['reset', '-q', '--hard', 'HEAD~1']);
     commitChange(repo, 'something else');
-    const traced = repo.omni(['status', '--json'], { env: TRACE });
+    const traced = repo.omni(['status', '--json', '--all'], { env: TRACE });
     expect(traced.code, traced.stderr).toBe(0);
     // the incremental try, then the whole read
     const logs = baseLog(traced.stderr);
     expect(logs.length).toBe(2);
     expect(logs[1]).not.toContain('^');
     expect(jsonOf(traced).tasks.find((t: any) => t.id === 't-4')).toBeUndefined();
-    sameAsCold(repo, ['status', '--json'], 'after a rewrite');
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a rewrite');
   });
 });

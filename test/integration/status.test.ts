@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRemote, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
 import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, status, taskStatus } from '../helpers/state.js';
+import { PASS, landLocal, makeTask } from '../helpers/land.js';
 
 afterAll(cleanupAll);
 
@@ -21,12 +22,72 @@ function taskBranch(repo: TestRepo, branch: string, task: string): string {
   return sha;
 }
 
+describe('status lists what is in flight by default', () => {
+  /**
+   * t-1 in progress; t-2 landed by omni-ship just now; t-3 landed by hand (a commit with its trailer on main, no
+   * land event); t-4 landed by omni-ship ten days ago (its land event says so).
+   */
+  function repoWithHistory(): TestRepo {
+    const repo = landLocal({ steps: [PASS] });
+    for (const t of ['t-2', 't-4']) {
+      makeTask(repo, t);
+      repo.git(['switch', '-q', '--detach']);
+      expect(repo.omni(['land', t]).code).toBe(0);
+      repo.git(['switch', '-q', 'main']);
+    }
+    // t-4's land event, as if written ten days ago
+    const landed4 = repo.git(['log', '-1', '--format=%H', '--grep=Task-Id: t-4', 'main']).trim();
+    const note = repo.git(['notes', '--ref', NOTES.lands, 'show', landed4]);
+    const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    repo.git(['notes', '--ref', NOTES.lands, 'add', '-f', '-m', note.replace(/"at":"[^"]+"/, `"at":"${old}"`).trim(), landed4]);
+    commitChange(repo, 'landed by hand\n\nTask-Id: t-3');
+    taskBranch(repo, 't-1', 't-1');
+    return repo;
+  }
+
+  it('the tasks not landed and those landed in the last 3 days; counts of every task; the rule in --json', () => {
+    const repo = repoWithHistory();
+    const s = jsonOf(repo.omni(['status', '--json']));
+    expect(s.tasks.map((t: any) => t.id)).toEqual(['t-1', 't-2']);
+    expect(s.counts).toMatchObject({ 'in-progress': 1, landed: 3 });
+    expect(s.listing).toEqual({ rule: 'in-flight', landedWithinDays: 3, hidden: 2 });
+
+    const text = repo.omni(['status']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^t-1\s+in-progress/m);
+    expect(text.stdout).toMatch(/^t-2\s+landed/m);
+    expect(text.stdout).not.toMatch(/^t-[34]\s/m);
+    expect(text.stdout).toContain('in-progress 1, landed 3 (all tasks; shown: in flight, and landed by omni-ship in the last 3 days; 2 more landed: --all lists them)');
+  });
+
+  it('--all lists every task; a filter selects from every task', () => {
+    const repo = repoWithHistory();
+    const all = jsonOf(repo.omni(['status', '--json', '--all']));
+    expect(all.tasks.map((t: any) => t.id)).toEqual(['t-1', 't-2', 't-3', 't-4']);
+    expect(all.listing).toEqual({ rule: 'all', landedWithinDays: null, hidden: 0 });
+    const landed = jsonOf(repo.omni(['status', '--json', '--state', 'landed']));
+    expect(landed.tasks.map((t: any) => t.id)).toEqual(['t-2', 't-3', 't-4']);
+    expect(landed.listing).toEqual({ rule: 'filter', landedWithinDays: null, hidden: 1 });
+    expect(jsonOf(repo.omni(['status', '--json', '--task', 't-4'])).tasks.map((t: any) => t.id)).toEqual(['t-4']);
+    expect(repo.omni(['status', '--all']).stdout).toMatch(/^t-4\s+landed/m);
+  });
+
+  it('says so when nothing is in flight', () => {
+    const repo = landLocal({ steps: [PASS] });
+    commitChange(repo, 'landed by hand\n\nTask-Id: t-3');
+    const text = repo.omni(['status']);
+    expect(text.stdout).toContain('nothing in flight, nothing landed in the last 3 days');
+    expect(text.stdout).toContain('landed 1 (all tasks; --all lists them)');
+  });
+});
+
 describe('status --json', () => {
   it('has the documented shape: base, counts of all eight states, and each task with its fields', () => {
     const repo = makeRepo();
     const sha = taskBranch(repo, 't-1', 't-1');
     const s = status(repo);
-    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'spec', 'tasks', 'warnings']);
+    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'listing', 'spec', 'tasks', 'warnings']);
+    expect(s.listing).toEqual({ rule: 'all', landedWithinDays: null, hidden: 0 });
     expect(s.warnings).toEqual([]);
     expect(s.base).toBe('main');
     expect(Object.keys(s.counts).sort()).toEqual([...STATES].sort());
@@ -263,7 +324,7 @@ describe('the machine-local state cache', () => {
     expect(first.tasks.map((t) => t.id)).toEqual(['t-3']);
     // a key seen twice gets its answer stored: the third run reads it
     expect(status(repo)).toEqual(first);
-    const traced = repo.omni(['status', '--json'], { env: testEnv({ OMNI_SHIP_TRACE_GIT: '1' }) });
+    const traced = repo.omni(['status', '--json', '--all'], { env: testEnv({ OMNI_SHIP_TRACE_GIT: '1' }) });
     expect(traced.code, traced.stderr).toBe(0);
     expect(JSON.parse(traced.stdout)).toEqual(first);
     expect(traced.stderr).toMatch(/\[git\] for-each-ref/);
