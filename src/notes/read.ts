@@ -108,26 +108,7 @@ export async function readChangedNotes(
   onDelete: (object: string) => void,
   onNote: (object: string, text: string) => void,
 ): Promise<void> {
-  const out = await gitAsync(['diff-tree', '-r', '-z', '--no-renames', from, to], { cwd });
-  if (out.exitCode !== 0) throw new Error(`git diff-tree ${from} ${to} failed: ${out.stderr.trim()}`);
-  // -z records: ":<mode> <mode> <old> <new> <status>\0<path>\0"
-  const fields = out.stdout.split('\0');
-  const objectsOf = new Map<string, string[]>();
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const meta = fields[i]!.split(' ');
-    const object = objectFromNotePath(fields[i + 1]!);
-    const status = meta[4];
-    const blob = meta[3]!;
-    onDelete(object);
-    if (status === 'D') continue;
-    const list = objectsOf.get(blob);
-    if (list) list.push(object);
-    else objectsOf.set(blob, [object]);
-  }
-  await catFileStream(cwd, [...objectsOf.keys()], (oid, content) => {
-    const text = content.toString('utf8');
-    for (const object of objectsOf.get(oid) ?? []) onNote(object, text);
-  });
+  return readChangedNotesMany(cwd, [{ from, to, onDelete, onNote }]);
 }
 
 /** One notes ref to bring forward from `from` to `to` (see readChangedNotes). */
@@ -146,10 +127,6 @@ export interface ChangedNotesRead {
  */
 export async function readChangedNotesMany(cwd: string, reads: readonly ChangedNotesRead[]): Promise<void> {
   if (reads.length === 0) return;
-  if (reads.length === 1) {
-    const [r] = reads;
-    return readChangedNotes(cwd, r!.from, r!.to, r!.onDelete, r!.onNote);
-  }
   // per blob, the reads and objects it is the note of
   const wanted = new Map<string, { read: ChangedNotesRead; object: string }[]>();
   for (const d of await diffTreePairs(cwd, reads)) {

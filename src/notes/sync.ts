@@ -37,7 +37,7 @@ export interface SyncResult {
 }
 
 /** The refs under `patterns` with what each points at (one for-each-ref). */
-export function refMap(cwd: string, patterns: string[]): Map<string, RefTarget> {
+function refMap(cwd: string, patterns: string[]): Map<string, RefTarget> {
   return parseRefMap(gitRun(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...patterns], { cwd }).stdout);
 }
 
