@@ -12,8 +12,8 @@ import { NOTES_REFS } from '../notes/refs.js';
 import { appendEvents, pruneStaleTmpRefs } from '../notes/write.js';
 import { requireRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { backgroundConfig } from '../hooks/background-config.js';
-import { removeStaleRefLocks } from '../hooks/ref-locks.js';
 import { drainSpool, rotateLog } from '../hooks/drain.js';
+import { reportRemovedLocks } from '../git/stale-lock.js';
 import { logEvents } from '../hooks/events.js';
 import { writeHookSettings } from '../hooks/settings.js';
 import type { HookEvent, SpooledHook } from '../hooks/spool.js';
@@ -141,8 +141,9 @@ export async function hookCommand(
       const dir = opts.commonDir ? path.join(path.resolve(opts.cwd, opts.commonDir), 'omni-ship') : stateDir(requireRepo(opts.cwd));
       fs.mkdirSync(dir, { recursive: true });
       rotateLog(dir);
-      // what a drainer or a git process killed mid-write left behind must not block or stay forever
-      removeStaleRefLocks(path.dirname(dir));
+      // what a drainer or a git process killed mid-write left behind must not block or stay forever (a ref lock it
+      // left is removed by the write that meets it: src/git/stale-lock.ts)
+      reportRemovedLocks((lock) => console.log(`${new Date().toISOString()} removed ${lock}: a git process killed mid-update left it`));
       for (const ref of pruneStaleTmpRefs(path.dirname(dir))) console.log(`${new Date().toISOString()} removed ${ref}: a write killed between its two steps left it`);
       const drained = await drainSpool(dir, (events) => handle(path.dirname(dir), events));
       // a rewrite that ran without hooks (OMNI_SHIP_SKIP=1) brings no event: look once more on the way out

@@ -1,4 +1,5 @@
 import { spawnSync, spawn } from 'node:child_process';
+import { clearKilledWritersLocks, clearKilledWritersLocksAsync, registerWriter, subcommand, writesRefs } from './stale-lock.js';
 
 /** A git command that failed: carries the arguments, exit code and stderr for the message. */
 export class GitError extends Error {
@@ -75,6 +76,26 @@ export interface GitBufferResult {
 
 /** Runs git synchronously like gitRun, with stdout kept as bytes: decoding it as UTF-8 would change a non-UTF-8 message. */
 export function gitRunBuffer(args: readonly string[], opts: GitOptions): GitBufferResult {
+  const writes = writesRefs(args);
+  if (writes) registerWriter(opts.cwd, gitDirEnv(opts));
+  for (let attempt = 0; ; attempt++) {
+    const r = gitRunBufferOnce(args, opts);
+    // a ref lock a killed omni-ship left: removed, and the command run again (see stale-lock.ts)
+    if (!writes || !r.stderr.includes('File exists') || !clearKilledWritersLocks(r.stderr)) return r;
+    if (!rerunAfterLock(args, r.exitCode, attempt)) return r;
+  }
+}
+
+/** Whether a git call that met a killed writer's lock (now removed) runs again: not a push, nor a call that succeeded. */
+function rerunAfterLock(args: readonly string[], exitCode: number, attempt: number): boolean {
+  return exitCode !== 0 && attempt < 3 && subcommand(args) !== 'push';
+}
+
+function gitDirEnv(opts: GitOptions): string | undefined {
+  return opts.env && 'GIT_DIR' in opts.env ? opts.env.GIT_DIR : process.env.GIT_DIR;
+}
+
+function gitRunBufferOnce(args: readonly string[], opts: GitOptions): GitBufferResult {
   const done = trace(args);
   const r = spawnSync('git', args, {
     cwd: opts.cwd,
@@ -98,7 +119,17 @@ export function git(args: readonly string[], opts: GitOptions): string {
 }
 
 /** Runs git asynchronously (for network operations that may take a while); resolves with the result. */
-export function gitAsync(args: readonly string[], opts: GitOptions): Promise<GitResult> {
+export async function gitAsync(args: readonly string[], opts: GitOptions): Promise<GitResult> {
+  const writes = writesRefs(args);
+  if (writes) registerWriter(opts.cwd, gitDirEnv(opts));
+  for (let attempt = 0; ; attempt++) {
+    const r = await gitAsyncOnce(args, opts);
+    if (!writes || !r.stderr.includes('File exists') || !(await clearKilledWritersLocksAsync(r.stderr))) return r;
+    if (!rerunAfterLock(args, r.exitCode, attempt)) return r;
+  }
+}
+
+function gitAsyncOnce(args: readonly string[], opts: GitOptions): Promise<GitResult> {
   const done = trace(args);
   return new Promise((resolve, reject) => {
     const hasInput = opts.input !== undefined;

@@ -124,5 +124,6 @@ export async function followLocal(t: BaseTarget, to: string, from?: string, know
     return r.exitCode === 0 ? null : `your checked-out ${t.name} in ${wt.path} was not fast-forwarded: ${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`}; run git merge --ff-only ${t.remote}/${t.name} there`;
   }
   const moved = updateLocalBase(t.cwd, t.name, local, to);
-  return moved.kind === 'moved' ? null : `your local ${t.name} moved meanwhile; it was left as it is`;
+  if (moved.kind === 'moved') return null;
+  return moved.kind === 'lost-race' && moved.held ? `your local ${t.name} was left at ${local.slice(0, 12)}: ${moved.held}` : `your local ${t.name} moved meanwhile; it was left as it is`;
 }

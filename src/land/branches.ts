@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { gitRun } from '../git/exec.js';
+import { heldLockReason } from '../git/stale-lock.js';
 import { taskIdFromBranch } from '../ids.js';
 import { branchesInUse } from '../git/worktrees.js';
 
@@ -41,7 +42,7 @@ export function deleteTaskBranches(cwd: string, commonDir: string, config: Confi
         continue;
       }
       const r = gitRun(['update-ref', '-m', `omni-ship land: ${task} landed`, '-d', ref, oid], { cwd });
-      out.push({ branch, remote: null, deleted: r.exitCode === 0, kept: r.exitCode === 0 ? null : `it moved meanwhile (${r.stderr.trim().split('\n')[0]})` });
+      out.push({ branch, remote: null, deleted: r.exitCode === 0, kept: r.exitCode === 0 ? null : (heldLockReason(r.stderr) ?? `it moved meanwhile (${r.stderr.trim().split('\n')[0]})`) });
       continue;
     }
     if (!push) {

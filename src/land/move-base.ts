@@ -1,6 +1,7 @@
 import { isValidBranchName } from '../config/schema.js';
 import { GitError, gitAsync, gitRun, type GitResult } from '../git/exec.js';
 import { ExitCode, UserError } from '../errors.js';
+import { heldLockReason } from '../git/stale-lock.js';
 import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, firstComplaint, remoteSaid, remoteUrl } from '../notes/sync-errors.js';
 
 /**
@@ -13,7 +14,8 @@ import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, firstComplaint,
  */
 export type MoveResult =
   | { kind: 'moved' }
-  | { kind: 'lost-race'; actual: string | null }
+  /** `held`: the ref had not moved, but a lock file no killed omni-ship left kept it (what to tell the user) */
+  | { kind: 'lost-race'; actual: string | null; held?: string }
   | { kind: 'refused'; reason: string };
 
 /** Throws unless `to` descends from (or is) `from`: land only ever fast-forwards the base, it never forces. */
@@ -154,6 +156,9 @@ export function updateLocalBase(cwd: string, branch: string, from: string, to: s
   if (r.exitCode === 0) return { kind: 'moved' };
   const actual = localValue(cwd, ref);
   // the ref moved under us, or another process holds its lock mid-update: either way someone else is moving it
-  if (actual !== from || /cannot lock ref/.test(r.stderr)) return { kind: 'lost-race', actual };
+  if (actual !== from || /cannot lock ref/.test(r.stderr)) {
+    const held = actual === from ? heldLockReason(r.stderr) : null;
+    return held ? { kind: 'lost-race', actual, held } : { kind: 'lost-race', actual };
+  }
   throw new GitError(args, r.exitCode, r.stderr, r.stdout);
 }

@@ -22,6 +22,7 @@ import {
   refusePushes,
   remoteBranch,
 } from '../helpers/land.js';
+import { omniInGroup } from '../helpers/land-race.js';
 import { cleanupAll, tempDir, testEnv, type TestRepo } from '../helpers/repo.js';
 import { NOTES, eventsIn, installHooks, noteOn, refValue, taskStatus } from '../helpers/state.js';
 import { sync } from '../helpers/sync.js';
@@ -440,6 +441,99 @@ describe('omni-ship land killed after the base moved (OMNI_SHIP_FAILPOINT)', () 
       expect(eventsIn(fx.bare, NOTES.lands).filter((e) => e.type === 'land' && e.task === 't-1')).toHaveLength(1);
     });
   }
+});
+
+describe('omni-ship land killed inside a ref update (a ref lock left behind)', () => {
+  // git removes its lock files when a signal it can catch stops it; a SIGKILL between taking a ref's lock and
+  // renaming it into place leaves `<ref>.lock`, and git then refuses every write of that ref. A reference-transaction
+  // hook kills the land's whole process group at the moment the named ref's lock is held, as a kill -9 could.
+  const refLocksOf = (repo: TestRepo) => {
+    const common = repo.git(['rev-parse', '--path-format=absolute', '--git-common-dir']).trim();
+    const out: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else if (e.name.endsWith('.lock')) out.push(path.relative(common, path.join(d, e.name)));
+      }
+    };
+    walk(path.join(common, 'refs'));
+    if (fs.existsSync(path.join(common, 'packed-refs.lock'))) out.push('packed-refs.lock');
+    return out;
+  };
+  const killingHook = (repo: TestRepo) => {
+    const hooks = repo.git(['rev-parse', '--path-format=absolute', '--git-path', 'hooks']).trim();
+    fs.mkdirSync(hooks, { recursive: true });
+    const hook = path.join(hooks, 'reference-transaction');
+    fs.writeFileSync(
+      hook,
+      [
+        '#!/bin/sh',
+        '[ "$1" = prepared ] && [ -n "$KILL_AT_REF" ] || exit 0',
+        'while read -r old new ref; do',
+        '  if [ "$ref" = "$KILL_AT_REF" ] && [ -e "$KILL_MARK" ]; then rm -f "$KILL_MARK"; kill -KILL 0; fi',
+        'done',
+        'exit 0',
+        '',
+      ].join('\n'),
+    );
+    fs.chmodSync(hook, 0o755);
+  };
+  for (const [ref, what] of [
+    ['refs/heads/main', 'the local base catching up after the push'],
+    ['refs/remotes/origin/main', "the push's own update of the tracking ref"],
+    ['refs/heads/t-1', "the deletion of the task's branch"],
+    [NOTES.lands, 'the landing being recorded'],
+  ] as const) {
+    it(`killed in ${what}: the next land removes the lock, finishes the job once and leaves no lock`, async () => {
+      const fx = landRemote({ steps: [PASS] });
+      // origin's receive-pack is a server's: not in the land's process group
+      fx.a.git(['config', 'remote.origin.receivepack', 'setsid git-receive-pack']);
+      makeTask(fx.a, 't-1');
+      // main moves on origin, so the land makes a new commit, and main is not checked out here
+      const other = fx.clone('other');
+      advanceMain(other, { 'other.txt': 'other\n' });
+      fx.a.git(['switch', '-q', '-c', 'desk', 'main']);
+      pushBranches(fx.a, 't-1');
+      killingHook(fx.a);
+      const mark = path.join(tempDir('omni-ship-mark-'), 'kill');
+      fs.writeFileSync(mark, '');
+
+      const killed = await omniInGroup(fx.a.dir, ['land', 't-1', '--json'], testEnv({ KILL_AT_REF: ref, KILL_MARK: mark })).done;
+      expect(killed.signal, `${killed.code} ${killed.stderr}`).toBe('SIGKILL');
+      expect(fs.existsSync(mark), 'the hook fired').toBe(false);
+      expect(refLocksOf(fx.a)).toContain(`${ref}.lock`);
+
+      const again = land(fx.a, ['t-1']);
+      expect(again.r.code, again.r.stderr).toBe(0);
+      const landed = remoteBranch(fx.bare, 'main')!;
+      expect(outcomeOf(again, 't-1')).toMatchObject({ landed });
+      expect(again.r.stderr).not.toMatch(/lock/);
+      expect(refLocksOf(fx.a)).toEqual([]);
+      expect(landEvents(fx.a, 't-1').map((e) => e.landed)).toEqual([landed]);
+      expect(rev(fx.a, 'refs/heads/main')).toBe(landed);
+      expect(rev(fx.a, 'refs/remotes/origin/main')).toBe(landed);
+      expect(fx.a.gitRun(['rev-parse', '-q', '--verify', 'refs/heads/t-1']).code).not.toBe(0);
+      expect(remoteBranch(fx.bare, 't-1')).toBeNull();
+      // and a plain git write of each ref works again
+      expect(fx.a.gitRun(['update-ref', 'refs/heads/main', landed]).code).toBe(0);
+    });
+  }
+
+  it('a lock no killed omni-ship left (a git still at work, for all omni-ship can tell) is left alone, and git says why', () => {
+    const fx = landRemote({ steps: [PASS] });
+    makeTask(fx.a, 't-1');
+    fx.a.git(['switch', '-q', '-c', 'desk', 'main']);
+    pushBranches(fx.a, 't-1');
+    const lock = path.join(fx.a.dir, '.git', 'refs', 'heads', 't-1.lock');
+    fs.writeFileSync(lock, '');
+    const before = fx.a.git(['rev-parse', 'refs/heads/t-1']).trim();
+    const l = land(fx.a, ['t-1']);
+    expect(l.r.code, l.r.stderr).toBe(0);
+    expect(fs.existsSync(lock)).toBe(true);
+    // it landed; the local branch is kept, and the answer says why, naming the lock file
+    expect(outcomeOf(l, 't-1').branches).toContainEqual({ branch: 't-1', remote: null, deleted: false, kept: expect.stringContaining(`${lock} exists`) });
+    expect(fx.a.git(['rev-parse', 'refs/heads/t-1']).trim()).toBe(before);
+  });
 });
 
 describe('omni-ship land: what other clones recorded counts', () => {
