@@ -130,8 +130,11 @@ function buildRemote(dir) {
     notes.push(`commit refs/notes/omni-ship/${name}\ncommitter ${WHO} ${T0} +0000\n${data('bench')}`);
     for (const [object, event] of list) notes.push(`M 100644 inline ${notePath(object)}\n${data(`${encodeEvent(event)}\n`)}`);
   }
-  // a patchset ref per task, as omni-ship keeps them today
-  for (const { sha, task } of tasks) notes.push(`reset refs/omni-ship/patchsets/${task}/1\nfrom ${sha}\n\n`);
+  // every patchset commit kept by the kept ref, one keeper per patchset as the hooks make them (src/notes/kept.ts)
+  tasks.forEach(({ sha }, i) => {
+    const msg = `omni-ship: keeps 1 patchset commit reachable\n\nOmni-Ship-Keeper: generation ${i + 1}, keepers ${i ? 1 : 0}\n`;
+    notes.push(`commit refs/omni-ship/kept\ncommitter omni-ship <omni-ship@localhost> ${T0 + i} +0000\n${data(msg)}${i ? '' : `from ${sha}\n`}${i ? `merge ${sha}\n` : ''}deleteall\n\n`);
+  });
   sh('git', ['-C', dir, 'fast-import', '--quiet'], { input: notes.join(''), env: { ...env, ...heap } });
   gitIn(dir, ['pack-refs', '--all']);
   gitIn(dir, ['gc', '-q']);
@@ -272,7 +275,7 @@ try {
   // 7. sync with nothing new
   {
     omni(work, ['sync']);
-    const specs = ['+refs/notes/omni-ship/*:refs/omni-ship/remote-notes/origin/*', '+refs/omni-ship/patchsets/*:refs/omni-ship/remote-patchsets/origin/*', '+refs/notes/omni-ship-landed*:refs/omni-ship/remote-display/origin/omni-ship-landed*'];
+    const specs = ['+refs/notes/omni-ship/*:refs/omni-ship/remote-notes/origin/*', '+refs/omni-ship/kept*:refs/omni-ship/remote-kept/origin/kept*', '+refs/omni-ship/patchsets/*:refs/omni-ship/remote-patchsets/origin/*', '+refs/notes/omni-ship-landed*:refs/omni-ship/remote-display/origin/omni-ship-landed*'];
     const o = [];
     const b = [];
     for (let r = 0; r < RUNS; r++) {

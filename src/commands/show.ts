@@ -9,7 +9,8 @@ import { columns, type CommandOutput } from '../output.js';
 import { loadState, readRefSnapshot } from '../state/tasks.js';
 import { readVerifyContext } from '../verify/current.js';
 import { git } from '../git/exec.js';
-import { PATCHSET_REF_PREFIX } from '../notes/refs.js';
+import { KEPT_REF, PATCHSET_REF_PREFIX } from '../notes/refs.js';
+import { catFileBatch } from '../git/batch.js';
 import { badLineWarnings, taskJson, type TaskStatusJson } from './status.js';
 
 /** The JSON shape of `omni-ship show --json`. */
@@ -17,7 +18,11 @@ export interface ShowJson extends TaskStatusJson {
   taskId: string;
   trailer: string;
   patchsetCount: number;
-  /** `ref`: the ref that keeps the commit reachable (refs/omni-ship/patchsets/<task>/<k>; k is a slot, which after a sync between clones need not equal n) */
+  /**
+   * `ref`: the ref that keeps the commit reachable: refs/omni-ship/kept, or the commit's own per-patchset ref an older
+   * omni-ship made (refs/omni-ship/patchsets/<task>/<k>) until a write or sync folds it in; null when this clone
+   * does not have the commit (recorded on another clone, not synced yet)
+   */
   patchsetHistory: (Patchset & { current: boolean; ref: string | null })[];
   /** every verify event on the task's trees; `currentSpec`: recorded under the spec results are judged by now */
   verifyEvents: (VerifyEvent & { currentSpec: boolean })[];
@@ -43,9 +48,16 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   }
   const trees = new Set(task.patchsets.map((p) => p.tree));
   const keptBy = new Map<string, string>();
-  for (const line of git(['for-each-ref', '--format=%(objectname) %(refname)', `${PATCHSET_REF_PREFIX}${id}/`], { cwd: repo.toplevel }).split('\n')) {
+  const listed = git(['for-each-ref', '--format=%(objectname) %(refname)', `${PATCHSET_REF_PREFIX}${id}/`, KEPT_REF], { cwd: repo.toplevel });
+  const kept = listed.split('\n').some((line) => line.endsWith(` ${KEPT_REF}`));
+  for (const line of listed.split('\n')) {
     const [commit, ref] = line.split(' ');
-    if (commit && ref && !keptBy.has(commit)) keptBy.set(commit, ref);
+    if (commit && ref && ref !== KEPT_REF && !keptBy.has(commit)) keptBy.set(commit, ref);
+  }
+  // the kept ref keeps every patchset commit this clone has: ask git which of the task's it has
+  if (kept) {
+    const commits = task.patchsets.map((p) => p.commit).filter((c) => !keptBy.has(c));
+    for (const o of await catFileBatch(repo.toplevel, commits)) if (o.oid && o.type === 'commit') keptBy.set(o.request, KEPT_REF);
   }
   const verifyEvents = state.events.verify
     .filter((e) => trees.has(e.tree) || e.task === id)
@@ -82,8 +94,8 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
           p.at,
           p.author && p.author !== p.by ? `${p.author} (committed by ${p.by})` : p.by,
           p.via + (p.supersedes.length ? ` (replaces ${p.supersedes.map((s) => s.slice(0, 12)).join(', ')})` : ''),
-          // the slot a sync gave it can differ from the number: say where it is kept then
-          keptBy.get(p.commit) && keptBy.get(p.commit) !== `${PATCHSET_REF_PREFIX}${id}/${p.n}` ? `kept as ${keptBy.get(p.commit)}` : '',
+          // a commit this clone lacks (recorded elsewhere, not synced yet)
+          keptBy.has(p.commit) ? '' : 'not in this clone',
         ]),
       ),
     );

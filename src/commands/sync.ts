@@ -3,7 +3,7 @@ import { loadConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { requireWorkRepo } from '../git/repo.js';
-import { DISPLAY_REF } from '../notes/refs.js';
+import { DISPLAY_REF, KEPT_REF } from '../notes/refs.js';
 import { RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, syncNotes, type SyncResult } from '../notes/sync.js';
 import type { CommandOutput } from '../output.js';
 
@@ -27,7 +27,7 @@ export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun:
     if (e instanceof SyncRaceError) throw new UserError(e.message, ExitCode.conflict);
     if (e instanceof RemoteDeclinedError) {
       // local notes are as they were, or hold a union of both sides (which loses nothing): the next sync pushes them
-      throw new UserError(e.message, ExitCode.refused, `the remote's own rules refused refs/notes/omni-ship/*, ${DISPLAY_REF} or refs/omni-ship/patchsets/*: ask its admin to allow them, then run omni-ship sync again`);
+      throw new UserError(e.message, ExitCode.refused, `the remote's own rules refused refs/notes/omni-ship/*, ${DISPLAY_REF} or ${KEPT_REF} (or the deletion of refs/omni-ship/patchsets/*): ask its admin to allow them, then run omni-ship sync again`);
     }
     throw new UserError((e as Error).message, ExitCode.internal);
   }
@@ -39,6 +39,7 @@ export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun:
       (r) => `${opts.dryRun ? 'would restore' : 'restored'} lines of ${r} that ${remote} had lost (notes removed or rewritten there without omni-ship)`,
     ),
     ...result.pushed.map((r) => `${opts.dryRun ? 'would push' : 'pushed'} ${r}`),
+    ...(result.folded ? [`${opts.dryRun ? 'would fold' : 'folded'} ${result.folded} per-patchset ref${result.folded === 1 ? '' : 's'} (refs/omni-ship/patchsets/…, here and on ${remote}) into ${KEPT_REF}${opts.dryRun ? '' : ', and deleted them'}`] : []),
   ];
   if (lines.length === 1) lines.push(result.skipped.length ? 'nothing else to do' : 'already in sync');
   return { data: result, text: lines.join('\n'), warnings: result.skipped.map((s) => `skipped ${s.ref}: ${s.reason}`) };

@@ -1,10 +1,11 @@
 import type { Config } from '../config.js';
-import { git, gitRun } from '../git/exec.js';
+import { git } from '../git/exec.js';
 import { taskIdFromBranch } from '../ids.js';
 import { trailerClaim, trailerPlaceholder, trailerValues } from './claim.js';
 import { gitIdentity, hostId } from '../identity.js';
 import { SCHEMA_VERSION, type PatchsetEvent } from './events.js';
-import { NOTES_REFS, PATCHSET_REF_PREFIX, baseRefCandidates, patchsetRef } from './refs.js';
+import { NOTES_REFS, baseRefCandidates } from './refs.js';
+import { keepCommits } from './kept.js';
 import { appendEvents, type Redundant } from './write.js';
 
 /** A commit that may be a new patchset. */
@@ -79,7 +80,7 @@ export interface SkippedCommit {
 
 /**
  * Records patchset events for commits of tasks on task branches, and keeps each new commit reachable under
- * refs/omni-ship/patchsets/<task>/<n>. The task is the commit's trailer when it names exactly one valid id, the
+ * refs/omni-ship/kept. The task is the commit's trailer when it names exactly one valid id, the
  * branch's when it has no trailer at all; a commit whose trailer is not a valid id or names several tasks
  * (`git commit --no-verify` skips the hook that would have refused it) is no patchset of any task, and comes back
  * in `skipped` with the reason. Commits not on a task branch are not patchsets. Returns the events and how many
@@ -138,36 +139,12 @@ export async function recordPatchsets(
   return { events: written ? merged : [], written, skipped };
 }
 
-/** Creates refs/omni-ship/patchsets/<task>/<n> for commits that have none yet, numbered after the existing ones. */
+/**
+ * Keeps the events' commits reachable from the kept ref (refs/omni-ship/kept), folding in any per-patchset refs an
+ * older omni-ship left.
+ */
 export function keepReachable(cwd: string, events: readonly PatchsetEvent[]): void {
-  const tasks = [...new Set(events.map((e) => e.task))];
-  if (tasks.length === 0) return;
-  // `create` fails if a racing writer took the same number: then count again
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const out = git(['for-each-ref', '--format=%(refname)%00%(objectname)', ...tasks.map((t) => `${PATCHSET_REF_PREFIX}${t}/`)], { cwd });
-    const have = new Map<string, { max: number; commits: Set<string> }>();
-    const entryOf = (task: string) => have.get(task) ?? have.set(task, { max: 0, commits: new Set() }).get(task)!;
-    for (const line of out.split('\n')) {
-      const [name, oid] = line.split('\0');
-      if (!name || !oid) continue;
-      const rest = name.slice(PATCHSET_REF_PREFIX.length);
-      const slash = rest.lastIndexOf('/');
-      const entry = entryOf(rest.slice(0, slash));
-      const n = Number(rest.slice(slash + 1));
-      if (Number.isInteger(n)) entry.max = Math.max(entry.max, n);
-      entry.commits.add(oid);
-    }
-    const lines: string[] = [];
-    for (const e of [...events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
-      const entry = entryOf(e.task);
-      if (entry.commits.has(e.commit)) continue;
-      entry.max += 1;
-      entry.commits.add(e.commit);
-      lines.push(`create ${patchsetRef(e.task, entry.max)} ${e.commit}`);
-    }
-    if (lines.length === 0) return;
-    if (gitRun(['update-ref', '--stdin'], { cwd, input: `${lines.join('\n')}\n` }).exitCode === 0) return;
-  }
+  if (events.length) keepCommits(cwd, events.map((e) => e.commit));
 }
 
 /** The identity for a manually recorded event. */

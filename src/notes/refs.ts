@@ -17,7 +17,13 @@ export const NOTES_PREFIX = 'refs/notes/omni-ship/';
  * NOTES_PREFIX on purpose: sync merges the logs there by sorting lines, which would scramble prose.
  */
 export const DISPLAY_REF = 'refs/notes/omni-ship-landed';
-/** Superseded patchsets stay reachable under refs/omni-ship/patchsets/<task>/<n>, as Gerrit's refs/changes do. */
+/** Every patchset commit stays reachable from this one ref (see kept.ts), whatever the number of patchsets. */
+export const KEPT_REF = 'refs/omni-ship/kept';
+/**
+ * Before the kept ref, each patchset had a ref of its own, refs/omni-ship/patchsets/<task>/<n>: the next write or
+ * sync folds them into the kept ref and deletes them, here and on the remote (a clone not yet upgraded may push
+ * them back: they are folded in again).
+ */
 export const PATCHSET_REF_PREFIX = 'refs/omni-ship/patchsets/';
 /** Private refs for compare-and-swap writes in progress. */
 export const TMP_REF_PREFIX = 'refs/omni-ship/tmp/';
@@ -43,15 +49,21 @@ export function remoteDisplayRefspec(remote: string): string {
   return `+${DISPLAY_REF}*:${remoteDisplayRef(remote)}*`;
 }
 
-/** Where `sync` fetches a remote's patchset refs to. */
+/** Where `sync` fetches a remote's kept ref (KEPT_REF) to, in a folder of its own per remote. */
+export function remoteKeptRef(remote: string): string {
+  return `refs/omni-ship/remote-kept/${remote}/kept`;
+}
+
+/** The fetch refspec for the remote's kept ref: a glob, for the reason remoteDisplayRefspec gives. */
+export function remoteKeptRefspec(remote: string): string {
+  return `+${KEPT_REF}*:${remoteKeptRef(remote)}*`;
+}
+
+/** Where `sync` fetches a remote's per-patchset refs (of omni-ship before the kept ref) to, to fold them in. */
 export function remotePatchsetPrefix(remote: string): string {
   return `refs/omni-ship/remote-patchsets/${remote}/`;
 }
 
-/** The ref that keeps patchset `n` of `task` reachable. */
-export function patchsetRef(task: string, n: number): string {
-  return `${PATCHSET_REF_PREFIX}${task}/${n}`;
-}
 
 /** The refs that stand for the base branch: the local branch and, with a remote, its remote-tracking branch. */
 export function baseRefCandidates(config: { baseBranch: string; remote: string | null }): string[] {

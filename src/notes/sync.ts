@@ -1,6 +1,7 @@
 import { gitAsync, gitRun } from '../git/exec.js';
 import { DISPLAY_MERGE } from './display.js';
-import { DISPLAY_REF, NOTES_PREFIX, PATCHSET_REF_PREFIX, remoteDisplayRef, remoteDisplayRefspec, remoteNotesPrefix, remotePatchsetPrefix } from './refs.js';
+import { DISPLAY_REF, KEPT_REF, NOTES_PREFIX, PATCHSET_REF_PREFIX, remoteDisplayRef, remoteDisplayRefspec, remoteKeptRef, remoteKeptRefspec, remoteNotesPrefix, remotePatchsetPrefix } from './refs.js';
+import { buildKeepers, readKeepers, unionOf, type Keeper } from './kept.js';
 import { LINE_UNION, planUnion, planUnions, type NoteMerge, type UnionPlan } from './union.js';
 import { commitNotesCas, type CasParents, type RefTarget } from './write.js';
 import { LOST_RACE, RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, firstComplaint, remoteSaid, remoteUrl } from './sync-errors.js';
@@ -34,6 +35,11 @@ export interface SyncResult {
   skipped: { ref: string; reason: string }[];
   /** rounds needed: more than one when another clone pushed between our fetch and push */
   rounds: number;
+  /**
+   * per-patchset refs (refs/omni-ship/patchsets/…, of omni-ship before the kept ref) found here and on the remote,
+   * folded into refs/omni-ship/kept and deleted on both sides
+   */
+  folded: number;
 }
 
 /** The refs under `patterns` with what each points at (one for-each-ref). */
@@ -211,7 +217,7 @@ async function notesRound(cwd: string, remote: string, refs: Map<string, RefTarg
  */
 export async function mergeFetchedNotes(cwd: string, remote: string, refs?: Map<string, RefTarget>): Promise<{ ahead: Map<string, string | null>; changed: boolean }> {
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const result: SyncResult = { remote, dryRun: false, merged: [], updatedLocal: [], pushed: [], restored: [], skipped: [], rounds: round };
+    const result: SyncResult = { remote, dryRun: false, merged: [], updatedLocal: [], pushed: [], restored: [], skipped: [], rounds: round, folded: 0 };
     // the caller's read of the refs serves the first round
     const now = round === 1 && refs ? refs : refMap(cwd, mergeRefPatterns(remote));
     const notes = await notesRound(cwd, remote, now, false, result);
@@ -234,7 +240,7 @@ export function mergeRefPatterns(remote: string): string[] {
  */
 /** The refspecs sync fetches: every notes log, the patchset refs and the display ref, into their tracking refs. */
 export function syncFetchRefspecs(remote: string): string[] {
-  return [`+${NOTES_PREFIX}*:${remoteNotesPrefix(remote)}*`, `+${PATCHSET_REF_PREFIX}*:${remotePatchsetPrefix(remote)}*`, remoteDisplayRefspec(remote)];
+  return [`+${NOTES_PREFIX}*:${remoteNotesPrefix(remote)}*`, remoteKeptRefspec(remote), `+${PATCHSET_REF_PREFIX}*:${remotePatchsetPrefix(remote)}*`, remoteDisplayRefspec(remote)];
 }
 
 /** How syncNotes is called from land. */
@@ -255,7 +261,7 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
   const notesTrack = remoteNotesPrefix(remote);
   const psTrack = remotePatchsetPrefix(remote);
   const displayTrack = remoteDisplayRef(remote);
-  const result: SyncResult = { remote, dryRun, merged: [], updatedLocal: [], pushed: [], restored: [], skipped: [], rounds: 0 };
+  const result: SyncResult = { remote, dryRun, merged: [], updatedLocal: [], pushed: [], restored: [], skipped: [], rounds: 0, folded: 0 };
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     result.rounds = round;
     result.merged = [];
@@ -276,7 +282,7 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
       if (fetched.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, false), 'fetch', firstComplaint(fetched.stderr));
       if (fetched.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${firstComplaint(fetched.stderr)}`);
     }
-    const refs = refMap(cwd, [NOTES_PREFIX, notesTrack, PATCHSET_REF_PREFIX, psTrack, DISPLAY_REF, displayTrack]);
+    const refs = refMap(cwd, [NOTES_PREFIX, notesTrack, KEPT_REF, remoteKeptRef(remote), PATCHSET_REF_PREFIX, psTrack, DISPLAY_REF, displayTrack]);
     // the first round after the caller's own fetch and merge (mergeFetchedNotes) knows which logs are ahead
     const notes = await notesRound(cwd, remote, refs, dryRun, result, round === 1 && opts.fetched ? opts.ahead : undefined);
     const leases = notes.leases;
@@ -286,71 +292,13 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
       continue;
     }
 
-    // patchset refs: take the remote's; push ours that the remote lacks; a number both sides used for
-    // different commits gets our commit a new number, so no commit becomes unreachable. One that is not a commit
-    // (a ref to a blob made by hand) is left alone on both sides.
-    const psRefs = new Map<string, string>();
-    for (const [name, target] of refs) {
-      if (!name.startsWith(PATCHSET_REF_PREFIX) && !name.startsWith(psTrack)) continue;
-      if (target.type === 'commit') psRefs.set(name, target.oid);
-      else {
-        const local = name.startsWith(PATCHSET_REF_PREFIX);
-        const ref = local ? name : `${PATCHSET_REF_PREFIX}${name.slice(psTrack.length)}`;
-        result.skipped.push({ ref, reason: `it points at a ${target.type} (${target.oid.slice(0, 12)})${local ? ' here' : ` on ${remote}`}, not a commit` });
-      }
-    }
-    const takenNumbers = new Map<string, number>();
-    const noteNumber = (task: string, n: number) => takenNumbers.set(task, Math.max(takenNumbers.get(task) ?? 0, n));
-    const split = (name: string, prefix: string) => {
-      const rest = name.slice(prefix.length);
-      const slash = rest.lastIndexOf('/');
-      return { task: rest.slice(0, slash), n: Number(rest.slice(slash + 1)) };
-    };
-    for (const name of refs.keys()) {
-      if (name.startsWith(PATCHSET_REF_PREFIX)) {
-        const { task, n } = split(name, PATCHSET_REF_PREFIX);
-        noteNumber(task, n);
-      } else if (name.startsWith(psTrack)) {
-        const { task, n } = split(name, psTrack);
-        noteNumber(task, n);
-      }
-    }
-    const updates: string[] = [];
-    const remoteCommits = new Map<string, Set<string>>();
-    for (const [name, oid] of psRefs) {
-      if (!name.startsWith(psTrack)) continue;
-      const { task } = split(name, psTrack);
-      (remoteCommits.get(task) ?? remoteCommits.set(task, new Set()).get(task)!).add(oid);
-      const localName = `${PATCHSET_REF_PREFIX}${name.slice(psTrack.length)}`;
-      const mine = psRefs.get(localName);
-      if (mine === oid) continue;
-      if (mine) {
-        const n = (takenNumbers.get(task) ?? 0) + 1;
-        takenNumbers.set(task, n);
-        updates.push(`create ${PATCHSET_REF_PREFIX}${task}/${n} ${mine}`);
-        updates.push(`update ${localName} ${oid} ${mine}`);
-      } else updates.push(`create ${localName} ${oid}`);
-      result.updatedLocal.push(localName);
-    }
-    for (const line of updates) {
-      const [, name, oid] = line.split(' ');
-      if (line.startsWith('create') && name && oid && !refs.has(`${psTrack}${name.slice(PATCHSET_REF_PREFIX.length)}`)) {
-        // a renumbered local commit: the remote lacks it
-        leases.push(`--force-with-lease=${name}:`);
-        pushSpecs.push(`${oid}:${name}`);
-        result.pushed.push(name);
-      }
-    }
-    for (const [name, oid] of psRefs) {
-      if (!name.startsWith(PATCHSET_REF_PREFIX)) continue;
-      const tracked = psRefs.get(`${psTrack}${name.slice(PATCHSET_REF_PREFIX.length)}`);
-      const { task } = split(name, PATCHSET_REF_PREFIX);
-      if (tracked || remoteCommits.get(task)?.has(oid)) continue;
-      leases.push(`--force-with-lease=${name}:`);
-      pushSpecs.push(`${oid}:${name}`);
-      result.pushed.push(name);
-    }
-    if (!dryRun && updates.length && gitRun(['update-ref', '--stdin'], { cwd, input: `${updates.join('\n')}\n` }).exitCode !== 0) {
+    // the kept ref (every patchset commit reachable from one ref): the union of ours and the remote's, plus any
+    // per-patchset refs an older omni-ship left on either side, folded in and deleted (here, and on the remote in
+    // the same atomic push). One that is not a commit (a ref to a blob made by hand) is left alone on both sides.
+    const kept = planKept(cwd, remote, refs, dryRun, result);
+    leases.push(...kept.leases);
+    pushSpecs.push(...kept.pushSpecs);
+    if (!dryRun && kept.updates.length && gitRun(['update-ref', '--stdin'], { cwd, input: `${kept.updates.join('\n')}\n` }).exitCode !== 0) {
       await sleep(20 + Math.random() * 100 * round);
       continue;
     }
@@ -380,4 +328,71 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
     throw new Error(`git push ${remote} failed: ${(pushed.stderr || pushed.stdout).trim().split('\n')[0]}`);
   }
   throw new SyncRaceError(remote, MAX_ROUNDS);
+}
+
+/** What sync does about the kept ref: local ref updates (update-ref --stdin lines), and push leases and specs. */
+interface KeptPlan {
+  updates: string[];
+  leases: string[];
+  pushSpecs: string[];
+}
+
+/**
+ * The kept ref's part of a sync round (see the call). The new local value keeps what both sides keep: ours when the
+ * remote's is in its history, theirs when ours is in theirs, else a keeper joining both; then the per-patchset
+ * refs an older omni-ship left (ours, and the remote's as fetched) are kept by one more keeper. `folded` in the
+ * result counts those refs.
+ */
+function planKept(cwd: string, remote: string, refs: Map<string, RefTarget>, dryRun: boolean, result: SyncResult): KeptPlan {
+  const plan: KeptPlan = { updates: [], leases: [], pushSpecs: [] };
+  const track = remoteKeptRef(remote);
+  const psTrack = remotePatchsetPrefix(remote);
+  const legacyLocal: { ref: string; oid: string }[] = [];
+  const legacyRemote: { ref: string; tracking: string; oid: string }[] = [];
+  for (const [name, target] of refs) {
+    const local = name.startsWith(PATCHSET_REF_PREFIX);
+    if (!local && !name.startsWith(psTrack) && name !== KEPT_REF && name !== track) continue;
+    const ref = name === track ? KEPT_REF : local || name === KEPT_REF ? name : `${PATCHSET_REF_PREFIX}${name.slice(psTrack.length)}`;
+    if (target.type !== 'commit') {
+      result.skipped.push({ ref, reason: `it points at a ${target.type} (${target.oid.slice(0, 12)})${local || name === KEPT_REF ? ' here' : ` on ${remote}`}, not a commit` });
+      continue;
+    }
+    if (local) legacyLocal.push({ ref: name, oid: target.oid });
+    else if (name.startsWith(psTrack)) legacyRemote.push({ ref, tracking: name, oid: target.oid });
+  }
+  const commitAt = (name: string) => (refs.get(name)?.type === 'commit' ? refs.get(name)!.oid : null);
+  const mineOid = commitAt(KEPT_REF);
+  const theirsOid = commitAt(track);
+  const legacy = [...legacyLocal.map((l) => l.oid), ...legacyRemote.map((l) => l.oid)];
+  result.folded = legacyLocal.length + legacyRemote.length;
+  if (mineOid === theirsOid && legacy.length === 0) return plan;
+  if (dryRun) {
+    // what would move, without writing a keeper
+    if (mineOid !== theirsOid || legacy.length) {
+      if (theirsOid && mineOid !== theirsOid) result.updatedLocal.push(KEPT_REF);
+      result.pushed.push(KEPT_REF);
+    }
+    return plan;
+  }
+  const read = readKeepers(cwd, [mineOid, theirsOid].filter((o): o is string => o !== null));
+  const keeperAt = (oid: string | null) => (oid ? read.find((k) => k?.oid === oid) ?? null : null);
+  const [mine, theirs] = [keeperAt(mineOid), keeperAt(theirsOid)];
+  const union = buildKeepers(cwd, unionOf(cwd, mine, theirs), legacy);
+  if (!union) return plan;
+  if (union.oid !== mineOid) {
+    plan.updates.push(`update ${KEPT_REF} ${union.oid} ${mineOid ?? ZERO}`);
+    result.updatedLocal.push(KEPT_REF);
+  }
+  for (const l of legacyLocal) plan.updates.push(`delete ${l.ref} ${l.oid}`);
+  for (const l of legacyRemote) plan.updates.push(`delete ${l.tracking} ${l.oid}`);
+  if (union.oid !== theirsOid) {
+    plan.leases.push(`--force-with-lease=${KEPT_REF}:${theirsOid ?? ''}`);
+    plan.pushSpecs.push(`${union.oid}:${KEPT_REF}`);
+    result.pushed.push(KEPT_REF);
+  }
+  for (const l of legacyRemote) {
+    plan.leases.push(`--force-with-lease=${l.ref}:${l.oid}`);
+    plan.pushSpecs.push(`:${l.ref}`);
+  }
+  return plan;
 }

@@ -77,6 +77,30 @@ export function refsUnder(repo: TestRepo | { dir: string; gitRun: TestRepo['gitR
   return map;
 }
 
+/**
+ * The commits the kept ref (refs/omni-ship/kept) keeps reachable, read with git's own cat-file: each keeper's
+ * parents after its first `keepers` (its `Omni-Ship-Keeper: generation <g>, keepers <k>` line), over every keeper.
+ */
+export function keptCommits(repo: TestRepo | { dir: string; gitRun: TestRepo['gitRun'] }, ref = 'refs/omni-ship/kept'): Set<string> {
+  const kept = new Set<string>();
+  const tip = repo.gitRun(['rev-parse', '-q', '--verify', ref]);
+  if (tip.code !== 0) return kept;
+  const seen = new Set<string>();
+  const stack = [tip.stdout.trim()];
+  while (stack.length) {
+    const oid = stack.pop()!;
+    if (seen.has(oid)) continue;
+    seen.add(oid);
+    const body = repo.gitRun(['cat-file', 'commit', oid]).stdout;
+    const parents = [...body.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((m) => m[1]!);
+    const k = Number(/^Omni-Ship-Keeper: generation \d+, keepers (\d+)$/m.exec(body)?.[1] ?? NaN);
+    if (!Number.isInteger(k)) throw new Error(`${oid} at ${ref} is no keeper:\n${body}`);
+    stack.push(...parents.slice(0, k));
+    for (const p of parents.slice(k)) kept.add(p);
+  }
+  return kept;
+}
+
 /** The text of every note in a notes ref, by annotated object, read with git's own notes commands. */
 export function notesOf(repo: TestRepo, ref: string): Map<string, string> {
   const notes = new Map<string, string>();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, tempDir, waitForDrain, type TestRepo } from '../helpers/repo.js';
-import { NOTES, commitChange, eventsIn, installHooks, jsonOf, noteOn, omniAsync, patchsetEvents, refsUnder, repoWithTask, runAsync, status } from '../helpers/state.js';
+import { NOTES, commitChange, eventsIn, installHooks, jsonOf, noteOn, omniAsync, patchsetEvents, keptCommits, refsUnder, repoWithTask, runAsync, status } from '../helpers/state.js';
 
 afterAll(cleanupAll);
 
@@ -43,6 +43,7 @@ describe('parallel writers lose nothing', () => {
 
     const events = patchsetEvents(repo);
     expect(events).toHaveLength(40);
+    const kept = keptCommits(repo);
     for (const w of worktrees) {
       const sha = repo.git(['rev-parse', 'HEAD'], { cwd: w.dir }).trim();
       // the commit-msg hook put the trailer in, so the commit names its task
@@ -50,8 +51,9 @@ describe('parallel writers lose nothing', () => {
       const mine = events.filter((e) => e.task === w.task);
       expect(mine).toHaveLength(1);
       expect(mine[0]).toMatchObject({ commit: sha, branch: w.task, via: 'commit', supersedes: null });
-      expect(refsUnder(repo, `refs/omni-ship/patchsets/${w.task}/`)).toEqual(new Map([[`refs/omni-ship/patchsets/${w.task}/1`, sha]]));
+      expect(kept.has(sha), w.task).toBe(true);
     }
+    expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(new Map());
 
     const s = status(repo);
     expect(s.tasks.map((t) => t.id)).toEqual(Array.from({ length: 40 }, (_, i) => `t-${i + 1}`));

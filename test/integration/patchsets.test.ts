@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { recordPatchsets } from '../../src/notes/patchsets.js';
 import { cleanupAll, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
-import { NOTES, commitChange, head, installHooks, jsonOf, patchsetEvents, refValue, refsUnder } from '../helpers/state.js';
+import { NOTES, commitChange, head, installHooks, jsonOf, patchsetEvents, keptCommits, refValue, refsUnder } from '../helpers/state.js';
 
 afterAll(cleanupAll);
 
@@ -44,12 +44,9 @@ describe('patchsets recorded by the hooks', () => {
     ]);
     // post-commit and post-rewrite of the amend made one patchset, not two
     expect(new Set(patchsetEvents(repo, 't-5').map((e) => e.commit))).toEqual(new Set([first, second]));
-    expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(
-      new Map([
-        ['refs/omni-ship/patchsets/t-5/1', first],
-        ['refs/omni-ship/patchsets/t-5/2', second],
-      ]),
-    );
+    // both commits are kept reachable by the one kept ref: no ref per patchset
+    expect(keptCommits(repo)).toEqual(new Set([first, second]));
+    expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(new Map());
 
     // the superseded commit is in no branch and no reflog, yet gc keeps it
     repo.git(['reflog', 'expire', '--expire=now', '--all']);
@@ -102,7 +99,7 @@ describe('patchsets recorded by the hooks', () => {
       expect.objectContaining({ n: 1, commit: before }),
       expect.objectContaining({ n: 2, commit: after, supersedes: [before], current: true }),
     ]);
-    expect(refValue(repo, 'refs/omni-ship/patchsets/t-6/2')).toBe(after);
+    expect(keptCommits(repo).has(after)).toBe(true);
   });
 
   it('records nothing while an interactive rebase is stopped, and one patchset when it finishes', async () => {
@@ -114,7 +111,7 @@ describe('patchsets recorded by the hooks', () => {
     await drained(repo);
     const eventsBefore = patchsetEvents(repo);
     expect(eventsBefore).toHaveLength(1);
-    const psRefsBefore = refsUnder(repo, 'refs/omni-ship/patchsets/');
+    const keptBefore = refValue(repo, 'refs/omni-ship/kept');
 
     // stop at the task commit (`edit`), change it, and look before going on
     repo.git(['rebase', '-q', '-i', 'main'], { env: testEnv({ GIT_SEQUENCE_EDITOR: 'sed -i -e "s/^pick/edit/"' }) });
@@ -124,7 +121,7 @@ describe('patchsets recorded by the hooks', () => {
     const midway = head(repo);
     await drained(repo);
     expect(patchsetEvents(repo)).toEqual(eventsBefore);
-    expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(psRefsBefore);
+    expect(refValue(repo, 'refs/omni-ship/kept')).toBe(keptBefore);
 
     repo.git(['rebase', '--continue']);
     const after = head(repo);
@@ -157,9 +154,11 @@ describe('patchsets recorded by the hooks', () => {
     const r = repo.omni(['hook', 'post-commit']);
     expect(r.code, r.stderr).toBe(0);
     expect(patchsetEvents(repo)).toEqual([expect.objectContaining({ task: 't-8', commit, via: 'commit' })]);
-    expect(refValue(repo, 'refs/omni-ship/patchsets/t-8/1')).toBe(commit);
-    // again: the commit is recorded already
+    expect(keptCommits(repo)).toEqual(new Set([commit]));
+    const kept = refValue(repo, 'refs/omni-ship/kept');
+    // again: the commit is recorded already, and kept already (no new keeper)
     expect(repo.omni(['hook', 'post-commit']).code).toBe(0);
+    expect(refValue(repo, 'refs/omni-ship/kept')).toBe(kept);
     expect(patchsetEvents(repo)).toHaveLength(1);
   });
 });
@@ -190,12 +189,7 @@ describe('which task a commit is a patchset of', () => {
     await drained(repo);
     const events = patchsetEvents(repo);
     expect(events.map((e) => [e.task, e.commit]).sort()).toEqual([['t-44', twice], ['t-7', other]].sort());
-    expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(
-      new Map([
-        ['refs/omni-ship/patchsets/t-44/1', twice],
-        ['refs/omni-ship/patchsets/t-7/1', other],
-      ]),
-    );
+    expect(keptCommits(repo)).toEqual(new Set([twice, other]));
     const s = jsonOf(repo.omni(['status', '--json']));
     const byId = new Map(s.tasks.map((t: { id: string }) => [t.id, t]));
     for (const [task, commit] of Object.entries(bad)) {
@@ -248,7 +242,7 @@ describe('omni-ship patchset', () => {
 
     expect(jsonOf(repo.omni(['patchset', 't-5', '--increment', '--json']))).toEqual({ taskId: 't-5', patchsetCount: 2, incremented: true, trailer: 'Task-Id: t-5' });
     expect(patchsetEvents(repo, 't-5').find((e) => e.commit === skipped)).toMatchObject({ via: 'manual', branch: 't-5' });
-    expect(refValue(repo, 'refs/omni-ship/patchsets/t-5/2')).toBe(skipped);
+    expect(keptCommits(repo).has(skipped)).toBe(true);
     const notesTip = refValue(repo, NOTES.patchsets);
 
     // idempotent: the same tip again records nothing

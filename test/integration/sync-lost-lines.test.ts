@@ -115,7 +115,7 @@ describe('omni-ship sync: a remote log that lost lines', { timeout: 600_000 }, (
   it('--dry-run reports the lines it would put back and writes nothing', async () => {
     const { bare, a, c1 } = await syncedPair();
     editRemoteNotes(bare, (p) => p.git(['notes', '--ref=omni-ship/reviews', 'remove', c1]));
-    const local = a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/patchsets']);
+    const local = a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/kept']);
     const remote = bare.git(['for-each-ref']);
     const r = sync(a, ['--dry-run']);
     expect(r).toMatchObject({ dryRun: true, restored: [NOTES.reviews], updatedLocal: [] });
@@ -123,7 +123,7 @@ describe('omni-ship sync: a remote log that lost lines', { timeout: 600_000 }, (
     const text = a.omni(['sync', '--dry-run']);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/would restore .*refs\/notes\/omni-ship\/reviews/);
-    expect(a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/patchsets'])).toBe(local);
+    expect(a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/kept'])).toBe(local);
     expect(bare.git(['for-each-ref'])).toBe(remote);
   });
 });

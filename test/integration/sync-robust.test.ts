@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, tempDir, testEnv, wrapRepo, type TestRepo } from '../helpers/repo.js';
-import { NOTES, jsonOf, noteOn, notesOf, refsUnder } from '../helpers/state.js';
+import { NOTES, jsonOf, keptCommits, noteOn, notesOf, refsUnder } from '../helpers/state.js';
+
+const KEPT = 'refs/omni-ship/kept';
 
 import { sync, taskCommit, twoClones } from '../helpers/sync.js';
 
@@ -24,7 +26,7 @@ function emptyBare(): TestRepo {
 
 /** omni-ship's shared refs (notes logs and kept patchsets) with their object ids. */
 function sharedRefs(repo: TestRepo): Map<string, string> {
-  return new Map([...refsUnder(repo, 'refs/notes/omni-ship/'), ...refsUnder(repo, 'refs/omni-ship/patchsets/')]);
+  return new Map([...refsUnder(repo, 'refs/notes/omni-ship/'), ...refsUnder(repo, KEPT)]);
 }
 
 /** Every file under a directory (relative path → bytes), for comparing git's own state files before and after. */
@@ -39,7 +41,7 @@ function filesUnder(dir: string, rel = ''): Record<string, string> {
 }
 
 describe('omni-ship sync: a remote that changed under us', () => {
-  it('pushes every notes log and patchset ref to a new empty remote after the URL changed', async () => {
+  it('pushes every notes log and the kept ref to a new empty remote after the URL changed', async () => {
     const { a, b } = twoClones();
     const a1 = await taskCommit(a, 't-1');
     review(a, 't-1', '--approve', 'from A');
@@ -47,7 +49,7 @@ describe('omni-ship sync: a remote that changed under us', () => {
     sync(b);
     sync(a);
     const local = sharedRefs(a);
-    expect([...local.keys()].sort()).toEqual([NOTES.patchsets, NOTES.reviews, 'refs/omni-ship/patchsets/t-1/1', 'refs/omni-ship/patchsets/t-2/1']);
+    expect([...local.keys()].sort()).toEqual([NOTES.patchsets, NOTES.reviews, KEPT].sort());
 
     const fresh = emptyBare();
     a.git(['remote', 'set-url', 'origin', fresh.dir]);
@@ -66,7 +68,7 @@ describe('omni-ship sync: a remote that changed under us', () => {
     );
   });
 
-  it('restores a notes log and a patchset ref deleted on the remote, from a clone with new events and from one without', async () => {
+  it('restores a notes log and the kept ref deleted on the remote, from a clone with new events and from one without', async () => {
     const { bare, a, b } = twoClones();
     const a1 = await taskCommit(a, 't-1');
     review(a, 't-1', '--approve', 'first look');
@@ -78,31 +80,31 @@ describe('omni-ship sync: a remote that changed under us', () => {
     expect(sharedRefs(b)).toEqual(before);
     expect(refsUnder(a, 'refs/omni-ship/remote-notes/origin/').get('refs/omni-ship/remote-notes/origin/reviews')).toBe(before.get(NOTES.reviews));
 
-    // someone deletes the reviews log and a patchset ref on the remote
+    // someone deletes the reviews log and the kept ref on the remote
     bare.git(['update-ref', '-d', NOTES.reviews]);
-    bare.git(['update-ref', '-d', 'refs/omni-ship/patchsets/t-1/1']);
+    bare.git(['update-ref', '-d', KEPT]);
 
     // A wrote a new review meanwhile: its sync succeeds and the remote gets A's whole log back
     review(a, 't-1', '--request-changes', 'second look');
     const localA = noteOn(a, NOTES.reviews, a1);
     const ra = a.omni(['sync', '--json']);
     expect(ra.code, ra.stderr).toBe(0);
-    expect(JSON.parse(ra.stdout).pushed).toEqual(expect.arrayContaining([NOTES.reviews, 'refs/omni-ship/patchsets/t-1/1']));
+    expect(JSON.parse(ra.stdout).pushed).toEqual(expect.arrayContaining([NOTES.reviews, KEPT]));
     expect(refsUnder(bare, NOTES.reviews).get(NOTES.reviews)).toBe(refsUnder(a, NOTES.reviews).get(NOTES.reviews));
     expect(noteOn(bare, NOTES.reviews, a1)).toBe(localA);
     expect(localA).toContain('first look');
     expect(localA).toContain('second look');
-    expect(refsUnder(bare, 'refs/omni-ship/patchsets/')).toEqual(new Map([['refs/omni-ship/patchsets/t-1/1', a1]]));
+    expect(keptCommits(bare)).toEqual(new Set([a1]));
 
     // deleted again; B has no new events and still puts its copy back, keeping its own notes
     bare.git(['update-ref', '-d', NOTES.reviews]);
-    bare.git(['update-ref', '-d', 'refs/omni-ship/patchsets/t-1/1']);
+    bare.git(['update-ref', '-d', KEPT]);
     const rb = b.omni(['sync', '--json']);
     expect(rb.code, rb.stderr).toBe(0);
-    expect(JSON.parse(rb.stdout).pushed).toEqual(expect.arrayContaining([NOTES.reviews, 'refs/omni-ship/patchsets/t-1/1']));
+    expect(JSON.parse(rb.stdout).pushed).toEqual(expect.arrayContaining([NOTES.reviews, KEPT]));
     expect(refsUnder(bare, NOTES.reviews).get(NOTES.reviews)).toBe(before.get(NOTES.reviews));
     expect(refsUnder(b, NOTES.reviews).get(NOTES.reviews)).toBe(before.get(NOTES.reviews));
-    expect(refsUnder(bare, 'refs/omni-ship/patchsets/')).toEqual(new Map([['refs/omni-ship/patchsets/t-1/1', a1]]));
+    expect(keptCommits(bare)).toEqual(new Set([a1]));
 
     // and both clones converge on the union
     sync(a);
@@ -237,7 +239,7 @@ describe('omni-ship sync: the remote’s own reason', () => {
     review(a, 't-1', '--approve', 'from A');
     const hook = path.join(bare.dir, 'hooks', 'pre-receive');
     fs.writeFileSync(hook, `#!/bin/sh\ncat > /dev/null\necho 'no pushes on Fridays' >&2\necho 'ask the release manager'\nexit 1\n`, { mode: 0o755 });
-    const local = a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/patchsets']);
+    const local = a.git(['for-each-ref', 'refs/notes', KEPT]);
     for (const args of [['sync'], ['sync', '--json']]) {
       const r = a.omni(args);
       expect(r.code, r.stderr).toBe(1);
@@ -246,7 +248,7 @@ describe('omni-ship sync: the remote’s own reason', () => {
       expect(r.stderr).toMatch(/remote 'origin' refused the push .*pre-receive hook declined/);
       expect(r.stderr).not.toMatch(/lost the race|internal error/);
       expect(r.stdout).toBe('');
-      expect(a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/patchsets'])).toBe(local);
+      expect(a.git(['for-each-ref', 'refs/notes', KEPT])).toBe(local);
       expect(bare.git(['for-each-ref', 'refs/notes', 'refs/omni-ship'])).toBe('');
     }
   });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, type TestRepo } from '../helpers/repo.js';
-import { NOTES, eventsIn, jsonOf, noteOn, notesOf, omniAsync, patchsetEvents, refsUnder } from '../helpers/state.js';
+import { NOTES, eventsIn, jsonOf, noteOn, notesOf, omniAsync, keptCommits, patchsetEvents, refsUnder } from '../helpers/state.js';
 
 import { sync, taskCommit, twoClones } from '../helpers/sync.js';
 
@@ -26,11 +26,12 @@ function expectNoNotesMergeState(repo: TestRepo): void {
   expect(repo.gitRun(['rev-parse', '-q', '--verify', 'NOTES_MERGE_PARTIAL']).code).not.toBe(0);
 }
 
+const KEPT = 'refs/omni-ship/kept';
 const fetchPushConfig = (repo: TestRepo) =>
   repo.gitRun(['config', '--get-regexp', '^remote\\.origin\\.(fetch|push)']).stdout;
 
 describe('omni-ship sync', () => {
-  it('A, then B, then A: both clones end with the same notes and patchset refs, and the config is untouched', async () => {
+  it('A, then B, then A: both clones end with the same notes and kept ref, and the config is untouched', async () => {
     const { bare, a, b } = twoClones();
     const a1 = await taskCommit(a, 't-1');
     expect(a.omni(['review', 't-1', '--approve', '-m', 'from A']).code).toBe(0);
@@ -41,10 +42,10 @@ describe('omni-ship sync', () => {
     expect(fetchPushA).toMatch(/remote\.origin\.fetch \+refs\/heads\/\*:refs\/remotes\/origin\/\*/);
 
     const first = sync(a);
-    expect(first.pushed).toEqual(expect.arrayContaining([NOTES.patchsets, NOTES.reviews, 'refs/omni-ship/patchsets/t-1/1']));
+    expect(first.pushed).toEqual(expect.arrayContaining([NOTES.patchsets, NOTES.reviews, KEPT]));
     const second = sync(b);
     expect(second.merged).toEqual([NOTES.patchsets]);
-    expect(second.updatedLocal).toEqual(expect.arrayContaining([NOTES.reviews, 'refs/omni-ship/patchsets/t-1/1']));
+    expect(second.updatedLocal).toEqual(expect.arrayContaining([NOTES.reviews, KEPT]));
     const third = sync(a);
     expect(third.pushed).toEqual([]);
 
@@ -64,13 +65,13 @@ describe('omni-ship sync', () => {
       ]);
       expect(noteOn(repo, NOTES.reviews, a1)).toContain('"message":"from A"');
     }
-    const psRefs = new Map([
-      ['refs/omni-ship/patchsets/t-1/1', a1],
-      ['refs/omni-ship/patchsets/t-2/1', b2],
-    ]);
-    expect(refsUnder(a, 'refs/omni-ship/patchsets/')).toEqual(psRefs);
-    expect(refsUnder(b, 'refs/omni-ship/patchsets/')).toEqual(psRefs);
-    expect(refsUnder(bare, 'refs/omni-ship/patchsets/')).toEqual(psRefs);
+    // one kept ref, the same on both clones and the remote, keeps both clones' patchsets: no ref per patchset
+    for (const repo of [a, b, bare]) {
+      expect(keptCommits(repo)).toEqual(new Set([a1, b2]));
+      expect(refsUnder(repo, 'refs/omni-ship/patchsets/')).toEqual(new Map());
+    }
+    expect(refsUnder(a, KEPT).get(KEPT)).toBe(refsUnder(bare, KEPT).get(KEPT));
+    expect(refsUnder(b, KEPT).get(KEPT)).toBe(refsUnder(bare, KEPT).get(KEPT));
     // the commits came along with the refs
     expect(a.gitRun(['cat-file', '-e', `${b2}^{commit}`]).code).toBe(0);
     expect(b.gitRun(['cat-file', '-e', `${a1}^{commit}`]).code).toBe(0);
@@ -105,17 +106,19 @@ describe('omni-ship sync', () => {
     expectNoNotesMergeState(a);
   });
 
-  it('keeps both commits when both clones used the same patchset number for a task', async () => {
+  it('keeps both commits when both clones recorded a patchset of the same task', async () => {
     const { a, b } = twoClones();
     const fromA = await taskCommit(a, 't-3', 'A takes t-3');
     const fromB = await taskCommit(b, 't-3', 'B takes t-3');
     sync(a);
     sync(b);
     sync(a);
-    const refsA = refsUnder(a, 'refs/omni-ship/patchsets/');
-    expect(refsUnder(b, 'refs/omni-ship/patchsets/')).toEqual(refsA);
-    expect([...refsA.keys()].sort()).toEqual(['refs/omni-ship/patchsets/t-3/1', 'refs/omni-ship/patchsets/t-3/2']);
-    expect([...refsA.values()].sort()).toEqual([fromA, fromB].sort());
+    expect(refsUnder(b, KEPT)).toEqual(refsUnder(a, KEPT));
+    expect(keptCommits(a)).toEqual(new Set([fromA, fromB]));
+    // a sync with nothing new moves nothing
+    const again = sync(b);
+    expect(again.pushed).toEqual([]);
+    expect(again.updatedLocal).toEqual([]);
     expect(notesSnapshot(b)).toEqual(notesSnapshot(a));
     expect(jsonOf(a.omni(['show', 't-3', '--json'])).patchsetCount).toBe(2);
   });
@@ -126,20 +129,20 @@ describe('omni-ship sync', () => {
     sync(b);
     await taskCommit(a, 't-1');
     expect(a.omni(['review', 't-1', '--approve']).code).toBe(0);
-    const localBefore = a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/patchsets', 'refs/heads']);
+    const localBefore = a.git(['for-each-ref', 'refs/notes', KEPT, 'refs/heads']);
     const remoteBefore = bare.git(['for-each-ref']);
 
     const r = sync(a, ['--dry-run']);
     expect(r.dryRun).toBe(true);
     expect(r.merged).toEqual([NOTES.patchsets]);
-    expect(r.pushed).toEqual(expect.arrayContaining([NOTES.patchsets, NOTES.reviews, 'refs/omni-ship/patchsets/t-1/1']));
-    expect(r.updatedLocal).toEqual(expect.arrayContaining(['refs/omni-ship/patchsets/t-2/1']));
+    expect(r.pushed).toEqual(expect.arrayContaining([NOTES.patchsets, NOTES.reviews, KEPT]));
+    expect(r.updatedLocal).toEqual(expect.arrayContaining([KEPT]));
     const text = a.omni(['sync', '--dry-run']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^dry run: /);
     expect(text.stdout).toMatch(/would push refs\/notes\/omni-ship\/reviews/);
 
-    expect(a.git(['for-each-ref', 'refs/notes', 'refs/omni-ship/patchsets', 'refs/heads'])).toBe(localBefore);
+    expect(a.git(['for-each-ref', 'refs/notes', KEPT, 'refs/heads'])).toBe(localBefore);
     expect(bare.git(['for-each-ref'])).toBe(remoteBefore);
     expectNoNotesMergeState(a);
   });
@@ -177,8 +180,8 @@ describe('omni-ship sync', () => {
     sync(a);
     sync(b);
     expect(notesSnapshot(a)).toEqual(notesSnapshot(b));
-    expect(refsUnder(a, 'refs/omni-ship/patchsets/')).toEqual(refsUnder(b, 'refs/omni-ship/patchsets/'));
-    expect(refsUnder(a, 'refs/omni-ship/patchsets/').size).toBe(2);
+    expect(refsUnder(a, KEPT)).toEqual(refsUnder(b, KEPT));
+    expect(keptCommits(a)).toEqual(new Set([a1, b2]));
     for (const repo of [a, b]) expectNoNotesMergeState(repo);
   });
 });
