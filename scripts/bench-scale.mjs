@@ -21,7 +21,8 @@
 //
 // Environment: BENCH_SCALE_COMMITS (default 300000), BENCH_SCALE_TASKS (default COMMITS/3), BENCH_SCALE_SIDE
 // (commits per long-lived branch, default 3000), BENCH_SCALE_INFLIGHT (default 10000), BENCH_RUNS (timed runs per
-// measurement, default 5, at least 3). Smaller values make a quick trial run; the budgets hold at the defaults.
+// measurement, default 5, at least 3), BENCH_SCALE_ONLY (the cases to run, by number: "7,8"; default all). Smaller
+// values make a quick trial run; the budgets hold at the defaults.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +47,9 @@ const T0 = 1_700_000_000;
 const WHO = 'Bench <bench@example.com>';
 
 const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', NO_COLOR: '1' };
+const ONLY = (process.env.BENCH_SCALE_ONLY ?? '').split(',').map((n) => Number.parseInt(n, 10)).filter(Number.isInteger);
+/** Whether case n is measured in this run. */
+const wanted = (n) => ONLY.length === 0 || ONLY.includes(n);
 for (const k of Object.keys(env)) if ((k.startsWith('GIT_') && !['GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL'].includes(k)) || k.startsWith('OMNI_SHIP_')) delete env[k];
 // glibc trims the heap each time fast-import frees its buffers (see bench-land.mjs): keep that memory
 const heap = { MALLOC_TOP_PAD_: String(256 << 20), MALLOC_TRIM_THRESHOLD_: String(256 << 20) };
@@ -187,7 +191,7 @@ try {
   omni(work, ['status', '--json']);
 
   // 1. one new commit on main
-  {
+  if (wanted(1)) {
     const o = [];
     const b = [];
     for (let r = 0; r < RUNS; r++) {
@@ -200,7 +204,7 @@ try {
     report('status, after one new commit on main', median(o), median(b), 1.5, "node + git log of it");
   }
   // 2. one new event in each notes log
-  {
+  if (wanted(2)) {
     const o = [];
     const b = [];
     const object = gitIn(work, ['rev-parse', 'main']).trim();
@@ -219,7 +223,7 @@ try {
     report('status, after one new event in each notes log', median(o), median(b), 1.5, 'node + cat-file of those notes');
   }
   // 3. one new commit on a task branch, with the long-lived branches off main
-  {
+  if (wanted(3)) {
     const o = [];
     const b = [];
     const branch = `t-${TASKS + 1}`;
@@ -233,7 +237,7 @@ try {
     report('status, after one new commit on a task branch (long-lived branches off main)', median(o), median(b), 1.5, 'node + git log of it');
   }
   // 4. status --all --json, warm
-  {
+  if (wanted(4)) {
     omni(work, ['status', '--json', '--all']);
     const o = [];
     const b = [];
@@ -244,7 +248,7 @@ try {
     report('status --all --json, warm, nothing moved', median(o), median(b), null, 'node');
   }
   // 5. INFLIGHT tasks in flight, nothing moved
-  {
+  if (wanted(5)) {
     const many = path.join(tmp, 'in-flight');
     buildInFlight(many);
     omni(many, ['status', '--json']);
@@ -258,7 +262,7 @@ try {
     report(`status, ${INFLIGHT.toLocaleString('en-US')} tasks in flight, nothing moved`, median(o), median(b), 1.5, 'node + for-each-ref with trailers');
   }
   // 6. cold status
-  {
+  if (wanted(6)) {
     const o = [];
     const b = [];
     for (let r = 0; r < RUNS; r++) {
@@ -273,7 +277,7 @@ try {
     report('status, cold (no machine-local cache)', median(o), median(b), 3, "node + git's read of every note and the base's trailers");
   }
   // 7. sync with nothing new
-  {
+  if (wanted(7)) {
     omni(work, ['sync']);
     const specs = ['+refs/notes/omni-ship/*:refs/omni-ship/remote-notes/origin/*', '+refs/omni-ship/kept*:refs/omni-ship/remote-kept/origin/kept*', '+refs/omni-ship/patchsets/*:refs/omni-ship/remote-patchsets/origin/*', '+refs/notes/omni-ship-landed*:refs/omni-ship/remote-display/origin/omni-ship-landed*'];
     const o = [];
@@ -285,7 +289,7 @@ try {
     report('sync, nothing new', median(o), median(b), 1.5, 'node + git fetch of the same refs');
   }
   // 8. refs under refs/omni-ship/
-  {
+  if (wanted(8)) {
     const count = gitIn(work, ['for-each-ref', '--format=%(refname)', 'refs/omni-ship/']).split('\n').filter(Boolean).length;
     const pass = count <= REFS_BUDGET;
     results.push({ what: 'refs', pass });

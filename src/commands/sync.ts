@@ -2,22 +2,28 @@ import type { BaseOptions } from '../cli.js';
 import { loadConfig } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { gitRun } from '../git/exec.js';
-import { requireWorkRepo } from '../git/repo.js';
-import { DISPLAY_REF, KEPT_REF } from '../notes/refs.js';
-import { RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, syncNotes, type SyncResult } from '../notes/sync.js';
+import { discoverWorkRepo, requireWorkRepo } from '../git/repo.js';
+import { remotesFromConfigFiles } from '../config/defaults-fs.js';
+import { DISPLAY_REF, KEPT_REF, startSyncFetch } from '../notes/refs.js';
+import type { SyncResult } from '../notes/sync.js';
 import type { CommandOutput } from '../output.js';
 
 /** Fetches, merges (logs by set union, display notes whole) and pushes omni-ship's notes and patchset refs with one remote. */
 export async function syncCommand(opts: BaseOptions & { remote?: string; dryRun: boolean }): Promise<CommandOutput<SyncResult>> {
-  const repo = requireWorkRepo(opts.cwd);
+  // from the file system when it settles it (no process), as land does; else git says
+  const found = discoverWorkRepo(opts.cwd);
+  const repo = found?.toplevel ? { ...found, toplevel: found.toplevel } : requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
   const remote = opts.remote ?? config.remote;
   if (!remote) throw badInput('no remote to sync with', 'add one (git remote add origin <url>), name one (omni-ship sync <remote>), or set "remote" in the config');
-  const remotes = gitRun(['remote'], { cwd: repo.toplevel }).stdout.split('\n').filter(Boolean);
+  const remotes = remotesFromConfigFiles(repo.commonDir, repo.gitDir) ?? gitRun(['remote'], { cwd: repo.toplevel }).stdout.split('\n').filter(Boolean);
   if (!remotes.includes(remote)) throw badInput(`no remote named '${remote}'`, remotes.length ? `remotes here: ${remotes.join(', ')}` : 'this repository has no remotes');
+  // git fetches while the merge code loads
+  const fetching = startSyncFetch(repo.toplevel, remote);
+  const { RemoteDeclinedError, RemoteUnreachableError, SyncRaceError, syncNotes } = await import('../notes/sync.js');
   let result: SyncResult;
   try {
-    result = await syncNotes(repo.toplevel, remote, opts.dryRun);
+    result = await syncNotes(repo.toplevel, remote, opts.dryRun, { fetching });
   } catch (e) {
     // a remote that cannot be reached is the user's remote (README "Exit codes": 2 covers a bad remote), not our bug
     if (e instanceof RemoteUnreachableError) {

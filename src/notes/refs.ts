@@ -1,3 +1,5 @@
+import { gitAsync, type GitResult } from '../git/exec.js';
+
 /** The notes refs omni-ship keeps its event logs in. */
 export const NOTES_REFS = {
   patchsets: 'refs/notes/omni-ship/patchsets',
@@ -68,4 +70,20 @@ export function remotePatchsetPrefix(remote: string): string {
 /** The refs that stand for the base branch: the local branch and, with a remote, its remote-tracking branch. */
 export function baseRefCandidates(config: { baseBranch: string; remote: string | null }): string[] {
   return [`refs/heads/${config.baseBranch}`, ...(config.remote ? [`refs/remotes/${config.remote}/${config.baseBranch}`] : [])];
+}
+
+/** The refspecs sync fetches: every notes log, the patchset refs and the display ref, into their tracking refs. */
+export function syncFetchRefspecs(remote: string): string[] {
+  return [`+${NOTES_PREFIX}*:${remoteNotesPrefix(remote)}*`, remoteKeptRefspec(remote), `+${PATCHSET_REF_PREFIX}*:${remotePatchsetPrefix(remote)}*`, remoteDisplayRefspec(remote)];
+}
+
+/**
+ * Starts sync's fetch (syncFetchRefspecs, with --prune: see syncNotes). Here, beside the refspecs, so `omni-ship
+ * sync` starts it before it loads the merge code, which then loads while git fetches.
+ */
+export function startSyncFetch(cwd: string, remote: string): Promise<GitResult> {
+  return gitAsync(['fetch', '--quiet', '--no-tags', '--prune', '--no-prune-tags', '--no-write-fetch-head', remote, ...syncFetchRefspecs(remote)], {
+    cwd,
+    env: { GIT_TERMINAL_PROMPT: '0' },
+  });
 }

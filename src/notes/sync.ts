@@ -1,5 +1,6 @@
-import { gitAsync, gitRun } from '../git/exec.js';
+import { gitAsync, gitRun, type GitResult } from '../git/exec.js';
 import { DISPLAY_MERGE } from './display.js';
+import { startSyncFetch } from './refs.js';
 import { DISPLAY_REF, KEPT_REF, NOTES_PREFIX, PATCHSET_REF_PREFIX, remoteDisplayRef, remoteDisplayRefspec, remoteKeptRef, remoteKeptRefspec, remoteNotesPrefix, remotePatchsetPrefix } from './refs.js';
 import { buildKeepers, readKeepers, unionOf, type Keeper } from './kept.js';
 import { LINE_UNION, planUnion, planUnions, type NoteMerge, type UnionPlan } from './union.js';
@@ -232,16 +233,7 @@ export function mergeRefPatterns(remote: string): string[] {
   return [NOTES_PREFIX, remoteNotesPrefix(remote), DISPLAY_REF, remoteDisplayRef(remote)];
 }
 
-/**
- * Syncs omni-ship's notes logs, display notes and patchset refs with `remote`: fetch into
- * refs/omni-ship/remote-notes/<remote>/ (and remote-display/, remote-patchsets/), merge (logs by set union, display
- * notes whole), push with explicit leases (`--force-with-lease=<ref>:<oid>`), and start again with jitter when
- * another clone pushed first. Never edits remote.*.fetch or remote.*.push; never overwrites the remote's lines.
- */
-/** The refspecs sync fetches: every notes log, the patchset refs and the display ref, into their tracking refs. */
-export function syncFetchRefspecs(remote: string): string[] {
-  return [`+${NOTES_PREFIX}*:${remoteNotesPrefix(remote)}*`, remoteKeptRefspec(remote), `+${PATCHSET_REF_PREFIX}*:${remotePatchsetPrefix(remote)}*`, remoteDisplayRefspec(remote)];
-}
+export { syncFetchRefspecs } from './refs.js';
 
 /** How syncNotes is called from land. */
 export interface SyncOptions {
@@ -251,9 +243,16 @@ export interface SyncOptions {
   ahead?: ReadonlyMap<string, string | null>;
   /** called as each push starts: the caller does its own work while git pushes */
   onPushing?: () => void;
+  /** the first round's fetch, started by the caller (startSyncFetch) while it loaded this module */
+  fetching?: Promise<GitResult>;
 }
 
 /**
+ * Syncs omni-ship's notes logs, display notes and the kept ref with `remote`: fetch into
+ * refs/omni-ship/remote-notes/<remote>/ (and remote-display/, remote-kept/, remote-patchsets/), merge (logs by set union, display
+ * notes whole), push with explicit leases (`--force-with-lease=<ref>:<oid>`), and start again with jitter when
+ * another clone pushed first. Never edits remote.*.fetch or remote.*.push; never overwrites the remote's lines.
+ *
  * `fetched`: the caller fetched syncFetchRefspecs moments ago (land does, in its own fetch): the first round
  * merges and pushes on those tracking refs without fetching again; a lease that no longer holds fetches as usual.
  */
@@ -274,10 +273,7 @@ export async function syncNotes(cwd: string, remote: string, dryRun: boolean, op
     // With refspecs on the command line, git prunes only their destinations (checked on git 2.39: branches,
     // tags and other refs are left alone, whatever remote.*.prune or fetch.pruneTags say).
     if (round > 1 || !opts.fetched) {
-      const fetched = await gitAsync(['fetch', '--quiet', '--no-tags', '--prune', '--no-prune-tags', '--no-write-fetch-head', remote, ...syncFetchRefspecs(remote)], {
-        cwd,
-        env: { GIT_TERMINAL_PROMPT: '0' },
-      });
+      const fetched = await (round === 1 && opts.fetching ? opts.fetching : startSyncFetch(cwd, remote));
       // 128 is git's "fatal": it could not talk to the remote (a local ref update failing exits 1)
       if (fetched.exitCode === 128) throw new RemoteUnreachableError(remote, remoteUrl(cwd, remote, false), 'fetch', firstComplaint(fetched.stderr));
       if (fetched.exitCode !== 0) throw new Error(`git fetch ${remote} failed: ${firstComplaint(fetched.stderr)}`);
