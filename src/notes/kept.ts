@@ -144,6 +144,8 @@ export function keepCommits(cwd: string, commits: readonly string[]): boolean {
     const legacy: { ref: string; oid: string }[] = [];
     for (const line of listed.split('\n')) {
       const [ref, oid, type] = line.split('\0');
+      // a kept ref that is not a commit (made by hand) is left alone: nothing can be kept on it
+      if (ref === KEPT_REF && type !== 'commit') return false;
       if (!ref || !oid || type !== 'commit') continue;
       if (ref === KEPT_REF) tipOid = oid;
       else if (ref.startsWith(PATCHSET_REF_PREFIX)) legacy.push({ ref, oid });

@@ -356,18 +356,22 @@ function planKept(cwd: string, remote: string, refs: Map<string, RefTarget>, dry
     if (local) legacyLocal.push({ ref: name, oid: target.oid });
     else if (name.startsWith(psTrack)) legacyRemote.push({ ref, tracking: name, oid: target.oid });
   }
+  // a kept ref that is not a commit (made by hand) is left alone: here, nothing is kept or folded; on the remote,
+  // nothing is pushed over it (both in `skipped`)
+  if (refs.has(KEPT_REF) && refs.get(KEPT_REF)!.type !== 'commit') return plan;
+  const theirsUsable = !refs.has(track) || refs.get(track)!.type === 'commit';
   const commitAt = (name: string) => (refs.get(name)?.type === 'commit' ? refs.get(name)!.oid : null);
   const mineOid = commitAt(KEPT_REF);
   const theirsOid = commitAt(track);
+  // the remote's old refs are folded only when the remote's kept ref can take them
+  if (!theirsUsable) legacyRemote.length = 0;
   const legacy = [...legacyLocal.map((l) => l.oid), ...legacyRemote.map((l) => l.oid)];
   result.folded = legacyLocal.length + legacyRemote.length;
   if (mineOid === theirsOid && legacy.length === 0) return plan;
   if (dryRun) {
     // what would move, without writing a keeper
-    if (mineOid !== theirsOid || legacy.length) {
-      if (theirsOid && mineOid !== theirsOid) result.updatedLocal.push(KEPT_REF);
-      result.pushed.push(KEPT_REF);
-    }
+    if (theirsOid && mineOid !== theirsOid) result.updatedLocal.push(KEPT_REF);
+    if (theirsUsable) result.pushed.push(KEPT_REF);
     return plan;
   }
   const read = readKeepers(cwd, [mineOid, theirsOid].filter((o): o is string => o !== null));
@@ -381,7 +385,7 @@ function planKept(cwd: string, remote: string, refs: Map<string, RefTarget>, dry
   }
   for (const l of legacyLocal) plan.updates.push(`delete ${l.ref} ${l.oid}`);
   for (const l of legacyRemote) plan.updates.push(`delete ${l.tracking} ${l.oid}`);
-  if (union.oid !== theirsOid) {
+  if (theirsUsable && union.oid !== theirsOid) {
     plan.leases.push(`--force-with-lease=${KEPT_REF}:${theirsOid ?? ''}`);
     plan.pushSpecs.push(`${union.oid}:${KEPT_REF}`);
     result.pushed.push(KEPT_REF);

@@ -124,3 +124,41 @@ describe('the kept ref: every patchset reachable from one ref', () => {
     expect(has(a, first)).toBe(true);
   });
 });
+
+describe('a kept ref that is not a commit (made by hand)', () => {
+  const blobIn = (repo: TestRepo, text: string) => repo.git(['hash-object', '-w', '--stdin'], { input: text }).trim();
+
+  it('on the remote: sync skips it with a warning, pushes nothing over it, and still syncs the notes', async () => {
+    const { bare, a, b } = twoClones();
+    const a1 = await taskCommit(a, 't-1');
+    sync(a);
+    const blob = blobIn(bare, 'oops\n');
+    bare.git(['update-ref', KEPT, blob]);
+    await taskCommit(b, 't-2');
+    const r = b.omni(['sync', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`skipped ${KEPT}: it points at a blob \\(${blob.slice(0, 12)}\\) on origin, not a commit`));
+    const out = JSON.parse(r.stdout);
+    expect(out.pushed).not.toContain(KEPT);
+    expect(out.pushed).toContain('refs/notes/omni-ship/patchsets');
+    expect(refsUnder(bare, KEPT).get(KEPT)).toBe(blob);
+    // B's own kept ref still keeps its commit
+    expect(keptCommits(b).size).toBe(1);
+    expect(has(b, a1)).toBe(false);
+  });
+
+  it('here: sync and new patchsets leave it alone, and the notes still sync', async () => {
+    const { bare, a } = twoClones();
+    const blob = blobIn(a, 'mine\n');
+    a.git(['update-ref', KEPT, blob]);
+    const a1 = await taskCommit(a, 't-3');
+    expect(refsUnder(a, KEPT).get(KEPT)).toBe(blob);
+    const r = a.omni(['sync', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`skipped ${KEPT}: it points at a blob \\(${blob.slice(0, 12)}\\) here, not a commit`));
+    expect(JSON.parse(r.stdout).pushed).not.toContain(KEPT);
+    expect(refsUnder(a, KEPT).get(KEPT)).toBe(blob);
+    expect(refsUnder(bare, KEPT).size).toBe(0);
+    expect(jsonOf(a.omni(['show', 't-3', '--json'])).patchsetHistory[0].commit).toBe(a1);
+  });
+});
