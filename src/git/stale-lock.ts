@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { processStartTime, sameProcessAlive } from '../hooks/process.js';
 
 /**
  * Ref locks a killed omni-ship left behind.
@@ -79,7 +80,7 @@ export function registerWriter(cwd: string, gitDirEnv?: string): void {
   const file = path.join(dir, String(process.pid));
   try {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify({ pid: process.pid, started: Date.now() })}\n`);
+    fs.writeFileSync(file, `${JSON.stringify({ pid: process.pid, start: processStartTime(process.pid), started: Date.now() })}\n`);
   } catch {
     return; // a repository we cannot write to: git's own write will say so
   }
@@ -194,6 +195,9 @@ function commonDirOfLock(lock: string): string | null {
 interface Writer {
   file: string;
   pid: number;
+  /** the process's start time (/proc), so a reused pid is not taken for the writer */
+  start: string | null;
+  /** when it registered (ms since the epoch) */
   started: number;
 }
 
@@ -208,8 +212,8 @@ function writers(dir: string): Writer[] {
   for (const name of names) {
     const file = path.join(dir, name);
     try {
-      const w = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number; started: number };
-      if (Number.isInteger(w.pid) && typeof w.started === 'number') out.push({ file, pid: w.pid, started: w.started });
+      const w = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number; start?: unknown; started: number };
+      if (Number.isInteger(w.pid) && typeof w.started === 'number') out.push({ file, pid: w.pid, start: typeof w.start === 'string' ? w.start : null, started: w.started });
     } catch {
       // half-written by a writer killed while registering: it had not run git yet
     }
@@ -217,18 +221,9 @@ function writers(dir: string): Writer[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
+/** The registered writers whose process is gone (a zombie, or a pid reused by another process, counts as gone). */
 function deadWriters(dir: string): Writer[] {
-  return writers(dir).filter((w) => !alive(w.pid));
+  return writers(dir).filter((w) => w.pid !== process.pid && !sameProcessAlive(w.pid, w.start));
 }
 
 function pruneDead(dir: string): void {
