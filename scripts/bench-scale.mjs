@@ -21,7 +21,8 @@
 //
 // Environment: BENCH_SCALE_COMMITS (default 300000), BENCH_SCALE_TASKS (default COMMITS/3), BENCH_SCALE_SIDE
 // (commits per long-lived branch, default 3000), BENCH_SCALE_INFLIGHT (default 10000), BENCH_RUNS (timed runs per
-// measurement, default 5, at least 3), BENCH_SCALE_ONLY (the cases to run, by number: "7,8"; default all). Smaller
+// measurement, default 5, at least 3), BENCH_SCALE_ONLY (the cases to run, by number: "7,8"; default all), BENCH_SCALE_KEEP (keep the
+// repositories and print where). Smaller
 // values make a quick trial run; the budgets hold at the defaults.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -301,6 +302,7 @@ try {
   console.error(`scale benchmark: error: ${error.message}`);
   failed = true;
 } finally {
-  fs.rmSync(tmp, { recursive: true, force: true });
+  if (process.env.BENCH_SCALE_KEEP) console.log(`kept for inspection: ${tmp}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

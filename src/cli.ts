@@ -332,7 +332,7 @@ export async function main(argv: string[]): Promise<void> {
   const run = async (json: boolean, runner: Runner) => {
     const out = await runner();
     for (const w of out.warnings ?? []) process.stderr.write(`omni-ship: ${w}\n`);
-    if (json) process.stdout.write(`${JSON.stringify(out.data, null, 2)}\n`);
+    if (json) process.stdout.write(out.jsonText ?? `${JSON.stringify(out.data, null, 2)}\n`);
     else if (out.text) process.stdout.write(out.text.endsWith('\n') ? out.text : `${out.text}\n`);
     process.exitCode = out.exitCode ?? ExitCode.ok;
   };

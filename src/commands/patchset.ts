@@ -45,7 +45,7 @@ export async function patchsetCommand(opts: BaseOptions & { task: string; increm
     ]);
     incremented = written > 0;
   }
-  const task = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id);
+  const task = (await loadState(repo.toplevel, config, stateDir(repo), undefined, undefined, { only: new Set([id]) })).tasks.get(id);
   // as show does: a count of 0 for a task nobody named would read as "known, nothing recorded yet"
   if (!task) throw unknownTask(id);
   const count = task.patchsets.length;

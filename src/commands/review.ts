@@ -18,7 +18,7 @@ export async function reviewCommand(
   const repo = requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
   const id = parseTaskId(opts.task, config);
-  const task = (await loadState(repo.toplevel, config, stateDir(repo))).tasks.get(id);
+  const task = (await loadState(repo.toplevel, config, stateDir(repo), undefined, undefined, { only: new Set([id]) })).tasks.get(id);
   if (!task) throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks');
   if (task.state === 'landed') throw new UserError(`${id} has landed already; there is nothing left to review`, ExitCode.refused);
   if (!task.head) {

@@ -41,7 +41,7 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   const id = parseTaskId(opts.task, config);
   const refs = await readRefSnapshot(repo.toplevel);
   const judged = await readVerifyContext(repo.toplevel, repo.commonDir, stateDir(repo), config, refs).load();
-  const state = await loadState(repo.toplevel, config, stateDir(repo), refs, judged.context);
+  const state = await loadState(repo.toplevel, config, stateDir(repo), refs, judged.context, { only: new Set([id]) });
   const task = state.tasks.get(id);
   if (!task) {
     throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');

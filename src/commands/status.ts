@@ -2,13 +2,15 @@ import type { BaseOptions } from '../cli.js';
 import { appendTo } from '../collections.js';
 import { loadConfig } from '../config.js';
 import { badInput } from '../errors.js';
-import { requireWorkRepo, stateDir } from '../git/repo.js';
+import { discoverWorkRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
 import { colorEnabled, columns, style, type CommandOutput } from '../output.js';
-import { readStatusSnapshot, statusKey, writeStatusSnapshot } from '../state/status-cache.js';
+import { readStatusAnswer, readStatusSnapshot, statusKey, writeStatusAnswer, writeStatusSnapshot } from '../state/status-cache.js';
+import { SettledIds, readStatusTable, startTouched, tableKey, touchedTasks, writeStatusTable } from '../state/status-table.js';
+import type { Config } from '../config.js';
 import type { VerifyEvent } from '../notes/events.js';
 import { readVerifyContext } from '../verify/current.js';
-import { STATES, compareTaskIds, loadState, readRefSnapshot, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
+import { STATES, compareTaskIds, loadState, readRefSnapshot, type ReadFound, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
 
 /** One task in `omni-ship status --json`. */
 export interface TaskStatusJson {
@@ -131,9 +133,7 @@ export function isTaskStatusJson(t: unknown): t is TaskStatusJson {
 
 /** Warnings for what could not be read (note lines, notes refs): skipped, never deleted. */
 export function badLineWarnings(state: RepoState): string[] {
-  const byRef = new Map<string, RepoState['bad']>();
-  for (const b of state.bad) appendTo(byRef, b.ref, b);
-  const lines = [...byRef].map(([ref, list]) => `skipped ${list.length} unreadable line(s) in ${ref} (first: note on ${list[0]!.line.object.slice(0, 12)}: ${list[0]!.line.reason})`);
+  const lines = state.bad.map((b) => `skipped ${b.count} unreadable line(s) in ${b.ref} (first: note on ${b.first.object.slice(0, 12)}: ${b.first.reason})`);
   return [...state.warnings, ...lines];
 }
 
@@ -161,7 +161,9 @@ function verifyCell(t: TaskStatusJson): string {
  * plus counts per state of every task.
  */
 export async function statusCommand(opts: BaseOptions & { all?: boolean; state?: string; parent?: string; task?: string }): Promise<CommandOutput<StatusJson>> {
-  const repo = requireWorkRepo(opts.cwd);
+  // from the file system when it settles it (no process), as sync and land do; else git says
+  const found = discoverWorkRepo(opts.cwd);
+  const repo = found?.toplevel ? { ...found, toplevel: found.toplevel } : requireWorkRepo(opts.cwd);
   const { config } = await loadConfig(opts.cwd, repo.toplevel);
   if (opts.state && !(STATES as readonly string[]).includes(opts.state)) {
     throw badInput(`unknown state '${opts.state}'`, `one of: ${STATES.join(', ')}`);
@@ -169,38 +171,47 @@ export async function statusCommand(opts: BaseOptions & { all?: boolean; state?:
   const parent = opts.parent ? parseTaskId(opts.parent, config) : null;
   const only = opts.task ? parseTaskId(opts.task, config) : null;
   const dir = stateDir(repo);
-  // while no ref moved, the answer is the one computed last time (a status polled in a loop)
   const refs = await readRefSnapshot(repo.toplevel);
   const verify = readVerifyContext(repo.toplevel, repo.commonDir, dir, config, refs);
+  // while no ref moved, the answer is the one computed last time (a status polled in a loop)
   const key = statusKey(config, `${refs}\0${verify.keyPart}`);
-  let snapshot = readStatusSnapshot(dir, key, isTaskStatusJson);
-  if (!snapshot) {
-    const judged = await verify.load();
-    const state = await loadState(repo.toplevel, config, dir, refs, judged.context);
-    const tasks = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id)).map(taskJson);
-    const computed = { base: state.base, spec: judged.context.spec, tasks, warnings: [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])] };
-    writeStatusSnapshot(dir, key, () => computed);
-    snapshot = computed;
-  }
-  const all = snapshot.tasks;
-  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TaskState, number>;
-  for (const t of all) counts[t.state]++;
   const filtered = !!(opts.state || parent || only);
   const rule: StatusListing['rule'] = filtered ? 'filter' : opts.all ? 'all' : 'in-flight';
-  const landedSince = rule === 'in-flight' ? new Date(Date.now() - RECENT_LANDED_DAYS * 86_400_000).toISOString() : null;
-  const shown = all.filter(
-    (t) =>
-      (!opts.state || t.state === opts.state) &&
-      (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) &&
-      (!only || t.id === only) &&
-      // in flight: not landed, or landed recently (by its land event: a landing omni-ship did not record has no time)
-      (landedSince === null || t.state !== 'landed' || (t.landing !== null && t.landing.at >= landedSince)),
-  );
-  const warnings = snapshot.warnings;
-  const listing: StatusListing = { rule, landedWithinDays: landedSince === null ? null : RECENT_LANDED_DAYS, hidden: all.length - shown.length };
-  const data: StatusJson = { base: snapshot.base, spec: snapshot.spec ?? null, counts, listing, tasks: shown, warnings };
+  const now = Date.now();
+  let data: StatusJson;
+  if (rule === 'in-flight') {
+    const stored = readStatusAnswer(dir, key, now);
+    if (stored !== null) {
+      // printed as stored: no parse, no layout
+      if (opts.json) return { data: null as unknown as StatusJson, jsonText: stored.text, text: '', warnings: stored.warnings };
+      try {
+        data = JSON.parse(stored.text) as StatusJson;
+      } catch {
+        data = await inFlightListing(repo.toplevel, config, dir, refs, verify, key, now);
+      }
+    } else data = await inFlightListing(repo.toplevel, config, dir, refs, verify, key, now);
+  } else {
+    let snapshot = readStatusSnapshot(dir, key, isTaskStatusJson);
+    if (!snapshot) {
+      const judged = await verify.load();
+      const state = await loadState(repo.toplevel, config, dir, refs, judged.context);
+      const tasks = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id)).map(taskJson);
+      const computed = { base: state.base, spec: judged.context.spec, tasks, warnings: [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])] };
+      writeStatusSnapshot(dir, key, () => computed);
+      snapshot = computed;
+    }
+    const all = snapshot.tasks;
+    const counts = countStates(all, 0);
+    const shown = all.filter(
+      (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
+    );
+    data = { base: snapshot.base, spec: snapshot.spec ?? null, counts, listing: { rule, landedWithinDays: null, hidden: all.length - shown.length }, tasks: shown, warnings: snapshot.warnings };
+  }
+  const { counts, listing, tasks: shown, warnings } = data;
+  const all = { length: STATES.reduce((n, s) => n + counts[s], 0) };
   // --json prints data only: don't lay out a table of 10,000 rows nobody sees
   if (opts.json) return { data, text: '', warnings };
+  const landedSince = rule === 'in-flight' ? new Date(now - RECENT_LANDED_DAYS * 86_400_000).toISOString() : null;
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR
   const color = !opts.json && colorEnabled();
   const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW', 'LANDED'].map((h) => style('bold', h, color))];
@@ -222,7 +233,7 @@ export async function statusCommand(opts: BaseOptions & { all?: boolean; state?:
   const scope =
     rule === 'filter'
       ? ` (all tasks; ${shown.length} shown)`
-      : rule === 'in-flight' && listing.hidden > 0
+      : rule === 'in-flight' && landedSince !== null && listing.hidden > 0
         ? ` (all tasks; shown: in flight, and landed by omni-ship in the last ${RECENT_LANDED_DAYS} days; ${listing.hidden} more landed: --all lists them)`
         : '';
   const text = shown.length
@@ -231,4 +242,77 @@ export async function statusCommand(opts: BaseOptions & { all?: boolean; state?:
       ? `${rule === 'filter' ? 'no tasks match' : `nothing in flight, nothing landed in the last ${RECENT_LANDED_DAYS} days`}\n\n${summary} (all tasks${rule === 'in-flight' ? '; --all lists them' : ''})`
       : 'no tasks yet: commit on a task branch (git switch -c t-1) to start one';
   return { data, text, warnings };
+}
+
+/** Counts per state of `tasks`, plus `landed` more. */
+function countStates(tasks: readonly TaskStatusJson[], landed: number): Record<TaskState, number> {
+  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+  for (const t of tasks) counts[t.state]++;
+  counts.landed += landed;
+  return counts;
+}
+
+/**
+ * The default listing: the tasks in flight (not landed, or landed by omni-ship in the last RECENT_LANDED_DAYS days)
+ * and the counts of every task. With the table of the last run (src/state/status-table.ts), views are built only
+ * for the tasks it listed, those a branch names and those the changes since name; else for every task, and the
+ * table is written for the next run.
+ */
+async function inFlightListing(cwd: string, config: Config, dir: string | null, refs: string, verify: ReturnType<typeof readVerifyContext>, key: string, now: number): Promise<StatusJson> {
+  const judged = await verify.load();
+  const tkey = tableKey(config, judged.context.spec);
+  const prior = readStatusTable(dir, tkey, isTaskStatusJson);
+  let found: ReadFound | null = null;
+  let picked: Set<string> | null = null;
+  // what changed since the table, read while the state is
+  const changes = prior ? startTouched(cwd, config, prior.table, refs).catch(() => null) : null;
+  const state = await loadState(cwd, config, dir, refs, judged.context, {
+    pick: async (read) => {
+      found = read;
+      const changed = await changes;
+      if (!prior || !changed) return null;
+      picked = await touchedTasks(cwd, config, prior.table, changed, read);
+      if (!picked) return null;
+      for (const t of prior.table.listed) picked.add(t.id);
+      for (const id of read.presence) picked.add(id);
+      return picked;
+    },
+  });
+  const windowStart = new Date(now - RECENT_LANDED_DAYS * 86_400_000).toISOString();
+  const recent = (t: TaskStatusJson) => t.state !== 'landed' || (t.landing !== null && t.landing.at >= windowStart);
+  const listed = new Map<string, TaskStatusJson>();
+  let settled: SettledIds;
+  if (prior && picked) {
+    settled = prior.settled;
+    for (const t of prior.table.listed) listed.set(t.id, t);
+    for (const id of picked as Set<string>) {
+      listed.delete(id);
+      settled.delete(id);
+    }
+  } else settled = new SettledIds('\n', 0);
+  for (const view of state.tasks.values()) {
+    const t = taskJson(view);
+    if (recent(t)) listed.set(t.id, t);
+    else settled.add(t.id);
+  }
+  // a listed task that left the window since the table was written: settled now
+  for (const [id, t] of listed) {
+    if (recent(t)) continue;
+    listed.delete(id);
+    settled.add(id);
+  }
+  const read = found as ReadFound | null;
+  if (read) {
+    const notes = Object.fromEntries([...read.notes].map(([ref, part]) => [ref, part.tip]));
+    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()] }, settled, prior && picked ? prior.table.settled.id : null);
+  }
+  const tasks = [...listed.values()].sort((a, b) => compareTaskIds(a.id, b.id));
+  const counts = countStates(tasks, settled.count);
+  const warnings = [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])];
+  const data: StatusJson = { base: state.base, spec: judged.context.spec, counts, listing: { rule: 'in-flight', landedWithinDays: RECENT_LANDED_DAYS, hidden: settled.count }, tasks, warnings };
+  // good until the first landed task listed leaves the window
+  let validUntil = Number.MAX_SAFE_INTEGER;
+  for (const t of tasks) if (t.state === 'landed' && t.landing) validUntil = Math.min(validUntil, Date.parse(t.landing.at) + RECENT_LANDED_DAYS * 86_400_000);
+  writeStatusAnswer(dir, key, validUntil, warnings, () => `${JSON.stringify(data, null, 2)}\n`);
+  return data;
 }

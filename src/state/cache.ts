@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BadLine, OmniEvent } from '../notes/events.js';
+import { appendTo } from '../collections.js';
 import { buildFingerprint } from './build.js';
+import { SortedLines, writeSortedLines } from './sorted-lines.js';
+import type { SideCommit } from './commits.js';
+import type { TrailerClaim } from '../notes/claim.js';
+import type { TaskId } from '../ids.js';
 
 /** One annotated object's decoded note: its events and its unreadable lines. */
 export type DecodedNote = [OmniEvent[], BadLine[]];
@@ -13,17 +18,34 @@ export type DecodedNote = [OmniEvent[], BadLine[]];
  * saves re-reading and re-parsing tens of thousands of notes when nothing changed.
  */
 export interface StateCache {
-  /** per notes ref: the tip it was read at, and each annotated object's decoded note */
-  notes: Map<string, { tip: string; objects: Map<string, DecodedNote> }>;
+  /** per notes ref: the tip it was read at, and each annotated object's decoded note, looked up as needed */
+  notes: Map<string, NotesPart>;
   /**
    * the base branch's tips (with the trailer settings) it was read at, and the newest commit carrying each task's
    * trailer; `tips`, when known, those of the key's tips in no other's history (what an incremental read excludes)
    */
   base: BaseScan | null;
-  /** the checksum of the base scan's bulk part as read (the newer part is written over it), or null */
+  /** the id of the base scan's bulk part as read (the newer part is written over it), or null */
   baseSum?: string | null;
-  /** the parts to write back: notes refs that moved (or are gone), and BASE_CACHE_PART */
+  /**
+   * the side scan (every commit off the base reachable from a branch tip), with the trailer settings, base tips and
+   * branch tips it was read at
+   */
+  side?: SideScan | null;
+  /** the parts to write back: notes refs that moved (or are gone), BASE_CACHE_PART, SIDE_CACHE_PART */
   dirty: Set<string>;
+}
+
+/** The commits off the base a side scan found (see StateCache.side). */
+export interface SideScan {
+  key: string;
+  base: string[];
+  tips: string[];
+  /** newest first (sortSide) */
+  commits: SideCommit[];
+  /** the id of the commits' part as read, and whether the commits changed since */
+  id?: string;
+  commitsChanged?: boolean;
 }
 
 /**
@@ -47,13 +69,6 @@ const KEYS = Object.fromEntries(Object.entries(FIELDS).map(([type, fields]) => [
 
 type PackedEvent = unknown[] | OmniEvent;
 
-/** One notes ref's part on disk. */
-interface CachedRef {
-  tip: string;
-  objects: [string, PackedEvent[], BadLine[]][];
-}
-
-
 function pack(e: OmniEvent): PackedEvent {
   const record = e as unknown as Record<string, unknown>;
   if (Object.keys(record).join('\0') !== KEYS[e.type]) return e;
@@ -71,14 +86,6 @@ function unpack(p: PackedEvent): OmniEvent {
   return e as unknown as OmniEvent;
 }
 
-/** A notes ref's part as read from disk (its checksum held: this build wrote exactly these bytes). */
-function decodedPart(part: CachedRef | null): { tip: string; objects: Map<string, DecodedNote> } | null {
-  if (!part || typeof part.tip !== 'string' || !Array.isArray(part.objects)) return null;
-  const decoded = new Map<string, DecodedNote>();
-  for (const [object, packed, bad] of part.objects) decoded.set(object, [packed.map(unpack), bad]);
-  return { tip: part.tip, objects: decoded };
-}
-
 /** What a scan of the base branch found, and where it stands. */
 export interface BaseScan {
   key: string;
@@ -93,24 +100,25 @@ const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /**
  * The landings a base scan found: each task and the newest commit on the base carrying its trailer. A repository
- * of any age has landed many tasks: the bulk stays the JSON text it was read as (one part on disk, written when the
- * base is read whole), and a lookup of a few tasks (land, show) searches that text instead of parsing it; what
- * later scans added is a small map over it (`newer`, its own part on disk). `all()` parses the bulk once, for the
- * read commands that list every task.
+ * of any age has landed many tasks: the bulk stays on disk (a sorted-lines file, written when the base is read
+ * whole), and a lookup of a few tasks (status, land, show) reads only their lines; what later scans added is a small
+ * map over it (`newer`, its own part on disk). `all()` reads the bulk once, for the read commands that list every
+ * task.
  */
 export class LandedIndex {
-  private parsed: Map<string, string> | null = null;
+  private parsed: Map<string, string> | null;
 
   constructor(
-    /** the JSON text of an array of [task, commit] pairs (its bytes checksummed by the part that held it) */
-    private readonly bulk: string,
+    /** the bulk: the file, or the landings themselves (a scan of the whole base) */
+    private readonly bulk: SortedLines | Map<string, string>,
     /** landings found since the bulk was written, newest winning */
     readonly newer: ReadonlyMap<string, string> = new Map(),
-  ) {}
+  ) {
+    this.parsed = bulk instanceof Map ? bulk : null;
+  }
 
   static of(entries: Iterable<[string, string]>): LandedIndex {
-    const index = new LandedIndex(JSON.stringify([...entries]));
-    return index;
+    return new LandedIndex(new Map(entries));
   }
 
   /** The commit that landed `task`, or undefined. */
@@ -118,30 +126,22 @@ export class LandedIndex {
     const newer = this.newer.get(task);
     if (newer !== undefined) return newer;
     if (this.parsed) return this.parsed.get(task);
-    // a JSON string never holds a bare quote, so `["<task>","` starts exactly that task's pair
-    const needle = `[${JSON.stringify(task)},"`;
-    const at = this.bulk.indexOf(needle);
-    if (at < 0) return undefined;
-    const start = at + needle.length;
-    const sha = this.bulk.slice(start, this.bulk.indexOf('"', start));
-    if (!OID.test(sha)) throw new DamagedCacheError(`the base scan's cached landing of ${task} is not an object id`);
+    const sha = (this.bulk as SortedLines).get(task);
+    if (sha !== undefined && !OID.test(sha)) throw new DamagedCacheError(`the base scan's cached landing of ${task} is not an object id`);
     return sha;
   }
 
-  /** Every landing (throws DamagedCacheError when the bulk is not a list of pairs of strings). */
+  /** Every landing (throws DamagedCacheError when the bulk does not hold pairs of a task and an object id). */
   all(): Map<string, string> {
     if (!this.parsed) {
-      let pairs: unknown;
-      try {
-        pairs = JSON.parse(this.bulk);
-      } catch {
-        throw new DamagedCacheError("the base scan's cached landings are not JSON");
-      }
-      if (!Array.isArray(pairs)) throw new DamagedCacheError("the base scan's cached landings are not a list");
       const map = new Map<string, string>();
-      for (const p of pairs) {
-        if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string' || !OID.test(p[1])) throw new DamagedCacheError("the base scan's cached landings are not pairs of a task and an object id");
-        map.set(p[0], p[1]);
+      try {
+        for (const [task, sha] of (this.bulk as SortedLines).entries()) {
+          if (!OID.test(sha)) throw new DamagedCacheError("the base scan's cached landings are not pairs of a task and an object id");
+          map.set(task, sha);
+        }
+      } catch (e) {
+        throw e instanceof DamagedCacheError ? e : new DamagedCacheError("the base scan's cached landings are damaged");
       }
       this.parsed = map;
     }
@@ -160,47 +160,38 @@ export class LandedIndex {
     return next;
   }
 
-  /** The bulk's text, for writing it back as it was read. */
-  bulkText(): string {
-    return this.bulk;
+  close(): void {
+    if (!(this.bulk instanceof Map)) this.bulk.close();
   }
 }
 
 const isTips = (t: unknown): t is string[] | undefined => t === undefined || (Array.isArray(t) && t.every((x) => typeof x === 'string'));
 
 /**
- * The base scan from its two parts: the bulk (`base`: key, tips, landings; read without parsing the landings) and,
- * when it extends that very bulk, the newer part (`base-newer`: the key and tips it was brought to, and the landings
- * found since). A part that does not check out is not there.
+ * The base scan from its two parts: the bulk (`base`: a sorted-lines file of the landings, with the key and tips in
+ * its header) and, when it extends that very bulk, the newer part (`base-newer`: the key and tips it was brought
+ * to, and the landings found since). A part that does not check out is not there.
  */
-function readBase(stateDir: string): { scan: BaseScan; bulkSum: string } | null {
-  const bulk = readPartText(stateDir, BASE_PART);
+function readBase(stateDir: string): { scan: BaseScan; bulkId: string } | null {
+  const bulk = SortedLines.open(partFile(stateDir, BASE_PART));
   if (!bulk) return null;
-  // `{"key":…,"tips":…,"landed":[…]}`, written in that order: the landings are what follows `,"landed":` (outside
-  // JSON strings, which cannot hold a bare quote)
-  const cut = bulk.body.indexOf(LANDED_AT);
-  if (cut < 0 || !bulk.body.endsWith(']}')) return null;
-  let head: { key?: unknown; tips?: unknown };
-  try {
-    head = JSON.parse(`${bulk.body.slice(0, cut)}}`);
-  } catch {
+  const h = bulk.header as { format?: unknown; build?: unknown; part?: unknown; key?: unknown; tips?: unknown; id?: unknown };
+  if (h.format !== FORMAT || h.build !== buildFingerprint() || h.part !== BASE_PART || typeof h.key !== 'string' || !isTips(h.tips) || typeof h.id !== 'string') {
+    bulk.close();
     return null;
   }
-  if (typeof head?.key !== 'string' || !isTips(head.tips)) return null;
-  const landed = bulk.body.slice(cut + LANDED_AT.length, -1);
-  if (!landed.startsWith('[')) return null;
   const newer = readPart<{ over: unknown; key: unknown; tips?: unknown; landed: unknown }>(stateDir, NEWER_PART);
   if (
     newer &&
-    newer.over === bulk.sum &&
+    newer.over === h.id &&
     typeof newer.key === 'string' &&
     isTips(newer.tips) &&
     Array.isArray(newer.landed) &&
-    newer.landed.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')
+    newer.landed.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string' && OID.test(p[1]))
   ) {
-    return { scan: { key: newer.key, tips: newer.tips, landed: new LandedIndex(landed, new Map(newer.landed as [string, string][])) }, bulkSum: bulk.sum };
+    return { scan: { key: newer.key, tips: newer.tips, landed: new LandedIndex(bulk, new Map(newer.landed as [string, string][])) }, bulkId: h.id };
   }
-  return { scan: { key: head.key, tips: head.tips, landed: new LandedIndex(landed) }, bulkSum: bulk.sum };
+  return { scan: { key: h.key, tips: h.tips, landed: new LandedIndex(bulk) }, bulkId: h.id };
 }
 
 /** Landings found since the bulk was written, past which the two parts are written as one bulk again. */
@@ -210,15 +201,15 @@ const NEWER_LIMIT = 2000;
  * Writes the base scan: only the newer part when the scan extends the bulk on disk by few landings (each land moves
  * the base: writing 100,000 landings again for one would cost more than the land), else the bulk, whole.
  */
-function writeBase(stateDir: string, base: BaseScan, bulkSum: string | null): void {
+function writeBase(stateDir: string, base: BaseScan, bulkId: string | null): void {
   const newer = base.landed.newer;
   // (none newer: the base moved by commits that land no task; the key and tips still change)
-  if (bulkSum !== null && newer.size <= NEWER_LIMIT) {
-    writePart(stateDir, NEWER_PART, { over: bulkSum, key: base.key, tips: base.tips, landed: [...newer] });
+  if (bulkId !== null && newer.size <= NEWER_LIMIT) {
+    writePart(stateDir, NEWER_PART, { over: bulkId, key: base.key, tips: base.tips, landed: [...newer] });
     return;
   }
-  const landed = newer.size ? JSON.stringify([...base.landed.all()]) : base.landed.bulkText();
-  writePartText(stateDir, BASE_PART, `${JSON.stringify({ key: base.key, tips: base.tips }).slice(0, -1)}${LANDED_AT}${landed}}`);
+  const id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+  writeSortedLines(partFile(stateDir, BASE_PART), { format: FORMAT, build: buildFingerprint(), part: BASE_PART, key: base.key, tips: base.tips, id }, base.landed.all());
   fs.rmSync(partFile(stateDir, NEWER_PART), { force: true });
 }
 
@@ -230,11 +221,10 @@ function empty(): StateCache {
 const DIR = 'state-cache';
 const BASE_PART = 'base';
 const NEWER_PART = 'base-newer';
-const LANDED_AT = ',"landed":';
 const partFile = (stateDir: string, part: string) => path.join(stateDir, DIR, `${part.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
 
 /** The file format: a header, then the value, whose sha1 the header holds. */
-const FORMAT = 6;
+const FORMAT = 7;
 const VALUE_AT = ',"value":';
 
 /**
@@ -293,12 +283,16 @@ export function readStateCache(stateDir: string | null, refs: readonly string[])
   const cache = empty();
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return cache;
   for (const ref of refs) {
-    const part = decodedPart(readPart<CachedRef>(stateDir, ref));
-    if (part) cache.notes.set(ref, part);
+    const part = NotesPart.open(stateDir, ref);
+    if (part) {
+      part.partName = ref;
+      cache.notes.set(ref, part);
+    }
   }
+  cache.side = readSide(stateDir);
   const base = readBase(stateDir);
   cache.base = base?.scan ?? null;
-  cache.baseSum = base?.bulkSum ?? null;
+  cache.baseSum = base?.bulkId ?? null;
   return cache;
 }
 
@@ -308,6 +302,11 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
   try {
     fs.mkdirSync(path.join(stateDir, DIR), { recursive: true });
     for (const part of cache.dirty) {
+      if (part === SIDE_PART) {
+        if (cache.side) writeSide(stateDir, cache.side);
+        else fs.rmSync(partFile(stateDir, SIDE_PART), { force: true });
+        continue;
+      }
       if (part === BASE_PART) {
         if (cache.base) writeBase(stateDir, cache.base, cache.baseSum ?? null);
         else for (const p of [BASE_PART, NEWER_PART]) fs.rmSync(partFile(stateDir, p), { force: true });
@@ -315,11 +314,11 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
       }
       const entry = cache.notes.get(part);
       if (!entry) {
-        fs.rmSync(partFile(stateDir, part), { force: true });
+        for (const file of [partFile(stateDir, part), partFile(stateDir, `${part}${OVERLAY}`)]) fs.rmSync(file, { force: true });
         continue;
       }
-      const objects = [...entry.objects].map(([object, [events, bad]]) => [object, events.map(pack), bad]);
-      writePart(stateDir, part, { tip: entry.tip, objects });
+      entry.partName = part;
+      entry.write(stateDir);
     }
     // the single-file cache of earlier builds
     fs.rmSync(path.join(stateDir, 'state-cache.json'), { force: true });
@@ -328,11 +327,320 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
   }
 }
 
+/** Closes the cache's open files. */
+export function closeStateCache(cache: StateCache): void {
+  for (const part of cache.notes.values()) part.close();
+  cache.base?.landed.close();
+}
+
+const SIDE_PART = 'side';
+/** The name of the side scan's part, for StateCache.dirty. */
+export const SIDE_CACHE_PART = SIDE_PART;
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+const SIDE_BASE_PART = 'side-base';
+const CLAIM_KINDS = ['none', 'task', 'bad'] as const;
+
+/**
+ * The side scan's parts, or null (none, not of the shape written, or two parts of two writes). The commits, each an
+ * array (`[sha, tree, parents, time, claim kind, task or reason]`: parsed three times faster than objects), are one
+ * part, written when they change; the base tips they were read against are another, small part, written when only
+ * the base moved (every land moves it, and seldom changes the commits off it).
+ */
+function readSide(stateDir: string): SideScan | null {
+  const side = readPart<{ key: unknown; tips: unknown; id: unknown; commits: unknown }>(stateDir, SIDE_PART);
+  const at = readPart<{ id: unknown; base: unknown }>(stateDir, SIDE_BASE_PART);
+  if (!side || !at || typeof side.key !== 'string' || typeof side.id !== 'string' || at.id !== side.id || !isStrings(at.base) || !isStrings(side.tips) || !Array.isArray(side.commits)) return null;
+  const commits: SideCommit[] = [];
+  for (const c of side.commits as unknown[]) {
+    if (!Array.isArray(c) || c.length !== 6) return null;
+    const [sha, tree, parents, time, kind, value] = c as unknown[];
+    if (typeof sha !== 'string' || typeof tree !== 'string' || typeof parents !== 'string' || typeof time !== 'number' || typeof kind !== 'number' || !CLAIM_KINDS[kind]) return null;
+    if (kind !== 0 && typeof value !== 'string') return null;
+    const all = parents ? parents.split(' ') : [];
+    const claim: TrailerClaim = kind === 0 ? { kind: 'none' } : kind === 1 ? { kind: 'task', task: value as TaskId } : { kind: 'bad', reason: value as string };
+    commits.push({ sha, tree, parent: all[0] ?? null, parents: all, time, claim });
+  }
+  return { key: side.key, base: at.base, tips: side.tips, commits, id: side.id };
+}
+
+/** Writes the side scan: its commits only when they changed (a new id), its base always. */
+function writeSide(stateDir: string, side: SideScan): void {
+  let id = side.id;
+  if (!id || side.commitsChanged) {
+    id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+    const commits = side.commits.map((c) => [c.sha, c.tree, c.parents.join(' '), c.time, CLAIM_KINDS.indexOf(c.claim.kind), c.claim.kind === 'task' ? c.claim.task : c.claim.kind === 'bad' ? c.claim.reason : null]);
+    writePart(stateDir, SIDE_PART, { key: side.key, tips: side.tips, id, commits });
+  }
+  writePart(stateDir, SIDE_BASE_PART, { id, base: side.base });
+}
+
 /** The name of the base branch's part, for StateCache.dirty. */
 export const BASE_CACHE_PART = BASE_PART;
 
-/** Removes the cached base scan (found damaged): the next read scans the base whole. */
-export function forgetBaseScan(stateDir: string | null): void {
+/** Removes every cached part (one was found damaged): the next read reads git whole. */
+export function forgetStateCache(stateDir: string | null): void {
   if (!stateDir) return;
-  for (const p of [BASE_PART, NEWER_PART]) fs.rmSync(partFile(stateDir, p), { force: true });
+  fs.rmSync(path.join(stateDir, DIR), { recursive: true, force: true });
 }
+
+/** The suffix of a notes part's overlay file: what changed since its bulk was written. */
+const OVERLAY = '.newer';
+/** Objects changed since a bulk was written, past which the bulk is written again whole. */
+const OVERLAY_LIMIT = 2000;
+
+/**
+ * The keys a note's events are found by besides its object: `t:<task>` for every event naming a task, `v:<tree>`
+ * for a verify result (folded by tree), `r:<landed>` for a revert (found by the landed commit it undoes).
+ */
+function keysOf(events: readonly OmniEvent[]): Set<string> {
+  const keys = new Set<string>();
+  for (const e of events) {
+    if (typeof e.task === 'string') keys.add(`t:${e.task}`);
+    if (e.type === 'verify' && typeof e.tree === 'string') keys.add(`v:${e.tree}`);
+    if (e.type === 'revert' && typeof e.landed === 'string') keys.add(`r:${e.landed}`);
+  }
+  return keys;
+}
+
+const isBadLine = (b: unknown): b is BadLine =>
+  typeof b === 'object' && b !== null && typeof (b as BadLine).object === 'string' && typeof (b as BadLine).line === 'string' && typeof (b as BadLine).reason === 'string';
+
+/** A cached note's value as written (`[packed events, bad lines]`), checked and unpacked. */
+function decodeCached(text: string): DecodedNote {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DamagedCacheError('a cached note is not JSON');
+  }
+  if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[0]) || !Array.isArray(value[1]) || !value[1].every(isBadLine)) {
+    throw new DamagedCacheError('a cached note is not events and bad lines');
+  }
+  const events = (value[0] as unknown[]).map((p) => {
+    // packed: the type's values in its field order, whole; else the event object as the note had it
+    if (Array.isArray(p) ? !(typeof p[0] === 'string' && Object.hasOwn(FIELDS, p[0]) && p.length === 4 + FIELDS[p[0] as OmniEvent['type']].length) : typeof p !== 'object' || p === null) {
+      throw new DamagedCacheError('a cached event is not one');
+    }
+    const e = unpack(p as PackedEvent);
+    if (!Object.hasOwn(FIELDS, e.type) || typeof e.at !== 'string' || typeof e.by !== 'string' || typeof e.host !== 'string') throw new DamagedCacheError('a cached event is not one');
+    return e;
+  });
+  return [events, value[1]];
+}
+
+const encodeCached = ([events, bad]: DecodedNote): string => JSON.stringify([events.map(pack), bad]);
+
+/** How many bad lines each object's note holds (objects with none left out). */
+type BadCounts = Record<string, number>;
+
+/**
+ * One notes ref's cached, decoded notes. On disk: a bulk (a sorted-lines file: each annotated object's note, and
+ * for each key of keysOf the objects holding it), written when the ref was read whole, plus a small overlay of the
+ * objects that changed since (written on each incremental read). A read command looks up only the objects and keys
+ * of the tasks it shows, so a warm read costs what it shows, not the log's size; a command listing every task reads
+ * it all (`all()`). A part read whole from git has no bulk: everything is in memory, and the bulk is written from it.
+ */
+export class NotesPart {
+  private overlay = new Map<string, DecodedNote | null>();
+  private overlayIndex = new Map<string, Set<string>>();
+  private merged: Map<string, DecodedNote> | null = null;
+  private index: Map<string, Set<string>> | null = null;
+  private badCounts: BadCounts;
+  /** whether there is something to write */
+  dirty = false;
+
+  private constructor(
+    public tip: string,
+    private bulk: SortedLines | null,
+    private readonly bulkId: string | null,
+    badCounts: BadCounts,
+    private whole: Map<string, DecodedNote> | null,
+  ) {
+    this.badCounts = { ...badCounts };
+  }
+
+  /** A part read whole from git now (written as a new bulk). */
+  static fresh(tip: string, objects = new Map<string, DecodedNote>()): NotesPart {
+    const bad: BadCounts = {};
+    for (const [object, [, lines]] of objects) if (lines.length) bad[object] = lines.length;
+    const part = new NotesPart(tip, null, null, bad, objects);
+    part.dirty = true;
+    return part;
+  }
+
+  /** The part on disk for `ref`, or null (none, another format or build, damaged, an overlay over another bulk). */
+  static open(stateDir: string, ref: string): NotesPart | null {
+    const bulk = SortedLines.open(partFile(stateDir, ref));
+    if (!bulk) return null;
+    const h = bulk.header as { format?: unknown; build?: unknown; part?: unknown; tip?: unknown; id?: unknown; bad?: unknown };
+    if (h.format !== FORMAT || h.build !== buildFingerprint() || h.part !== ref || typeof h.tip !== 'string' || typeof h.id !== 'string' || !isBadCounts(h.bad)) {
+      bulk.close();
+      return null;
+    }
+    const part = new NotesPart(h.tip, bulk, h.id, h.bad, null);
+    const over = readPart<{ over: unknown; tip: unknown; set: unknown; deleted: unknown; bad: unknown }>(stateDir, `${ref}${OVERLAY}`);
+    if (over && over.over === h.id && typeof over.tip === 'string' && Array.isArray(over.set) && Array.isArray(over.deleted) && isBadCounts(over.bad)) {
+      try {
+        for (const entry of over.set as unknown[]) {
+          if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') throw new DamagedCacheError('an overlay entry is not an object and a note');
+          part.setOverlay(entry[0], decodeCached(entry[1]));
+        }
+        for (const object of over.deleted as unknown[]) if (typeof object === 'string') part.overlay.set(object, null);
+      } catch {
+        part.overlay.clear();
+        part.overlayIndex.clear();
+        return part; // the bulk alone, brought forward from its own tip
+      }
+      part.tip = over.tip;
+      part.badCounts = { ...over.bad };
+    }
+    return part;
+  }
+
+  private setOverlay(object: string, note: DecodedNote): void {
+    this.overlay.set(object, note);
+    for (const key of keysOf(note[0])) {
+      let set = this.overlayIndex.get(key);
+      if (!set) this.overlayIndex.set(key, (set = new Set()));
+      set.add(object);
+    }
+  }
+
+  /** One object's note, or undefined. */
+  get(object: string): DecodedNote | undefined {
+    if (this.whole) return this.whole.get(object);
+    if (this.merged) return this.merged.get(object);
+    const over = this.overlay.get(object);
+    if (over !== undefined) return over ?? undefined;
+    const text = this.bulk?.get(object);
+    return text === undefined ? undefined : decodeCached(text);
+  }
+
+  /** The objects whose notes hold events under `key` (see keysOf); some may hold none any more. */
+  objectsFor(key: string): string[] {
+    const map = this.whole ?? this.merged;
+    if (map) {
+      if (!this.index) {
+        this.index = new Map();
+        for (const [object, [events]] of map) {
+          for (const k of keysOf(events)) {
+            let set = this.index.get(k);
+            if (!set) this.index.set(k, (set = new Set()));
+            set.add(object);
+          }
+        }
+      }
+      return [...(this.index.get(key) ?? [])];
+    }
+    const out = new Set(this.bulk?.get(key)?.split(',') ?? []);
+    for (const o of this.overlayIndex.get(key) ?? []) out.add(o);
+    return [...out];
+  }
+
+  /** The events under `key` (see keysOf), each note's once. */
+  eventsFor(key: string): OmniEvent[] {
+    const out: OmniEvent[] = [];
+    for (const object of this.objectsFor(key)) out.push(...(this.get(object)?.[0] ?? []));
+    return out;
+  }
+
+  /** Records `object`'s note as read now. */
+  set(object: string, note: DecodedNote): void {
+    this.dirty = true;
+    this.countBad(object, note[1].length);
+    const map = this.whole ?? this.merged;
+    if (map) {
+      map.set(object, note);
+      this.index = null;
+    }
+    if (!this.whole) this.setOverlay(object, note);
+  }
+
+  /** Records that `object` has no note any more. */
+  delete(object: string): void {
+    this.dirty = true;
+    this.countBad(object, 0);
+    (this.whole ?? this.merged)?.delete(object);
+    this.index = null;
+    if (!this.whole) this.overlay.set(object, null);
+  }
+
+  private countBad(object: string, n: number): void {
+    if (n) this.badCounts[object] = n;
+    else if (Object.hasOwn(this.badCounts, object)) delete this.badCounts[object];
+  }
+
+  /** Forgets everything: the ref is read whole again. */
+  clear(): void {
+    this.dirty = true;
+    this.whole = new Map();
+    this.merged = null;
+    this.index = null;
+    this.badCounts = {};
+    this.overlay.clear();
+    this.overlayIndex.clear();
+  }
+
+  /** Every object's note (a part with a bulk reads it all once). */
+  all(): Map<string, DecodedNote> {
+    if (this.whole) return this.whole;
+    if (!this.merged) {
+      const map = new Map<string, DecodedNote>();
+      if (this.bulk) {
+        try {
+          for (const [key, value] of this.bulk.entries()) if (!key.includes(':') && !this.overlay.has(key)) map.set(key, decodeCached(value));
+        } catch (e) {
+          throw e instanceof DamagedCacheError ? e : new DamagedCacheError('a cached notes part is damaged');
+        }
+      }
+      for (const [object, note] of this.overlay) if (note) map.set(object, note);
+      this.merged = map;
+    }
+    return this.merged;
+  }
+
+  /** How many bad lines the notes hold, and the first (of the note on the smallest object id), or null. */
+  badLines(): { count: number; first: BadLine } | null {
+    const objects = Object.keys(this.badCounts);
+    if (!objects.length) return null;
+    const first = objects.reduce((a, b) => (b < a ? b : a));
+    const line = this.get(first)?.[1][0];
+    if (!line) throw new DamagedCacheError("a cached note's bad lines are not where the count says");
+    return { count: objects.reduce((n, o) => n + this.badCounts[o]!, 0), first: line };
+  }
+
+  /** Writes what changed: the overlay when small and over a bulk, else a new bulk. */
+  write(stateDir: string): void {
+    if (!this.dirty) return;
+    const overlayFile = `${this.partName}${OVERLAY}`;
+    if (this.bulk && this.bulkId && !this.whole && this.overlay.size <= OVERLAY_LIMIT) {
+      const set = [...this.overlay].filter(([, n]) => n).map(([o, n]) => [o, encodeCached(n!)]);
+      const deleted = [...this.overlay].filter(([, n]) => !n).map(([o]) => o);
+      writePart(stateDir, overlayFile, { over: this.bulkId, tip: this.tip, set, deleted, bad: this.badCounts });
+      return;
+    }
+    const notes = this.all();
+    const byKey = new Map<string, string[]>();
+    const lines: [string, string][] = [];
+    for (const [object, note] of notes) {
+      lines.push([object, encodeCached(note)]);
+      for (const k of keysOf(note[0])) appendTo(byKey, k, object);
+    }
+    for (const [k, objects] of byKey) lines.push([k, objects.join(',')]);
+    const id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+    writeSortedLines(partFile(stateDir, this.partName), { format: FORMAT, build: buildFingerprint(), part: this.partName, tip: this.tip, id, bad: this.badCounts }, lines);
+    fs.rmSync(partFile(stateDir, overlayFile), { force: true });
+  }
+
+  /** The ref this part is of (set by the cache when it holds the part). */
+  partName = '';
+
+  close(): void {
+    this.bulk?.close();
+  }
+}
+
+const isBadCounts = (v: unknown): v is BadCounts =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((n) => typeof n === 'number' && Number.isInteger(n) && n > 0);

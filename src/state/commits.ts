@@ -53,3 +53,61 @@ export function ownCommit(tip: string, id: string, side: ReadonlyMap<string, Com
   }
   return null;
 }
+
+/** A commit off the base as the side scan keeps it: what parseLog gives, every parent, and the commit time. */
+export interface SideCommit extends CommitInfo {
+  parents: string[];
+  /** the committer time, in seconds */
+  time: number;
+}
+
+/** The `git log --format` that parseSideLog reads. */
+export function sideLogFormat(trailerKey: string): string {
+  return `--format=%H${SEP}%T${SEP}%P${SEP}%ct${SEP}${trailerPlaceholder(trailerKey)}${REC}`;
+}
+
+/** Parses what `git log` printed with sideLogFormat. */
+export function parseSideLog(out: string, config: Config): SideCommit[] {
+  const commits: SideCommit[] = [];
+  for (const record of out.split(REC)) {
+    const r = record.replace(/^\n+/, '');
+    if (!r) continue;
+    const [sha, tree, parents, time, trailers] = r.split(SEP);
+    if (!sha || !tree) continue;
+    const all = parents ? parents.split(' ').filter(Boolean) : [];
+    commits.push({ sha, tree, parent: all[0] ?? null, parents: all, time: Number(time) || 0, claim: trailerClaim(trailerValues(trailers ?? ''), config, config.trailerKey) });
+  }
+  return commits;
+}
+
+/**
+ * Sorts the side scan's commits into the order it lists them in: newest commit time first; a commit before its
+ * parents when their times tie (commits made in one second: the child is the newer); then by id. git log's own
+ * order follows its walk, which differs between a whole read and a read of what is new; this one is the same
+ * however the commits were read, so a task's newest commit is the same warm and cold.
+ */
+export function sortSide(commits: SideCommit[]): void {
+  const bySha = new Map(commits.map((c) => [c.sha, c]));
+  // depth: the longest chain of parents below a commit within these commits (iteratively: chains run thousands deep)
+  const depth = new Map<string, number>();
+  for (const c of commits) {
+    if (depth.has(c.sha)) continue;
+    const stack: [SideCommit, boolean][] = [[c, false]];
+    while (stack.length) {
+      const [x, expanded] = stack.pop()!;
+      if (depth.has(x.sha)) continue;
+      if (expanded) {
+        let d = 0;
+        for (const p of x.parents) d = Math.max(d, (depth.get(p) ?? -1) + 1);
+        depth.set(x.sha, d);
+        continue;
+      }
+      stack.push([x, true]);
+      for (const p of x.parents) {
+        const parent = bySha.get(p);
+        if (parent && !depth.has(p)) stack.push([parent, false]);
+      }
+    }
+  }
+  commits.sort((a, b) => (a.time !== b.time ? b.time - a.time : depth.get(b.sha)! - depth.get(a.sha)! || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0)));
+}

@@ -93,3 +93,66 @@ function writeAtomically(file: string, text: string): void {
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
 }
+
+const ANSWER = 'status-answer.json';
+
+/**
+ * The default listing's answer stored for `key`, as the JSON text `status --json` prints, while it holds: until
+ * `validUntil` (the first time a landed task it lists leaves the window of recent landings). The file is the key
+ * line, a line with the time and a sha1 of the text, then the text: a hit prints it without parsing it, and any
+ * change to its bytes is no hit. Null when there is none, another key, expired, or damaged.
+ */
+export function readStatusAnswer(stateDir: string | null, key: string, now: number): { text: string; warnings: string[] } | null {
+  if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
+  try {
+    const fd = fs.openSync(path.join(stateDir, ANSWER), 'r');
+    let text: string;
+    try {
+      const head = Buffer.alloc(key.length + 1);
+      if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== `${key}\n`) return null;
+      const size = fs.fstatSync(fd).size - head.length;
+      const rest = Buffer.alloc(size);
+      let got = 0;
+      while (got < size) {
+        const n = fs.readSync(fd, rest, got, size - got, head.length + got);
+        if (n === 0) break;
+        got += n;
+      }
+      text = rest.toString('utf8', 0, got);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const nl = text.indexOf('\n');
+    const meta = JSON.parse(text.slice(0, nl)) as { validUntil?: unknown; sum?: unknown; warnings?: unknown };
+    const body = text.slice(nl + 1);
+    if (typeof meta?.validUntil !== 'number' || now >= meta.validUntil) return null;
+    if (!Array.isArray(meta.warnings) || !meta.warnings.every((w) => typeof w === 'string')) return null;
+    if (createHash('sha1').update(body).digest('hex') !== meta.sum) return null;
+    return { text: body, warnings: meta.warnings };
+  } catch {
+    return null;
+  }
+}
+
+/** Stores the default listing's answer for `key` (on the key's second sight, as writeStatusSnapshot does). */
+export function writeStatusAnswer(stateDir: string | null, key: string, validUntil: number, warnings: readonly string[], jsonText: () => string): void {
+  if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return;
+  try {
+    fs.mkdirSync(stateDir, { recursive: true });
+    let seen = '';
+    try {
+      seen = fs.readFileSync(path.join(stateDir, SEEN), 'utf8');
+    } catch {
+      /* first run */
+    }
+    if (seen !== key) {
+      writeAtomically(path.join(stateDir, SEEN), key);
+      return;
+    }
+    const body = jsonText();
+    const sum = createHash('sha1').update(body).digest('hex');
+    writeAtomically(path.join(stateDir, ANSWER), `${key}\n${JSON.stringify({ validUntil, sum, warnings })}\n${body}`);
+  } catch {
+    /* only a cache */
+  }
+}

@@ -1,15 +1,15 @@
 import type { Config } from '../config.js';
 import { appendTo } from '../collections.js';
-import { gitAsync } from '../git/exec.js';
+import { gitAsync, type GitResult } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
-import { claimedTask, logFormat, ownCommit, parseLog, type CommitInfo } from './commits.js';
+import { sortSide, claimedTask, logFormat, ownCommit, parseLog, parseSideLog, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
 import { missingBaseWarning } from './base-warning.js';
 import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
-import { foldVerify, otherSpecResult } from '../verify/fold.js';
+import { foldVerify, otherSpecResult, type TreeSpecVerdict } from '../verify/fold.js';
 import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type RevertEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes, readChangedNotesMany } from '../notes/read.js';
-import { BASE_CACHE_PART, DamagedCacheError, LandedIndex, forgetBaseScan, readStateCache, writeStateCache, type DecodedNote, type StateCache } from './cache.js';
+import { BASE_CACHE_PART, SIDE_CACHE_PART, DamagedCacheError, LandedIndex, NotesPart, closeStateCache, forgetStateCache, readStateCache, writeStateCache, type StateCache } from './cache.js';
 import { NOTES_REFS, baseRefCandidates, type NotesLog } from '../notes/refs.js';
 
 /** The lifecycle states, derived from git and the notes, never stored. */
@@ -49,7 +49,8 @@ export interface TaskView {
 export interface RepoState {
   tasks: Map<string, TaskView>;
   events: { patchset: PatchsetEvent[]; review: ReviewEvent[]; verify: VerifyEvent[]; land: LandEvent[]; revert: RevertEvent[]; attempt: AttemptEvent[] };
-  bad: { ref: string; line: BadLine }[];
+  /** per notes ref with unreadable lines: how many, and the first (of the note on the smallest object id) */
+  bad: { ref: string; count: number; first: BadLine }[];
   base: string;
   /** things read commands say on stderr: a notes ref that is not a commit, … */
   warnings: string[];
@@ -120,6 +121,28 @@ export interface TaskSelection {
    * attempt, a revert. A task known only from its trailer on the base or its land event is landed, and left out.
    */
   inFlight?: boolean;
+  /**
+   * decides the ids once the refs, the base and the branches are read (as `only`; null: every task), from what the
+   * read found: the tasks named by a branch or by a commit off the base (whose views depend on those), and the
+   * notes, looked up by object
+   */
+  pick?: (read: ReadFound) => Promise<ReadonlySet<string> | null>;
+}
+
+/** What a read found, for TaskSelection.pick. */
+export interface ReadFound {
+  /** the tasks a branch's name, a branch tip's trailer or a commit off the base names */
+  presence: ReadonlySet<string>;
+  /** each notes ref's notes as read (by ref name) */
+  notes: ReadonlyMap<string, NotesPart>;
+  landed: LandedIndex;
+  /** the base branch's tips (local and remote-tracking) this read was of */
+  baseTips: readonly string[];
+  /**
+   * what the base gained since the tips of the last read (`from`, every tip): the tasks its new commits' trailers
+   * name; null when the base was read whole
+   */
+  baseSince: { from: readonly string[]; tasks: readonly string[] } | null;
 }
 
 export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string, verifyContext?: VerifyContext, select: TaskSelection = {}): Promise<RepoState> {
@@ -127,8 +150,8 @@ export async function loadState(cwd: string, config: Config, stateDir: string | 
     return await loadStateOnce(cwd, config, stateDir, snapshot, verifyContext, select);
   } catch (e) {
     if (!(e instanceof DamagedCacheError)) throw e;
-    // a cached base scan whose bytes check out but whose content does not (written by hand): scan the base whole
-    forgetBaseScan(stateDir);
+    // a cached part whose size and header check out but whose content does not (a hand, a disk): read git whole
+    forgetStateCache(stateDir);
     return loadStateOnce(cwd, config, stateDir, snapshot, verifyContext, select);
   }
 }
@@ -178,13 +201,13 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
 
   // notes are decoded while cat-file still streams them. A ref whose tip the cache knows is not read at all; one
   // that moved since is read incrementally: only the notes `git diff-tree` says changed
-  // per notes ref, each annotated object's decoded events: the cache's own records, used in place (no copies)
-  const perObject = new Map<string, Map<string, DecodedNote>>();
+  // per notes ref, each annotated object's decoded events: the cache's own part, looked up in place
+  const perObject = new Map<string, NotesPart>();
   const toRead: { ref: string; tip: string }[] = [];
   const incremental: { ref: string; tip: string; from: string }[] = [];
   for (const n of notesTips) {
     const hit = cache.notes.get(n.ref);
-    perObject.set(n.ref, hit ? hit.objects : new Map());
+    perObject.set(n.ref, hit ?? NotesPart.fresh(n.tip));
     if (hit?.tip === n.tip) continue;
     if (hit) incremental.push({ ref: n.ref, tip: n.tip, from: hit.tip });
     else toRead.push(n);
@@ -224,7 +247,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       for (const [object, text] of c.notes) decodeInto(c.n.ref, object, text);
     }
   }
-  async function readOne(n: { ref: string; tip: string; from: string }, records: Map<string, DecodedNote>): Promise<void> {
+  async function readOne(n: { ref: string; tip: string; from: string }, records: NotesPart): Promise<void> {
     try {
       await readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
     } catch {
@@ -234,19 +257,35 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       await readAllNotes(cwd, [{ ref: n.ref, tip: n.tip }], undefined, decodeInto);
     }
   }
+  // the commits off the base: kept from the last read (src/state/cache.ts SideScan) and brought forward by a log of
+  // what is new since its tips (none when no branch moved), less what the base gained; read whole otherwise
+  const sideKey = `${config.trailerKey}\0${config.taskPattern}`;
+  const sideHit = cache.side?.key === sideKey ? cache.side : null;
+  const sideBaseSame = sideHit?.base[0] === baseKey;
+  const sideFromOldBase = !!sideHit && !sideBaseSame && !baseHit && !!baseFrom && sideHit.base[0] === cache.base?.key;
+  const sideTipsSame = !!sideHit && sideHit.tips.length === tipShas.length && tipShas.every((t) => sideHit.tips.includes(t));
+  const sideIncremental = !!sideHit && (sideBaseSame || sideFromOldBase);
+  const sideWhole = (): Promise<GitResult> => gitAsync(['log', sideLogFormat(config.trailerKey), '--stdin'], { cwd, input: `${[...tipShas, ...baseShas.map((b) => `^${b}`)].join('\n')}\n` });
   let [baseLog, sideLog] = await Promise.all([
     baseShas.length && !baseHit
       ? gitAsync(['log', logFormat(config.trailerKey, !!baseFrom), ...baseShas, ...(baseFrom ? baseFrom.tips.map((t) => `^${t}`) : []), '--'], { cwd })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
-    tipShas.length
-      ? gitAsync(['log', logFormat(config.trailerKey, true), '--stdin'], { cwd, input: `${[...tipShas, ...baseShas.map((b) => `^${b}`)].join('\n')}\n` })
-      : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
+    !tipShas.length || (sideIncremental && sideTipsSame)
+      ? Promise.resolve({ stdout: '', stderr: '', exitCode: 0 })
+      : sideIncremental
+        ? gitAsync(['log', sideLogFormat(config.trailerKey), '--stdin'], { cwd, input: `${[...tipShas, ...sideHit!.tips.map((t) => `^${t}`), ...baseShas.map((b) => `^${b}`)].join('\n')}\n` })
+        : sideWhole(),
     readAllNotes(cwd, toRead, undefined, decodeInto),
     readIncremental(),
   ]);
   let landedByTask: LandedIndex;
   const baseParents = new Map<string, string>();
+  // the commits the base gained since the side scan's base (null: it did not move, or was read whole)
+  let baseGained: Set<string> | null = null;
+  let baseSince: ReadFound['baseSince'] = null;
+  const oldBaseKey = cache.base?.key ?? null;
   if (baseHit) {
+    baseSince = { from: baseShas, tasks: [] };
     landedByTask = baseHit.landed;
   } else {
     let tips = baseShas;
@@ -261,6 +300,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       const parents = new Set(listed.map((c) => c.parent));
       tips = baseShas.filter((t) => !parents.has(t));
       for (const c of listed) if (c.parent) baseParents.set(c.sha, c.parent);
+      baseGained = new Set(listed.map((c) => c.sha));
     }
     // newest first: a task's newest commit on the base wins (what was read before is older than what is new)
     const fresh = new Map<string, string>();
@@ -269,19 +309,60 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       if (task && !fresh.has(task)) fresh.set(task, c.sha);
     }
     landedByTask = incrementalOk ? baseFrom!.landed.with(fresh) : LandedIndex.of(fresh);
+    if (incrementalOk && oldBaseKey) baseSince = { from: [...new Set(oldBaseKey.split('\0').slice(2).map((r) => r.slice(r.lastIndexOf('=') + 1)))], tasks: [...fresh.keys()] };
     cache.base = { key: baseKey, landed: landedByTask, tips };
     if (!incrementalOk) cache.baseSum = null;
     cache.dirty.add(BASE_CACHE_PART);
   }
-  for (const n of notesTips) cache.notes.set(n.ref, { tip: n.tip, objects: perObject.get(n.ref)! });
+  for (const n of notesTips) {
+    const part = perObject.get(n.ref)!;
+    part.tip = n.tip;
+    cache.notes.set(n.ref, part);
+  }
   for (const ref of [...cache.notes.keys()]) {
     if (!notesTips.some((n) => n.ref === ref)) {
       cache.notes.delete(ref);
       cache.dirty.add(ref);
     }
   }
-  writeStateCache(stateDir, cache);
-  const sideCommits = parseLog(sideLog.stdout, config);
+  try {
+    return await viewsOf();
+  } finally {
+    // after the views: they look notes up in the parts (written over after, not under them)
+    writeStateCache(stateDir, cache);
+    closeStateCache(cache);
+  }
+  async function viewsOf(): Promise<RepoState> {
+  let sideCommits: SideCommit[];
+  let sideCommitsChanged = true;
+  if (!tipShas.length) sideCommits = [];
+  else if (sideIncremental && sideLog.exitCode === 0 && (sideBaseSame || baseGained)) {
+    // what was kept and what is new, less what the base gained, and only what a tip still reaches
+    const known = new Map<string, SideCommit>();
+    for (const c of sideHit!.commits) if (!baseGained?.has(c.sha)) known.set(c.sha, c);
+    for (const c of parseSideLog(sideLog.stdout, config)) if (!baseGained?.has(c.sha)) known.set(c.sha, c);
+    const reached = new Map<string, SideCommit>();
+    const stack = [...tipShas];
+    while (stack.length) {
+      const c = known.get(stack.pop()!);
+      if (!c || reached.has(c.sha)) continue;
+      reached.set(c.sha, c);
+      stack.push(...c.parents);
+    }
+    // the same commits as kept (no branch moved, the base gained none of them): already in order, not written again
+    const same = reached.size === sideHit!.commits.length && sideHit!.commits.every((c) => reached.has(c.sha));
+    sideCommits = same ? sideHit!.commits : [...reached.values()];
+    if (!same) sortSide(sideCommits);
+    sideCommitsChanged = !same;
+  } else {
+    if (sideIncremental) sideLog = await sideWhole();
+    sideCommits = sideLog.exitCode === 0 ? parseSideLog(sideLog.stdout, config) : [];
+    sortSide(sideCommits);
+  }
+  if ((!sideHit || !sideBaseSame || !sideTipsSame) && sideLog.exitCode === 0) {
+    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, commits: sideCommits, id: sideHit?.id, commitsChanged: sideCommitsChanged };
+    cache.dirty.add(SIDE_CACHE_PART);
+  }
   const side = new Map<string, CommitInfo>();
   // newest first: the first commit seen for a task is its head when no task branch names it
   const trailerHead = new Map<string, CommitInfo>();
@@ -304,21 +385,72 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   }
 
   const bad: RepoState['bad'] = [];
-  const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], revert: [] as RevertEvent[], attempt: [] as AttemptEvent[] };
   for (const n of notesTips) {
-    const type = expectedType(n.log);
-    for (const [objectEvents, objectBad] of perObject.get(n.ref)!.values()) {
-      // an event filed in the wrong log is ignored: each log holds its own types (the lands log: land and revert)
-      for (const e of objectEvents) if (e.type === type || (e.type === 'revert' && type === 'land')) (events[e.type] as OmniEvent[]).push(e);
-      for (const line of objectBad) bad.push({ ref: n.ref, line });
+    const b = perObject.get(n.ref)!.badLines();
+    if (b) bad.push({ ref: n.ref, ...b });
+  }
+  const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], revert: [] as RevertEvent[], attempt: [] as AttemptEvent[] };
+  // an event filed in the wrong log is ignored: each log holds its own types (the lands log: land and revert)
+  const fits = (e: OmniEvent, log: NotesLog) => e.type === expectedType(log) || (e.type === 'revert' && log === 'lands');
+  const presence = new Set<string>([...branchTips.keys(), ...trailerHead.keys(), ...claimedTips.keys()]);
+  const picked = select.pick ? await select.pick({ presence, notes: new Map([...perObject].map(([ref, part]) => [ref, part])), landed: landedByTask, baseTips: baseShas, baseSince }) : null;
+  const only = select.only ?? picked ?? undefined;
+  // the verify results of one tree, folded: every result when all tasks are read, else looked up per tree
+  let verifiesOf: (tree: string) => Map<string, TreeSpecVerdict> | undefined;
+  if (!only) {
+    for (const n of notesTips) {
+      for (const [objectEvents] of perObject.get(n.ref)!.all().values()) {
+        for (const e of objectEvents) if (fits(e, n.log)) (events[e.type] as OmniEvent[]).push(e);
+      }
     }
+    const folded = foldVerify(events.verify);
+    verifiesOf = (tree) => folded.get(tree);
+  } else {
+    // only the events of the tasks asked about: looked up by the keys the parts index (each note read once)
+    const landedCommits = new Set<string>();
+    for (const id of only) {
+      const l = landedByTask.get(id);
+      if (l) landedCommits.add(l);
+    }
+    const keysFor = (log: NotesLog): string[] => [...[...only].map((id) => `t:${id}`), ...(log === 'lands' ? [...landedCommits].map((c) => `r:${c}`) : [])];
+    // each note is read once per log; a note looked up again (by another key) adds nothing
+    const consumed = new Map<NotesLog, Set<string>>();
+    const read = (log: NotesLog, keys: readonly string[], keep: (e: OmniEvent) => boolean) => {
+      const part = perObject.get(NOTES_REFS[log]);
+      if (!part) return;
+      let done = consumed.get(log);
+      if (!done) consumed.set(log, (done = new Set()));
+      const objects = new Set<string>();
+      for (const k of keys) for (const o of part.objectsFor(k)) if (!done.has(o)) objects.add(o);
+      for (const o of objects) {
+        done.add(o);
+        for (const e of part.get(o)?.[0] ?? []) if (fits(e, log) && keep(e)) (events[e.type] as OmniEvent[]).push(e);
+      }
+    };
+    const named = (e: OmniEvent) => e.task !== null && only.has(e.task);
+    for (const log of ['patchsets', 'reviews', 'attempts'] as const) read(log, keysFor(log), named);
+    // land events first: their landed commits find the reverts of those landings too; a note holds both kinds
+    read('lands', keysFor('lands'), () => true);
+    for (const e of events.land) if (named(e) && e.landed) landedCommits.add(e.landed);
+    read('lands', [...landedCommits].map((c) => `r:${c}`), () => true);
+    events.land = events.land.filter(named);
+    events.revert = events.revert.filter((e) => named(e) || landedCommits.has(e.landed));
+    // verify results: every one of a tree a view asks about (below), whatever task it names; those naming the tasks
+    read('verify', keysFor('verify'), () => true);
+    const byTree = new Map<string, ReturnType<typeof verifiesOf>>();
+    verifiesOf = (tree) => {
+      if (!byTree.has(tree)) {
+        read('verify', [`v:${tree}`], () => true);
+        byTree.set(tree, foldVerify(events.verify.filter((e) => e.tree === tree)).get(tree));
+      }
+      return byTree.get(tree);
+    };
   }
 
   const patchsets = foldPatchsets(events.patchset);
   // a review or an attempt counts for the task it names on that commit: a commit two tasks' branches share is
   // no reason to show one task's verdict on the other
   const reviews = latestByTaskAndCommit(events.review);
-  const verifies = foldVerify(events.verify);
   const currentSpec = verifyContext?.spec ?? null;
   const lands = latestBy(events.land, (e) => e.task);
   // a landed commit reverted by land.postVerify no longer counts as the task's landing
@@ -340,12 +472,12 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   for (const e of events.attempt) ids.add(e.task);
   if (!select.inFlight) {
     // the landings of the tasks asked about are looked up, not all of them listed
-    if (select.only) {
-      for (const id of select.only) if (landedByTask.get(id) !== undefined) ids.add(id);
+    if (only) {
+      for (const id of only) if (landedByTask.get(id) !== undefined) ids.add(id);
     } else for (const id of landedByTask.all().keys()) ids.add(id);
     for (const e of events.land) ids.add(e.task);
   }
-  if (select.only) for (const id of ids) if (!select.only.has(id)) ids.delete(id);
+  if (only) for (const id of ids) if (!only.has(id)) ids.delete(id);
   const treeOf = new Map<string, string>();
   for (const list of patchsets.values()) for (const p of list) treeOf.set(p.commit, p.tree);
 
@@ -384,7 +516,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       ? localTip?.sha ?? ownTips[0]?.sha ?? landedCommit ?? reverted?.commit ?? null
       : newestLive ?? byTrailer ?? own[own.length - 1]?.commit ?? landedCommit ?? reverted?.commit ?? null;
     const tree = head ? treeOf.get(head) ?? side.get(head)?.tree ?? null : null;
-    const bySpec = tree ? verifies.get(tree) : undefined;
+    const bySpec = tree ? verifiesOf(tree) : undefined;
     const under = currentSpec ? bySpec?.get(currentSpec) : undefined;
     const verify = under?.conclusive ?? under?.latest ?? null;
     const verifyOtherSpec = otherSpecResult(bySpec, currentSpec);
@@ -419,7 +551,10 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       failedAttempts: circuit.failures,
     });
   }
+  // show lists every verify result of the task's patchsets' trees
+  if (only) for (const list of patchsets.values()) for (const p of list) verifiesOf(p.tree);
   return { tasks, events, bad, base, warnings, baseParents };
+  }
 }
 
 /**

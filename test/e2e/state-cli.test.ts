@@ -161,7 +161,7 @@ describe('the stored status answer and the build', () => {
     };
     expect(statusJson().tasks[0]).toMatchObject({ id: 't-3', parent: null });
     expect(statusJson().tasks[0]).toMatchObject({ id: 't-3', parent: null }); // the second sight stores the answer
-    expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship', 'status-cache.json'))).toBe(true);
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship', 'status-answer.json'))).toBe(true);
     // another build: status logic that answers differently, in a file neither the cache nor the events code is
     const file = path.join(pkg, 'dist', 'commands', 'status.js');
     const code = fs.readFileSync(file, 'utf8');

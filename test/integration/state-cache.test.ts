@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, testEnv, type TestRepo } from '../helpers/repo.js';
 import { commitChange, jsonOf } from '../helpers/state.js';
+import { SortedLines, writeSortedLines } from '../../src/state/sorted-lines.js';
 
 afterAll(cleanupAll);
 
@@ -47,87 +48,158 @@ describe('a damaged status-cache.json', () => {
     ['an array', (key) => `${key}\n[]`],
   ];
 
-  it('status ignores each damage, answers as a cold read, and stores a good answer again', () => {
+  it('status --all ignores each damage, answers as a cold read, and stores a good answer again', () => {
     const { repo, stateDir } = repoWithState();
     const file = path.join(stateDir, 'status-cache.json');
-    jsonOf(repo.omni(['status', '--json']));
-    jsonOf(repo.omni(['status', '--json'])); // the second sight of these refs stores the answer
+    jsonOf(repo.omni(['status', '--json', '--all']));
+    jsonOf(repo.omni(['status', '--json', '--all'])); // the second sight of these refs stores the answer
     const text = fs.readFileSync(file, 'utf8');
     const key = text.slice(0, text.indexOf('\n'));
     const good = JSON.parse(text.slice(key.length + 1));
     for (const [name, damage] of damages) {
       fs.writeFileSync(file, damage(key, good));
-      sameAsCold(repo, ['status', '--json'], name);
+      sameAsCold(repo, ['status', '--json', '--all'], name);
       // rewritten whole: the key and the answer a cold read gives
       const again = fs.readFileSync(file, 'utf8');
       expect(again.slice(0, key.length + 1), name).toBe(`${key}\n`);
       expect(JSON.parse(again.slice(key.length + 1)), name).toEqual(good);
     }
     fs.writeFileSync(file, damages[1]![1](key, good));
+    sameAsCold(repo, ['status', '--all'], 'text output');
+  }, 600_000);
+});
+
+describe('a damaged status-answer.json (the default listing, stored as printed)', () => {
+  const damages: [string, (key: string, meta: any, body: string) => string][] = [
+    ['a truncated body', (key, meta, body) => `${key}\n${JSON.stringify(meta)}\n${body.slice(0, 40)}`],
+    ['a body changed at the same length', (key, meta, body) => `${key}\n${JSON.stringify(meta)}\n${body.replace('"t-1"', '"t-9"')}`],
+    ['no meta line', (key, _meta, body) => `${key}\n${body}`],
+    ['meta that is not JSON', (key, _meta, body) => `${key}\n{"validUntil":\n${body}`],
+    ['warnings that are not a list', (key, meta, body) => `${key}\n${JSON.stringify({ ...meta, warnings: 5 })}\n${body}`],
+    ['a time that is not a number', (key, meta, body) => `${key}\n${JSON.stringify({ ...meta, validUntil: 'never' })}\n${body}`],
+    ['an answer past its time', (key, meta, body) => `${key}\n${JSON.stringify({ ...meta, validUntil: 1 })}\n${body.replace('"t-1"', '"t-9"')}`],
+  ];
+
+  it('status ignores each damage, answers as a cold read, and stores a good answer again', () => {
+    const { repo, stateDir } = repoWithState();
+    const file = path.join(stateDir, 'status-answer.json');
+    jsonOf(repo.omni(['status', '--json']));
+    jsonOf(repo.omni(['status', '--json'])); // the second sight of these refs stores the answer
+    const good = fs.readFileSync(file, 'utf8');
+    const [key, metaLine] = good.split('\n', 2) as [string, string];
+    const meta = JSON.parse(metaLine);
+    const body = good.slice(key.length + metaLine.length + 2);
+    expect(body).toContain('"t-1"');
+    for (const [name, damage] of damages) {
+      fs.writeFileSync(file, damage(key, meta, body));
+      sameAsCold(repo, ['status', '--json'], name);
+      expect(fs.readFileSync(file, 'utf8'), name).toBe(good);
+    }
+    fs.writeFileSync(file, damages[1]![1](key, meta, body));
     sameAsCold(repo, ['status'], 'text output');
   }, 600_000);
 });
 
-describe('damaged state-cache parts (valid JSON, wrong shapes)', () => {
+describe('damaged state-cache parts (whole files, wrong shapes)', () => {
   const REVIEWS = 'refs_notes_omni-ship_reviews.json';
   const BASE = 'base.json';
-  const damages: [string, string, (value: any) => unknown][] = [
-    ['objects not a list', REVIEWS, (v) => ({ ...v, objects: 5 })],
-    ['an object entry that is a number', REVIEWS, (v) => ({ ...v, objects: [5] })],
-    ['events that are not a list', REVIEWS, (v) => ({ ...v, objects: v.objects.map(([o, , b]: any) => [o, 5, b]) })],
-    ['a packed event of an unknown type', REVIEWS, (v) => ({ ...v, objects: v.objects.map(([o, , b]: any) => [o, [['bogus', 1, 2, 3]], b]) })],
-    ['a packed event too short', REVIEWS, (v) => ({ ...v, objects: v.objects.map(([o, , b]: any) => [o, [['review', '2030-01-01T00:00:00.000Z']], b]) })],
-    ['an event object missing fields', REVIEWS, (v) => ({ ...v, objects: v.objects.map(([o, , b]: any) => [o, [{ v: 1, type: 'review' }], b]) })],
-    ['an event that is null', REVIEWS, (v) => ({ ...v, objects: v.objects.map(([o, , b]: any) => [o, [null], b]) })],
-    ['bad lines that are numbers', REVIEWS, (v) => ({ ...v, objects: v.objects.map(([o, e]: any) => [o, e, [5]]) })],
-    ['a tip that is not a string', REVIEWS, (v) => ({ ...v, tip: 5 })],
-    ['a value that is null', REVIEWS, () => null],
-    ['landed not a list', BASE, (v) => ({ ...v, landed: 5 })],
-    ['landed pairs that are not pairs', BASE, (v) => ({ ...v, landed: [5, [1, 2]] })],
-    ['a key that is not a string', BASE, (v) => ({ ...v, key: 5 })],
+  /** Rewrites a notes part (a sorted-lines file) with each note's value changed by `damage`, or its header by `head`. */
+  const rewriteNotes = (file: string, damage: (value: any) => unknown, head: (h: any) => any = (h) => h) => {
+    const lines = SortedLines.open(file)!;
+    const entries = [...lines.entries()].map(([k, v]) => [k, k.includes(':') ? v : JSON.stringify(damage(JSON.parse(v)))] as [string, string]);
+    const { lines: _n, size: _s, ...header } = lines.header as any;
+    lines.close();
+    writeSortedLines(file, head(header), entries);
+  };
+  /** A notes part as comparable content: its header without the write's random id, and its lines. */
+  const notesContent = (file: string) => {
+    const lines = SortedLines.open(file)!;
+    const { id: _id, ...header } = lines.header as any;
+    const out = { header, entries: [...lines.entries()] };
+    lines.close();
+    return out;
+  };
+  const notes: [string, (value: any) => unknown, ((h: any) => any)?][] = [
+    ['a note that is a number', () => 5],
+    ['a note that is a list of one', () => [5]],
+    ['events that are not a list', ([, b]) => [5, b]],
+    ['a packed event of an unknown type', ([, b]) => [[['bogus', 1, 2, 3]], b]],
+    ['a packed event too short', ([, b]) => [[['review', '2030-01-01T00:00:00.000Z']], b]],
+    ['an event object missing fields', ([, b]) => [[{ v: 1, type: 'review' }], b]],
+    ['an event that is null', ([, b]) => [[null], b]],
+    ['bad lines that are numbers', ([e]) => [e, [5]]],
+    ['a value that is null', () => null],
+    ['a tip that is not a string', (v) => v, (h) => ({ ...h, tip: 5 })],
+  ];
+  /** Rewrites the base part (a sorted-lines file) with its landings and header changed. */
+  const rewriteBase = (file: string, lines: (l: [string, string][]) => [string, string][], head: (h: any) => any = (h) => h) => {
+    const part = SortedLines.open(file)!;
+    const entries = [...part.entries()];
+    const { lines: _n, size: _s, ...header } = part.header as any;
+    part.close();
+    writeSortedLines(file, head(header), lines(entries));
+  };
+  const bases: [string, (l: [string, string][]) => [string, string][], ((h: any) => any)?][] = [
+    ['a landing that is not an object id', (l) => l.map(([t]) => [t, 'not an object id'])],
+    ['a landing that is a number', (l) => l.map(([t]) => [t, '5'])],
+    ['a key that is not a string', (l) => l, (h) => ({ ...h, key: 5 })],
+    ['tips that are not strings', (l) => l, (h) => ({ ...h, tips: [5] })],
   ];
 
   it('show and status ignore each damaged part, answer as a cold read, and write the part again', () => {
     const { repo, stateDir } = repoWithState();
-    sameAsCold(repo, ['show', 't-1', '--json'], 'first read'); // fills the state cache
+    sameAsCold(repo, ['status', '--json', '--all'], 'first read'); // fills the state cache
     // the base's part as a whole read writes it (an incremental one writes only base-newer.json over it)
     for (const part of [BASE, 'base-newer.json']) fs.rmSync(path.join(stateDir, 'state-cache', part), { force: true });
     sameAsCold(repo, ['show', 't-1', '--json'], 'the base read whole');
     expect(fs.existsSync(path.join(stateDir, 'state-cache', 'base-newer.json'))).toBe(false);
-    const goods = new Map([REVIEWS, BASE].map((part) => [part, JSON.parse(fs.readFileSync(path.join(stateDir, 'state-cache', part), 'utf8'))]));
+    const reviewsFile = path.join(stateDir, 'state-cache', REVIEWS);
+    const goodNotes = notesContent(reviewsFile);
+    const baseFile = path.join(stateDir, 'state-cache', BASE);
+    const goodBase = notesContent(baseFile);
     // show and status in turn: both read the state through the same cache
-    damages.forEach(([name, part, damage], i) => {
-      const file = path.join(stateDir, 'state-cache', part);
-      const good = goods.get(part);
-      const args = i % 2 ? ['status', '--json'] : ['show', 't-1', '--json'];
-      fs.writeFileSync(file, JSON.stringify({ ...good, value: damage(good.value) }));
+    const cases = [...notes.map(([name, damage, head]) => [name, () => rewriteNotes(reviewsFile, damage, head), () => notesContent(reviewsFile), goodNotes] as const), ...bases.map(([name, lines, head]) => [name, () => rewriteBase(baseFile, lines, head), () => notesContent(baseFile), goodBase] as const)];
+    cases.forEach(([name, damage, content, good], i) => {
+      // the notes damaged are t-1's, which show t-1 looks up; the base's landing is t-2's, which only a read of every
+      // task looks up (a lookup that never reads a damaged line answers from the lines it reads)
+      const args = i % 2 || i >= notes.length ? ['status', '--json', '--all'] : ['show', 't-1', '--json'];
+      damage();
       // status's stored answer would spare it reading the state at all
-      fs.rmSync(path.join(stateDir, 'status-cache.json'), { force: true });
+      for (const f of fs.readdirSync(stateDir)) if (f.startsWith('status')) fs.rmSync(path.join(stateDir, f), { force: true, recursive: true });
       sameAsCold(repo, args, `${name}: ${args[0]}`);
-      expect(JSON.parse(fs.readFileSync(file, 'utf8')), `${name}: ${args[0]}`).toEqual(good);
+      expect(content(), `${name}: ${args[0]}`).toEqual(good);
     });
   }, 600_000);
 });
 
-describe("a base part whose checksum holds but whose landings do not (written by hand)", () => {
+describe("a base part whose structure holds but whose landings do not (written by hand)", () => {
   it('status and show scan the base whole instead, answer as a cold read, and write the part again', () => {
     const { repo, stateDir } = repoWithState();
     sameAsCold(repo, ['status', '--json'], 'first read');
     const file = path.join(stateDir, 'state-cache', 'base.json');
     for (const part of ['base.json', 'base-newer.json']) fs.rmSync(path.join(stateDir, 'state-cache', part), { force: true });
     sameAsCold(repo, ['status', '--json'], 'the base read whole');
-    const good = fs.readFileSync(file, 'utf8');
-    const header = JSON.parse(`${good.slice(0, good.indexOf(',"value":'))}}`);
-    for (const landed of ['[5,[1,2]]', '[["t-2","not an object id"]]', '{"t-2":1}']) {
-      const body = `{"key":${JSON.stringify(JSON.parse(good.slice(good.indexOf(',"value":') + 9, -1)).key)},"landed":${landed}}`;
-      const sum = createHash('sha1').update(body).digest('hex');
-      fs.writeFileSync(file, `${JSON.stringify({ ...header, sum }).slice(0, -1)},"value":${body}}`);
-      fs.rmSync(path.join(stateDir, 'status-cache.json'), { force: true });
-      sameAsCold(repo, ['status', '--json'], `${landed}: status`);
-      expect(fs.readFileSync(file, 'utf8'), landed).toBe(good);
-      fs.writeFileSync(file, `${JSON.stringify({ ...header, sum }).slice(0, -1)},"value":${body}}`);
-      sameAsCold(repo, ['show', 't-2', '--json'], `${landed}: show`);
-      expect(fs.readFileSync(file, 'utf8'), landed).toBe(good);
+    const good = SortedLines.open(file)!;
+    const header = { ...(good.header as any) };
+    delete header.lines;
+    delete header.size;
+    const lines = [...good.entries()];
+    good.close();
+    const content = () => {
+      const f = SortedLines.open(file)!;
+      const out = [...f.entries()];
+      f.close();
+      return out;
+    };
+    for (const bad of ['not an object id', '5', '']) {
+      const write = () => writeSortedLines(file, header, lines.map(([t]) => [t, bad]));
+      write();
+      for (const f of fs.readdirSync(stateDir)) if (f.startsWith('status')) fs.rmSync(path.join(stateDir, f), { force: true });
+      sameAsCold(repo, ['status', '--json', '--all'], `${bad}: status`);
+      expect(content(), bad).toEqual(lines);
+      write();
+      sameAsCold(repo, ['show', 't-2', '--json'], `${bad}: show`);
+      expect(content(), bad).toEqual(lines);
     }
   }, 600_000);
 });

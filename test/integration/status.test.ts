@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { SortedLines } from '../../src/state/sorted-lines.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRemote, makeRepo, testEnv, waitForDrain, type TestRepo } from '../helpers/repo.js';
 import { NOTES, commitChange, head, installHooks, jsonOf, noteOn, refValue, status, taskStatus } from '../helpers/state.js';
@@ -443,8 +444,9 @@ describe('a cached notes tip that gc pruned', () => {
     }
     expect(taskStatus(repo, 't-1')).toMatchObject({ state: 'approved', review: { verdict: 'approve', message: 'ok' } });
     // the part now holds the new tip: the next read is incremental again, not a second full read
-    const part = JSON.parse(fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'refs_notes_omni-ship_reviews.json'), 'utf8'));
-    expect(part.value.tip).toBe(fresh);
+    const part = SortedLines.open(path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'refs_notes_omni-ship_reviews.json'))!;
+    expect(part.header.tip).toBe(fresh);
+    part.close();
   });
 });
 

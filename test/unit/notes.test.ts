@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { byTime, decodeNote, encodeEvent, type BadLine, type OmniEvent, type PatchsetEvent, type ReviewEvent } from '../../src/notes/events.js';
 import { foldPatchsets, supersededCommits } from '../../src/notes/fold.js';
 import { unionNote } from '../../src/notes/sync.js';
-import { DamagedCacheError, LandedIndex, readStateCache, writeStateCache, type DecodedNote, type StateCache } from '../../src/state/cache.js';
+import { DamagedCacheError, LandedIndex, NotesPart, closeStateCache, readStateCache, writeStateCache, type DecodedNote, type StateCache } from '../../src/state/cache.js';
+import { SortedLines, writeSortedLines } from '../../src/state/sorted-lines.js';
 
 /** The fields each event type must carry as strings (the folds key on them). */
 const REQUIRED: Record<string, string[]> = {
@@ -387,8 +388,15 @@ describe('unionNote', () => {
 });
 
 describe("the base scan's landings (LandedIndex)", () => {
-  it('finds a task in the text it was read as, without parsing it, and the newer landings win', () => {
-    const index = new LandedIndex(JSON.stringify([['t-1', A], ['t-10', B], ['t-1.2', C]]));
+  /** A LandedIndex over a sorted-lines file of these lines, as the cache reads one. */
+  const onDisk = (lines: [string, string][]) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-landed-'));
+    writeSortedLines(path.join(dir, 'f'), {}, lines);
+    return new LandedIndex(SortedLines.open(path.join(dir, 'f'))!);
+  };
+
+  it('finds a task in its file without reading the whole, and the newer landings win', () => {
+    const index = onDisk([['t-1', A], ['t-10', B], ['t-1.2', C]]);
     expect(index.get('t-1')).toBe(A);
     expect(index.get('t-10')).toBe(B);
     expect(index.get('t-1.2')).toBe(C);
@@ -401,12 +409,12 @@ describe("the base scan's landings (LandedIndex)", () => {
     // the index it was made from is unchanged
     expect(index.get('t-1')).toBe(A);
     expect(index.all().size).toBe(3);
+    index.close();
   });
 
-  it('says when its text is not what it writes, instead of answering from it', () => {
-    expect(() => new LandedIndex('[5,[1,2]]').all()).toThrow(DamagedCacheError);
-    expect(() => new LandedIndex('{"t-1":1}').all()).toThrow(DamagedCacheError);
-    expect(() => new LandedIndex('[["t-1","not an id"]]').get('t-1')).toThrow(DamagedCacheError);
+  it('says when its file holds what it does not write, instead of answering from it', () => {
+    expect(() => onDisk([['t-1', 'not an id']]).get('t-1')).toThrow(DamagedCacheError);
+    expect(() => onDisk([['t-1', A], ['t-2', '5']]).all()).toThrow(DamagedCacheError);
   });
 
   it('writes only the newer landings while they are few, over the bulk they extend; another bulk makes them void', () => {
@@ -450,14 +458,14 @@ describe('the state cache file', () => {
       const Y = 'refs/notes/omni-ship/y';
       const e = JSON.parse(encodeEvent(patchset())) as OmniEvent;
       const note = (): Map<string, DecodedNote> => new Map([[A, [[e], []]]]);
-      writeStateCache(dir, { notes: new Map([[X, { tip: A, objects: note() }], [Y, { tip: B, objects: note() }]]), base: null, dirty: new Set([X, Y]) });
+      writeStateCache(dir, { notes: new Map([[X, NotesPart.fresh(A, note())], [Y, NotesPart.fresh(B, note())]]), base: null, dirty: new Set([X, Y]) });
       const yFile = path.join(dir, 'state-cache', 'refs_notes_omni-ship_y.json');
       const past = new Date('2020-01-01T00:00:00Z');
       fs.utimesSync(yFile, past, past);
-      writeStateCache(dir, { notes: new Map([[X, { tip: C, objects: note() }], [Y, { tip: B, objects: note() }]]), base: null, dirty: new Set([X]) });
+      writeStateCache(dir, { notes: new Map([[X, NotesPart.fresh(C, note())], [Y, NotesPart.fresh(B, note())]]), base: null, dirty: new Set([X]) });
       expect(fs.statSync(yFile).mtime).toEqual(past);
       expect(readStateCache(dir, [X, Y]).notes.get(X)!.tip).toBe(C);
-      writeStateCache(dir, { notes: new Map([[X, { tip: C, objects: note() }]]), base: null, dirty: new Set([Y]) });
+      writeStateCache(dir, { notes: new Map([[X, NotesPart.fresh(C, note())]]), base: null, dirty: new Set([Y]) });
       expect(fs.existsSync(yFile)).toBe(false);
       expect([...readStateCache(dir, [X, Y]).notes.keys()]).toEqual([X]);
     } finally {
@@ -469,11 +477,16 @@ describe('the state cache file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-cache-'));
     try {
       const e = JSON.parse(encodeEvent(patchset())) as OmniEvent;
-      writeStateCache(dir, { notes: new Map([[X, { tip: A, objects: new Map([[A, [[e], []]]]) }]]), base: null, dirty: new Set([X]) });
+      writeStateCache(dir, { notes: new Map([[X, NotesPart.fresh(A, new Map([[A, [[e], []]]]))]]), base: null, dirty: new Set([X]) });
       expect(readStateCache(dir, [X]).notes.size).toBe(1);
       const file = partFile(dir);
-      const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-      fs.writeFileSync(file, JSON.stringify({ ...raw, build: 'another build' }));
+      const raw = fs.readFileSync(file, 'utf8');
+      const nl = raw.indexOf('\n');
+      const header = JSON.parse(raw.slice(0, nl));
+      // same length, another build
+      fs.writeFileSync(file, `${JSON.stringify({ ...header, build: header.build.replace(/./g, 'x') })}${raw.slice(nl)}`);
+      expect(readStateCache(dir, [X]).notes.size).toBe(0);
+      fs.writeFileSync(file, raw.slice(0, raw.length - 3));
       expect(readStateCache(dir, [X]).notes.size).toBe(0);
       fs.writeFileSync(file, '{"format":5,');
       expect(readStateCache(dir, [X]).notes.size).toBe(0);
@@ -501,26 +514,105 @@ describe('the state cache file', () => {
             });
             objects.set(object, [list, [{ object, line: 'garbage', reason: 'not valid JSON' }]]);
           }
-          const cache: StateCache = { notes: new Map([[X, { tip: A, objects }]]), base: { key: 'k', landed: LandedIndex.of([['t-1', A]]) }, dirty: new Set([X, 'base']) };
+          const cache: StateCache = { notes: new Map([[X, NotesPart.fresh(A, new Map(objects))]]), base: { key: 'k', landed: LandedIndex.of([['t-1', A]]) }, dirty: new Set([X, 'base']) };
           writeStateCache(dir, cache);
           if (!odd) {
             // events as omni-ship writes them are packed as arrays (the point of the format)
-            const raw = JSON.parse(fs.readFileSync(partFile(dir), 'utf8'));
-            for (const [, events] of raw.value.objects) for (const e of events) expect(Array.isArray(e)).toBe(true);
+            const lines = SortedLines.open(partFile(dir))!;
+            for (const [key, value] of lines.entries()) if (!key.includes(':')) for (const e of JSON.parse(value)[0]) expect(Array.isArray(e)).toBe(true);
+            lines.close();
           }
           const back = readStateCache(dir, [X]);
           expect(back.base?.key).toBe('k');
           expect([...back.base!.landed.all()]).toEqual([['t-1', A]]);
           const got = back.notes.get(X)!;
           expect(got.tip).toBe(A);
-          expect([...got.objects]).toEqual([...objects]);
+          // looked up one by one, and read whole
+          for (const [object, note] of objects) expect(got.get(object)).toEqual(note);
+          expect(new Map(got.all())).toEqual(objects);
           // key order too: encodeEvent sorts, but show --json prints the objects as they are
           for (const [object, [events]] of objects) {
-            got.objects.get(object)![0].forEach((e, i) => expect(Object.keys(e)).toEqual(Object.keys(events[i]!)));
+            got.get(object)![0].forEach((e, i) => expect(Object.keys(e)).toEqual(Object.keys(events[i]!)));
           }
+          // found by the tasks their events name
+          for (const [object, [events]] of objects) for (const e of events) if (typeof e.task === 'string') expect(got.objectsFor(`t:${e.task}`)).toContain(object);
+          closeStateCache(back);
         }),
         { numRuns: 60 },
       );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('brings a part forward by an overlay of what changed, and finds each note by its object and its task', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-cache-'));
+    try {
+      const ev = (task: string, commit: string) => JSON.parse(encodeEvent(patchset({ task, commit }))) as OmniEvent;
+      const bulk = new Map<string, DecodedNote>([
+        [A, [[ev('t-1', A)], []]],
+        [B, [[ev('t-2', B)], [{ object: B, line: 'x', reason: 'not valid JSON' }]]],
+      ]);
+      writeStateCache(dir, { notes: new Map([[X, NotesPart.fresh(A, bulk)]]), base: null, dirty: new Set([X]) });
+      const bulkBytes = fs.readFileSync(partFile(dir));
+      const first = readStateCache(dir, [X]);
+      const part = first.notes.get(X)!;
+      expect(part.badLines()).toEqual({ count: 1, first: { object: B, line: 'x', reason: 'not valid JSON' } });
+      part.set(C, [[ev('t-1', C)], []]);
+      part.delete(B);
+      part.tip = C;
+      writeStateCache(dir, { ...first, dirty: new Set([X]) });
+      // the bulk is left as it was; the change is in the overlay beside it
+      expect(fs.readFileSync(partFile(dir))).toEqual(bulkBytes);
+      expect(fs.existsSync(`${partFile(dir).replace(/\.json$/, '')}.newer.json`)).toBe(true);
+      const second = readStateCache(dir, [X]).notes.get(X)!;
+      expect(second.tip).toBe(C);
+      expect(second.get(B)).toBeUndefined();
+      expect(second.get(C)?.[0][0]?.commit).toBe(C);
+      expect(second.objectsFor('t-1'.replace(/^/, 't:')).sort()).toEqual([A, C].sort());
+      expect(second.eventsFor('t:t-2')).toEqual([]);
+      expect(second.badLines()).toBeNull();
+      expect([...second.all().keys()].sort()).toEqual([A, C].sort());
+      second.close();
+      // a damaged note line (same size, the JSON broken) is no answer: DamagedCacheError, never a wrong event
+      const text = bulkBytes.toString('latin1');
+      const at = text.indexOf(`${A}\t`) + A.length + 1;
+      fs.writeFileSync(partFile(dir), Buffer.from(`${text.slice(0, at)}#${text.slice(at + 1)}`, 'latin1'));
+      const third = readStateCache(dir, [X]).notes.get(X)!;
+      expect(() => third.get(A)).toThrow(DamagedCacheError);
+      third.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a sorted-lines file', () => {
+  it('finds every key it holds and no other, whatever the order written and the lengths', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-lines-'));
+    try {
+      fc.assert(
+        fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !/[\t\n]/.test(k) && !/[\u0000-\u0008]/.test(k)), { maxLength: 40 }), fc.string({ maxLength: 12 }), (keys, probe) => {
+          const file = path.join(dir, 'f');
+          const entries = keys.map((k, i) => [k, `v${i}:${'x'.repeat(i * 37)}`] as [string, string]);
+          writeSortedLines(file, { mine: 1 }, entries);
+          const lines = SortedLines.open(file)!;
+          try {
+            expect(lines.header.mine).toBe(1);
+            for (const [k, v] of entries) expect(lines.get(k)).toBe(v);
+            if (!keys.includes(probe) && !/[\t\n]/.test(probe)) expect(lines.get(probe)).toBeUndefined();
+            expect(new Map(lines.entries())).toEqual(new Map(entries));
+          } finally {
+            lines.close();
+          }
+        }),
+        { numRuns: 80 },
+      );
+      // a truncated file is no file
+      const file = path.join(dir, 'g');
+      writeSortedLines(file, {}, [['a', '1']]);
+      fs.truncateSync(file, fs.statSync(file).size - 1);
+      expect(SortedLines.open(file)).toBeNull();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

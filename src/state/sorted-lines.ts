@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+
+/**
+ * A file of lines `<key>\t<value>` sorted by key (bytewise), with a table of the lines' offsets at its end, so one
+ * key is found by a binary search of a few small reads, whatever the file's size: a cache of 100,000 tasks' notes
+ * answers for the five tasks a `status` looks at without reading its 30 MB. Keys hold no tab or newline; values no
+ * newline.
+ *
+ * Layout: a header line (JSON, the caller's, with `lines` and `table` added), the lines, then the table: one
+ * 6-byte little-endian offset per line and one more for where the lines end. The header records the file's size,
+ * so a truncated file is no file.
+ */
+const OFFSET = 6;
+
+/** Bytewise order of two keys (UTF-16 order is the same for keys without characters past U+FFFF, checked for). */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Writes `entries` (any order; keys distinct) with `header` as a sorted-lines file, atomically. */
+export function writeSortedLines(file: string, header: Record<string, unknown>, entries: Iterable<[string, string]>): void {
+  const lines = [...entries];
+  // one string and one buffer for the whole file: a buffer per line costs a 100,000-note log seconds of collection
+  const ascii = lines.every(([k]) => ASCII.test(k));
+  if (ascii) lines.sort((a, b) => compareKeys(a[0], b[0]));
+  else lines.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
+  const offsets = new Array<number>(lines.length + 1);
+  let at = 0;
+  const parts = new Array<string>(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const [k, v] = lines[i]!;
+    offsets[i] = at;
+    const line = `${k}\t${v}\n`;
+    parts[i] = line;
+    at += Buffer.byteLength(line);
+  }
+  offsets[lines.length] = at;
+  const body = Buffer.from(parts.join(''));
+  // offsets are relative to the end of the header line, whose length is not known until written
+  const table = Buffer.alloc(offsets.length * OFFSET);
+  offsets.forEach((o, i) => table.writeUIntLE(o, i * OFFSET, OFFSET));
+  const head = (size: number) => Buffer.from(`${JSON.stringify({ ...header, lines: lines.length, size })}\n`);
+  // the size counts the header line itself, whose length depends on the size's digits: settle it
+  let headBuf = head(0);
+  for (let i = 0; i < 3; i++) headBuf = head(headBuf.length + body.length + table.length);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    for (const buf of [headBuf, body, table]) fs.writeSync(fd, buf);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+
+/** A damaged sorted-lines file (the size checked out, what it holds did not). */
+export class DamagedLinesError extends Error {}
+
+/** An open sorted-lines file: its header, and lookups by key. Close it when done. */
+export class SortedLines {
+  private constructor(
+    private readonly fd: number,
+    readonly header: Record<string, unknown>,
+    private readonly start: number,
+    private readonly lines: number,
+    private readonly table: number,
+  ) {}
+
+  /** Opens `file`; null when it is missing or not a whole sorted-lines file. */
+  static open(file: string): SortedLines | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return null;
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      // the header is one line, usually small (a list of bad note lines can make it larger)
+      let first = Buffer.alloc(Math.min(size, 8192));
+      let got = fs.readSync(fd, first, 0, first.length, 0);
+      let nl = first.subarray(0, got).indexOf(10);
+      while (nl < 0 && got < size) {
+        first = Buffer.alloc(Math.min(size, first.length * 4));
+        got = fs.readSync(fd, first, 0, first.length, 0);
+        nl = first.subarray(0, got).indexOf(10);
+      }
+      if (nl < 0) throw new Error('no header');
+      const header = JSON.parse(first.toString('utf8', 0, nl)) as Record<string, unknown>;
+      const lines = header?.lines;
+      if (typeof lines !== 'number' || !Number.isInteger(lines) || lines < 0 || header.size !== size) throw new Error('not whole');
+      const table = size - (lines + 1) * OFFSET;
+      if (table < nl + 1) throw new Error('too short');
+      return new SortedLines(fd, header, nl + 1, lines, table);
+    } catch {
+      fs.closeSync(fd);
+      return null;
+    }
+  }
+
+  close(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* closed */
+    }
+  }
+
+  get count(): number {
+    return this.lines;
+  }
+
+  private read(pos: number, length: number): Buffer {
+    const buf = Buffer.alloc(length);
+    const got = fs.readSync(this.fd, buf, 0, length, pos);
+    if (got !== length) throw new DamagedLinesError('a sorted-lines file ends early');
+    return buf;
+  }
+
+  /** The byte range of line i (its key and value, without the newline). */
+  private range(i: number): [number, number] {
+    const b = this.read(this.table + i * OFFSET, 2 * OFFSET);
+    const from = this.start + b.readUIntLE(0, OFFSET);
+    const to = this.start + b.readUIntLE(OFFSET, OFFSET) - 1;
+    if (from > to || to > this.table) throw new DamagedLinesError('a sorted-lines offset is out of range');
+    return [from, to];
+  }
+
+  /** The value stored for `key`, or undefined. */
+  get(key: string): string | undefined {
+    const want = Buffer.from(`${key}\t`);
+    let lo = 0;
+    let hi = this.lines;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const [from, to] = this.range(mid);
+      const prefix = this.read(from, Math.min(want.length, to - from));
+      const c = Buffer.compare(prefix, want);
+      if (c === 0) return this.read(from + want.length, to - from - want.length).toString('utf8');
+      // a prefix shorter than `want` that matches it is a shorter key: it sorts first
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return undefined;
+  }
+
+  /** Every line, in key order (reads the whole file once). */
+  *entries(): Generator<[string, string]> {
+    const body = this.read(this.start, this.table - this.start);
+    let at = 0;
+    for (let i = 0; i < this.lines; i++) {
+      const nl = body.indexOf(10, at);
+      const tab = body.indexOf(9, at);
+      if (nl < 0 || tab < 0 || tab > nl) throw new DamagedLinesError('a sorted-lines line is not key and value');
+      yield [body.toString('utf8', at, tab), body.toString('utf8', tab + 1, nl)];
+      at = nl + 1;
+    }
+  }
+}
