@@ -10,7 +10,7 @@ import { SettledIds, readStatusTable, startTouched, tableKey, touchedTasks, writ
 import type { Config } from '../config.js';
 import type { VerifyEvent } from '../notes/events.js';
 import { readVerifyContext } from '../verify/current.js';
-import { STATES, compareTaskIds, loadState, readRefSnapshot, type ReadFound, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
+import { STATES, compareTaskIds, loadState, readRefSnapshot, replaceKey, type ReadFound, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
 
 /** One task in `omni-ship status --json`. */
 export interface TaskStatusJson {
@@ -260,7 +260,7 @@ function countStates(tasks: readonly TaskStatusJson[], landed: number): Record<T
  */
 async function inFlightListing(cwd: string, config: Config, dir: string | null, refs: string, verify: ReturnType<typeof readVerifyContext>, key: string, now: number): Promise<StatusJson> {
   const judged = await verify.load();
-  const tkey = tableKey(config, judged.context.spec);
+  const tkey = tableKey(config, judged.context.spec, replaceKey(refs));
   const prior = readStatusTable(dir, tkey, isTaskStatusJson);
   let found: ReadFound | null = null;
   let picked: Set<string> | null = null;

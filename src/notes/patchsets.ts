@@ -6,6 +6,7 @@ import { gitIdentity, hostId } from '../identity.js';
 import { SCHEMA_VERSION, type PatchsetEvent } from './events.js';
 import { NOTES_REFS, baseRefCandidates } from './refs.js';
 import { keepCommits } from './kept.js';
+import { failpoint } from '../failpoint.js';
 import { appendEvents, type Redundant } from './write.js';
 
 /** A commit that may be a new patchset. */
@@ -134,8 +135,11 @@ export async function recordPatchsets(
       e.supersedes !== null ||
       !events.some((o, k) => o.commit === e.commit && o.task === e.task && (o.supersedes !== null || k < i)),
   );
-  const written = await appendEvents(cwd, NOTES_REFS.patchsets, merged.map((e) => ({ object: e.commit, events: [e] })), redundantPatchset);
+  // kept first, then recorded: killed between the two, the next drain records it (its spool file is still there);
+  // the other way round, a commit recorded but never kept would be lost to the first gc after it was superseded
   keepReachable(cwd, merged);
+  failpoint('patchset:kept');
+  const written = await appendEvents(cwd, NOTES_REFS.patchsets, merged.map((e) => ({ object: e.commit, events: [e] })), redundantPatchset);
   return { events: written ? merged : [], written, skipped };
 }
 

@@ -344,7 +344,7 @@ const CLAIM_KINDS = ['none', 'task', 'bad'] as const;
 
 /**
  * The side scan's parts, or null (none, not of the shape written, or two parts of two writes). The commits, each an
- * array (`[sha, tree, parents, time, claim kind, task or reason]`: parsed three times faster than objects), are one
+ * array (`[sha, tree, parents, time, claim kind, task or reason, depth]`: parsed three times faster than objects), are one
  * part, written when they change; the base tips they were read against are another, small part, written when only
  * the base moved (every land moves it, and seldom changes the commits off it).
  */
@@ -354,13 +354,13 @@ function readSide(stateDir: string): SideScan | null {
   if (!side || !at || typeof side.key !== 'string' || typeof side.id !== 'string' || at.id !== side.id || !isStrings(at.base) || !isStrings(side.tips) || !Array.isArray(side.commits)) return null;
   const commits: SideCommit[] = [];
   for (const c of side.commits as unknown[]) {
-    if (!Array.isArray(c) || c.length !== 6) return null;
-    const [sha, tree, parents, time, kind, value] = c as unknown[];
-    if (typeof sha !== 'string' || typeof tree !== 'string' || typeof parents !== 'string' || typeof time !== 'number' || typeof kind !== 'number' || !CLAIM_KINDS[kind]) return null;
+    if (!Array.isArray(c) || c.length !== 7) return null;
+    const [sha, tree, parents, time, kind, value, depth] = c as unknown[];
+    if (typeof sha !== 'string' || typeof tree !== 'string' || typeof parents !== 'string' || typeof time !== 'number' || typeof kind !== 'number' || !CLAIM_KINDS[kind] || typeof depth !== 'number') return null;
     if (kind !== 0 && typeof value !== 'string') return null;
     const all = parents ? parents.split(' ') : [];
     const claim: TrailerClaim = kind === 0 ? { kind: 'none' } : kind === 1 ? { kind: 'task', task: value as TaskId } : { kind: 'bad', reason: value as string };
-    commits.push({ sha, tree, parent: all[0] ?? null, parents: all, time, claim });
+    commits.push({ sha, tree, parent: all[0] ?? null, parents: all, time, claim, depth });
   }
   return { key: side.key, base: at.base, tips: side.tips, commits, id: side.id };
 }
@@ -370,7 +370,7 @@ function writeSide(stateDir: string, side: SideScan): void {
   let id = side.id;
   if (!id || side.commitsChanged) {
     id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
-    const commits = side.commits.map((c) => [c.sha, c.tree, c.parents.join(' '), c.time, CLAIM_KINDS.indexOf(c.claim.kind), c.claim.kind === 'task' ? c.claim.task : c.claim.kind === 'bad' ? c.claim.reason : null]);
+    const commits = side.commits.map((c) => [c.sha, c.tree, c.parents.join(' '), c.time, CLAIM_KINDS.indexOf(c.claim.kind), c.claim.kind === 'task' ? c.claim.task : c.claim.kind === 'bad' ? c.claim.reason : null, c.depth ?? 0]);
     writePart(stateDir, SIDE_PART, { key: side.key, tips: side.tips, id, commits });
   }
   writePart(stateDir, SIDE_BASE_PART, { id, base: side.base });

@@ -59,6 +59,8 @@ export interface SideCommit extends CommitInfo {
   parents: string[];
   /** the committer time, in seconds */
   time: number;
+  /** the longest chain of parents below it among the side scan's commits (set by sortSide and mergeSide) */
+  depth?: number;
 }
 
 /** The `git log --format` that parseSideLog reads. */
@@ -88,26 +90,57 @@ export function parseSideLog(out: string, config: Config): SideCommit[] {
  */
 export function sortSide(commits: SideCommit[]): void {
   const bySha = new Map(commits.map((c) => [c.sha, c]));
-  // depth: the longest chain of parents below a commit within these commits (iteratively: chains run thousands deep)
-  const depth = new Map<string, number>();
+  for (const c of commits) c.depth = undefined;
+  setDepths(commits, bySha);
+  commits.sort(sideOrder);
+}
+
+/** Sets the depth of each commit lacking one (parents first; iteratively: chains run thousands deep). */
+function setDepths(commits: readonly SideCommit[], bySha: ReadonlyMap<string, SideCommit>): void {
   for (const c of commits) {
-    if (depth.has(c.sha)) continue;
+    if (c.depth !== undefined) continue;
     const stack: [SideCommit, boolean][] = [[c, false]];
     while (stack.length) {
       const [x, expanded] = stack.pop()!;
-      if (depth.has(x.sha)) continue;
+      if (x.depth !== undefined) continue;
       if (expanded) {
         let d = 0;
-        for (const p of x.parents) d = Math.max(d, (depth.get(p) ?? -1) + 1);
-        depth.set(x.sha, d);
+        for (const p of x.parents) d = Math.max(d, (bySha.get(p)?.depth ?? -1) + 1);
+        x.depth = d;
         continue;
       }
       stack.push([x, true]);
       for (const p of x.parents) {
         const parent = bySha.get(p);
-        if (parent && !depth.has(p)) stack.push([parent, false]);
+        if (parent && parent.depth === undefined) stack.push([parent, false]);
       }
     }
   }
-  commits.sort((a, b) => (a.time !== b.time ? b.time - a.time : depth.get(b.sha)! - depth.get(a.sha)! || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0)));
+}
+
+function sideOrder(a: SideCommit, b: SideCommit): number {
+  return a.time !== b.time ? b.time - a.time : b.depth! - a.depth! || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0);
+}
+
+/**
+ * `kept` (in sortSide's order, depths set) with `fresh` commits added: new commits only add children, so the kept
+ * commits' depths stand, and the fresh are sorted and merged in. The same order sortSide gives the whole.
+ */
+export function mergeSide(kept: readonly SideCommit[], fresh: SideCommit[]): SideCommit[] {
+  const bySha = new Map<string, SideCommit>();
+  for (const c of kept) bySha.set(c.sha, c);
+  for (const c of fresh) {
+    c.depth = undefined;
+    bySha.set(c.sha, c);
+  }
+  setDepths(fresh, bySha);
+  fresh.sort(sideOrder);
+  const out: SideCommit[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < kept.length || j < fresh.length) {
+    if (j >= fresh.length || (i < kept.length && sideOrder(kept[i]!, fresh[j]!) <= 0)) out.push(kept[i++]!);
+    else out.push(fresh[j++]!);
+  }
+  return out;
 }

@@ -36,9 +36,9 @@ export interface StatusTable<T> {
 const TABLE = 'status-table.json';
 const SETTLED = 'status-settled.txt';
 
-/** The key of what views depend on besides git: the build, the config and the spec results are judged by. */
-export function tableKey(config: Config, spec: string | null): string {
-  return createHash('sha1').update(buildFingerprint()).update('\0').update(JSON.stringify(config)).update('\0').update(spec ?? '').digest('hex');
+/** The key of what views depend on besides the refs: the build, the config, the spec results are judged by, the replace refs. */
+export function tableKey(config: Config, spec: string | null, replaced: string): string {
+  return createHash('sha1').update(buildFingerprint()).update('\0').update(JSON.stringify(config)).update('\0').update(spec ?? '').update('\0').update(replaced).digest('hex');
 }
 
 /** The settled tasks' ids, looked up one at a time (a newline-joined text: one search each, no parse). */

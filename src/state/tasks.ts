@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
 import { appendTo } from '../collections.js';
 import { gitAsync, type GitResult } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
-import { sortSide, claimedTask, logFormat, ownCommit, parseLog, parseSideLog, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
+import { mergeSide, sortSide, claimedTask, logFormat, ownCommit, parseLog, parseSideLog, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
 import { missingBaseWarning } from './base-warning.js';
 import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
 import { foldVerify, otherSpecResult, type TreeSpecVerdict } from '../verify/fold.js';
@@ -92,7 +93,16 @@ export async function readRefSnapshot(cwd: string): Promise<string> {
 }
 
 /** The for-each-ref patterns of readRefSnapshot (a caller reading more refs at once filters its answer by them). */
-export const SNAPSHOT_PATTERNS = ['refs/heads', 'refs/remotes', 'refs/notes/omni-ship'] as const;
+export const SNAPSHOT_PATTERNS = ['refs/heads', 'refs/remotes', 'refs/notes/omni-ship', 'refs/replace'] as const;
+
+/**
+ * What the replace refs (git replace) are in a ref snapshot, as a part of the keys of what is read through them:
+ * git log follows them, so a scan read under other replacements is read again. Empty when there are none.
+ */
+export function replaceKey(snapshot: string): string {
+  const lines = snapshot.split('\n').filter((l) => l.startsWith('refs/replace/'));
+  return lines.length ? `\x01${createHash('sha1').update(lines.join('\n')).digest('hex')}` : '';
+}
 
 /**
  * Reads the state of every task the repository knows, from task branches, Task-Id trailers and notes.
@@ -219,11 +229,12 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     decodeNote(object, text, events, bad);
     perObject.get(ref)!.set(object, [events, bad]);
   };
-  const baseKey = `${config.trailerKey}\0${config.taskPattern}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
+  const replaced = replaceKey(refsOut);
+  const baseKey = `${config.trailerKey}\0${config.taskPattern}${replaced}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
   // the base moved (every land moves it): when the tips the cache was read at are all still in the new history,
   // only the commits since are read (`new ^old`), and a count of old commits the new tips lack checks that premise
-  const baseFrom = !baseHit && baseShas.length ? incrementalBase(cache.base, config) : null;
+  const baseFrom = !baseHit && baseShas.length ? incrementalBase(cache.base, config, replaced) : null;
   // every branch's commits off the base branch, newest first, with their first parents: which task each tip
   // claims, the task branch's own commit below a foreign tip, and commits that carry a trailer naming their task
   // even on a branch that does not (a `wip` branch committed with OMNI_SHIP_TASK=t-9). One walk, from the tips
@@ -259,7 +270,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   }
   // the commits off the base: kept from the last read (src/state/cache.ts SideScan) and brought forward by a log of
   // what is new since its tips (none when no branch moved), less what the base gained; read whole otherwise
-  const sideKey = `${config.trailerKey}\0${config.taskPattern}`;
+  const sideKey = `${config.trailerKey}\0${config.taskPattern}${replaced}`;
   const sideHit = cache.side?.key === sideKey ? cache.side : null;
   const sideBaseSame = sideHit?.base[0] === baseKey;
   const sideFromOldBase = !!sideHit && !sideBaseSame && !baseHit && !!baseFrom && sideHit.base[0] === cache.base?.key;
@@ -340,7 +351,10 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     // what was kept and what is new, less what the base gained, and only what a tip still reaches
     const known = new Map<string, SideCommit>();
     for (const c of sideHit!.commits) if (!baseGained?.has(c.sha)) known.set(c.sha, c);
-    for (const c of parseSideLog(sideLog.stdout, config)) if (!baseGained?.has(c.sha)) known.set(c.sha, c);
+    const fresh = parseSideLog(sideLog.stdout, config).filter((c) => !baseGained?.has(c.sha) && !known.has(c.sha));
+    for (const c of fresh) known.set(c.sha, c);
+    // the base gained commits off it: the depths of what is left may change, so sort the whole again
+    const lostToBase = !!baseGained && sideHit!.commits.some((c) => baseGained!.has(c.sha));
     const reached = new Map<string, SideCommit>();
     const stack = [...tipShas];
     while (stack.length) {
@@ -351,8 +365,9 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     }
     // the same commits as kept (no branch moved, the base gained none of them): already in order, not written again
     const same = reached.size === sideHit!.commits.length && sideHit!.commits.every((c) => reached.has(c.sha));
-    sideCommits = same ? sideHit!.commits : [...reached.values()];
-    if (!same) sortSide(sideCommits);
+    if (same) sideCommits = sideHit!.commits;
+    else if (lostToBase) sortSide((sideCommits = [...reached.values()]));
+    else sideCommits = mergeSide(sideHit!.commits.filter((c) => reached.has(c.sha)), fresh.filter((c) => reached.has(c.sha)));
     sideCommitsChanged = !same;
   } else {
     if (sideIncremental) sideLog = await sideWhole();
@@ -573,10 +588,10 @@ async function stillInHistory(cwd: string, oldTips: readonly string[], newTips: 
  * The cached base scan to bring forward, when it was read with the same trailer settings: its tips (each `ref=sha`
  * in the key) and what it found. Null when there is none, or it was read under other settings.
  */
-function incrementalBase(cached: StateCache['base'], config: Config): { tips: string[]; landed: LandedIndex } | null {
+function incrementalBase(cached: StateCache['base'], config: Config, replaced: string): { tips: string[]; landed: LandedIndex } | null {
   if (!cached) return null;
   const [trailerKey, taskPattern, ...refs] = cached.key.split('\0');
-  if (trailerKey !== config.trailerKey || taskPattern !== config.taskPattern || refs.length === 0) return null;
+  if (trailerKey !== config.trailerKey || taskPattern !== `${config.taskPattern}${replaced}` || refs.length === 0) return null;
   // the tips that matter (none in another's history), else every tip of the key
   const tips = (cached.tips?.length ? cached.tips : refs.map((r) => r.slice(r.lastIndexOf('=') + 1))).filter((t) => /^[0-9a-f]{40,64}$/.test(t));
   return tips.length ? { tips: [...new Set(tips)], landed: cached.landed } : null;

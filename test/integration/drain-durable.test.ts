@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, tempDir, testEnv, waitFor, waitForDrain, wrapRepo, type TestRepo } from '../helpers/repo.js';
-import { NOTES, commitChange, head, installHooks, jsonOf, patchsetEvents, refsUnder } from '../helpers/state.js';
+import { NOTES, commitChange, head, installHooks, jsonOf, keptCommits, patchsetEvents, refsUnder } from '../helpers/state.js';
 
 afterAll(cleanupAll);
 
@@ -122,6 +122,19 @@ describe('the drainer loses nothing when it dies', () => {
     const second = commitChange(repo, 'second');
     expect(await waitForDrain(repo)).toBe(true);
     expect(shownCommits(repo, 't-1')).toEqual([first, second]);
+  });
+
+  it('a drainer killed between keeping a commit and recording it: the next drain records it, kept', async () => {
+    const repo = hookedRepo('t-1');
+    // the drainer this commit starts dies at the failpoint: its commit kept, its patchset not yet recorded
+    const first = commitChange(repo, 'first', { env: testEnv({ OMNI_SHIP_FAILPOINT: 'patchset:kept' }) });
+    expect(await drainerGone(repo)).toBe(true);
+    expect(await waitFor(() => keptCommits(repo).has(first), 60_000)).toBe(true);
+    expect(patchsetEvents(repo, 't-1').map((e) => e.commit)).toEqual([]);
+    const second = commitChange(repo, 'second');
+    expect(await waitForDrain(repo)).toBe(true);
+    expect(shownCommits(repo, 't-1')).toEqual([first, second]);
+    expect([...keptCommits(repo)].filter((c) => c === first || c === second).sort()).toEqual([first, second].sort());
   });
 
   it('an event that cannot be written now is kept, and the next drain writes it', async () => {

@@ -240,3 +240,60 @@ describe("the base branch's trailers, read incrementally", () => {
     sameAsCold(repo, ['status', '--json', '--all'], 'after a rewrite');
   });
 });
+
+describe('the commits off the base, kept between reads', () => {
+  const TRACE = testEnv({ OMNI_SHIP_TRACE_GIT: '1' });
+  const sideLogs = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('[git] log ') && l.includes('--stdin'));
+  const sideFile = (repo: TestRepo) => path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'side.json');
+
+  it('are not read again when only main moved, are brought forward when a branch moved, and answer as a cold read', () => {
+    const { repo } = repoWithState();
+    // a long-lived branch off main, and a task branch
+    repo.git(['switch', '-q', '-c', 'next']);
+    for (let i = 0; i < 5; i++) commitChange(repo, `next ${i}`, { file: `next-${i}.txt` });
+    repo.git(['switch', '-q', 'main']);
+    expect(repo.omni(['status', '--json']).code).toBe(0);
+    const kept = fs.readFileSync(sideFile(repo), 'utf8');
+    // main moves: no log of the branches' commits at all, and the kept commits are not written again
+    commitChange(repo, 'a landing\n\nTask-Id: t-7');
+    const afterMain = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(afterMain.code, afterMain.stderr).toBe(0);
+    expect(sideLogs(afterMain.stderr)).toEqual([]);
+    expect(fs.readFileSync(sideFile(repo), 'utf8')).toBe(kept);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after main moved');
+    // a branch moves: one log, of what is new since the tips it was read at
+    repo.git(['switch', '-q', 't-1']);
+    commitChange(repo, 'more work\n\nTask-Id: t-1');
+    repo.git(['switch', '-q', 'main']);
+    const afterBranch = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(afterBranch.code, afterBranch.stderr).toBe(0);
+    expect(sideLogs(afterBranch.stderr)).toHaveLength(1);
+    expect(fs.readFileSync(sideFile(repo), 'utf8')).not.toBe(kept);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a branch moved');
+    sameAsCold(repo, ['status', '--json'], 'the default listing after a branch moved');
+    // main takes the long-lived branch's commits (a merge): they are off the base no more
+    repo.git(['merge', '-q', '--no-edit', 'next']);
+    const afterMerge = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(afterMerge.code, afterMerge.stderr).toBe(0);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after main took a branch');
+    sameAsCold(repo, ['show', 't-1', '--json'], 'show after main took a branch');
+  }, 300_000);
+});
+
+describe('replace refs (git replace), which git log follows', () => {
+  it('a replacement made or dropped after the caches were written gives the answer a cold read gives', () => {
+    const repo = makeRepo();
+    commitChange(repo, 'landed\n\nTask-Id: t-1');
+    for (let i = 0; i < 3; i++) expect(jsonOf(repo.omni(['status', '--json', '--all'])).tasks.map((t: any) => t.id)).toEqual(['t-1']);
+    expect(jsonOf(repo.omni(['status', '--json'])).counts.landed).toBe(1);
+    const plain = repo.git(['commit-tree', 'HEAD^{tree}', '-p', 'HEAD~1', '-m', 'no trailer'], { input: '' }).trim();
+    repo.git(['replace', '-f', 'HEAD', plain]);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a replacement');
+    sameAsCold(repo, ['status', '--json'], 'the default listing after a replacement');
+    expect(jsonOf(repo.omni(['status', '--json'])).counts.landed).toBe(0);
+    repo.git(['replace', '-d', 'HEAD']);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after the replacement went');
+    sameAsCold(repo, ['status', '--json'], 'the default listing after the replacement went');
+    expect(jsonOf(repo.omni(['status', '--json'])).counts.landed).toBe(1);
+  });
+});
