@@ -6,7 +6,7 @@ import { discoverWorkRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
 import { colorEnabled, columns, style, type CommandOutput } from '../output.js';
 import { readStatusAnswer, readStatusSnapshot, statusKey, writeStatusAnswer, writeStatusSnapshot } from '../state/status-cache.js';
-import { SettledIds, readStatusTable, startTouched, tableKey, touchedTasks, writeStatusTable } from '../state/status-table.js';
+import { SettledIds, readStatusTable, tableKey, touchedTasks, writeStatusTable } from '../state/status-table.js';
 import type { Config } from '../config.js';
 import type { VerifyEvent } from '../notes/events.js';
 import { readVerifyContext } from '../verify/current.js';
@@ -264,14 +264,11 @@ async function inFlightListing(cwd: string, config: Config, dir: string | null, 
   const prior = readStatusTable(dir, tkey, isTaskStatusJson);
   let found: ReadFound | null = null;
   let picked: Set<string> | null = null;
-  // what changed since the table, read while the state is
-  const changes = prior ? startTouched(cwd, config, prior.table, refs).catch(() => null) : null;
   const state = await loadState(cwd, config, dir, refs, judged.context, {
     pick: async (read) => {
       found = read;
-      const changed = await changes;
-      if (!prior || !changed) return null;
-      picked = await touchedTasks(cwd, config, prior.table, changed, read);
+      if (!prior) return null;
+      picked = await touchedTasks(cwd, config, prior.table, read);
       if (!picked) return null;
       for (const t of prior.table.listed) picked.add(t.id);
       for (const id of read.presence) picked.add(id);

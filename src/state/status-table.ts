@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { gitAsync } from '../git/exec.js';
 import { diffTreePairs, objectFromNotePath } from '../notes/read.js';
-import { NOTES_REFS, baseRefCandidates } from '../notes/refs.js';
+import { NOTES_REFS } from '../notes/refs.js';
 import { buildFingerprint } from './build.js';
 import { claimedTask, logFormat, parseLog } from './commits.js';
 import type { ReadFound } from './tasks.js';
@@ -128,42 +128,6 @@ function writeAtomically(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-/** What changed since the table was computed, as git tells it (see startTouched). */
-export interface Changes {
-  /** the notes refs' tips and the base tips now (from the ref snapshot) */
-  notes: Record<string, string>;
-  baseTips: string[];
-  /** the notes that changed: ref and annotated object */
-  notes_changed: { ref: string; object: string }[];
-}
-
-/**
- * Starts reading what changed in the notes since the table was computed, from the ref snapshot status read (so it
- * runs while the state is read): one diff-tree of each moved notes ref from the table's tip. Null when that cannot
- * be told: a notes ref came or went, or a tip is gone.
- */
-export async function startTouched(cwd: string, config: Config, table: StatusTable<unknown>, snapshot: string): Promise<Changes | null> {
-  const refs = new Map<string, string>();
-  for (const line of snapshot.split('\n')) {
-    const [name, oid, type] = line.split('\0');
-    if (name && oid && type === 'commit') refs.set(name, oid);
-  }
-  const notes: Record<string, string> = {};
-  const pairs: { ref: string; from: string; to: string }[] = [];
-  for (const ref of Object.values(NOTES_REFS) as string[]) {
-    const now = refs.get(ref);
-    const then = table.notes[ref];
-    if (now) notes[ref] = now;
-    if (now === then) continue;
-    if (!now || !then) return null;
-    pairs.push({ ref, from: then, to: now });
-  }
-  const baseTips = [...new Set(baseRefCandidates(config).filter((r) => refs.has(r)).map((r) => refs.get(r)!))];
-  const changes = await diffTreePairs(cwd, pairs).catch(() => null);
-  if (!changes) return null;
-  return { notes, baseTips, notes_changed: changes.map((c) => ({ ref: pairs[c.pair]!.ref, object: objectFromNotePath(c.path) })) };
-}
-
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 /**
@@ -195,16 +159,27 @@ async function baseTasksSince(cwd: string, config: Config, oldTips: readonly str
 
 /**
  * The tasks whose views may have changed since the table was computed, besides those a branch names (the read
- * gives those): the tasks named by the notes that changed (as the read found them now), and by the trailers of the
- * commits the base gained. Null when that cannot be told (see baseTasksSince), or the read was not of the refs the
- * changes were read for.
+ * gives those): the tasks named by the notes that changed (as the read found them now; which notes changed, the read
+ * says when it brought the ref forward from the table's tip, else one diff-tree says), and by the trailers of the
+ * commits the base gained. Null when that cannot be told: a notes ref came or went, a tip is gone, the base was
+ * rewritten.
  */
-export async function touchedTasks(cwd: string, config: Config, table: StatusTable<unknown>, changes: Changes, read: ReadFound): Promise<Set<string> | null> {
-  for (const [ref, tip] of Object.entries(changes.notes)) if (read.notes.get(ref)?.tip !== tip) return null;
-  if (!sameSet(read.baseTips, changes.baseTips)) return null;
-  const touched = await baseTasksSince(cwd, config, table.baseTips, read);
-  if (!touched) return null;
-  for (const { ref, object } of changes.notes_changed) {
+export async function touchedTasks(cwd: string, config: Config, table: StatusTable<unknown>, read: ReadFound): Promise<Set<string> | null> {
+  const changed: { ref: string; object: string }[] = [];
+  const pairs: { ref: string; from: string; to: string }[] = [];
+  for (const ref of Object.values(NOTES_REFS) as string[]) {
+    const now = read.notes.get(ref)?.tip;
+    const then = table.notes[ref];
+    if (now === then) continue;
+    if (!now || !then) return null;
+    const since = read.notesSince.get(ref);
+    if (since?.from === then) for (const object of since.objects) changed.push({ ref, object });
+    else pairs.push({ ref, from: then, to: now });
+  }
+  const [diffs, touched] = await Promise.all([pairs.length ? diffTreePairs(cwd, pairs).catch(() => null) : [], baseTasksSince(cwd, config, table.baseTips, read)]);
+  if (!diffs || !touched) return null;
+  for (const c of diffs) changed.push({ ref: pairs[c.pair]!.ref, object: objectFromNotePath(c.path) });
+  for (const { ref, object } of changed) {
     for (const e of read.notes.get(ref)?.get(object)?.[0] ?? []) if (typeof e.task === 'string') touched.add(e.task);
   }
   return touched;

@@ -153,6 +153,8 @@ export interface ReadFound {
    * name; null when the base was read whole
    */
   baseSince: { from: readonly string[]; tasks: readonly string[] } | null;
+  /** per notes ref read incrementally (or found unchanged): the tip it was brought forward from, and the objects whose notes changed */
+  notesSince: ReadonlyMap<string, { from: string; objects: readonly string[] }>;
 }
 
 export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string, verifyContext?: VerifyContext, select: TaskSelection = {}): Promise<RepoState> {
@@ -213,12 +215,17 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   // that moved since is read incrementally: only the notes `git diff-tree` says changed
   // per notes ref, each annotated object's decoded events: the cache's own part, looked up in place
   const perObject = new Map<string, NotesPart>();
+  // per notes ref read incrementally (or not at all): the tip it was brought forward from, and the objects changed
+  const notesSince = new Map<string, { from: string; objects: string[] }>();
   const toRead: { ref: string; tip: string }[] = [];
   const incremental: { ref: string; tip: string; from: string }[] = [];
   for (const n of notesTips) {
     const hit = cache.notes.get(n.ref);
     perObject.set(n.ref, hit ?? NotesPart.fresh(n.tip));
-    if (hit?.tip === n.tip) continue;
+    if (hit?.tip === n.tip) {
+      notesSince.set(n.ref, { from: n.tip, objects: [] });
+      continue;
+    }
     if (hit) incremental.push({ ref: n.ref, tip: n.tip, from: hit.tip });
     else toRead.push(n);
     cache.dirty.add(n.ref);
@@ -256,11 +263,26 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     for (const c of changes) {
       for (const object of c.deleted) c.records.delete(object);
       for (const [object, text] of c.notes) decodeInto(c.n.ref, object, text);
+      notesSince.set(c.n.ref, { from: c.n.from, objects: [...c.deleted, ...c.notes.map(([o]) => o)] });
     }
   }
   async function readOne(n: { ref: string; tip: string; from: string }, records: NotesPart): Promise<void> {
+    const objects: string[] = [];
     try {
-      await readChangedNotes(cwd, n.from, n.tip, (object) => records.delete(object), (object, text) => decodeInto(n.ref, object, text));
+      await readChangedNotes(
+        cwd,
+        n.from,
+        n.tip,
+        (object) => {
+          objects.push(object);
+          records.delete(object);
+        },
+        (object, text) => {
+          objects.push(object);
+          decodeInto(n.ref, object, text);
+        },
+      );
+      notesSince.set(n.ref, { from: n.from, objects });
     } catch {
       // the cached tip is gone (the ref was rewritten outside omni-ship and gc pruned the old history) or is
       // no commit: the cache cannot be brought forward, so read the ref whole, as if there were no cache
@@ -408,7 +430,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   // an event filed in the wrong log is ignored: each log holds its own types (the lands log: land and revert)
   const fits = (e: OmniEvent, log: NotesLog) => e.type === expectedType(log) || (e.type === 'revert' && log === 'lands');
   const presence = new Set<string>([...branchTips.keys(), ...trailerHead.keys(), ...claimedTips.keys()]);
-  const picked = select.pick ? await select.pick({ presence, notes: new Map([...perObject].map(([ref, part]) => [ref, part])), landed: landedByTask, baseTips: baseShas, baseSince }) : null;
+  const picked = select.pick ? await select.pick({ presence, notes: new Map([...perObject].map(([ref, part]) => [ref, part])), landed: landedByTask, baseTips: baseShas, baseSince, notesSince }) : null;
   const only = select.only ?? picked ?? undefined;
   // the verify results of one tree, folded: every result when all tasks are read, else looked up per tree
   let verifiesOf: (tree: string) => Map<string, TreeSpecVerdict> | undefined;
