@@ -129,15 +129,26 @@ export async function readChangedNotesMany(cwd: string, reads: readonly ChangedN
   if (reads.length === 0) return;
   // per blob, the reads and objects it is the note of
   const wanted = new Map<string, { read: ChangedNotesRead; object: string }[]>();
+  // per pair and object: the note's blob before and after. git moves notes between fan-out levels as a tree grows
+  // (ab/cdef… becomes ab/cd/ef…): a deletion and an addition of the same blob for one object is no change, and a
+  // move of a subtree of 400 notes must not read 400 notes again
+  const byObject = new Map<string, { pair: number; object: string; before: string | null; after: string | null }>();
   for (const d of await diffTreePairs(cwd, reads)) {
-    const read = reads[d.pair]!;
     const object = objectFromNotePath(d.path);
+    const key = `${d.pair}\0${object}`;
+    let entry = byObject.get(key);
+    if (!entry) byObject.set(key, (entry = { pair: d.pair, object, before: null, after: null }));
+    if (d.status !== 'A') entry.before ??= d.oldBlob;
+    if (d.status !== 'D') entry.after = d.newBlob;
+  }
+  for (const { pair, object, before, after } of byObject.values()) {
+    if (before !== null && before === after) continue;
+    const read = reads[pair]!;
     read.onDelete(object);
-    if (d.status === 'D') continue;
-    const blob = d.newBlob;
-    const list = wanted.get(blob);
+    if (after === null) continue;
+    const list = wanted.get(after);
     if (list) list.push({ read, object });
-    else wanted.set(blob, [{ read, object }]);
+    else wanted.set(after, [{ read, object }]);
   }
   await catFileStream(cwd, [...wanted.keys()], (oid, content) => {
     const text = content.toString('utf8');

@@ -178,7 +178,20 @@ export async function touchedTasks(cwd: string, config: Config, table: StatusTab
   }
   const [diffs, touched] = await Promise.all([pairs.length ? diffTreePairs(cwd, pairs).catch(() => null) : [], baseTasksSince(cwd, config, table.baseTips, read)]);
   if (!diffs || !touched) return null;
-  for (const c of diffs) changed.push({ ref: pairs[c.pair]!.ref, object: objectFromNotePath(c.path) });
+  // a note moved between fan-out levels (deleted here, the same blob added there) did not change
+  const blobs = new Map<string, { before: string | null; after: string | null }>();
+  for (const c of diffs) {
+    const key = `${pairs[c.pair]!.ref}\0${objectFromNotePath(c.path)}`;
+    let entry = blobs.get(key);
+    if (!entry) blobs.set(key, (entry = { before: null, after: null }));
+    if (c.status !== 'A') entry.before ??= c.oldBlob;
+    if (c.status !== 'D') entry.after = c.newBlob;
+  }
+  for (const [key, { before, after }] of blobs) {
+    if (before !== null && before === after) continue;
+    const [ref, object] = key.split('\0') as [string, string];
+    changed.push({ ref, object });
+  }
   for (const { ref, object } of changed) {
     for (const e of read.notes.get(ref)?.get(object)?.[0] ?? []) if (typeof e.task === 'string') touched.add(e.task);
   }
