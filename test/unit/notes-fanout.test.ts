@@ -16,7 +16,7 @@ describe('notes brought forward across a fan-out change', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-fanout-'));
     try {
       git(dir, ['init', '-q']);
-      const [a, b, c] = ['a', 'b', 'c'].map((x) => `${x.repeat(2)}${'0'.repeat(38)}`);
+      const [a, b, c] = ['a', 'b', 'c'].map((x) => `${x.repeat(2)}${'0'.repeat(38)}`) as [string, string, string];
       const blob = (text: string) => git(dir, ['hash-object', '-w', '--stdin'], `${text}\n`);
       const tree = (entries: [string, string][]) => {
         // nested paths: build subtrees bottom up
