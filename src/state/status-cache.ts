@@ -36,24 +36,8 @@ export function statusKey(config: Config, refSnapshot: string): string {
 export function readStatusSnapshot<T>(stateDir: string | null, key: string, isTask: (t: unknown) => t is T): StatusSnapshot<T> | null {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
   try {
-    // the key line first: a miss (a ref moved) must not read megabytes of an answer that is not used
-    const fd = fs.openSync(path.join(stateDir, FILE), 'r');
-    let body: string;
-    try {
-      const head = Buffer.alloc(key.length + 1);
-      if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== `${key}\n`) return null;
-      const size = fs.fstatSync(fd).size - head.length;
-      const rest = Buffer.alloc(size);
-      let got = 0;
-      while (got < size) {
-        const n = fs.readSync(fd, rest, got, size - got, head.length + got);
-        if (n === 0) break;
-        got += n;
-      }
-      body = rest.toString('utf8', 0, got);
-    } finally {
-      fs.closeSync(fd);
-    }
+    const body = readKeyed(path.join(stateDir, FILE), key);
+    if (body === null) return null;
     const snapshot = JSON.parse(body) as StatusSnapshot<unknown> | null;
     if (!snapshot || typeof snapshot.base !== 'string' || !Array.isArray(snapshot.tasks) || !Array.isArray(snapshot.warnings)) return null;
     if (!snapshot.warnings.every((w) => typeof w === 'string') || !snapshot.tasks.every(isTask)) return null;
@@ -97,6 +81,29 @@ function writeAtomically(file: string, text: string): void {
 const ANSWER = 'status-answer.json';
 
 /**
+ * What follows the key line of `file`, or null when its first line is not `key`: the key line is read first, so a
+ * miss (a ref moved) does not read megabytes of an answer that is not used.
+ */
+function readKeyed(file: string, key: string): string | null {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(key.length + 1);
+    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== `${key}\n`) return null;
+    const size = fs.fstatSync(fd).size - head.length;
+    const rest = Buffer.alloc(size);
+    let got = 0;
+    while (got < size) {
+      const n = fs.readSync(fd, rest, got, size - got, head.length + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return rest.toString('utf8', 0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * The default listing's answer stored for `key`, as the JSON text `status --json` prints, while it holds: until
  * `validUntil` (the first time a landed task it lists leaves the window of recent landings). The file is the key
  * line, a line with the time and a sha1 of the text, then the text: a hit prints it without parsing it, and any
@@ -105,23 +112,8 @@ const ANSWER = 'status-answer.json';
 export function readStatusAnswer(stateDir: string | null, key: string, now: number): { text: string; warnings: string[] } | null {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
   try {
-    const fd = fs.openSync(path.join(stateDir, ANSWER), 'r');
-    let text: string;
-    try {
-      const head = Buffer.alloc(key.length + 1);
-      if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== `${key}\n`) return null;
-      const size = fs.fstatSync(fd).size - head.length;
-      const rest = Buffer.alloc(size);
-      let got = 0;
-      while (got < size) {
-        const n = fs.readSync(fd, rest, got, size - got, head.length + got);
-        if (n === 0) break;
-        got += n;
-      }
-      text = rest.toString('utf8', 0, got);
-    } finally {
-      fs.closeSync(fd);
-    }
+    const text = readKeyed(path.join(stateDir, ANSWER), key);
+    if (text === null) return null;
     const nl = text.indexOf('\n');
     const meta = JSON.parse(text.slice(0, nl)) as { validUntil?: unknown; sum?: unknown; warnings?: unknown };
     const body = text.slice(nl + 1);
