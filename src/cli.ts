@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from './errors.js';
-import { GitError } from './git/exec.js';
 import type { CommandOutput } from './output.js';
 import { packageVersion } from './paths.js';
+import { print, report } from './report.js';
 
 /** Options every command receives. */
 export interface BaseOptions {
@@ -33,22 +33,6 @@ function directoryFrom(program: Command): string {
     if (!ok) throw new UserError(`cannot change to '${step}': no such directory`, ExitCode.usage);
   }
   return dir;
-}
-
-function report(error: unknown): number {
-  if (error instanceof UserError) {
-    process.stderr.write(`omni-ship: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-    return error.exitCode;
-  }
-  if (error instanceof GitError) {
-    process.stderr.write(`omni-ship: ${error.message}\n`);
-    return ExitCode.internal;
-  }
-  const e = error as Error;
-  process.stderr.write(`omni-ship: internal error: ${e?.message ?? String(error)}\n`);
-  if (process.env.OMNI_SHIP_DEBUG && e?.stack) process.stderr.write(`${e.stack}\n`);
-  return ExitCode.internal;
 }
 
 /** The usage error commander reported last (see buildProgram), with the command line prefix whose help applies. */
@@ -329,13 +313,7 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
 
 /** The CLI entry point: parses argv, runs one command, prints its output, sets the exit code. */
 export async function main(argv: string[]): Promise<void> {
-  const run = async (json: boolean, runner: Runner) => {
-    const out = await runner();
-    for (const w of out.warnings ?? []) process.stderr.write(`omni-ship: ${w}\n`);
-    if (json) process.stdout.write(out.jsonText ?? `${JSON.stringify(out.data, null, 2)}\n`);
-    else if (out.text) process.stdout.write(out.text.endsWith('\n') ? out.text : `${out.text}\n`);
-    process.exitCode = out.exitCode ?? ExitCode.ok;
-  };
+  const run = async (json: boolean, runner: Runner) => print(json, await runner());
   const program = buildProgram(run);
   if (argv.length <= 2) {
     process.stderr.write(program.helpInformation());

@@ -1,16 +1,20 @@
 import type { BaseOptions } from '../cli.js';
-import { appendTo } from '../collections.js';
 import { loadConfig } from '../config.js';
 import { badInput } from '../errors.js';
 import { discoverWorkRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { parseTaskId } from '../ids.js';
 import { colorEnabled, columns, style, type CommandOutput } from '../output.js';
-import { readStatusAnswer, readStatusSnapshot, statusKey, writeStatusAnswer, writeStatusSnapshot } from '../state/status-cache.js';
-import { SettledIds, readStatusTable, tableKey, touchedTasks, writeStatusTable } from '../state/status-table.js';
-import type { Config } from '../config.js';
+import { readStatusAnswer, readStatusSnapshot, statusKey } from '../state/status-cache.js';
 import type { VerifyEvent } from '../notes/events.js';
 import { readVerifyContext } from '../verify/current.js';
-import { STATES, compareTaskIds, loadState, readRefSnapshot, replaceKey, type ReadFound, type RepoState, type TaskState, type TaskView } from '../state/tasks.js';
+import { buildFingerprint } from '../state/build.js';
+import { readRefSnapshot } from '../state/ref-snapshot.js';
+import { trailerSettingsKey } from '../state/trailer-settings.js';
+import { STATES, type TaskState } from '../state/states.js';
+import type { RepoState, TaskView } from '../state/tasks.js';
+
+// The answer a run stores is printed by the next run whose refs and config are the same: that path loads only what
+// reads it back (this module's imports); computing one (./status-compute.js) loads the state readers when needed.
 
 /** One task in `omni-ship status --json`. */
 export interface TaskStatusJson {
@@ -160,7 +164,9 @@ function verifyCell(t: TaskStatusJson): string {
  * (--all), or those a filter selects, with their state, branch, head, patchsets, verify result, review and landing;
  * plus counts per state of every task.
  */
-export async function statusCommand(opts: BaseOptions & { all?: boolean; state?: string; parent?: string; task?: string }): Promise<CommandOutput<StatusJson>> {
+export async function statusCommand(
+  opts: BaseOptions & { all?: boolean; state?: string; parent?: string; task?: string; /** the ref snapshot, when the caller started reading it (src/main.ts) */ refSnapshot?: Promise<string> },
+): Promise<CommandOutput<StatusJson>> {
   // from the file system when it settles it (no process), as sync and land do; else git says
   const found = discoverWorkRepo(opts.cwd);
   const repo = found?.toplevel ? { ...found, toplevel: found.toplevel } : requireWorkRepo(opts.cwd);
@@ -171,10 +177,12 @@ export async function statusCommand(opts: BaseOptions & { all?: boolean; state?:
   const parent = opts.parent ? parseTaskId(opts.parent, config) : null;
   const only = opts.task ? parseTaskId(opts.task, config) : null;
   const dir = stateDir(repo);
-  const refs = await readRefSnapshot(repo.toplevel);
+  const refs = (await opts.refSnapshot?.catch(() => null)) ?? (await readRefSnapshot(repo.toplevel));
+  // the build's fingerprint (every cache is keyed by it), remembered in the state dir
+  buildFingerprint(dir);
   const verify = readVerifyContext(repo.toplevel, repo.commonDir, dir, config, refs);
   // while no ref moved, the answer is the one computed last time (a status polled in a loop)
-  const key = statusKey(config, `${refs}\0${verify.keyPart}`);
+  const key = statusKey(config, `${refs}\0${verify.keyPart}\0${trailerSettingsKey(repo.commonDir)}`);
   const filtered = !!(opts.state || parent || only);
   const rule: StatusListing['rule'] = filtered ? 'filter' : opts.all ? 'all' : 'in-flight';
   const now = Date.now();
@@ -187,19 +195,12 @@ export async function statusCommand(opts: BaseOptions & { all?: boolean; state?:
       try {
         data = JSON.parse(stored.text) as StatusJson;
       } catch {
-        data = await inFlightListing(repo.toplevel, config, dir, refs, verify, key, now);
+        data = await (await import('./status-compute.js')).inFlightListing(repo.toplevel, config, dir, refs, verify, key, now);
       }
-    } else data = await inFlightListing(repo.toplevel, config, dir, refs, verify, key, now);
+    } else data = await (await import('./status-compute.js')).inFlightListing(repo.toplevel, config, dir, refs, verify, key, now);
   } else {
     let snapshot = readStatusSnapshot(dir, key, isTaskStatusJson);
-    if (!snapshot) {
-      const judged = await verify.load();
-      const state = await loadState(repo.toplevel, config, dir, refs, judged.context);
-      const tasks = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id)).map(taskJson);
-      const computed = { base: state.base, spec: judged.context.spec, tasks, warnings: [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])] };
-      writeStatusSnapshot(dir, key, () => computed);
-      snapshot = computed;
-    }
+    if (!snapshot) snapshot = await (await import('./status-compute.js')).everyTask(repo.toplevel, config, dir, refs, verify, key);
     const all = snapshot.tasks;
     const counts = countStates(all, 0);
     const shown = all.filter(
@@ -245,71 +246,9 @@ export async function statusCommand(opts: BaseOptions & { all?: boolean; state?:
 }
 
 /** Counts per state of `tasks`, plus `landed` more. */
-function countStates(tasks: readonly TaskStatusJson[], landed: number): Record<TaskState, number> {
+export function countStates(tasks: readonly TaskStatusJson[], landed: number): Record<TaskState, number> {
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TaskState, number>;
   for (const t of tasks) counts[t.state]++;
   counts.landed += landed;
   return counts;
-}
-
-/**
- * The default listing: the tasks in flight (not landed, or landed by omni-ship in the last RECENT_LANDED_DAYS days)
- * and the counts of every task. With the table of the last run (src/state/status-table.ts), views are built only
- * for the tasks it listed, those a branch names and those the changes since name; else for every task, and the
- * table is written for the next run.
- */
-async function inFlightListing(cwd: string, config: Config, dir: string | null, refs: string, verify: ReturnType<typeof readVerifyContext>, key: string, now: number): Promise<StatusJson> {
-  const judged = await verify.load();
-  const tkey = tableKey(config, judged.context.spec, replaceKey(refs));
-  const prior = readStatusTable(dir, tkey, isTaskStatusJson);
-  let found: ReadFound | null = null;
-  let picked: Set<string> | null = null;
-  const state = await loadState(cwd, config, dir, refs, judged.context, {
-    pick: async (read) => {
-      found = read;
-      if (!prior) return null;
-      picked = await touchedTasks(cwd, config, prior.table, read);
-      if (!picked) return null;
-      for (const t of prior.table.listed) picked.add(t.id);
-      for (const id of read.presence) picked.add(id);
-      return picked;
-    },
-  });
-  const windowStart = new Date(now - RECENT_LANDED_DAYS * 86_400_000).toISOString();
-  const recent = (t: TaskStatusJson) => t.state !== 'landed' || (t.landing !== null && t.landing.at >= windowStart);
-  const listed = new Map<string, TaskStatusJson>();
-  let settled: SettledIds;
-  if (prior && picked) {
-    settled = prior.settled;
-    for (const t of prior.table.listed) listed.set(t.id, t);
-    for (const id of picked as Set<string>) {
-      listed.delete(id);
-      settled.delete(id);
-    }
-  } else settled = new SettledIds('\n', 0);
-  for (const view of state.tasks.values()) {
-    const t = taskJson(view);
-    if (recent(t)) listed.set(t.id, t);
-    else settled.add(t.id);
-  }
-  // a listed task that left the window since the table was written: settled now
-  for (const [id, t] of listed) {
-    if (recent(t)) continue;
-    listed.delete(id);
-    settled.add(id);
-  }
-  const read = found as ReadFound | null;
-  if (read) {
-    const notes = Object.fromEntries([...read.notes].map(([ref, part]) => [ref, part.tip]));
-    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()] }, settled, prior && picked ? prior.table.settled.id : null);
-  }
-  const tasks = [...listed.values()].sort((a, b) => compareTaskIds(a.id, b.id));
-  const counts = countStates(tasks, settled.count);
-  const warnings = [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])];
-  const data: StatusJson = { base: state.base, spec: judged.context.spec, counts, listing: { rule: 'in-flight', landedWithinDays: RECENT_LANDED_DAYS, hidden: settled.count }, tasks, warnings };
-  // good until the first landed task listed leaves the window
-  let validUntil = Number.MAX_SAFE_INTEGER;
-  for (const t of tasks) if (t.state === 'landed' && t.landing) validUntil = Math.min(validUntil, Date.parse(t.landing.at) + RECENT_LANDED_DAYS * 86_400_000);
-  writeStatusAnswer(dir, key, validUntil, warnings, () => `${JSON.stringify(data, null, 2)}\n`);
-  return data;
 }

@@ -133,3 +133,61 @@ export function baseDefaultFromFiles(commonDir: string, remote: string | null): 
   if (master === null) return null;
   return master ? { value: 'master', detail: 'default: branch master exists' } : { value: 'main', detail: 'default: main' };
 }
+
+/**
+ * What git's config says about trailers, as text to key caches by: every line of every `[trailer]` and
+ * `[trailer "<token>"]` section of the files git reads (in its order, following `include.path` and
+ * `includeIf.*.path`, whose lines are part of it), and the variables that add config from the environment.
+ * `trailer.separators` and `trailer.<token>.key` change which trailers `git log --format=%(trailers)` reports, so
+ * a scan read under other settings is not the scan of these. Null when the files cannot settle it: one that exists
+ * but cannot be read, includes nested past 10, or an `onbranch:` include that sets trailers (it holds on some
+ * branches only).
+ */
+export function trailerConfigText(commonDir: string): string | null {
+  const files = configFiles(commonDir);
+  if (!files) return null;
+  const env = process.env;
+  const out: string[] = [];
+  for (const name of ['GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT']) if (env[name] !== undefined) out.push(`${name}=${env[name]}`);
+  const count = Number.parseInt(env.GIT_CONFIG_COUNT ?? '0', 10) || 0;
+  for (let i = 0; i < count && i < 1000; i++) out.push(`${env[`GIT_CONFIG_KEY_${i}`]}=${env[`GIT_CONFIG_VALUE_${i}`]}`);
+  let trailerLines = 0;
+  const visit = (file: string, depth: number): boolean => {
+    if (depth > 10) return false;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' || code === 'ENOTDIR';
+    }
+    let section = '';
+    for (const raw of text.split('\n')) {
+      let line = raw.trim();
+      if (line.startsWith('[')) {
+        const m = HEADER.exec(line);
+        section = m ? `${m[1]!.toLowerCase()}${m[2] !== undefined ? ` "${m[2]}"` : ''}` : '?';
+        line = line.slice(m ? m[0].length : line.length).trim();
+        if (!line) continue;
+      }
+      if (section === 'trailer' || section.startsWith('trailer "')) {
+        out.push(`${file}\0${section}\0${line}`);
+        trailerLines++;
+        continue;
+      }
+      if (section !== 'include' && !section.startsWith('includeif "')) continue;
+      const kv = /^path\s*=\s*(.*)$/i.exec(line);
+      if (!kv) continue;
+      out.push(`${file}\0${section}\0${line}`);
+      let target = kv[1]!.trim().replace(/^"(.*)"$/, '$1');
+      if (target.startsWith('~/')) target = path.join(env.HOME ?? os.homedir(), target.slice(2));
+      else if (!path.isAbsolute(target)) target = path.join(path.dirname(file), target);
+      const before = trailerLines;
+      if (!visit(target, depth + 1)) return false;
+      if (section.startsWith('includeif "onbranch:') && trailerLines > before) return false;
+    }
+    return true;
+  };
+  for (const file of files) if (!visit(file, 0)) return null;
+  return out.join('\n');
+}

@@ -96,3 +96,6 @@ export function ignoredConfigFiles(cwd: string, root: string): string[] {
   for (; dir !== top && isInside(dir, top); dir = path.dirname(dir)) found.push(...configFilesIn(dir));
   return found;
 }
+
+/** The local config files, in the common git dir (outside every work tree: only this clone's owner edits them). */
+export const LOCAL_CONFIG_FILES = ['omni-ship.yaml', 'omni-ship.yml', 'omni-ship.json'] as const;

@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BadLine, OmniEvent } from '../notes/events.js';
 import { appendTo } from '../collections.js';
-import { buildFingerprint } from './build.js';
+import { buildFingerprint, rememberBuildFingerprint } from './build.js';
 import { SortedLines, writeSortedLines } from './sorted-lines.js';
 import type { SideCommit } from './commits.js';
+import { SideIndex } from './side-index.js';
 import type { TrailerClaim } from '../notes/claim.js';
 import type { TaskId } from '../ids.js';
 
@@ -36,16 +37,26 @@ export interface StateCache {
   dirty: Set<string>;
 }
 
-/** The commits off the base a side scan found (see StateCache.side). */
+/**
+ * The commits off the base a side scan found (see StateCache.side): whole records of the few the views read (every
+ * tip, every commit with a trailer claim), and an index of all of them (src/state/side-index.ts), read when asked.
+ */
 export interface SideScan {
   key: string;
   base: string[];
   tips: string[];
-  /** newest first (sortSide) */
-  commits: SideCommit[];
-  /** the id of the commits' part as read, and whether the commits changed since */
+  /** the tips and the commits with a trailer claim, newest first (sortSide's order), depths set */
+  summary: SideCommit[];
+  /** every commit of the scan; read from disk on the first call (throws DamagedCacheError when it does not match) */
+  all: () => SideIndex;
+  /** the ids of the summary's and the index's parts as read (absent: not written yet) */
   id?: string;
-  commitsChanged?: boolean;
+  allId?: string;
+  /** what to write: the summary and tips changed; the index changed */
+  summaryChanged?: boolean;
+  allChanged?: boolean;
+  /** closes the index's file, when it was opened */
+  close?: () => void;
 }
 
 /**
@@ -209,6 +220,7 @@ function writeBase(stateDir: string, base: BaseScan, bulkId: string | null): voi
     return;
   }
   const id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+  rememberBuildFingerprint();
   writeSortedLines(partFile(stateDir, BASE_PART), { format: FORMAT, build: buildFingerprint(), part: BASE_PART, key: base.key, tips: base.tips, id }, base.landed.all());
   fs.rmSync(partFile(stateDir, NEWER_PART), { force: true });
 }
@@ -224,7 +236,7 @@ const NEWER_PART = 'base-newer';
 const partFile = (stateDir: string, part: string) => path.join(stateDir, DIR, `${part.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
 
 /** The file format: a header, then the value, whose sha1 the header holds. */
-const FORMAT = 7;
+const FORMAT = 8;
 const VALUE_AT = ',"value":';
 
 /**
@@ -270,6 +282,7 @@ function writePartText(stateDir: string, part: string, body: string): string {
   const tmp = `${file}.${process.pid}.tmp`;
   const sum = createHash('sha1').update(body).digest('hex');
   // one JSON document, the value last: its bytes are the ones the sum is of
+  rememberBuildFingerprint();
   fs.writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, build: buildFingerprint(), part, sum }).slice(0, -1)}${VALUE_AT}${body}}`);
   fs.renameSync(tmp, file);
   return sum;
@@ -282,6 +295,7 @@ function writePartText(stateDir: string, part: string, body: string): string {
 export function readStateCache(stateDir: string | null, refs: readonly string[]): StateCache {
   const cache = empty();
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return cache;
+  buildFingerprint(stateDir);
   for (const ref of refs) {
     const part = NotesPart.open(stateDir, ref);
     if (part) {
@@ -328,8 +342,10 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
 }
 
 /** Closes the cache's open files. */
-export function closeStateCache(cache: StateCache): void {
+export function closeStateCache(cache: StateCache, read?: StateCache['side']): void {
   for (const part of cache.notes.values()) part.close();
+  read?.close?.();
+  cache.side?.close?.();
   cache.base?.landed.close();
 }
 
@@ -340,38 +356,53 @@ export const SIDE_CACHE_PART = SIDE_PART;
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 const SIDE_BASE_PART = 'side-base';
+const SIDE_ALL_FILE = 'side-all.txt';
 const CLAIM_KINDS = ['none', 'task', 'bad'] as const;
 
 /**
- * The side scan's parts, or null (none, not of the shape written, or two parts of two writes). The commits, each an
- * array (`[sha, tree, parents, time, claim kind, task or reason, depth]`: parsed three times faster than objects), are one
- * part, written when they change; the base tips they were read against are another, small part, written when only
+ * The side scan's parts, or null (none, not of the shape written, or parts of two writes). The summary's commits,
+ * each an array (`[sha, tree, parents, time, claim kind, task or reason, depth]`), and the tips are one part,
+ * written when they change; the index of every commit another file (`side-all.txt`), written when the commits
+ * change and read only when asked; the base tips they were read against a small part of its own, written when only
  * the base moved (every land moves it, and seldom changes the commits off it).
  */
 function readSide(stateDir: string): SideScan | null {
-  const side = readPart<{ key: unknown; tips: unknown; id: unknown; commits: unknown }>(stateDir, SIDE_PART);
+  const side = readPart<{ key: unknown; tips: unknown; id: unknown; allId: unknown; summary: unknown }>(stateDir, SIDE_PART);
   const at = readPart<{ id: unknown; base: unknown }>(stateDir, SIDE_BASE_PART);
-  if (!side || !at || typeof side.key !== 'string' || typeof side.id !== 'string' || at.id !== side.id || !isStrings(at.base) || !isStrings(side.tips) || !Array.isArray(side.commits)) return null;
-  const commits: SideCommit[] = [];
-  for (const c of side.commits as unknown[]) {
+  if (!side || !at || typeof side.key !== 'string' || typeof side.id !== 'string' || typeof side.allId !== 'string' || at.id !== side.id) return null;
+  if (!isStrings(at.base) || !isStrings(side.tips) || !Array.isArray(side.summary)) return null;
+  const summary: SideCommit[] = [];
+  for (const c of side.summary as unknown[]) {
     if (!Array.isArray(c) || c.length !== 7) return null;
     const [sha, tree, parents, time, kind, value, depth] = c as unknown[];
     if (typeof sha !== 'string' || typeof tree !== 'string' || typeof parents !== 'string' || typeof time !== 'number' || typeof kind !== 'number' || !CLAIM_KINDS[kind] || typeof depth !== 'number') return null;
     if (kind !== 0 && typeof value !== 'string') return null;
     const all = parents ? parents.split(' ') : [];
     const claim: TrailerClaim = kind === 0 ? { kind: 'none' } : kind === 1 ? { kind: 'task', task: value as TaskId } : { kind: 'bad', reason: value as string };
-    commits.push({ sha, tree, parent: all[0] ?? null, parents: all, time, claim, depth });
+    summary.push({ sha, tree, parent: all[0] ?? null, parents: all, time, claim, depth });
   }
-  return { key: side.key, base: at.base, tips: side.tips, commits, id: side.id };
+  // opened now, with the parts (its records are read as searched, from this very file whatever is renamed over
+  // it since): an index of another write is no side scan, as parts of two writes are
+  const index = SideIndex.read(path.join(stateDir, DIR, SIDE_ALL_FILE), side.allId);
+  if (!index) return null;
+  return { key: side.key, base: at.base, tips: side.tips, summary, all: () => index, id: side.id, allId: side.allId, close: () => index.close() };
 }
 
-/** Writes the side scan: its commits only when they changed (a new id), its base always. */
+/** Writes the side scan: its index when the commits changed, its summary when it or the tips changed, its base always. */
 function writeSide(stateDir: string, side: SideScan): void {
-  let id = side.id;
-  if (!id || side.commitsChanged) {
-    id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
-    const commits = side.commits.map((c) => [c.sha, c.tree, c.parents.join(' '), c.time, CLAIM_KINDS.indexOf(c.claim.kind), c.claim.kind === 'task' ? c.claim.task : c.claim.kind === 'bad' ? c.claim.reason : null, c.depth ?? 0]);
-    writePart(stateDir, SIDE_PART, { key: side.key, tips: side.tips, id, commits });
+  const newId = () => createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+  let { id, allId } = side;
+  // the index first, then the summary naming it, then the base naming the summary: a kill between leaves ids that
+  // do not match, read as no side scan
+  if (!allId || side.allChanged) {
+    allId = newId();
+    rememberBuildFingerprint();
+    side.all().write(path.join(stateDir, DIR, SIDE_ALL_FILE), allId);
+  }
+  if (!id || side.allChanged || side.summaryChanged) {
+    id = newId();
+    const summary = side.summary.map((c) => [c.sha, c.tree, c.parents.join(' '), c.time, CLAIM_KINDS.indexOf(c.claim.kind), c.claim.kind === 'task' ? c.claim.task : c.claim.kind === 'bad' ? c.claim.reason : null, c.depth ?? 0]);
+    writePart(stateDir, SIDE_PART, { key: side.key, tips: side.tips, id, allId, summary });
   }
   writePart(stateDir, SIDE_BASE_PART, { id, base: side.base });
 }
@@ -382,7 +413,20 @@ export const BASE_CACHE_PART = BASE_PART;
 /** Removes every cached part (one was found damaged): the next read reads git whole. */
 export function forgetStateCache(stateDir: string | null): void {
   if (!stateDir) return;
-  fs.rmSync(path.join(stateDir, DIR), { recursive: true, force: true });
+  // moved aside first (one rename: the next read finds no cache at once), then removed; another omni-ship writing
+  // a part meanwhile writes it into the moved directory, which is only a cache: a removal that fails is let be
+  const aside = path.join(stateDir, `${DIR}.forgotten.${process.pid}.${Date.now()}`);
+  try {
+    fs.renameSync(path.join(stateDir, DIR), aside);
+  } catch {
+    return;
+  }
+  try {
+    fs.rmSync(aside, { recursive: true, force: true, maxRetries: 2 });
+  } catch {
+    /* left for the next forget to try: see removeForgotten */
+  }
+  removeForgotten(stateDir);
 }
 
 /** The suffix of a notes part's overlay file: what changed since its bulk was written. */
@@ -630,6 +674,7 @@ export class NotesPart {
     }
     for (const [k, objects] of byKey) lines.push([k, objects.join(',')]);
     const id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+    rememberBuildFingerprint();
     writeSortedLines(partFile(stateDir, this.partName), { format: FORMAT, build: buildFingerprint(), part: this.partName, tip: this.tip, id, bad: this.badCounts }, lines);
     fs.rmSync(partFile(stateDir, overlayFile), { force: true });
   }
@@ -644,3 +689,14 @@ export class NotesPart {
 
 const isBadCounts = (v: unknown): v is BadCounts =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((n) => typeof n === 'number' && Number.isInteger(n) && n > 0);
+
+/** Removes what earlier forgets moved aside and could not remove (another process wrote into it meanwhile). */
+function removeForgotten(stateDir: string): void {
+  try {
+    for (const name of fs.readdirSync(stateDir)) {
+      if (name.startsWith(`${DIR}.forgotten.`)) fs.rmSync(path.join(stateDir, name), { recursive: true, force: true });
+    }
+  } catch {
+    /* only a cache */
+  }
+}

@@ -44,7 +44,7 @@ export function claimedTask(c: CommitInfo | undefined): string | null {
  * branch, whose trailer names `id` itself. A commit without a trailer below a foreign one is not taken: it may as
  * well be the other task's. Null when there is none (the branch has no commit of its own).
  */
-export function ownCommit(tip: string, id: string, side: ReadonlyMap<string, CommitInfo>): string | null {
+export function ownCommit(tip: string, id: string, side: { get(sha: string): CommitInfo | undefined }): string | null {
   const top = side.get(tip);
   if (!top) return null; // on the base branch
   if (top.claim.kind === 'none' || claimedTask(top) === id) return tip;
@@ -96,7 +96,7 @@ export function sortSide(commits: SideCommit[]): void {
 }
 
 /** Sets the depth of each commit lacking one (parents first; iteratively: chains run thousands deep). */
-function setDepths(commits: readonly SideCommit[], bySha: ReadonlyMap<string, SideCommit>): void {
+export function setDepths(commits: readonly SideCommit[], bySha: ReadonlyMap<string, SideCommit>): void {
   for (const c of commits) {
     if (c.depth !== undefined) continue;
     const stack: [SideCommit, boolean][] = [[c, false]];
@@ -118,29 +118,7 @@ function setDepths(commits: readonly SideCommit[], bySha: ReadonlyMap<string, Si
   }
 }
 
-function sideOrder(a: SideCommit, b: SideCommit): number {
+/** The side scan's order (see sortSide), of two commits whose depths are set. */
+export function sideOrder(a: SideCommit, b: SideCommit): number {
   return a.time !== b.time ? b.time - a.time : b.depth! - a.depth! || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0);
-}
-
-/**
- * `kept` (in sortSide's order, depths set) with `fresh` commits added: new commits only add children, so the kept
- * commits' depths stand, and the fresh are sorted and merged in. The same order sortSide gives the whole.
- */
-export function mergeSide(kept: readonly SideCommit[], fresh: SideCommit[]): SideCommit[] {
-  const bySha = new Map<string, SideCommit>();
-  for (const c of kept) bySha.set(c.sha, c);
-  for (const c of fresh) {
-    c.depth = undefined;
-    bySha.set(c.sha, c);
-  }
-  setDepths(fresh, bySha);
-  fresh.sort(sideOrder);
-  const out: SideCommit[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < kept.length || j < fresh.length) {
-    if (j >= fresh.length || (i < kept.length && sideOrder(kept[i]!, fresh[j]!) <= 0)) out.push(kept[i++]!);
-    else out.push(fresh[j++]!);
-  }
-  return out;
 }

@@ -128,18 +128,37 @@ export class SortedLines {
     return [from, to];
   }
 
+  /** The keys of the lines a search probed, by line: the first probes of every search are the same lines. */
+  private readonly probed = new Map<number, { from: number; to: number; key: Buffer }>();
+
+  /** Line i's byte range and key (one read of its offsets, one of its start; remembered). */
+  private probe(i: number): { from: number; to: number; key: Buffer } {
+    let p = this.probed.get(i);
+    if (p) return p;
+    const [from, to] = this.range(i);
+    // keys are short (an object id, `t:<task>`): one small read holds the key and its tab
+    let head = this.read(from, Math.min(to - from, 128));
+    let tab = head.indexOf(9);
+    if (tab < 0 && to - from > head.length) {
+      head = this.read(from, to - from);
+      tab = head.indexOf(9);
+    }
+    if (tab < 0) throw new DamagedLinesError('a sorted-lines line is not key and value');
+    p = { from, to, key: head.subarray(0, tab) };
+    this.probed.set(i, p);
+    return p;
+  }
+
   /** The value stored for `key`, or undefined. */
   get(key: string): string | undefined {
-    const want = Buffer.from(`${key}\t`);
+    const want = Buffer.from(key);
     let lo = 0;
     let hi = this.lines;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const [from, to] = this.range(mid);
-      const prefix = this.read(from, Math.min(want.length, to - from));
-      const c = Buffer.compare(prefix, want);
-      if (c === 0) return this.read(from + want.length, to - from - want.length).toString('utf8');
-      // a prefix shorter than `want` that matches it is a shorter key: it sorts first
+      const p = this.probe(mid);
+      const c = Buffer.compare(p.key, want);
+      if (c === 0) return this.read(p.from + want.length + 1, p.to - p.from - want.length - 1).toString('utf8');
       if (c < 0) lo = mid + 1;
       else hi = mid;
     }

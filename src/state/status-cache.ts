@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { buildFingerprint } from './build.js';
+import { buildFingerprint, rememberBuildFingerprint } from './build.js';
 
 /**
  * What `status` shows, for one exact input: the refs it read (names, objects, types), the config and the build.
@@ -74,6 +74,7 @@ export function writeStatusSnapshot<T>(stateDir: string | null, key: string, sna
 
 function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
+  rememberBuildFingerprint();
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
 }

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { gitAsync } from '../git/exec.js';
 import { diffTreePairs, objectFromNotePath } from '../notes/read.js';
 import { NOTES_REFS } from '../notes/refs.js';
-import { buildFingerprint } from './build.js';
+import { buildFingerprint, rememberBuildFingerprint } from './build.js';
 import { claimedTask, logFormat, parseLog } from './commits.js';
 import type { ReadFound } from './tasks.js';
 
@@ -41,14 +41,28 @@ export function tableKey(config: Config, spec: string | null, replaced: string):
   return createHash('sha1').update(buildFingerprint()).update('\0').update(JSON.stringify(config)).update('\0').update(spec ?? '').update('\0').update(replaced).digest('hex');
 }
 
-/** The settled tasks' ids, looked up one at a time (a newline-joined text: one search each, no parse). */
+/**
+ * The settled tasks' ids, looked up one at a time (a newline-joined text: one search each, no parse). The text is
+ * read only when first looked up: a run that names no settled task (most: what changed is in flight) reads none.
+ */
 export class SettledIds {
   private added = new Set<string>();
   private removed = new Set<string>();
+  private loaded: string | null;
   constructor(
-    private readonly text: string,
+    text: string | (() => string),
     private size: number,
-  ) {}
+    private readonly release: () => void = () => undefined,
+  ) {
+    this.loaded = typeof text === 'string' ? text : null;
+    this.load = typeof text === 'string' ? () => text : text;
+  }
+  private readonly load: () => string;
+
+  private get text(): string {
+    this.loaded ??= this.load();
+    return this.loaded;
+  }
 
   has(id: string): boolean {
     if (this.added.has(id)) return true;
@@ -86,22 +100,54 @@ export class SettledIds {
     for (const id of this.removed) text = text.replace(`\n${id}\n`, '\n');
     return this.added.size ? `${text}${[...this.added].join('\n')}\n` : text;
   }
+
+  /** Lets go of the file it reads from (read or not). */
+  close(): void {
+    this.release();
+  }
 }
 
 /** The table stored for `key` with its settled ids, or null (none, another key, unreadable, not matching). */
 export function readStatusTable<T>(stateDir: string | null, key: string, isTask: (t: unknown) => t is T): { table: StatusTable<T>; settled: SettledIds } | null {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
+  let fd: number | null = null;
   try {
     const table = JSON.parse(fs.readFileSync(path.join(stateDir, TABLE), 'utf8')) as StatusTable<unknown>;
     if (table?.key !== key || typeof table.notes !== 'object' || table.notes === null || !Object.values(table.notes).every((t) => typeof t === 'string')) return null;
     if (!Array.isArray(table.baseTips) || !table.baseTips.every((t) => typeof t === 'string') || !Array.isArray(table.listed) || !table.listed.every(isTask)) return null;
     if (typeof table.settled?.id !== 'string' || typeof table.settled.count !== 'number') return null;
-    const text = fs.readFileSync(path.join(stateDir, SETTLED), 'latin1');
-    // the first line is the id of the run that wrote it: a table and a settled file of two runs do not go together
-    const nl = text.indexOf('\n');
-    if (nl < 0 || text.slice(0, nl) !== table.settled.id) return null;
-    return { table: table as StatusTable<T>, settled: new SettledIds(text.slice(nl), table.settled.count) };
+    // the first line is the id of the run that wrote it: a table and a settled file of two runs do not go together.
+    // The rest is read (from this very file, whatever is renamed over it since) when first looked up
+    fd = fs.openSync(path.join(stateDir, SETTLED), 'r');
+    const id = table.settled.id;
+    const head = Buffer.alloc(id.length + 1);
+    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== `${id}\n`) {
+      fs.closeSync(fd);
+      return null;
+    }
+    const file = fd;
+    let open = true;
+    const release = () => {
+      if (open) fs.closeSync(file);
+      open = false;
+    };
+    const load = () => {
+      const size = fs.fstatSync(file).size;
+      const buf = Buffer.alloc(size - id.length);
+      const got = fs.readSync(file, buf, 0, buf.length, id.length);
+      release();
+      if (got !== buf.length) throw new Error('the settled ids file ends early');
+      return buf.toString('latin1');
+    };
+    return { table: table as StatusTable<T>, settled: new SettledIds(load, table.settled.count, release) };
   } catch {
+    if (fd !== null) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* closed */
+      }
+    }
     return null;
   }
 }
@@ -124,6 +170,7 @@ export function writeStatusTable<T>(stateDir: string | null, table: Omit<StatusT
 
 function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
+  rememberBuildFingerprint();
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
 }

@@ -1,22 +1,23 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { trailerSettingsKey } from './trailer-settings.js';
 import type { Config } from '../config.js';
 import { appendTo } from '../collections.js';
 import { gitAsync, type GitResult } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
-import { mergeSide, sortSide, claimedTask, logFormat, ownCommit, parseLog, parseSideLog, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
+import { sideOrder, sortSide, claimedTask, logFormat, ownCommit, parseLog, parseSideLog, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
 import { missingBaseWarning } from './base-warning.js';
 import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
 import { foldVerify, otherSpecResult, type TreeSpecVerdict } from '../verify/fold.js';
 import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type RevertEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes, readChangedNotesMany } from '../notes/read.js';
-import { BASE_CACHE_PART, SIDE_CACHE_PART, DamagedCacheError, LandedIndex, NotesPart, closeStateCache, forgetStateCache, readStateCache, writeStateCache, type StateCache } from './cache.js';
+import { BASE_CACHE_PART, SIDE_CACHE_PART, DamagedCacheError, LandedIndex, NotesPart, closeStateCache, forgetStateCache, readStateCache, writeStateCache, type SideScan, type StateCache } from './cache.js';
+import { DamagedSideIndex, SideIndex, setFreshDepths } from './side-index.js';
 import { NOTES_REFS, baseRefCandidates, type NotesLog } from '../notes/refs.js';
 
-/** The lifecycle states, derived from git and the notes, never stored. */
-export const STATES = ['in-progress', 'verifying', 'failed', 'verified', 'approved', 'landed', 'needs-help', 'diverged'] as const;
-/** One of STATES. */
-export type TaskState = (typeof STATES)[number];
+import type { TaskState } from './states.js';
+export { STATES, type TaskState } from './states.js';
 
 /** Where one task stands. */
 export interface TaskView {
@@ -84,16 +85,17 @@ export function parentTask(id: string): string | null {
   return dot > 0 ? id.slice(0, dot) : null;
 }
 
-/**
- * Every ref whose value read commands depend on (branches, remote-tracking branches, omni-ship's notes), with its
- * object and type: one `git for-each-ref`. Everything status derives is a function of this text and the config.
- */
-export async function readRefSnapshot(cwd: string): Promise<string> {
-  return (await gitAsync(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...SNAPSHOT_PATTERNS], { cwd })).stdout;
-}
+import { readRefSnapshot } from './ref-snapshot.js';
+export { SNAPSHOT_PATTERNS, readRefSnapshot } from './ref-snapshot.js';
 
-/** The for-each-ref patterns of readRefSnapshot (a caller reading more refs at once filters its answer by them). */
-export const SNAPSHOT_PATTERNS = ['refs/heads', 'refs/remotes', 'refs/notes/omni-ship', 'refs/replace'] as const;
+/**
+ * What a scan read through `git log` depends on besides the refs it starts from and the trailer key and pattern:
+ * the replace refs of the snapshot (replaceKey) and git's trailer settings (trailerSettingsKey, when the state dir
+ * is known: without one nothing is cached). A part of every key of what is read so.
+ */
+export function readingKey(snapshot: string, stateDir: string | null): string {
+  return `${replaceKey(snapshot)}${stateDir ? trailerSettingsKey(path.dirname(stateDir)) : ''}`;
+}
 
 /**
  * What the replace refs (git replace) are in a ref snapshot, as a part of the keys of what is read through them:
@@ -157,18 +159,18 @@ export interface ReadFound {
   notesSince: ReadonlyMap<string, { from: string; objects: readonly string[] }>;
 }
 
-export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string, verifyContext?: VerifyContext, select: TaskSelection = {}): Promise<RepoState> {
+export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string, verifyContext?: VerifyContext | Promise<VerifyContext>, select: TaskSelection = {}): Promise<RepoState> {
   try {
     return await loadStateOnce(cwd, config, stateDir, snapshot, verifyContext, select);
   } catch (e) {
-    if (!(e instanceof DamagedCacheError)) throw e;
+    if (!(e instanceof DamagedCacheError || e instanceof DamagedSideIndex)) throw e;
     // a cached part whose size and header check out but whose content does not (a hand, a disk): read git whole
     forgetStateCache(stateDir);
     return loadStateOnce(cwd, config, stateDir, snapshot, verifyContext, select);
   }
 }
 
-async function loadStateOnce(cwd: string, config: Config, stateDir: string | null, snapshot: string | undefined, verifyContext: VerifyContext | undefined, select: TaskSelection): Promise<RepoState> {
+async function loadStateOnce(cwd: string, config: Config, stateDir: string | null, snapshot: string | undefined, verifyContextIn: VerifyContext | Promise<VerifyContext> | undefined, select: TaskSelection): Promise<RepoState> {
   const cache = readStateCache(stateDir, Object.values(NOTES_REFS));
   const refsOut = snapshot ?? (await readRefSnapshot(cwd));
   const refs = new Map<string, string>();
@@ -236,7 +238,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     decodeNote(object, text, events, bad);
     perObject.get(ref)!.set(object, [events, bad]);
   };
-  const replaced = replaceKey(refsOut);
+  const replaced = readingKey(refsOut, stateDir);
   const baseKey = `${config.trailerKey}\0${config.taskPattern}${replaced}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
   // the base moved (every land moves it): when the tips the cache was read at are all still in the new history,
@@ -293,6 +295,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   // the commits off the base: kept from the last read (src/state/cache.ts SideScan) and brought forward by a log of
   // what is new since its tips (none when no branch moved), less what the base gained; read whole otherwise
   const sideKey = `${config.trailerKey}\0${config.taskPattern}${replaced}`;
+  const sideRead = cache.side;
   const sideHit = cache.side?.key === sideKey ? cache.side : null;
   const sideBaseSame = sideHit?.base[0] === baseKey;
   const sideFromOldBase = !!sideHit && !sideBaseSame && !baseHit && !!baseFrom && sideHit.base[0] === cache.base?.key;
@@ -363,57 +366,93 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   } finally {
     // after the views: they look notes up in the parts (written over after, not under them)
     writeStateCache(stateDir, cache);
-    closeStateCache(cache);
+    closeStateCache(cache, sideRead);
   }
   async function viewsOf(): Promise<RepoState> {
-  let sideCommits: SideCommit[];
-  let sideCommitsChanged = true;
-  if (!tipShas.length) sideCommits = [];
-  else if (sideIncremental && sideLog.exitCode === 0 && (sideBaseSame || baseGained)) {
-    // what was kept and what is new, less what the base gained, and only what a tip still reaches
-    const known = new Map<string, SideCommit>();
-    for (const c of sideHit!.commits) if (!baseGained?.has(c.sha)) known.set(c.sha, c);
-    const fresh = parseSideLog(sideLog.stdout, config).filter((c) => !baseGained?.has(c.sha) && !known.has(c.sha));
-    for (const c of fresh) known.set(c.sha, c);
-    // the base gained commits off it: the depths of what is left may change, so sort the whole again
-    const lostToBase = !!baseGained && sideHit!.commits.some((c) => baseGained!.has(c.sha));
-    const reached = new Map<string, SideCommit>();
-    const stack = [...tipShas];
-    while (stack.length) {
-      const c = known.get(stack.pop()!);
-      if (!c || reached.has(c.sha)) continue;
-      reached.set(c.sha, c);
-      stack.push(...c.parents);
-    }
-    // the same commits as kept (no branch moved, the base gained none of them): already in order, not written again
-    const same = reached.size === sideHit!.commits.length && sideHit!.commits.every((c) => reached.has(c.sha));
-    if (same) sideCommits = sideHit!.commits;
-    else if (lostToBase) sortSide((sideCommits = [...reached.values()]));
-    else sideCommits = mergeSide(sideHit!.commits.filter((c) => reached.has(c.sha)), fresh.filter((c) => reached.has(c.sha)));
-    sideCommitsChanged = !same;
-  } else {
-    if (sideIncremental) sideLog = await sideWhole();
-    sideCommits = sideLog.exitCode === 0 ? parseSideLog(sideLog.stdout, config) : [];
-    sortSide(sideCommits);
+  // the side scan as the views read it: whole records of every tip and every commit with a trailer (the summary, in
+  // sortSide's order), and an index of every commit (first parent, tree, depth) for the rest
+  let summary: SideCommit[] = [];
+  let all: () => SideIndex = () => SideIndex.empty;
+  let summaryChanged = true;
+  let allChanged = true;
+  const tipSet = new Set(tipShas);
+  // what the views read of a commit: the tips and the commits with a trailer; no other commit claims a task
+  const inSummary = (c: SideCommit) => c.claim.kind !== 'none' || tipSet.has(c.sha);
+  const whole = (commits: SideCommit[]) => {
+    sortSide(commits);
+    summary = commits.filter(inSummary);
+    const index = SideIndex.of(commits);
+    all = () => index;
+  };
+  let brought = false;
+  if (!tipShas.length) {
+    // no branch: nothing off the base (the kept scan, when it is as empty, stands)
+    summary = [];
+    allChanged = !sideHit || sideHit.all().size > 0;
+    summaryChanged = allChanged || !sideTipsSame;
+  } else if (sideIncremental && sideLog.exitCode === 0 && (sideBaseSame || baseGained)) {
+    brought = await bringSideForward(sideHit!);
   }
-  if ((!sideHit || !sideBaseSame || !sideTipsSame) && sideLog.exitCode === 0) {
-    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, commits: sideCommits, id: sideHit?.id, commitsChanged: sideCommitsChanged };
+  if (tipShas.length && !brought) {
+    if (sideIncremental) sideLog = await sideWhole();
+    whole(sideLog.exitCode === 0 ? parseSideLog(sideLog.stdout, config) : []);
+  }
+  if ((!sideHit || !sideBaseSame || !sideTipsSame || (tipShas.length > 0 && !brought)) && sideLog.exitCode === 0) {
+    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, summary, all, id: sideHit?.id, allId: allChanged ? undefined : sideHit?.allId, summaryChanged, allChanged };
     cache.dirty.add(SIDE_CACHE_PART);
   }
-  const side = new Map<string, CommitInfo>();
+  /**
+   * The kept scan brought forward: what is new since its tips (the side log), less what only the tips no branch
+   * points at any more reached (one rev-list, when such a tip is no parent of a new commit). False when it cannot be
+   * (the base gained commits off it: the depths of what is left may change; a rev-list failed): read whole then.
+   */
+  async function bringSideForward(kept: SideScan): Promise<boolean> {
+    const index = kept.all();
+    if (baseGained) for (const sha of baseGained) if (index.has(sha)) return false;
+    const fresh = parseSideLog(sideLog.stdout, config).filter((c) => !baseGained?.has(c.sha) && !index.has(c.sha));
+    const freshParents = new Set(fresh.flatMap((c) => c.parents));
+    const unsure = kept.tips.filter((t) => !tipSet.has(t) && !freshParents.has(t));
+    const removed = new Set<string>();
+    if (unsure.length) {
+      const gone = await gitAsync(['rev-list', '--stdin'], { cwd, input: `${[...unsure, ...tipShas.map((t) => `^${t}`), ...baseShas.map((b) => `^${b}`)].join('\n')}\n` });
+      if (gone.exitCode !== 0) return false;
+      for (const sha of gone.stdout.split('\n')) if (sha) removed.add(sha);
+    }
+    // new commits only add children, and what is removed is below no commit kept: the kept depths stand
+    setFreshDepths(fresh, index);
+    const next = index.with(fresh, removed);
+    const bySummary = new Map<string, SideCommit>();
+    for (const c of kept.summary) if (!removed.has(c.sha) && inSummary(c)) bySummary.set(c.sha, c);
+    for (const c of fresh) if (inSummary(c)) bySummary.set(c.sha, c);
+    // a commit that became a tip (a branch made at it): its record from the index (it has no trailer, or the
+    // summary would hold it)
+    for (const t of tipShas) {
+      if (bySummary.has(t)) continue;
+      const known = next.info(t);
+      if (known) bySummary.set(t, { ...known, parents: known.parent ? [known.parent] : [] });
+    }
+    summary = [...bySummary.values()].sort(sideOrder);
+    allChanged = fresh.length > 0 || removed.size > 0;
+    summaryChanged = allChanged || !sideTipsSame;
+    all = () => next;
+    return true;
+  }
+  const bySha = new Map<string, SideCommit>();
   // newest first: the first commit seen for a task is its head when no task branch names it
   const trailerHead = new Map<string, CommitInfo>();
-  const sideOrder = new Map<string, number>();
-  sideCommits.forEach((c, i) => {
-    side.set(c.sha, c);
-    sideOrder.set(c.sha, i);
+  const sideOrderOf = new Map<string, number>();
+  summary.forEach((c, i) => {
+    bySha.set(c.sha, c);
+    sideOrderOf.set(c.sha, i);
     const task = claimedTask(c);
     if (task && !trailerHead.has(task)) trailerHead.set(task, c);
   });
+  // a commit off the base: the summary's record, else the index's (no trailer); a tip not in the summary is on the base
+  const side = { get: (sha: string): CommitInfo | undefined => bySha.get(sha) ?? (tipSet.has(sha) ? undefined : all().info(sha)) };
   // the branch tips (any branch) each task's trailer claims: each is a live commit of that task
   const claimedTips = new Map<string, string[]>();
   for (const t of allTips) {
-    const task = claimedTask(side.get(t.sha));
+    const task = claimedTask(bySha.get(t.sha));
     if (task && !claimedTips.get(task)?.includes(t.sha)) appendTo(claimedTips, task, t.sha);
   }
   const branchAt = new Map<string, string>();
@@ -488,6 +527,8 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   // a review or an attempt counts for the task it names on that commit: a commit two tasks' branches share is
   // no reason to show one task's verdict on the other
   const reviews = latestByTaskAndCommit(events.review);
+  // the verify context may still be being read (status reads it beside the notes and the logs)
+  const verifyContext = await verifyContextIn;
   const currentSpec = verifyContext?.spec ?? null;
   const lands = latestBy(events.land, (e) => e.task);
   // a landed commit reverted by land.postVerify no longer counts as the task's landing
@@ -548,7 +589,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     // other live commits are listed in live); none yet: null, unless the task landed (a branch whose tip landed by
     // fast-forward is on base: its head is the landed commit). Without one (deleted, or never made): the newest live
     // commit, else the newest commit carrying the trailer, else the last patchset, else the commit that landed
-    const newestLive = [...live].sort((a, b) => (sideOrder.get(a) ?? Infinity) - (sideOrder.get(b) ?? Infinity))[0];
+    const newestLive = [...live].sort((a, b) => (sideOrderOf.get(a) ?? Infinity) - (sideOrderOf.get(b) ?? Infinity))[0];
     const head = tips.length
       ? localTip?.sha ?? ownTips[0]?.sha ?? landedCommit ?? reverted?.commit ?? null
       : newestLive ?? byTrailer ?? own[own.length - 1]?.commit ?? landedCommit ?? reverted?.commit ?? null;

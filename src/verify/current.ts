@@ -5,7 +5,8 @@ import { baseRefCandidates } from '../notes/refs.js';
 import type { VerifyContext } from '../state/tasks.js';
 import { buildFingerprint } from '../state/build.js';
 import { runningVerifies } from './running.js';
-import { LOCAL_CONFIG_FILES, type SpecSource } from './spec.js';
+import { LOCAL_CONFIG_FILES } from '../config/files.js';
+import type { SpecSource } from './spec.js';
 
 /** What read commands need to judge verify results, and the part of their cache key it adds. */
 export interface ReadVerifyContext {
@@ -46,7 +47,7 @@ export function readVerifyContext(cwd: string, commonDir: string, stateDir: stri
       // the spec is a function of the base tip, the local config and the recorded cache key output (their stats
       // are in keyPart) and the build: while those hold, the last answer stands, read back without git
       const memo = path.join(stateDir, 'verify', 'current-spec.json');
-      const memoKey = JSON.stringify([buildFingerprint(), baseTip, config.baseBranch, keyPart]);
+      const memoKey = JSON.stringify([buildFingerprint(stateDir), baseTip, config.baseBranch, keyPart]);
       try {
         const stored = JSON.parse(fs.readFileSync(memo, 'utf8')) as { key?: unknown; spec?: unknown; source?: unknown };
         if (stored.key === memoKey && (stored.spec === null || typeof stored.spec === 'string') && stored.source && typeof stored.source === 'object') {

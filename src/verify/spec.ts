@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_FILES, executesCode } from '../config/files.js';
+import { CONFIG_FILES, LOCAL_CONFIG_FILES, executesCode } from '../config/files.js';
 import { parseDataConfig, parseJsonConfig, parseYamlConfig } from '../config/parse.js';
 import { validateConfig } from '../config/schema.js';
 import { verifyWithDefaults, type VerifyConfig } from '../config/verify.js';
@@ -28,8 +28,7 @@ export interface VerifySpec {
   cacheKeyOutput: string | null;
 }
 
-/** The local config files, in the common git dir (outside every work tree: only this clone's owner edits them). */
-export const LOCAL_CONFIG_FILES = ['omni-ship.yaml', 'omni-ship.yml', 'omni-ship.json'] as const;
+export { LOCAL_CONFIG_FILES } from '../config/files.js';
 /** Keys a local config may set: the gating ones, which no work tree may set for this clone. */
 const LOCAL_KEYS = ['verify', 'land', 'baseBranch'];
 

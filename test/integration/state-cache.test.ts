@@ -271,6 +271,34 @@ describe('the commits off the base, kept between reads', () => {
     expect(fs.readFileSync(sideFile(repo), 'utf8')).not.toBe(kept);
     sameAsCold(repo, ['status', '--json', '--all'], 'after a branch moved');
     sameAsCold(repo, ['status', '--json'], 'the default listing after a branch moved');
+    // a task branch made at a commit inside the long-lived branch (no trailer, no tip until now): its record comes
+    // from the kept index, not a log of the whole branch
+    repo.git(['branch', 't-8', 'next~2']);
+    const afterMade = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(afterMade.code, afterMade.stderr).toBe(0);
+    expect(sideLogs(afterMade.stderr)).toHaveLength(1);
+    expect(jsonOf(afterMade).tasks.find((t: any) => t.id === 't-8').head).toBe(repo.git(['rev-parse', 'next~2']).trim());
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a branch was made inside another');
+    // a task branch whose tip claims another task, over a commit without a trailer, over its own: the walk down
+    // reads the middle commit from the index
+    repo.git(['switch', '-q', '-c', 't-9', 'main']);
+    commitChange(repo, 'own work\n\nTask-Id: t-9', { file: 't9-own.txt' });
+    commitChange(repo, 'no trailer', { file: 't9-plain.txt' });
+    commitChange(repo, 'picked from t-2\n\nTask-Id: t-2', { file: 't9-picked.txt' });
+    repo.git(['switch', '-q', 'main']);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a branch over a foreign commit');
+    expect(jsonOf(repo.omni(['show', 't-9', '--json'])).head).toBe(repo.git(['rev-parse', 't-9~2']).trim());
+    // the long-lived branch deleted: what only it reached is dropped (one rev-list of it), what t-8 reaches stays
+    repo.git(['branch', '-q', '-D', 'next']);
+    const afterDrop = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(afterDrop.code, afterDrop.stderr).toBe(0);
+    expect(afterDrop.stderr.split('\n').filter((l) => l.startsWith('[git] rev-list --stdin'))).toHaveLength(1);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a branch was deleted');
+    sameAsCold(repo, ['show', 't-8', '--json'], 'show after a branch was deleted');
+    repo.git(['branch', 'next', 't-8']);
+    repo.git(['switch', '-q', 'next']);
+    for (let i = 5; i < 7; i++) commitChange(repo, `next ${i}`, { file: `next-${i}.txt` });
+    repo.git(['switch', '-q', 'main']);
     // main takes the long-lived branch's commits (a merge): they are off the base no more
     repo.git(['merge', '-q', '--no-edit', 'next']);
     const afterMerge = repo.omni(['status', '--json', '--all'], { env: TRACE });
@@ -295,5 +323,27 @@ describe('replace refs (git replace), which git log follows', () => {
     sameAsCold(repo, ['status', '--json', '--all'], 'after the replacement went');
     sameAsCold(repo, ['status', '--json'], 'the default listing after the replacement went');
     expect(jsonOf(repo.omni(['status', '--json'])).counts.landed).toBe(1);
+  });
+});
+
+describe("git's trailer settings (trailer.separators), which change what git log reports as a trailer", () => {
+  it('a setting made or dropped after the caches were written gives the answer a cold read gives', () => {
+    const repo = makeRepo();
+    commitChange(repo, 'landed\n\nTask-Id: t-1');
+    // `Task-Id# t-2` is a trailer only where `#` is a separator
+    commitChange(repo, 'landed too\n\nTask-Id# t-2', { file: 'two.txt' });
+    repo.git(['switch', '-q', '-c', 'wip']);
+    commitChange(repo, 'work\n\nTask-Id# t-3', { file: 'three.txt' });
+    repo.git(['switch', '-q', 'main']);
+    const ids = () => jsonOf(repo.omni(['status', '--json', '--all'])).tasks.map((t: any) => t.id);
+    for (let i = 0; i < 2; i++) expect(ids()).toEqual(['t-1']);
+    repo.git(['config', 'trailer.separators', ':#']);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after trailer.separators was set');
+    sameAsCold(repo, ['status', '--json'], 'the default listing after trailer.separators was set');
+    expect(ids()).toEqual(['t-1', 't-2', 't-3']);
+    repo.git(['config', '--unset', 'trailer.separators']);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after trailer.separators was dropped');
+    sameAsCold(repo, ['status', '--json'], 'the default listing after trailer.separators was dropped');
+    expect(ids()).toEqual(['t-1']);
   });
 });

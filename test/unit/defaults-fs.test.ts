@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dynamicDefault, dynamicDefaultsAsync } from '../../src/config/defaults.js';
-import { baseBranchFromFiles, remotesFromConfigFiles } from '../../src/config/defaults-fs.js';
+import { baseBranchFromFiles, remotesFromConfigFiles, trailerConfigText } from '../../src/config/defaults-fs.js';
 import { cleanupAll, makeRemote, makeRepo, run, tempDir, testEnv, type TestRepo } from '../helpers/repo.js';
 
 // Real repositories, real git: the file readers must agree with git whenever they answer.
@@ -282,6 +282,44 @@ describe('remotesFromConfigFiles and baseBranchFromFiles agree with git', () => 
     setEnv({ GIT_CONFIG_GLOBAL: global });
     expect(remotesFromConfigFiles(dirsOf(repo).commonDir, dirsOf(repo).gitDir)).toBeNull();
     await agreesWithGit(repo);
+  });
+});
+
+describe('trailerConfigText: what the config files say about trailers, as a key', () => {
+  it('is empty without trailer settings, names a setting, follows an include, and changes with what it includes', () => {
+    const repo = makeRepo();
+    const common = path.join(repo.dir, '.git');
+    const base = trailerConfigText(common);
+    expect(base).not.toBeNull();
+    expect(base).not.toContain('trailer');
+    repo.git(['config', 'trailer.separators', ':#']);
+    const set = trailerConfigText(common)!;
+    expect(set).toMatch(/separators = "?:#/);
+    // an include whose file sets trailer.<token>.key: its lines are part of it, and a change there changes it
+    const extra = path.join(repo.dir, 'extra.gitconfig');
+    fs.writeFileSync(extra, '[trailer "tid"]\n\tkey = Task-Id\n');
+    repo.git(['config', 'include.path', extra]);
+    const included = trailerConfigText(common)!;
+    expect(included).toContain('key = Task-Id');
+    fs.writeFileSync(extra, '[trailer "tid"]\n\tkey = Task\n');
+    expect(trailerConfigText(common)).not.toBe(included);
+    // git itself reads the same settings
+    expect(repo.git(['config', '--get-regexp', '^trailer\\.']).trim().split('\n').sort()).toEqual(['trailer.separators :#', 'trailer.tid.key Task'].sort());
+  });
+
+  it('is null for an onbranch include that sets trailers (true on some branches only), and for a file it cannot read', () => {
+    const repo = makeRepo();
+    const common = path.join(repo.dir, '.git');
+    const extra = path.join(repo.dir, 'branchy.gitconfig');
+    fs.writeFileSync(extra, '[trailer]\n\tseparators = :#\n');
+    repo.git(['config', 'includeIf.onbranch:main.path', extra]);
+    expect(trailerConfigText(common)).toBeNull();
+    fs.writeFileSync(extra, '[user]\n\tname = x\n');
+    expect(trailerConfigText(common)).not.toBeNull();
+    if (process.getuid?.() !== 0) {
+      fs.chmodSync(extra, 0);
+      expect(trailerConfigText(common)).toBeNull();
+    }
   });
 });
 

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeSide, sortSide, type SideCommit } from '../../src/state/commits.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sideOrder, sortSide, type SideCommit } from '../../src/state/commits.js';
+import { DamagedSideIndex, SideIndex, setFreshDepths } from '../../src/state/side-index.js';
 
 /** A history of n commits, each with up to two parents among the earlier ones, times from a small range (ties). */
 const historyArb = fc.integer({ min: 1, max: 40 }).chain((n) =>
@@ -25,20 +29,65 @@ function build(spec: [number, number, boolean, number][]): SideCommit[] {
 const strip = (list: SideCommit[]) => list.map((c) => c.sha);
 
 describe('the side scan order', () => {
-  it('is the same whether the commits were read whole or kept and merged with new children', () => {
+  it('is the same whether the commits were read whole or kept (as an index) and brought forward with new children', () => {
     fc.assert(
       fc.property(historyArb, ([spec, cut]) => {
         const whole = build(spec);
         const all = whole.map((c) => ({ ...c }));
         sortSide(all);
-        // the first `cut` commits were kept from an earlier read; the rest are new (children only: built later)
+        // the first `cut` commits were kept from an earlier read (only their index: first parent, tree, time,
+        // depth); the rest are new (children only: built later), their depths from the index
         const kept = whole.slice(0, cut).map((c) => ({ ...c }));
         sortSide(kept);
-        const merged = mergeSide(kept, whole.slice(cut).map((c) => ({ ...c })));
+        const index = SideIndex.of(kept);
+        const fresh = whole.slice(cut).map((c) => ({ ...c }));
+        setFreshDepths(fresh, index);
+        const merged = [...kept, ...fresh].sort(sideOrder);
         expect(strip(merged)).toEqual(strip(all));
+        expect(merged.map((c) => c.depth)).toEqual(all.map((c) => c.depth));
+        // and the index brought forward is the index of the whole
+        const next = index.with(fresh, new Set());
+        expect(next.size).toBe(all.length);
+        for (const c of all) expect(next.info(c.sha)).toEqual({ sha: c.sha, parent: c.parent, tree: c.tree, time: c.time, depth: c.depth, claim: { kind: 'none' } });
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('keeps an index that reads back as written, drops what is removed, and refuses another write or a damaged record', () => {
+    const commits = build([[0, 0, false, 0], [0, 0, false, 2], [1, 0, true, 1], [2, 1, false, 0]]);
+    sortSide(commits);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'side-index-'));
+    try {
+      const file = path.join(dir, 'side-all.txt');
+      const index = SideIndex.of(commits);
+      index.write(file, 'id-1');
+      const back = SideIndex.read(file, 'id-1')!;
+      expect(back.size).toBe(4);
+      for (const c of commits) expect(back.info(c.sha)?.depth).toBe(c.depth);
+      expect(back.info(commits[0]!.sha.replace(/.$/, 'x'))).toBeUndefined();
+      // the root has no parent
+      const root = commits.find((c) => c.parents.length === 0)!;
+      expect(back.info(root.sha)?.parent).toBeNull();
+      const less = back.with([], new Set([root.sha]));
+      expect(less.size).toBe(3);
+      expect(less.has(root.sha)).toBe(false);
+      // another write's file, a truncated one: none
+      expect(SideIndex.read(file, 'id-2')).toBeNull();
+      fs.writeFileSync(file, fs.readFileSync(file, 'latin1').slice(0, -5), 'latin1');
+      expect(SideIndex.read(file, 'id-1')).toBeNull();
+      // a record garbled in place (the size checks out): found damaged when read
+      index.write(file, 'id-1');
+      const text = fs.readFileSync(file, 'latin1');
+      const at = text.indexOf(root.sha) + root.sha.length + 1;
+      fs.writeFileSync(file, `${text.slice(0, at)}zz${text.slice(at + 2)}`, 'latin1');
+      const damaged = SideIndex.read(file, 'id-1')!;
+      expect(() => damaged.info(root.sha)).toThrow(DamagedSideIndex);
+      damaged.close();
+      back.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lists a child before its parent made in the same second', () => {

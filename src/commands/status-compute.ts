@@ -1,0 +1,87 @@
+import type { Config } from '../config.js';
+import { readStatusTable, SettledIds, tableKey, touchedTasks, writeStatusTable } from '../state/status-table.js';
+import { writeStatusAnswer, writeStatusSnapshot } from '../state/status-cache.js';
+import { compareTaskIds, loadState, readingKey, type ReadFound } from '../state/tasks.js';
+import type { readVerifyContext } from '../verify/current.js';
+import { RECENT_LANDED_DAYS, badLineWarnings, countStates, isTaskStatusJson, taskJson, type StatusJson, type TaskStatusJson } from './status.js';
+
+/** Every task's JSON view (status --all and the filters), computed from git and stored under `key` for the next run. */
+export async function everyTask(cwd: string, config: Config, dir: string | null, refs: string, verify: ReturnType<typeof readVerifyContext>, key: string): Promise<{ base: string; spec: string | null; tasks: TaskStatusJson[]; warnings: string[] }> {
+  const judged = await verify.load();
+  const state = await loadState(cwd, config, dir, refs, judged.context);
+  const tasks = [...state.tasks.values()].sort((a, b) => compareTaskIds(a.id, b.id)).map(taskJson);
+  const computed = { base: state.base, spec: judged.context.spec, tasks, warnings: [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])] };
+  writeStatusSnapshot(dir, key, () => computed);
+  return computed;
+}
+
+/**
+ * The default listing: the tasks in flight (not landed, or landed by omni-ship in the last RECENT_LANDED_DAYS days)
+ * and the counts of every task. With the table of the last run (src/state/status-table.ts), views are built only
+ * for the tasks it listed, those a branch names and those the changes since name; else for every task, and the
+ * table is written for the next run.
+ */
+export async function inFlightListing(cwd: string, config: Config, dir: string | null, refs: string, verify: ReturnType<typeof readVerifyContext>, key: string, now: number): Promise<StatusJson> {
+  // the spec results are judged by is read beside the notes and the logs (its cat-file need not wait for them);
+  // handled here so that a failure is reported where it is awaited, not as an unhandled rejection
+  const judgedP = verify.load();
+  const contextP = judgedP.then((j) => j.context);
+  contextP.catch(() => undefined);
+  let found: ReadFound | null = null;
+  let picked: Set<string> | null = null;
+  let prior = null as ReturnType<typeof readStatusTable<TaskStatusJson>>;
+  const state = await loadState(cwd, config, dir, refs, contextP, {
+    pick: async (read) => {
+      found = read;
+      const judged = await judgedP;
+      prior = readStatusTable(dir, tableKey(config, judged.context.spec, readingKey(refs, dir)), isTaskStatusJson);
+      if (!prior) return null;
+      picked = await touchedTasks(cwd, config, prior.table, read);
+      if (!picked) return null;
+      for (const t of prior.table.listed) picked.add(t.id);
+      for (const id of read.presence) picked.add(id);
+      return picked;
+    },
+  });
+  const judged = await judgedP;
+  const tkey = tableKey(config, judged.context.spec, readingKey(refs, dir));
+  const windowStart = new Date(now - RECENT_LANDED_DAYS * 86_400_000).toISOString();
+  const recent = (t: TaskStatusJson) => t.state !== 'landed' || (t.landing !== null && t.landing.at >= windowStart);
+  const listed = new Map<string, TaskStatusJson>();
+  let settled: SettledIds;
+  if (prior && picked) {
+    settled = prior.settled;
+    for (const t of prior.table.listed) listed.set(t.id, t);
+    // listed and settled never share a task: the settled file is read only for a task that was not listed
+    for (const id of picked as Set<string>) if (!listed.delete(id)) settled.delete(id);
+  } else {
+    (prior as { settled: SettledIds } | null)?.settled.close();
+    settled = new SettledIds('\n', 0);
+  }
+  for (const view of state.tasks.values()) {
+    const t = taskJson(view);
+    if (recent(t)) listed.set(t.id, t);
+    else settled.add(t.id);
+  }
+  // a listed task that left the window since the table was written: settled now
+  for (const [id, t] of listed) {
+    if (recent(t)) continue;
+    listed.delete(id);
+    settled.add(id);
+  }
+  const read = found as ReadFound | null;
+  if (read) {
+    const notes = Object.fromEntries([...read.notes].map(([ref, part]) => [ref, part.tip]));
+    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()] }, settled, prior && picked ? prior.table.settled.id : null);
+  }
+  settled.close();
+  const tasks = [...listed.values()].sort((a, b) => compareTaskIds(a.id, b.id));
+  const counts = countStates(tasks, settled.count);
+  const warnings = [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])];
+  const data: StatusJson = { base: state.base, spec: judged.context.spec, counts, listing: { rule: 'in-flight', landedWithinDays: RECENT_LANDED_DAYS, hidden: settled.count }, tasks, warnings };
+  // good until the first landed task listed leaves the window
+  let validUntil = Number.MAX_SAFE_INTEGER;
+  for (const t of tasks) if (t.state === 'landed' && t.landing) validUntil = Math.min(validUntil, Date.parse(t.landing.at) + RECENT_LANDED_DAYS * 86_400_000);
+  writeStatusAnswer(dir, key, validUntil, warnings, () => `${JSON.stringify(data, null, 2)}\n`);
+  return data;
+}
