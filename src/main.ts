@@ -1,39 +1,53 @@
 import { print, report } from './report.js';
 
 /**
- * The executable's entry point. `omni-ship status` with no option but `--json` and `--all` (what a prompt, an
- * editor or a loop polls) runs without the command tree: loading commander and building every command's options
- * costs ~20 ms of a run that otherwise takes ~150. Anything else (another command, an option with a value,
- * `--help`, `-C`) goes through the full parser (src/cli.ts), with the same output, errors and exit codes.
+ * The executable's entry point. The commands a prompt, an editor or a loop runs over and over, given only their
+ * switches (`status [--json] [--all]`, `sync [remote] [--json] [--dry-run]`), run without the command tree:
+ * loading commander and building every command's options costs ~20 ms of a run that otherwise takes ~150. Anything
+ * else (another command, an option with a value, `--help`, `-C`, an argument that starts with `-`) goes through
+ * the full parser (src/cli.ts), with the same output, errors and exit codes.
  */
 export async function main(argv: string[]): Promise<void> {
-  const plain = plainStatus(argv.slice(2));
+  const plain = plainCommand(argv.slice(2));
   if (!plain) {
     await (await import('./cli.js')).main(argv);
     return;
   }
   try {
-    // the refs are read while the command's modules load (git runs beside node); a failure here (not a repository)
-    // is left to the command, which reports it as it always does
-    const { readRefSnapshot } = await import('./state/ref-snapshot.js');
-    const refSnapshot = readRefSnapshot(process.cwd());
-    refSnapshot.catch(() => undefined);
-    const { statusCommand } = await import('./commands/status.js');
-    print(plain.json, await statusCommand({ cwd: process.cwd(), json: plain.json, all: plain.all, refSnapshot }));
+    if (plain.name === 'status') {
+      // the refs are read while the command's modules load (git runs beside node); a failure here (not a
+      // repository) is left to the command, which reports it as it always does
+      const { readRefSnapshot } = await import('./state/ref-snapshot.js');
+      const refSnapshot = readRefSnapshot(process.cwd());
+      refSnapshot.catch(() => undefined);
+      const { statusCommand } = await import('./commands/status.js');
+      print(plain.json, await statusCommand({ cwd: process.cwd(), json: plain.json, all: plain.switches.has('--all'), refSnapshot }));
+    } else {
+      const { syncCommand } = await import('./commands/sync.js');
+      print(plain.json, await syncCommand({ cwd: process.cwd(), json: plain.json, remote: plain.argument, dryRun: plain.switches.has('--dry-run') }));
+    }
   } catch (error) {
     process.exitCode = report(error);
   }
 }
 
-/** The switches of a `status` command line that has nothing else, or null. */
-export function plainStatus(args: readonly string[]): { json: boolean; all: boolean } | null {
-  if (args[0] !== 'status') return null;
-  let json = false;
-  let all = false;
+/** The switches (and positional argument) each plain command line may have. */
+const PLAIN: Record<string, { switches: readonly string[]; argument: boolean }> = {
+  status: { switches: ['--json', '--all'], argument: false },
+  sync: { switches: ['--json', '--dry-run'], argument: true },
+};
+
+/** A command line of a PLAIN command with nothing but its switches and at most its one argument, or null. */
+export function plainCommand(args: readonly string[]): { name: 'status' | 'sync'; json: boolean; switches: Set<string>; argument?: string } | null {
+  const name = args[0];
+  const spec = name !== undefined && Object.hasOwn(PLAIN, name) ? PLAIN[name]! : null;
+  if (!spec) return null;
+  const switches = new Set<string>();
+  let argument: string | undefined;
   for (const a of args.slice(1)) {
-    if (a === '--json') json = true;
-    else if (a === '--all') all = true;
+    if (spec.switches.includes(a)) switches.add(a);
+    else if (spec.argument && argument === undefined && a !== '' && !a.startsWith('-')) argument = a;
     else return null;
   }
-  return { json, all };
+  return { name: name as 'status' | 'sync', json: switches.has('--json'), switches, argument };
 }
