@@ -7,6 +7,7 @@ import { buildFingerprint, rememberBuildFingerprint } from './build.js';
 import { SortedLines, writeSortedLines } from './sorted-lines.js';
 import type { SideCommit } from './commits.js';
 import { SideIndex } from './side-index.js';
+import { failpoint } from '../failpoint.js';
 import type { TrailerClaim } from '../notes/claim.js';
 import type { TaskId } from '../ids.js';
 
@@ -398,11 +399,13 @@ function writeSide(stateDir: string, side: SideScan): void {
     allId = newId();
     rememberBuildFingerprint();
     side.all().write(path.join(stateDir, DIR, SIDE_ALL_FILE), allId);
+    failpoint('cache:side-index-written');
   }
   if (!id || side.allChanged || side.summaryChanged) {
     id = newId();
     const summary = side.summary.map((c) => [c.sha, c.tree, c.parents.join(' '), c.time, CLAIM_KINDS.indexOf(c.claim.kind), c.claim.kind === 'task' ? c.claim.task : c.claim.kind === 'bad' ? c.claim.reason : null, c.depth ?? 0]);
     writePart(stateDir, SIDE_PART, { key: side.key, tips: side.tips, id, allId, summary });
+    failpoint('cache:side-summary-written');
   }
   writePart(stateDir, SIDE_BASE_PART, { id, base: side.base });
 }

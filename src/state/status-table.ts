@@ -6,6 +6,7 @@ import { gitAsync } from '../git/exec.js';
 import { diffTreePairs, objectFromNotePath } from '../notes/read.js';
 import { NOTES_REFS } from '../notes/refs.js';
 import { buildFingerprint, rememberBuildFingerprint } from './build.js';
+import { failpoint } from '../failpoint.js';
 import { claimedTask, logFormat, parseLog } from './commits.js';
 import type { ReadFound } from './tasks.js';
 
@@ -161,6 +162,7 @@ export function writeStatusTable<T>(stateDir: string | null, table: Omit<StatusT
     if (id === null || settled.changed) {
       id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
       writeAtomically(path.join(stateDir, SETTLED), `${id}${settled.toText()}`);
+      failpoint('status:settled-written');
     }
     writeAtomically(path.join(stateDir, TABLE), JSON.stringify({ ...table, settled: { id, count: settled.count } }));
   } catch {

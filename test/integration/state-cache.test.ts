@@ -347,3 +347,58 @@ describe("git's trailer settings (trailer.separators), which change what git log
     expect(ids()).toEqual(['t-1']);
   });
 });
+
+describe('a read killed between the parts it writes (OMNI_SHIP_FAILPOINT)', () => {
+  const killedAt = (repo: TestRepo, point: string, args: string[]) => repo.omni(args, { env: testEnv({ OMNI_SHIP_FAILPOINT: point }) });
+  const cacheFile = (repo: TestRepo, name: string) => path.join(repo.dir, '.git', 'omni-ship', 'state-cache', name);
+
+  for (const point of ['cache:side-index-written', 'cache:side-summary-written']) {
+    it(`${point}: parts of two writes are no cache; the next read answers as a cold read and writes them again`, () => {
+      const repo = makeRepo();
+      repo.git(['switch', '-q', '-c', 'next']);
+      for (let i = 0; i < 3; i++) commitChange(repo, `next ${i}`, { file: `next-${i}.txt` });
+      repo.git(['switch', '-q', '-c', 't-1', 'main']);
+      commitChange(repo, 'work\n\nTask-Id: t-1', { file: 't1.txt' });
+      repo.git(['switch', '-q', 'main']);
+      expect(repo.omni(['status', '--json', '--all']).code).toBe(0);
+      const summary = fs.readFileSync(cacheFile(repo, 'side.json'), 'utf8');
+      // a branch moves: the read that brings the side forward dies between its parts
+      repo.git(['switch', '-q', 'next']);
+      commitChange(repo, 'next 3\n\nTask-Id: t-2', { file: 'next-3.txt' });
+      repo.git(['switch', '-q', 'main']);
+      const killed = killedAt(repo, point, ['status', '--json', '--all']);
+      expect(killed.code, killed.stderr).toBe(128);
+      expect(killed.stdout).toBe('');
+      if (point === 'cache:side-index-written') expect(fs.readFileSync(cacheFile(repo, 'side.json'), 'utf8')).toBe(summary);
+      else expect(fs.readFileSync(cacheFile(repo, 'side.json'), 'utf8')).not.toBe(summary);
+      sameAsCold(repo, ['status', '--json', '--all'], `after a read killed at ${point}`);
+      sameAsCold(repo, ['status', '--json'], `the default listing after a read killed at ${point}`);
+      expect(jsonOf(repo.omni(['status', '--json', '--all'])).tasks.map((t: any) => t.id)).toEqual(['t-1', 't-2']);
+      // and the parts written again are brought forward by the next change, as ever
+      repo.git(['switch', '-q', 't-1']);
+      commitChange(repo, 'more\n\nTask-Id: t-1', { file: 't1b.txt' });
+      repo.git(['switch', '-q', 'main']);
+      sameAsCold(repo, ['status', '--json', '--all'], `a change after a read killed at ${point}`);
+    });
+  }
+
+  it('status:settled-written: a settled file without its table is no table; the next status computes every task', () => {
+    const repo = makeRepo();
+    commitChange(repo, 'landed\n\nTask-Id: t-1');
+    repo.git(['switch', '-q', '-c', 't-2']);
+    commitChange(repo, 'work\n\nTask-Id: t-2', { file: 't2.txt' });
+    repo.git(['switch', '-q', 'main']);
+    expect(repo.omni(['status', '--json']).code).toBe(0);
+    const table = fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'status-table.json'), 'utf8');
+    // a landing on main (by hand: no land event, so not in the window): settled, and the settled ids change
+    commitChange(repo, 'landed too\n\nTask-Id: t-3', { file: 't3.txt' });
+    const killed = killedAt(repo, 'status:settled-written', ['status', '--json']);
+    expect(killed.code, killed.stderr).toBe(128);
+    expect(fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'status-table.json'), 'utf8')).toBe(table);
+    sameAsCold(repo, ['status', '--json'], 'after a status killed between its settled ids and its table');
+    const after = jsonOf(repo.omni(['status', '--json']));
+    expect(after.counts.landed).toBe(2);
+    expect(after.listing.hidden).toBe(2);
+    expect(after.tasks.map((t: any) => t.id)).toEqual(['t-2']);
+  });
+});
