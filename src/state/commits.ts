@@ -64,8 +64,23 @@ export interface SideCommit extends CommitInfo {
 }
 
 /** The `git log --format` that parseSideLog reads. */
-export function sideLogFormat(trailerKey: string): string {
-  return `--format=%H${SEP}%T${SEP}%P${SEP}%ct${SEP}${trailerPlaceholder(trailerKey)}${REC}`;
+export function sideLogFormat(trailerKey: string, sides = false): string {
+  return `--format=${sides ? '%m' : ''}%H${SEP}%T${SEP}%P${SEP}%ct${SEP}${trailerPlaceholder(trailerKey)}${REC}`;
+}
+
+/**
+ * Parses what `git log --left-right` printed with sideLogFormat(key, true): the commits of the left side (what the
+ * first of `A...B` reaches and the second does not) and the ids of the right side's.
+ */
+export function parseSideLogSides(out: string, config: Config): { left: SideCommit[]; right: string[] } {
+  const left: string[] = [];
+  const right: string[] = [];
+  for (const record of out.split(REC)) {
+    const r = record.replace(/^\n+/, '');
+    if (r.startsWith('<')) left.push(r.slice(1));
+    else if (r.startsWith('>')) right.push(r.slice(1, r.indexOf(SEP)));
+  }
+  return { left: parseSideLog(left.join(REC), config), right };
 }
 
 /** Parses what `git log` printed with sideLogFormat. */

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { appendTo } from '../collections.js';
 import { gitAsync, type GitResult } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
-import { sideOrder, sortSide, claimedTask, logFormat, ownCommit, parseLog, parseSideLog, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
+import { sideOrder, sortSide, claimedTask, logFormat, ownCommit, parseLog, parseSideLog, parseSideLogSides, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
 import { missingBaseWarning } from './base-warning.js';
 import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
 import { foldVerify, otherSpecResult, type TreeSpecVerdict } from '../verify/fold.js';
@@ -301,6 +301,11 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   const sideFromOldBase = !!sideHit && !sideBaseSame && !baseHit && !!baseFrom && sideHit.base[0] === cache.base?.key;
   const sideTipsSame = !!sideHit && sideHit.tips.length === tipShas.length && tipShas.every((t) => sideHit.tips.includes(t));
   const sideIncremental = !!sideHit && (sideBaseSame || sideFromOldBase);
+  // one tip moved (a commit on a task branch, an amend): one log of both sides of it, what is new and what only the
+  // old tip reached (a rev-list of its own otherwise, after the log)
+  const movedFrom = sideIncremental && !sideTipsSame ? sideHit!.tips.filter((t) => !tipShas.includes(t)) : [];
+  const movedTo = sideIncremental && !sideTipsSame ? tipShas.filter((t) => !sideHit!.tips.includes(t)) : [];
+  const swapped = movedFrom.length === 1 && movedTo.length === 1 ? { then: movedFrom[0]!, now: movedTo[0]! } : null;
   const sideWhole = (): Promise<GitResult> => gitAsync(['log', sideLogFormat(config.trailerKey), '--stdin'], { cwd, input: `${[...tipShas, ...baseShas.map((b) => `^${b}`)].join('\n')}\n` });
   let [baseLog, sideLog] = await Promise.all([
     baseShas.length && !baseHit
@@ -309,7 +314,12 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     !tipShas.length || (sideIncremental && sideTipsSame)
       ? Promise.resolve({ stdout: '', stderr: '', exitCode: 0 })
       : sideIncremental
-        ? gitAsync(['log', sideLogFormat(config.trailerKey), '--stdin'], { cwd, input: `${[...tipShas, ...sideHit!.tips.map((t) => `^${t}`), ...baseShas.map((b) => `^${b}`)].join('\n')}\n` })
+        ? swapped
+          ? gitAsync(['log', '--left-right', sideLogFormat(config.trailerKey, true), '--stdin'], {
+              cwd,
+              input: `${[`${swapped.now}...${swapped.then}`, ...tipShas.filter((t) => t !== swapped.now).map((t) => `^${t}`), ...baseShas.map((b) => `^${b}`)].join('\n')}\n`,
+            })
+          : gitAsync(['log', sideLogFormat(config.trailerKey), '--stdin'], { cwd, input: `${[...tipShas, ...sideHit!.tips.map((t) => `^${t}`), ...baseShas.map((b) => `^${b}`)].join('\n')}\n` })
         : sideWhole(),
     readAllNotes(cwd, toRead, undefined, decodeInto),
     readIncremental(),
@@ -409,10 +419,12 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   async function bringSideForward(kept: SideScan): Promise<boolean> {
     const index = kept.all();
     if (baseGained) for (const sha of baseGained) if (index.has(sha)) return false;
-    const fresh = parseSideLog(sideLog.stdout, config).filter((c) => !baseGained?.has(c.sha) && !index.has(c.sha));
+    const sides = swapped ? parseSideLogSides(sideLog.stdout, config) : null;
+    const fresh = (sides ? sides.left : parseSideLog(sideLog.stdout, config)).filter((c) => !baseGained?.has(c.sha) && !index.has(c.sha));
     const freshParents = new Set(fresh.flatMap((c) => c.parents));
-    const unsure = kept.tips.filter((t) => !tipSet.has(t) && !freshParents.has(t));
-    const removed = new Set<string>();
+    const unsure = sides ? [] : kept.tips.filter((t) => !tipSet.has(t) && !freshParents.has(t));
+    // what only the old tip reached (the log's right side): no tip reaches it now
+    const removed = new Set<string>(sides ? sides.right.filter((sha) => index.has(sha)) : []);
     if (unsure.length) {
       const gone = await gitAsync(['rev-list', '--stdin'], { cwd, input: `${[...unsure, ...tipShas.map((t) => `^${t}`), ...baseShas.map((b) => `^${b}`)].join('\n')}\n` });
       if (gone.exitCode !== 0) return false;

@@ -271,6 +271,17 @@ describe('the commits off the base, kept between reads', () => {
     expect(fs.readFileSync(sideFile(repo), 'utf8')).not.toBe(kept);
     sameAsCold(repo, ['status', '--json', '--all'], 'after a branch moved');
     sameAsCold(repo, ['status', '--json'], 'the default listing after a branch moved');
+    // a task commit amended: one log of both sides of the moved tip (what is new, what only the old commit
+    // reached), no rev-list
+    repo.git(['switch', '-q', 't-1']);
+    repo.git(['commit', '-q', '--amend', '-m', 'more work, amended\n\nTask-Id: t-1']);
+    repo.git(['switch', '-q', 'main']);
+    const afterAmend = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(afterAmend.code, afterAmend.stderr).toBe(0);
+    expect(sideLogs(afterAmend.stderr)).toEqual([expect.stringContaining('--left-right')]);
+    expect(afterAmend.stderr.split('\n').filter((l) => l.startsWith('[git] rev-list'))).toEqual([]);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after an amend');
+    sameAsCold(repo, ['show', 't-1', '--json'], 'show after an amend');
     // a task branch made at a commit inside the long-lived branch (no trailer, no tip until now): its record comes
     // from the kept index, not a log of the whole branch
     repo.git(['branch', 't-8', 'next~2']);
