@@ -6,8 +6,8 @@ import { packageVersion } from '../paths.js';
 
 let fingerprint: string | null = null;
 
-/** The file in a state dir that remembers the fingerprint of the build whose files had a signature. */
-const STORE = 'build-fingerprint.json';
+/** The file in a state dir that remembers the fingerprint of the build whose files had a signature (with the read caches). */
+const STORE = path.join('state-cache', 'build-fingerprint.json');
 
 /**
  * A hash of the whole build: the package version and every file of the code this module was loaded from (dist/,
@@ -74,6 +74,7 @@ export function rememberBuildFingerprint(): void {
   const { store, signature } = pending;
   pending = null;
   try {
+    fs.mkdirSync(path.dirname(store), { recursive: true });
     const tmp = `${store}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify({ signature, fingerprint }));
     fs.renameSync(tmp, store);
