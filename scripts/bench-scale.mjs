@@ -214,7 +214,16 @@ try {
       const blobs = [];
       for (const log of ['patchsets', 'verify', 'lands', 'attempts', 'reviews']) {
         const target = log === 'verify' ? tree : object;
-        const event = { v: 1, type: log === 'patchsets' ? 'patchset' : log === 'lands' ? 'land' : log.replace(/s$/, ''), at: new Date().toISOString(), by: WHO, host: 'bench/00000000', task: `t-${TASKS + 1}`, commit: object, bench: r };
+        // a valid event of each log's type, as omni-ship writes them (a task in flight's: its view is built again)
+        const task = `t-${TASKS + 1}`;
+        const head = { v: 1, at: new Date().toISOString(), by: WHO, host: 'bench/00000000' };
+        const event = {
+          patchsets: { ...head, type: 'patchset', task, commit: object, tree, parent: null, branch: null, supersedes: null, via: 'manual' },
+          verify: { ...head, type: 'verify', tree, spec: 'bench', result: 'pass', commit: object, task, step: null, exitCode: 0, summary: `round ${r}` },
+          lands: { ...head, type: 'land', task, commit: object, landed: object, base: 'main' },
+          attempts: { ...head, type: 'attempt', task, commit: object, role: 'dev', outcome: 'fail', error: `round ${r}` },
+          reviews: { ...head, type: 'review', task, commit: object, verdict: 'approve', message: `round ${r}` },
+        }[log];
         gitIn(work, ['notes', `--ref=omni-ship/${log}`, 'append', '-m', encodeEvent(event), target]);
         blobs.push(`refs/notes/omni-ship/${log}:${notePath(target)}`);
       }
