@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { setDepths, type CommitInfo, type SideCommit } from './commits.js';
+import { openHeaded } from './sorted-lines.js';
 
 /**
  * Every commit of the side scan (the commits off the base a branch reaches), one fixed-width record each, sorted by
@@ -134,26 +135,12 @@ export class SideIndex {
    * its header says. Close it when done.
    */
   static read(file: string, id: string): SideIndex | null {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch {
-      return null;
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      const first = Buffer.alloc(Math.min(size, 256));
-      const got = fs.readSync(fd, first, 0, first.length, 0);
-      const nl = first.subarray(0, got).indexOf(10);
-      if (nl < 0) throw new Error('no header');
-      const head = JSON.parse(first.toString('latin1', 0, nl)) as { id?: unknown; idLength?: unknown; count?: unknown };
-      if (head?.id !== id || (head.idLength !== 40 && head.idLength !== 64) || typeof head.count !== 'number' || !Number.isInteger(head.count)) throw new Error('another');
-      if (size !== nl + 1 + head.count * recordWidth(head.idLength)) throw new Error('not whole');
-      return new SideIndex(null, head.count, head.idLength, { fd, start: nl + 1 });
-    } catch {
-      fs.closeSync(fd);
-      return null;
-    }
+    return openHeaded(file, (fd, head, start, size) => {
+      const { idLength, count } = head ?? {};
+      if (head?.id !== id || (idLength !== 40 && idLength !== 64) || typeof count !== 'number' || !Number.isInteger(count)) return null;
+      if (size !== start + count * recordWidth(idLength)) return null;
+      return new SideIndex(null, count, idLength, { fd, start });
+    });
   }
 
   /** Closes the file it reads from, if any (its records already read stay usable). */

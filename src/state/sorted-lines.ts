@@ -70,34 +70,13 @@ export class SortedLines {
 
   /** Opens `file`; null when it is missing or not a whole sorted-lines file. */
   static open(file: string): SortedLines | null {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch {
-      return null;
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      // the header is one line, usually small (a list of bad note lines can make it larger)
-      let first = Buffer.alloc(Math.min(size, 8192));
-      let got = fs.readSync(fd, first, 0, first.length, 0);
-      let nl = first.subarray(0, got).indexOf(10);
-      while (nl < 0 && got < size) {
-        first = Buffer.alloc(Math.min(size, first.length * 4));
-        got = fs.readSync(fd, first, 0, first.length, 0);
-        nl = first.subarray(0, got).indexOf(10);
-      }
-      if (nl < 0) throw new Error('no header');
-      const header = JSON.parse(first.toString('utf8', 0, nl)) as Record<string, unknown>;
+    return openHeaded(file, (fd, header, start, size) => {
       const lines = header?.lines;
-      if (typeof lines !== 'number' || !Number.isInteger(lines) || lines < 0 || header.size !== size) throw new Error('not whole');
+      if (typeof lines !== 'number' || !Number.isInteger(lines) || lines < 0 || header.size !== size) return null;
       const table = size - (lines + 1) * OFFSET;
-      if (table < nl + 1) throw new Error('too short');
-      return new SortedLines(fd, header, nl + 1, lines, table);
-    } catch {
-      fs.closeSync(fd);
-      return null;
-    }
+      if (table < start) return null;
+      return new SortedLines(fd, header, start, lines, table);
+    });
   }
 
   close(): void {
@@ -176,5 +155,37 @@ export class SortedLines {
       yield [body.toString('utf8', at, tab), body.toString('utf8', tab + 1, nl)];
       at = nl + 1;
     }
+  }
+}
+
+/**
+ * Opens `file`, a JSON header line and then a body, and hands the open file, its header, where the body starts and
+ * the file's size to `make`; null (the file closed) when it is missing, has no header line, or `make` refuses it.
+ */
+export function openHeaded<T>(file: string, make: (fd: number, header: Record<string, unknown>, start: number, size: number) => T | null): T | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    // the header is one line, usually small (a list of bad note lines can make it larger)
+    let first = Buffer.alloc(Math.min(size, 8192));
+    let got = fs.readSync(fd, first, 0, first.length, 0);
+    let nl = first.subarray(0, got).indexOf(10);
+    while (nl < 0 && got < size) {
+      first = Buffer.alloc(Math.min(size, first.length * 4));
+      got = fs.readSync(fd, first, 0, first.length, 0);
+      nl = first.subarray(0, got).indexOf(10);
+    }
+    if (nl < 0) throw new Error('no header');
+    const made = make(fd, JSON.parse(first.toString('utf8', 0, nl)) as Record<string, unknown>, nl + 1, size);
+    if (made === null) throw new Error('refused');
+    return made;
+  } catch {
+    fs.closeSync(fd);
+    return null;
   }
 }
