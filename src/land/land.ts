@@ -393,7 +393,8 @@ async function mergeNotes(cwd: string, remote: string): Promise<{ ahead: Map<str
     const lines = listed.stdout.split('\n').filter(Boolean);
     // private refs of notes writes killed half way (a land killed between staging its notes and publishing them)
     const tmp = lines.filter((l) => l.startsWith(TMP_REF_PREFIX)).map((l) => l.slice(0, l.indexOf('\0')));
-    if (tmp.length) deleteStaleTmpRefs(cwd, tmp);
+    // (and the lock files of such writes killed while git held them: no ref to list, checked on the file system)
+    deleteStaleTmpRefs(cwd, tmp);
     const under = (patterns: readonly string[]) => lines.filter((l) => patterns.some((p) => l.startsWith(p.endsWith('/') ? p : `${p}/`) || l.startsWith(`${p}\0`)));
     const merged = await mergeFetchedNotes(cwd, remote, parseRefMap(under(merging).join('\n')));
     const snapshot = merged.changed ? undefined : `${under(SNAPSHOT_PATTERNS).join('\n')}\n`;

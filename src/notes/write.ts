@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { discoverWorkRepo } from '../git/repo.js';
 import { ExitCode, UserError } from '../errors.js';
 import { gitAsync, gitRun } from '../git/exec.js';
 import { encodeEvent, type OmniEvent } from './events.js';
@@ -255,10 +258,49 @@ function isStaleTmpRef(name: string, now: number): boolean {
 /** Deletes the stale ones among `tmpRefs` (one update-ref, only when there are some); returns their names. */
 export function deleteStaleTmpRefs(cwd: string, tmpRefs: Iterable<string>): string[] {
   const now = Date.now();
+  removeStaleTmpLocks(cwd, now);
   const stale = [...tmpRefs].filter((name) => isStaleTmpRef(name, now));
   // no old value: a ref its writer deleted meanwhile is fine to "delete" again and must not fail the others
   if (stale.length) gitRun(['update-ref', '--stdin'], { cwd, input: stale.map((name) => `delete ${name}\n`).join('') });
   return stale;
+}
+
+/**
+ * Removes the lock files of private refs whose writers were killed while git held them (the ref never made, so no
+ * for-each-ref lists it): `refs/omni-ship/tmp/<host>/<pid>-….lock`, stale by the ref's own name (isStaleTmpRef).
+ * No other writer ever takes that name, so the lock blocks nothing; removed so that nothing is left behind. Files
+ * only (loose refs); a reftable repository keeps no such files.
+ */
+function removeStaleTmpLocks(cwd: string, now: number): void {
+  let common = discoverWorkRepo(cwd)?.commonDir ?? null;
+  if (!common) {
+    const r = gitRun(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd });
+    if (r.exitCode !== 0) return;
+    common = r.stdout.trim();
+  }
+  const root = path.join(common, ...TMP_REF_PREFIX.split('/').filter(Boolean));
+  let hosts: string[];
+  try {
+    hosts = fs.readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const host of hosts) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(root, host));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.endsWith('.lock') || !isStaleTmpRef(`${TMP_REF_PREFIX}${host}/${name.slice(0, -'.lock'.length)}`, now)) continue;
+      try {
+        fs.unlinkSync(path.join(root, host, name));
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  }
 }
 
 /**
