@@ -48,16 +48,14 @@ export interface SideScan {
   tips: string[];
   /** the tips and the commits with a trailer claim, newest first (sortSide's order), depths set */
   summary: SideCommit[];
-  /** every commit of the scan; read from disk on the first call (throws DamagedCacheError when it does not match) */
-  all: () => SideIndex;
+  /** every commit of the scan (as read: opened with the parts, its records read as searched) */
+  index: SideIndex;
   /** the ids of the summary's and the index's parts as read (absent: not written yet) */
   id?: string;
   allId?: string;
   /** what to write: the summary and tips changed; the index changed */
   summaryChanged?: boolean;
   allChanged?: boolean;
-  /** closes the index's file, when it was opened */
-  close?: () => void;
 }
 
 /**
@@ -345,8 +343,8 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
 /** Closes the cache's open files. */
 export function closeStateCache(cache: StateCache, read?: StateCache['side']): void {
   for (const part of cache.notes.values()) part.close();
-  read?.close?.();
-  cache.side?.close?.();
+  read?.index.close();
+  cache.side?.index.close();
   cache.base?.landed.close();
 }
 
@@ -386,7 +384,7 @@ function readSide(stateDir: string): SideScan | null {
   // it since): an index of another write is no side scan, as parts of two writes are
   const index = SideIndex.read(path.join(stateDir, DIR, SIDE_ALL_FILE), side.allId);
   if (!index) return null;
-  return { key: side.key, base: at.base, tips: side.tips, summary, all: () => index, id: side.id, allId: side.allId, close: () => index.close() };
+  return { key: side.key, base: at.base, tips: side.tips, summary, index, id: side.id, allId: side.allId };
 }
 
 /** Writes the side scan: its index when the commits changed, its summary when it or the tips changed, its base always. */
@@ -398,7 +396,7 @@ function writeSide(stateDir: string, side: SideScan): void {
   if (!allId || side.allChanged) {
     allId = newId();
     rememberBuildFingerprint();
-    side.all().write(path.join(stateDir, DIR, SIDE_ALL_FILE), allId);
+    side.index.write(path.join(stateDir, DIR, SIDE_ALL_FILE), allId);
     failpoint('cache:side-index-written');
   }
   if (!id || side.allChanged || side.summaryChanged) {

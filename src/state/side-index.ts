@@ -25,6 +25,7 @@ export class SideIndex {
   ) {}
 
   static readonly empty = new SideIndex('', 0, 40);
+  private closed = false;
 
   /** The index of `commits` (depths set). */
   static of(commits: readonly SideCommit[]): SideIndex {
@@ -145,7 +146,9 @@ export class SideIndex {
 
   /** Closes the file it reads from, if any (its records already read stay usable). */
   close(): void {
-    if (!this.file) return;
+    // once: a second close could close a descriptor the number was given to since
+    if (!this.file || this.closed) return;
+    this.closed = true;
     try {
       fs.closeSync(this.file.fd);
     } catch {

@@ -382,7 +382,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   // the side scan as the views read it: whole records of every tip and every commit with a trailer (the summary, in
   // sortSide's order), and an index of every commit (first parent, tree, depth) for the rest
   let summary: SideCommit[] = [];
-  let all: () => SideIndex = () => SideIndex.empty;
+  let index = SideIndex.empty;
   let summaryChanged = true;
   let allChanged = true;
   const tipSet = new Set(tipShas);
@@ -391,14 +391,13 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   const whole = (commits: SideCommit[]) => {
     sortSide(commits);
     summary = commits.filter(inSummary);
-    const index = SideIndex.of(commits);
-    all = () => index;
+    index = SideIndex.of(commits);
   };
   let brought = false;
   if (!tipShas.length) {
     // no branch: nothing off the base (the kept scan, when it is as empty, stands)
     summary = [];
-    allChanged = !sideHit || sideHit.all().size > 0;
+    allChanged = !sideHit || sideHit.index.size > 0;
     summaryChanged = allChanged || !sideTipsSame;
   } else if (sideIncremental && sideLog.exitCode === 0 && (sideBaseSame || baseGained)) {
     brought = await bringSideForward(sideHit!);
@@ -408,7 +407,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     whole(sideLog.exitCode === 0 ? parseSideLog(sideLog.stdout, config) : []);
   }
   if ((!sideHit || !sideBaseSame || !sideTipsSame || (tipShas.length > 0 && !brought)) && sideLog.exitCode === 0) {
-    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, summary, all, id: sideHit?.id, allId: allChanged ? undefined : sideHit?.allId, summaryChanged, allChanged };
+    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, summary, index, id: sideHit?.id, allId: allChanged ? undefined : sideHit?.allId, summaryChanged, allChanged };
     cache.dirty.add(SIDE_CACHE_PART);
   }
   /**
@@ -417,22 +416,22 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
    * (the base gained commits off it: the depths of what is left may change; a rev-list failed): read whole then.
    */
   async function bringSideForward(kept: SideScan): Promise<boolean> {
-    const index = kept.all();
-    if (baseGained) for (const sha of baseGained) if (index.has(sha)) return false;
+    const known = kept.index;
+    if (baseGained) for (const sha of baseGained) if (known.has(sha)) return false;
     const sides = swapped ? parseSideLogSides(sideLog.stdout, config) : null;
-    const fresh = (sides ? sides.left : parseSideLog(sideLog.stdout, config)).filter((c) => !baseGained?.has(c.sha) && !index.has(c.sha));
+    const fresh = (sides ? sides.left : parseSideLog(sideLog.stdout, config)).filter((c) => !baseGained?.has(c.sha) && !known.has(c.sha));
     const freshParents = new Set(fresh.flatMap((c) => c.parents));
     const unsure = sides ? [] : kept.tips.filter((t) => !tipSet.has(t) && !freshParents.has(t));
     // what only the old tip reached (the log's right side): no tip reaches it now
-    const removed = new Set<string>(sides ? sides.right.filter((sha) => index.has(sha)) : []);
+    const removed = new Set<string>(sides ? sides.right.filter((sha) => known.has(sha)) : []);
     if (unsure.length) {
       const gone = await gitAsync(['rev-list', '--stdin'], { cwd, input: `${[...unsure, ...tipShas.map((t) => `^${t}`), ...baseShas.map((b) => `^${b}`)].join('\n')}\n` });
       if (gone.exitCode !== 0) return false;
       for (const sha of gone.stdout.split('\n')) if (sha) removed.add(sha);
     }
     // new commits only add children, and what is removed is below no commit kept: the kept depths stand
-    setFreshDepths(fresh, index);
-    const next = index.with(fresh, removed);
+    setFreshDepths(fresh, known);
+    const next = known.with(fresh, removed);
     const bySummary = new Map<string, SideCommit>();
     for (const c of kept.summary) if (!removed.has(c.sha) && inSummary(c)) bySummary.set(c.sha, c);
     for (const c of fresh) if (inSummary(c)) bySummary.set(c.sha, c);
@@ -440,13 +439,13 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     // summary would hold it)
     for (const t of tipShas) {
       if (bySummary.has(t)) continue;
-      const known = next.info(t);
-      if (known) bySummary.set(t, { ...known, parents: known.parent ? [known.parent] : [] });
+      const rec = next.info(t);
+      if (rec) bySummary.set(t, { ...rec, parents: rec.parent ? [rec.parent] : [] });
     }
     summary = [...bySummary.values()].sort(sideOrder);
     allChanged = fresh.length > 0 || removed.size > 0;
     summaryChanged = allChanged || !sideTipsSame;
-    all = () => next;
+    index = next;
     return true;
   }
   const bySha = new Map<string, SideCommit>();
@@ -460,7 +459,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     if (task && !trailerHead.has(task)) trailerHead.set(task, c);
   });
   // a commit off the base: the summary's record, else the index's (no trailer); a tip not in the summary is on the base
-  const side = { get: (sha: string): CommitInfo | undefined => bySha.get(sha) ?? (tipSet.has(sha) ? undefined : all().info(sha)) };
+  const side = { get: (sha: string): CommitInfo | undefined => bySha.get(sha) ?? (tipSet.has(sha) ? undefined : index.info(sha)) };
   // the branch tips (any branch) each task's trailer claims: each is a live commit of that task
   const claimedTips = new Map<string, string[]>();
   for (const t of allTips) {
