@@ -4,7 +4,7 @@ export interface CommandOutput<T = unknown> {
   text: string;
   exitCode?: 0 | 1 | 2 | 3 | 70 | 75;
   /** the JSON to print for --json, as text already (an answer stored as printed); else data is stringified */
-  jsonText?: string;
+  jsonText?: string | Uint8Array;
   /** lines for stderr even on success (warnings) */
   warnings?: string[];
 }

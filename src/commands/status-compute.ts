@@ -56,7 +56,7 @@ export async function inFlightListing(cwd: string, config: Config, dir: string |
     for (const id of picked as Set<string>) if (!listed.delete(id)) settled.delete(id);
   } else {
     (prior as { settled: SettledIds } | null)?.settled.close();
-    settled = new SettledIds('\n', 0);
+    settled = SettledIds.empty();
   }
   for (const view of state.tasks.values()) {
     const t = taskJson(view);
@@ -72,7 +72,7 @@ export async function inFlightListing(cwd: string, config: Config, dir: string |
   const read = found as ReadFound | null;
   if (read) {
     const notes = Object.fromEntries([...read.notes].map(([ref, part]) => [ref, part.tip]));
-    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()] }, settled, prior && picked ? prior.table.settled.id : null);
+    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()] }, settled);
   }
   settled.close();
   const tasks = [...listed.values()].sort((a, b) => compareTaskIds(a.id, b.id));

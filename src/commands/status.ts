@@ -193,7 +193,7 @@ export async function statusCommand(
       // printed as stored: no parse, no layout
       if (opts.json) return { data: null as unknown as StatusJson, jsonText: stored.text, text: '', warnings: stored.warnings };
       try {
-        data = JSON.parse(stored.text) as StatusJson;
+        data = JSON.parse(stored.text.toString('utf8')) as StatusJson;
       } catch {
         data = await (await import('./status-compute.js')).inFlightListing(repo.toplevel, config, dir, refs, verify, key, now);
       }

@@ -7,6 +7,7 @@ import { diffTreePairs, objectFromNotePath } from '../notes/read.js';
 import { NOTES_REFS } from '../notes/refs.js';
 import { buildFingerprint, rememberBuildFingerprint } from './build.js';
 import { failpoint } from '../failpoint.js';
+import { SortedLines, writeSortedLines } from './sorted-lines.js';
 import { claimedTask, logFormat, parseLog } from './commits.js';
 import type { ReadFound } from './tasks.js';
 
@@ -30,12 +31,31 @@ export interface StatusTable<T> {
   baseTips: string[];
   /** the listed tasks' views, and when each was computed */
   listed: T[];
-  /** the id of the settled file this table goes with, and how many ids it holds */
-  settled: { id: string; count: number };
+  /**
+   * The settled ids: the sorted file `id` names (null: none) with the ids added since it was written and those
+   * removed from it, and how many there are in all
+   */
+  settled: SettledState;
+}
+
+/** How the table records the settled ids (see SettledIds). */
+export interface SettledState {
+  id: string | null;
+  count: number;
+  added: string[];
+  removed: string[];
 }
 
 const TABLE = 'status-table.json';
 const SETTLED = 'status-settled.txt';
+/**
+ * Changes kept in the table before the settled file is written again with them; OMNI_SHIP_SETTLED_LIMIT (a
+ * whole number) sets another, for the tests of that write.
+ */
+export function settledLimit(): number {
+  const set = process.env.OMNI_SHIP_SETTLED_LIMIT;
+  return set !== undefined && /^\d+$/.test(set) ? Number(set) : 2000;
+}
 
 /** The key of what views depend on besides the refs: the build, the config, the spec results are judged by, the replace refs. */
 export function tableKey(config: Config, spec: string | null, replaced: string): string {
@@ -43,45 +63,45 @@ export function tableKey(config: Config, spec: string | null, replaced: string):
 }
 
 /**
- * The settled tasks' ids, looked up one at a time (a newline-joined text: one search each, no parse). The text is
- * read only when first looked up: a run that names no settled task (most: what changed is in flight) reads none.
+ * The settled tasks' ids: a sorted file (src/state/sorted-lines.ts), each id found by a binary search of a few
+ * reads, plus the ids added since it was written and those removed from it, kept in the table. A run that settles
+ * or unsettles a few tasks (a landing on the base by hand, a revert) rewrites only the table; the file is written
+ * again, under a new id, when the changes pass settledLimit() (or there is none yet and they do).
  */
 export class SettledIds {
-  private added = new Set<string>();
-  private removed = new Set<string>();
-  private loaded: string | null;
+  private readonly added: Set<string>;
+  private readonly removed: Set<string>;
+  private size: number;
   constructor(
-    text: string | (() => string),
-    private size: number,
-    private readonly release: () => void = () => undefined,
+    private readonly file: SortedLines | null,
+    private readonly state: SettledState,
   ) {
-    this.loaded = typeof text === 'string' ? text : null;
-    this.load = typeof text === 'string' ? () => text : text;
+    this.added = new Set(state.added);
+    this.removed = new Set(state.removed);
+    this.size = state.count;
   }
-  private readonly load: () => string;
 
-  private get text(): string {
-    this.loaded ??= this.load();
-    return this.loaded;
+  /** No settled ids. */
+  static empty(): SettledIds {
+    return new SettledIds(null, { id: null, count: 0, added: [], removed: [] });
   }
 
   has(id: string): boolean {
     if (this.added.has(id)) return true;
     if (this.removed.has(id)) return false;
-    return this.text.includes(`\n${id}\n`);
+    return this.file?.get(id) !== undefined;
   }
 
   add(id: string): void {
     if (this.has(id)) return;
-    this.removed.delete(id);
-    this.added.add(id);
+    // added and the file never share an id; removed holds only ids of the file
+    if (!this.removed.delete(id)) this.added.add(id);
     this.size++;
   }
 
   delete(id: string): void {
     if (!this.has(id)) return;
-    this.added.delete(id);
-    this.removed.add(id);
+    if (!this.added.delete(id)) this.removed.add(id);
     this.size--;
   }
 
@@ -89,82 +109,61 @@ export class SettledIds {
     return this.size;
   }
 
-  get changed(): boolean {
-    return this.added.size > 0 || this.removed.size > 0;
+  /**
+   * What the table records for these ids, writing the settled file first when the changes outgrew the table (the
+   * table names the new file's id: a table and a file of two runs never go together).
+   */
+  save(stateDir: string, limit = settledLimit()): SettledState {
+    if (this.added.size + this.removed.size <= limit) {
+      return { id: this.state.id, count: this.size, added: [...this.added].sort(), removed: [...this.removed].sort() };
+    }
+    const id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+    const ids: [string, string][] = [];
+    for (const [k] of this.file?.entries() ?? []) if (!this.removed.has(k)) ids.push([k, '']);
+    for (const k of this.added) ids.push([k, '']);
+    rememberBuildFingerprint();
+    writeSortedLines(path.join(stateDir, SETTLED), { id }, ids);
+    failpoint('status:settled-written');
+    return { id, count: ids.length, added: [], removed: [] };
   }
 
-  /** The file's text with the changes made. */
-  toText(): string {
-    if (!this.changed) return this.text;
-    // the few removed cut out where they stand, the added appended: no split of 100,000 lines
-    let text = this.text;
-    for (const id of this.removed) text = text.replace(`\n${id}\n`, '\n');
-    return this.added.size ? `${text}${[...this.added].join('\n')}\n` : text;
-  }
-
-  /** Lets go of the file it reads from (read or not). */
+  /** Lets go of the file it reads from. */
   close(): void {
-    this.release();
+    this.file?.close();
   }
 }
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /** The table stored for `key` with its settled ids, or null (none, another key, unreadable, not matching). */
 export function readStatusTable<T>(stateDir: string | null, key: string, isTask: (t: unknown) => t is T): { table: StatusTable<T>; settled: SettledIds } | null {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
-  let fd: number | null = null;
+  let table: StatusTable<unknown>;
   try {
-    const table = JSON.parse(fs.readFileSync(path.join(stateDir, TABLE), 'utf8')) as StatusTable<unknown>;
-    if (table?.key !== key || typeof table.notes !== 'object' || table.notes === null || !Object.values(table.notes).every((t) => typeof t === 'string')) return null;
-    if (!Array.isArray(table.baseTips) || !table.baseTips.every((t) => typeof t === 'string') || !Array.isArray(table.listed) || !table.listed.every(isTask)) return null;
-    if (typeof table.settled?.id !== 'string' || typeof table.settled.count !== 'number') return null;
-    // the first line is the id of the run that wrote it: a table and a settled file of two runs do not go together.
-    // The rest is read (from this very file, whatever is renamed over it since) when first looked up
-    fd = fs.openSync(path.join(stateDir, SETTLED), 'r');
-    const id = table.settled.id;
-    const head = Buffer.alloc(id.length + 1);
-    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== `${id}\n`) {
-      fs.closeSync(fd);
-      return null;
-    }
-    const file = fd;
-    let open = true;
-    const release = () => {
-      if (open) fs.closeSync(file);
-      open = false;
-    };
-    const load = () => {
-      const size = fs.fstatSync(file).size;
-      const buf = Buffer.alloc(size - id.length);
-      const got = fs.readSync(file, buf, 0, buf.length, id.length);
-      release();
-      if (got !== buf.length) throw new Error('the settled ids file ends early');
-      return buf.toString('latin1');
-    };
-    return { table: table as StatusTable<T>, settled: new SettledIds(load, table.settled.count, release) };
+    table = JSON.parse(fs.readFileSync(path.join(stateDir, TABLE), 'utf8')) as StatusTable<unknown>;
   } catch {
-    if (fd !== null) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* closed */
-      }
-    }
     return null;
   }
+  if (table?.key !== key || typeof table.notes !== 'object' || table.notes === null || !Object.values(table.notes).every((t) => typeof t === 'string')) return null;
+  if (!isStrings(table.baseTips) || !Array.isArray(table.listed) || !table.listed.every(isTask)) return null;
+  const s = table.settled;
+  if (typeof s !== 'object' || s === null || !(s.id === null || typeof s.id === 'string') || typeof s.count !== 'number' || !isStrings(s.added) || !isStrings(s.removed)) return null;
+  if (s.id === null) return s.removed.length === 0 && s.count === s.added.length ? { table: table as StatusTable<T>, settled: new SettledIds(null, s) } : null;
+  // the file's header names the run that wrote it: a table and a settled file of two runs do not go together
+  const file = SortedLines.open(path.join(stateDir, SETTLED));
+  if (!file || file.header.id !== s.id || s.count !== file.count + s.added.length - s.removed.length) {
+    file?.close();
+    return null;
+  }
+  return { table: table as StatusTable<T>, settled: new SettledIds(file, s) };
 }
 
-/** Writes the table and, when it changed, the settled ids (first, under a new id); failures are ignored. */
-export function writeStatusTable<T>(stateDir: string | null, table: Omit<StatusTable<T>, 'settled'>, settled: SettledIds, previousId: string | null): void {
+/** Writes the table (the settled file first, when it is written again); failures are ignored. */
+export function writeStatusTable<T>(stateDir: string | null, table: Omit<StatusTable<T>, 'settled'>, settled: SettledIds): void {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return;
   try {
     fs.mkdirSync(stateDir, { recursive: true });
-    let id = previousId;
-    if (id === null || settled.changed) {
-      id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
-      writeAtomically(path.join(stateDir, SETTLED), `${id}${settled.toText()}`);
-      failpoint('status:settled-written');
-    }
-    writeAtomically(path.join(stateDir, TABLE), JSON.stringify({ ...table, settled: { id, count: settled.count } }));
+    writeAtomically(path.join(stateDir, TABLE), JSON.stringify({ ...table, settled: settled.save(stateDir) }));
   } catch {
     /* only a cache */
   }

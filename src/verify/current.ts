@@ -5,7 +5,8 @@ import { baseRefCandidates } from '../notes/refs.js';
 import type { VerifyContext } from '../state/tasks.js';
 import { buildFingerprint } from '../state/build.js';
 import { runningVerifies } from './running.js';
-import { LOCAL_CONFIG_FILES } from '../config/files.js';
+import { CONFIG_FILES, LOCAL_CONFIG_FILES } from '../config/files.js';
+import { looseCommitTree, looseTreeEntries } from '../git/loose.js';
 import type { SpecSource } from './spec.js';
 
 /** What read commands need to judge verify results, and the part of their cache key it adds. */
@@ -44,14 +45,22 @@ export function readVerifyContext(cwd: string, commonDir: string, stateDir: stri
       }
       const baseRef = baseRefCandidates(config).find((r) => tips.has(r));
       const baseTip = baseRef ? tips.get(baseRef)! : null;
-      // the spec is a function of the base tip, the local config and the recorded cache key output (their stats
-      // are in keyPart) and the build: while those hold, the last answer stands, read back without git
+      // the spec is a function of the config files at the base tip, the local config and the recorded cache key
+      // output (their stats are in keyPart) and the build: while those hold, the last answer stands, read back
+      // without git. A base tip that moved (every land) holds the same tree or config files as the last one,
+      // mostly: its commit (and tree) are loose objects, whose files say so
       const memo = path.join(stateDir, 'verify', 'current-spec.json');
-      const memoKey = JSON.stringify([buildFingerprint(stateDir), baseTip, config.baseBranch, keyPart]);
+      const memoKey = JSON.stringify([buildFingerprint(stateDir), config.baseBranch, keyPart]);
+      let identity: ReturnType<typeof configIdentity> | undefined;
       try {
-        const stored = JSON.parse(fs.readFileSync(memo, 'utf8')) as { key?: unknown; spec?: unknown; source?: unknown };
+        const stored = JSON.parse(fs.readFileSync(memo, 'utf8')) as { key?: unknown; tip?: unknown; identity?: unknown; spec?: unknown; source?: unknown };
         if (stored.key === memoKey && (stored.spec === null || typeof stored.spec === 'string') && stored.source && typeof stored.source === 'object') {
-          return { context: { spec: stored.spec as string | null, running }, source: stored.source as SpecSource, warning: null };
+          const source = stored.source as SpecSource;
+          if (stored.tip === baseTip) return { context: { spec: stored.spec as string | null, running }, source, warning: null };
+          identity = baseTip ? configIdentity(commonDir, baseTip) : null;
+          if (identity !== null && sameConfig(stored.identity, identity)) {
+            return { context: { spec: stored.spec as string | null, running }, source: source.kind === 'base' ? { ...source, commit: baseTip } : source, warning: null };
+          }
         }
       } catch {
         /* none yet, or damaged: computed again */
@@ -63,7 +72,8 @@ export function readVerifyContext(cwd: string, commonDir: string, stateDir: stri
         try {
           fs.mkdirSync(path.dirname(memo), { recursive: true });
           const tmp = `${memo}.${process.pid}.tmp`;
-          fs.writeFileSync(tmp, JSON.stringify({ key: memoKey, spec: hash, source: spec.source }));
+          if (identity === undefined) identity = baseTip ? configIdentity(commonDir, baseTip) : null;
+          fs.writeFileSync(tmp, JSON.stringify({ key: memoKey, tip: baseTip, identity, spec: hash, source: spec.source }));
           fs.renameSync(tmp, memo);
         } catch {
           /* only a cache */
@@ -74,4 +84,31 @@ export function readVerifyContext(cwd: string, commonDir: string, stateDir: stri
       }
     },
   };
+}
+
+/**
+ * What the spec read from a commit depends on, as far as its loose objects tell (null when the commit is not
+ * loose): its tree, and the config files at the top of it, as their modes and object ids (null when the tree is
+ * not loose). Two commits with the same tree, or the same config files, have the same spec.
+ */
+export function configIdentity(commonDir: string, commit: string): { tree: string; files: string | null } | null {
+  const tree = looseCommitTree(commonDir, commit);
+  if (!tree) return null;
+  const entries = looseTreeEntries(commonDir, tree);
+  const files = entries
+    ? JSON.stringify(
+        CONFIG_FILES.map((name) => {
+          const e = entries.get(name);
+          return e ? `${e.mode} ${e.oid}` : null;
+        }),
+      )
+    : null;
+  return { tree, files };
+}
+
+/** Whether a stored identity (anything read back) and a commit's say the same spec. */
+function sameConfig(stored: unknown, now: { tree: string; files: string | null }): boolean {
+  if (typeof stored !== 'object' || stored === null) return false;
+  const s = stored as { tree?: unknown; files?: unknown };
+  return s.tree === now.tree || (now.files !== null && s.files === now.files);
 }

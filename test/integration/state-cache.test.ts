@@ -395,21 +395,67 @@ describe('a read killed between the parts it writes (OMNI_SHIP_FAILPOINT)', () =
 
   it('status:settled-written: a settled file without its table is no table; the next status computes every task', () => {
     const repo = makeRepo();
+    // no changes kept in the table: every change of the settled ids writes the settled file again
+    const env = testEnv({ OMNI_SHIP_SETTLED_LIMIT: '0' });
     commitChange(repo, 'landed\n\nTask-Id: t-1');
     repo.git(['switch', '-q', '-c', 't-2']);
     commitChange(repo, 'work\n\nTask-Id: t-2', { file: 't2.txt' });
     repo.git(['switch', '-q', 'main']);
-    expect(repo.omni(['status', '--json']).code).toBe(0);
+    expect(repo.omni(['status', '--json'], { env }).code).toBe(0);
     const table = fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'status-table.json'), 'utf8');
+    expect(JSON.parse(table).settled).toMatchObject({ count: 1, added: [], removed: [] });
     // a landing on main (by hand: no land event, so not in the window): settled, and the settled ids change
     commitChange(repo, 'landed too\n\nTask-Id: t-3', { file: 't3.txt' });
-    const killed = killedAt(repo, 'status:settled-written', ['status', '--json']);
+    const killed = repo.omni(['status', '--json'], { env: { ...env, OMNI_SHIP_FAILPOINT: 'status:settled-written' } });
     expect(killed.code, killed.stderr).toBe(128);
     expect(fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'status-table.json'), 'utf8')).toBe(table);
     sameAsCold(repo, ['status', '--json'], 'after a status killed between its settled ids and its table');
-    const after = jsonOf(repo.omni(['status', '--json']));
+    const after = jsonOf(repo.omni(['status', '--json'], { env }));
     expect(after.counts.landed).toBe(2);
     expect(after.listing.hidden).toBe(2);
     expect(after.tasks.map((t: any) => t.id)).toEqual(['t-2']);
+  });
+
+  it('settled ids: a few changes ride in the table, more write the settled file again; answers as cold either way', () => {
+    const repo = makeRepo();
+    const stateDir = path.join(repo.dir, '.git', 'omni-ship');
+    const tableOf = () => JSON.parse(fs.readFileSync(path.join(stateDir, 'status-table.json'), 'utf8'));
+    const settledFile = path.join(stateDir, 'status-settled.txt');
+    const env = testEnv({ OMNI_SHIP_SETTLED_LIMIT: '2' });
+    for (let i = 1; i <= 3; i++) commitChange(repo, `landed\n\nTask-Id: t-${i}`, { file: `l${i}.txt` });
+    const landEvent = (task: string, at: string) => {
+      const landed = repo.git(['log', '--format=%H', `--grep=Task-Id: ${task}$`, 'main']).trim();
+      const event = { v: 1, type: 'land', at, by: 'T <t@example.com>', host: 'test/00000000', task, commit: landed, landed, base: 'main' };
+      repo.git(['notes', '--ref=omni-ship/lands', 'add', '-m', JSON.stringify(event), landed]);
+    };
+    // a landing long ago (the lands log exists from the start: a notes ref that comes makes status compute all)
+    landEvent('t-3', '2020-01-01T00:00:00.000Z');
+    expect(repo.omni(['status', '--json'], { env }).code).toBe(0);
+    // three settled at once, over the limit: written to the file
+    expect(tableOf().settled).toMatchObject({ count: 3, added: [], removed: [] });
+    const first = tableOf().settled.id;
+    expect(SortedLines.open(settledFile)?.header.id).toBe(first);
+    // one more: kept in the table, the file as it was
+    commitChange(repo, 'landed\n\nTask-Id: t-4', { file: 'l4.txt' });
+    sameAsCold(repo, ['status', '--json'], 'one settled in the table');
+    expect(repo.omni(['status', '--json'], { env }).code).toBe(0);
+    expect(tableOf().settled).toEqual({ id: first, count: 4, added: ['t-4'], removed: [] });
+    // a settled task in the file that a note names again leaves it (removed): a land event of now puts it in the
+    // window, listed again
+    landEvent('t-1', new Date().toISOString());
+    sameAsCold(repo, ['status', '--json'], 'a settled task named by a note');
+    const named = jsonOf(repo.omni(['status', '--json'], { env }));
+    expect(named.tasks.map((t: any) => t.id)).toEqual(['t-1']);
+    expect(tableOf().settled).toEqual({ id: first, count: 3, added: ['t-4'], removed: ['t-1'] });
+    // and a third change passes the limit: the file is written again with every change, under a new id
+    commitChange(repo, 'landed\n\nTask-Id: t-5', { file: 'l5.txt' });
+    expect(repo.omni(['status', '--json'], { env }).code).toBe(0);
+    const settled = tableOf().settled;
+    expect(settled).toMatchObject({ count: 4, added: [], removed: [] });
+    expect(settled.id).not.toBe(first);
+    const file = SortedLines.open(settledFile)!;
+    expect([...file.entries()].map(([k]) => k)).toEqual(['t-2', 't-3', 't-4', 't-5']);
+    file.close();
+    sameAsCold(repo, ['status', '--json'], 'after the settled file was written again');
   });
 });

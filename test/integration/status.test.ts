@@ -328,8 +328,8 @@ describe('the machine-local state cache', () => {
     const traced = repo.omni(['status', '--json', '--all'], { env: testEnv({ OMNI_SHIP_TRACE_GIT: '1' }) });
     expect(traced.code, traced.stderr).toBe(0);
     expect(JSON.parse(traced.stdout)).toEqual(first);
-    expect(traced.stderr).toMatch(/\[git\] for-each-ref/);
-    expect(traced.stderr).not.toMatch(/\[git\] (log|ls-tree|cat-file|diff-tree)/);
+    // the refs read from git's files, the answer from the last run: no git process at all
+    expect(traced.stderr).not.toMatch(/\[git\]/);
     // the config is part of the key: a branch pattern that no longer names t-3 changes the answer
     repo.write('.omni-shiprc.json', JSON.stringify({ branchPattern: '^task/[0-9]+$', taskPattern: '^[0-9]+$' }));
     expect(status(repo).tasks).toEqual([]);
