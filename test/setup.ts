@@ -14,6 +14,9 @@ export default function setup(): void {
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+  // and the bundles bin/omni-ship.js runs (as `npm run build` makes them)
+  const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle-vendor.mjs')], { cwd: root, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`bundle failed:\n${b.stdout}${b.stderr}`);
 }
 
 function newest(dir: string): number {

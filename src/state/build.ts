@@ -10,7 +10,7 @@ let fingerprint: string | null = null;
 const STORE = path.join('state-cache', 'build-fingerprint.json');
 
 /**
- * A hash of the whole build: the package version and every file of the code this module was loaded from (dist/,
+ * A hash of the whole build: the package version and every file of the code this module was loaded from (codeRoot,
  * names and bytes), read once per process. Machine-local caches keyed by it are never used by another build: a
  * cache of decoded events by code that packs them otherwise, nor a stored `status` answer by code that derives
  * states otherwise, even of the same version. Hashing only the files thought relevant missed the rest (a build
@@ -24,7 +24,7 @@ const STORE = path.join('state-cache', 'build-fingerprint.json');
  */
 export function buildFingerprint(stateDir?: string | null): string {
   if (fingerprint !== null) return fingerprint;
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const root = codeRoot(path.dirname(fileURLToPath(import.meta.url)));
   let files: string[];
   try {
     files = fs
@@ -67,6 +67,17 @@ export function buildFingerprint(stateDir?: string | null): string {
 }
 
 let pending: { store: string; signature: string } | null = null;
+
+/**
+ * The directory of the code that runs: the nearest one above this module that holds the entry point (main.js, or
+ * main.ts under the tests): dist/bundle/ for the bundle bin/omni-ship.js runs, dist/ for tsc's modules.
+ */
+function codeRoot(from: string): string {
+  for (let dir = from; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'main.js')) || fs.existsSync(path.join(dir, 'main.ts'))) return dir;
+  }
+  return path.resolve(from, '..');
+}
 
 /** Writes the fingerprint computed by this process to the state dir it was asked for (see buildFingerprint), once. */
 export function rememberBuildFingerprint(): void {

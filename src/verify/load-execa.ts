@@ -1,9 +1,12 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../paths.js';
 
 type Execa = typeof import('execa');
 
 /** The bundle `npm run build` makes of execa (see scripts/bundle-vendor.mjs). */
-const BUNDLE = new URL('../vendor/execa.js', import.meta.url);
+const BUNDLE = pathToFileURL(path.join(packageRoot, 'dist', 'vendor', 'execa.js'));
 
 let loading: Promise<Execa> | null = null;
 

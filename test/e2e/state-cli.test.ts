@@ -163,7 +163,9 @@ describe('the stored status answer and the build', () => {
     expect(statusJson().tasks[0]).toMatchObject({ id: 't-3', parent: null }); // the second sight stores the answer
     expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship', 'status-answer.json'))).toBe(true);
     // another build: status logic that answers differently, in a file neither the cache nor the events code is
-    const file = path.join(pkg, 'dist', 'commands', 'status.js');
+    // the module that holds taskJson in the bundle bin/omni-ship.js runs
+    const bundle = path.join(pkg, 'dist', 'bundle');
+    const file = fs.readdirSync(bundle).map((f) => path.join(bundle, f)).find((f) => fs.readFileSync(f, 'utf8').includes('parent: t.parent,'))!;
     const code = fs.readFileSync(file, 'utf8');
     expect(code).toContain('parent: t.parent,');
     fs.writeFileSync(file, code.replace('parent: t.parent,', "parent: 'another build',"));
