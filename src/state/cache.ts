@@ -6,7 +6,8 @@ import { appendTo } from '../collections.js';
 import { buildFingerprint, rememberBuildFingerprint } from './build.js';
 import { SortedLines, writeSortedLines } from './sorted-lines.js';
 import type { SideCommit } from './commits.js';
-import { SideIndex } from './side-index.js';
+import { deltaLimit } from './delta-limit.js';
+import { SIDE_DELTA_LIMIT, SideIndex } from './side-index.js';
 import { failpoint } from '../failpoint.js';
 import type { TrailerClaim } from '../notes/claim.js';
 import type { TaskId } from '../ids.js';
@@ -366,7 +367,7 @@ const CLAIM_KINDS = ['none', 'task', 'bad'] as const;
  * the base moved (every land moves it, and seldom changes the commits off it).
  */
 function readSide(stateDir: string): SideScan | null {
-  const side = readPart<{ key: unknown; tips: unknown; id: unknown; allId: unknown; summary: unknown }>(stateDir, SIDE_PART);
+  const side = readPart<{ key: unknown; tips: unknown; id: unknown; allId: unknown; summary: unknown; allDelta?: unknown }>(stateDir, SIDE_PART);
   const at = readPart<{ id: unknown; base: unknown }>(stateDir, SIDE_BASE_PART);
   if (!side || !at || typeof side.key !== 'string' || typeof side.id !== 'string' || typeof side.allId !== 'string' || at.id !== side.id) return null;
   if (!isStrings(at.base) || !isStrings(side.tips) || !Array.isArray(side.summary)) return null;
@@ -382,7 +383,10 @@ function readSide(stateDir: string): SideScan | null {
   }
   // opened now, with the parts (its records are read as searched, from this very file whatever is renamed over
   // it since): an index of another write is no side scan, as parts of two writes are
-  const index = SideIndex.read(path.join(stateDir, DIR, SIDE_ALL_FILE), side.allId);
+  // the index's delta (records added, ids removed since it was written) rides in the summary
+  const delta = side.allDelta === undefined ? { added: [], removed: [] } : side.allDelta;
+  if (typeof delta !== 'object' || delta === null || !isStrings((delta as { added?: unknown }).added) || !isStrings((delta as { removed?: unknown }).removed)) return null;
+  const index = SideIndex.read(path.join(stateDir, DIR, SIDE_ALL_FILE), side.allId, delta as { added: string[]; removed: string[] });
   if (!index) return null;
   return { key: side.key, base: at.base, tips: side.tips, summary, index, id: side.id, allId: side.allId };
 }
@@ -391,18 +395,21 @@ function readSide(stateDir: string): SideScan | null {
 function writeSide(stateDir: string, side: SideScan): void {
   const newId = () => createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
   let { id, allId } = side;
+  // the index's changes ride in the summary as a delta over its file, until they outgrow it
+  let delta = side.index.delta();
   // the index first, then the summary naming it, then the base naming the summary: a kill between leaves ids that
   // do not match, read as no side scan
-  if (!allId || side.allChanged) {
+  if (!allId || (side.allChanged && (delta === null || delta.added.length + delta.removed.length > deltaLimit(SIDE_DELTA_LIMIT)))) {
     allId = newId();
     rememberBuildFingerprint();
     side.index.write(path.join(stateDir, DIR, SIDE_ALL_FILE), allId);
     failpoint('cache:side-index-written');
+    delta = null;
   }
   if (!id || side.allChanged || side.summaryChanged) {
     id = newId();
     const summary = side.summary.map((c) => [c.sha, c.tree, c.parents.join(' '), c.time, CLAIM_KINDS.indexOf(c.claim.kind), c.claim.kind === 'task' ? c.claim.task : c.claim.kind === 'bad' ? c.claim.reason : null, c.depth ?? 0]);
-    writePart(stateDir, SIDE_PART, { key: side.key, tips: side.tips, id, allId, summary });
+    writePart(stateDir, SIDE_PART, { key: side.key, tips: side.tips, id, allId, summary, ...(delta && (delta.added.length || delta.removed.length) ? { allDelta: delta } : {}) });
     failpoint('cache:side-summary-written');
   }
   writePart(stateDir, SIDE_BASE_PART, { id, base: side.base });

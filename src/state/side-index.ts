@@ -13,6 +13,11 @@ import { openHeaded } from './sorted-lines.js';
  * A record is `<sha> <first parent or dashes> <tree> <time, a sign and 10 digits> <depth, 9 digits>\n`, every id of one
  * length (SHA-1 or SHA-256). The file's first line names the id it was written under and its record count, so a
  * file of another write, or a truncated one, is no file.
+ *
+ * A change (a commit on a branch, an amend) adds and removes a few records: they ride over the file as its *delta*
+ * (the records added, the ids removed), kept in the side scan's summary, and the file is written again whole only
+ * when the delta passes SIDE_DELTA_LIMIT. An amend no longer reads and writes every record of the long-lived
+ * branches.
  */
 export class SideIndex {
   private constructor(
@@ -20,12 +25,15 @@ export class SideIndex {
     private text: string | null,
     private readonly count: number,
     private readonly idLength: number,
-    /** the file the records are read from, and where they start in it */
-    private readonly file: { fd: number; start: number } | null = null,
+    /** the file the records are read from, and where they start in it (shared by the indexes made from it) */
+    private readonly file: { fd: number; start: number; closed: boolean } | null = null,
+    /** records added over the file's (never one it shows), by id */
+    private readonly added: ReadonlyMap<string, string> = new Map(),
+    /** ids of the file's records taken away */
+    private readonly removed: ReadonlySet<string> = new Set(),
   ) {}
 
   static readonly empty = new SideIndex('', 0, 40);
-  private closed = false;
 
   /** The index of `commits` (depths set). */
   static of(commits: readonly SideCommit[]): SideIndex {
@@ -37,7 +45,7 @@ export class SideIndex {
   }
 
   get size(): number {
-    return this.count;
+    return this.count - this.removed.size + this.added.size;
   }
 
   private get width(): number {
@@ -54,8 +62,16 @@ export class SideIndex {
     return buf.toString('latin1');
   }
 
-  /** The record of `sha` (its text), or null: a binary search. Throws DamagedSideIndex on a record not of the shape written. */
+  /** The record of `sha` (its text), or null: the delta, then a binary search. Throws DamagedSideIndex on a record not of the shape written. */
   private find(sha: string): string | null {
+    const over = this.added.get(sha);
+    if (over !== undefined) return over;
+    if (this.removed.has(sha)) return null;
+    return this.findBelow(sha);
+  }
+
+  /** The file's record of `sha` (the delta aside), or null. */
+  private findBelow(sha: string): string | null {
     if (!this.count || sha.length !== this.idLength) return null;
     let lo = 0;
     let hi = this.count - 1;
@@ -94,8 +110,8 @@ export class SideIndex {
     };
   }
 
-  /** Every record, in memory (read whole from the file once). */
-  private records(): string {
+  /** The file's records (the delta aside), in memory (read whole from the file once). */
+  private below(): string {
     if (this.text === null) {
       const length = this.count * this.width;
       const buf = Buffer.alloc(length);
@@ -106,49 +122,79 @@ export class SideIndex {
     return this.text;
   }
 
-  /** This index less `removed`, plus `added` (depths set). */
-  with(added: readonly SideCommit[], removed: ReadonlySet<string>): SideIndex {
-    if (!added.length && !removed.size) return this;
-    const idLength = this.count ? this.idLength : added[0]?.sha.length ?? 40;
-    const width = recordWidth(idLength);
-    const fresh = added.map((c) => record(c, idLength)).sort();
-    const text = this.records();
+  /** Every record, the delta applied, sorted and concatenated. */
+  private records(): string {
+    const text = this.below();
+    if (!this.added.size && !this.removed.size) return text;
+    const width = this.width;
+    const fresh = [...this.added.values()].sort();
     const out: string[] = [];
     let j = 0;
     for (let at = 0; at < text.length; at += width) {
       const rec = text.slice(at, at + width);
       while (j < fresh.length && fresh[j]! < rec) out.push(fresh[j++]!);
-      if (!removed.has(rec.slice(0, idLength))) out.push(rec);
+      if (!this.removed.has(rec.slice(0, this.idLength))) out.push(rec);
     }
     while (j < fresh.length) out.push(fresh[j++]!);
-    return out.length ? new SideIndex(out.join(''), out.length, idLength) : SideIndex.empty;
+    return out.join('');
   }
 
-  /** Writes the index under `id`, atomically. */
+  /**
+   * This index less `removed` (commits it holds), plus `added` (commits it does not hold; depths set): the same
+   * file with a delta grown by these, nothing read but what the lookups read.
+   */
+  with(added: readonly SideCommit[], removed: ReadonlySet<string>): SideIndex {
+    if (!added.length && !removed.size) return this;
+    const idLength = this.size ? this.idLength : added[0]?.sha.length ?? 40;
+    const over = new Map(this.added);
+    const gone = new Set(this.removed);
+    for (const sha of removed) {
+      // an added record goes; one of the file is hidden
+      if (!over.delete(sha) && this.findBelow(sha) !== null) gone.add(sha);
+    }
+    // a commit of the file hidden before and added again: the added record stands over it (gone still hides it)
+    for (const c of added) over.set(c.sha, record(c, idLength));
+    return new SideIndex(this.text, this.count, idLength, this.file, over, gone);
+  }
+
+  /** The delta over the file this index reads (sorted), or null: an index made whole in memory has no file. */
+  delta(): { added: string[]; removed: string[] } | null {
+    if (!this.file) return null;
+    return { added: [...this.added.values()].sort(), removed: [...this.removed].sort() };
+  }
+
+  /** Writes the index whole under `id`, atomically. */
   write(file: string, id: string): void {
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify({ id, idLength: this.idLength, count: this.count })}\n${this.records()}`, 'latin1');
+    const records = this.records();
+    fs.writeFileSync(tmp, `${JSON.stringify({ id, idLength: this.idLength, count: records.length / this.width })}\n${records}`, 'latin1');
     fs.renameSync(tmp, file);
   }
 
   /**
-   * The index written under `id`, opened (records are read as searched), or null: none, another id, not of the size
-   * its header says. Close it when done.
+   * The index written under `id`, opened (records are read as searched), with `delta` (the summary's) over it, or
+   * null: none, another id, not of the size its header says, a delta not of the shape written. Close it when done.
    */
-  static read(file: string, id: string): SideIndex | null {
+  static read(file: string, id: string, delta: { added: string[]; removed: string[] } = { added: [], removed: [] }): SideIndex | null {
     return openHeaded(file, (fd, head, start, size) => {
       const { idLength, count } = head ?? {};
       if (head?.id !== id || (idLength !== 40 && idLength !== 64) || typeof count !== 'number' || !Number.isInteger(count)) return null;
       if (size !== start + count * recordWidth(idLength)) return null;
-      return new SideIndex(null, count, idLength, { fd, start });
+      const added = new Map<string, string>();
+      for (const rec of delta.added) {
+        if (!recordShape(idLength).test(rec)) return null;
+        added.set(rec.slice(0, idLength), rec);
+      }
+      if (!delta.removed.every((sha) => sha.length === idLength && /^[0-9a-f]+$/.test(sha))) return null;
+      return new SideIndex(null, count, idLength, { fd, start, closed: false }, added, new Set(delta.removed));
     });
   }
 
   /** Closes the file it reads from, if any (its records already read stay usable). */
   close(): void {
-    // once: a second close could close a descriptor the number was given to since
-    if (!this.file || this.closed) return;
-    this.closed = true;
+    // once (the indexes made from it share it): a second close could close a descriptor the number was given to since
+    if (!this.file || this.file.closed) return;
+    this.file.closed = true;
     try {
       fs.closeSync(this.file.fd);
     } catch {
@@ -156,6 +202,9 @@ export class SideIndex {
     }
   }
 }
+
+/** Records added and ids removed past which the side index file is written again whole. */
+export const SIDE_DELTA_LIMIT = 256;
 
 /** A side index record that is not of the shape written (the file's size checked out, its content did not). */
 export class DamagedSideIndex extends Error {}

@@ -8,6 +8,7 @@ import { NOTES_REFS } from '../notes/refs.js';
 import { buildFingerprint, rememberBuildFingerprint } from './build.js';
 import { failpoint } from '../failpoint.js';
 import { SortedLines, writeSortedLines } from './sorted-lines.js';
+import { deltaLimit } from './delta-limit.js';
 import { claimedTask, logFormat, parseLog } from './commits.js';
 import type { ReadFound } from './tasks.js';
 
@@ -48,14 +49,8 @@ export interface SettledState {
 
 const TABLE = 'status-table.json';
 const SETTLED = 'status-settled.txt';
-/**
- * Changes kept in the table before the settled file is written again with them; OMNI_SHIP_SETTLED_LIMIT (a
- * whole number) sets another, for the tests of that write.
- */
-export function settledLimit(): number {
-  const set = process.env.OMNI_SHIP_SETTLED_LIMIT;
-  return set !== undefined && /^\d+$/.test(set) ? Number(set) : 2000;
-}
+/** Changes of the settled ids kept in the table before the settled file is written again with them. */
+const SETTLED_DELTA_LIMIT = 2000;
 
 /** The key of what views depend on besides the refs: the build, the config, the spec results are judged by, the replace refs. */
 export function tableKey(config: Config, spec: string | null, replaced: string): string {
@@ -66,7 +61,7 @@ export function tableKey(config: Config, spec: string | null, replaced: string):
  * The settled tasks' ids: a sorted file (src/state/sorted-lines.ts), each id found by a binary search of a few
  * reads, plus the ids added since it was written and those removed from it, kept in the table. A run that settles
  * or unsettles a few tasks (a landing on the base by hand, a revert) rewrites only the table; the file is written
- * again, under a new id, when the changes pass settledLimit() (or there is none yet and they do).
+ * again, under a new id, when the changes pass SETTLED_DELTA_LIMIT (or there is none yet and they do).
  */
 export class SettledIds {
   private readonly added: Set<string>;
@@ -113,7 +108,7 @@ export class SettledIds {
    * What the table records for these ids, writing the settled file first when the changes outgrew the table (the
    * table names the new file's id: a table and a file of two runs never go together).
    */
-  save(stateDir: string, limit = settledLimit()): SettledState {
+  save(stateDir: string, limit = deltaLimit(SETTLED_DELTA_LIMIT)): SettledState {
     if (this.added.size + this.removed.size <= limit) {
       return { id: this.state.id, count: this.size, added: [...this.added].sort(), removed: [...this.removed].sort() };
     }

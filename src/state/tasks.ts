@@ -407,7 +407,8 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     whole(sideLog.exitCode === 0 ? parseSideLog(sideLog.stdout, config) : []);
   }
   if ((!sideHit || !sideBaseSame || !sideTipsSame || (tipShas.length > 0 && !brought)) && sideLog.exitCode === 0) {
-    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, summary, index, id: sideHit?.id, allId: allChanged ? undefined : sideHit?.allId, summaryChanged, allChanged };
+    // an index read from the kept file (brought forward: a delta over it) keeps its id; one made whole has none yet
+    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, summary, index, id: sideHit?.id, allId: index.delta() !== null ? sideHit?.allId : undefined, summaryChanged, allChanged };
     cache.dirty.add(SIDE_CACHE_PART);
   }
   /**

@@ -377,7 +377,8 @@ describe('a read killed between the parts it writes (OMNI_SHIP_FAILPOINT)', () =
       repo.git(['switch', '-q', 'next']);
       commitChange(repo, 'next 3\n\nTask-Id: t-2', { file: 'next-3.txt' });
       repo.git(['switch', '-q', 'main']);
-      const killed = killedAt(repo, point, ['status', '--json', '--all']);
+      // the index is written whole only past its delta's limit (0 here); else the summary carries the change
+      const killed = repo.omni(['status', '--json', '--all'], { env: testEnv({ OMNI_SHIP_FAILPOINT: point, ...(point === 'cache:side-index-written' ? { OMNI_SHIP_DELTA_LIMIT: '0' } : {}) }) });
       expect(killed.code, killed.stderr).toBe(128);
       expect(killed.stdout).toBe('');
       if (point === 'cache:side-index-written') expect(fs.readFileSync(cacheFile(repo, 'side.json'), 'utf8')).toBe(summary);
@@ -393,10 +394,54 @@ describe('a read killed between the parts it writes (OMNI_SHIP_FAILPOINT)', () =
     });
   }
 
+  it('side index: an amend rides in the summary as a delta over side-all.txt; past the limit the file is written again; answers as cold', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 'next']);
+    for (let i = 0; i < 4; i++) commitChange(repo, `next ${i}`, { file: `next-${i}.txt` });
+    repo.git(['switch', '-q', '-c', 't-1', 'main']);
+    commitChange(repo, 'work\n\nTask-Id: t-1', { file: 't1.txt' });
+    repo.git(['switch', '-q', 'main']);
+    sameAsCold(repo, ['status', '--json', '--all'], 'first read');
+    const sideOf = () => JSON.parse(fs.readFileSync(cacheFile(repo, 'side.json'), 'utf8')).value;
+    const allFile = () => fs.readFileSync(cacheFile(repo, 'side-all.txt'), 'latin1');
+    const written = allFile();
+    const allId = sideOf().allId;
+    const env = testEnv({ OMNI_SHIP_DELTA_LIMIT: '4' });
+    for (let i = 0; i < 2; i++) {
+      // an amend of t-1: one commit added, one gone
+      repo.git(['switch', '-q', 't-1']);
+      repo.git(['commit', '-q', '--amend', '-m', `work, take ${i}\n\nTask-Id: t-1`]);
+      repo.git(['switch', '-q', 'main']);
+      expect(repo.omni(['status', '--json', '--all'], { env }).code).toBe(0);
+      sameAsCold(repo, ['status', '--json', '--all'], `amend ${i}`);
+      expect(allFile()).toBe(written);
+      expect(sideOf().allId).toBe(allId);
+      expect(sideOf().allDelta.added).toHaveLength(1);
+      expect(sideOf().allDelta.removed).toHaveLength(1);
+    }
+    // three more commits on next: the delta passes 4, the file is written again with every change
+    repo.git(['switch', '-q', 'next']);
+    for (let i = 4; i < 7; i++) commitChange(repo, `next ${i}`, { file: `next-${i}.txt` });
+    repo.git(['switch', '-q', 'main']);
+    expect(repo.omni(['status', '--json', '--all'], { env }).code).toBe(0);
+    sameAsCold(repo, ['status', '--json', '--all'], 'past the limit');
+    expect(sideOf().allId).not.toBe(allId);
+    expect(sideOf().allDelta).toBeUndefined();
+    expect(allFile()).not.toBe(written);
+    // and over the file written again, amends ride in a delta anew
+    for (const take of ['again', 'once more']) {
+      repo.git(['switch', '-q', 't-1']);
+      repo.git(['commit', '-q', '--amend', '-m', `work, ${take}\n\nTask-Id: t-1`]);
+      repo.git(['switch', '-q', 'main']);
+      sameAsCold(repo, ['status', '--json', '--all'], `amend ${take} after the file was written again`);
+      expect(sideOf().allDelta.added).toHaveLength(1);
+    }
+  });
+
   it('status:settled-written: a settled file without its table is no table; the next status computes every task', () => {
     const repo = makeRepo();
     // no changes kept in the table: every change of the settled ids writes the settled file again
-    const env = testEnv({ OMNI_SHIP_SETTLED_LIMIT: '0' });
+    const env = testEnv({ OMNI_SHIP_DELTA_LIMIT: '0' });
     commitChange(repo, 'landed\n\nTask-Id: t-1');
     repo.git(['switch', '-q', '-c', 't-2']);
     commitChange(repo, 'work\n\nTask-Id: t-2', { file: 't2.txt' });
@@ -421,7 +466,7 @@ describe('a read killed between the parts it writes (OMNI_SHIP_FAILPOINT)', () =
     const stateDir = path.join(repo.dir, '.git', 'omni-ship');
     const tableOf = () => JSON.parse(fs.readFileSync(path.join(stateDir, 'status-table.json'), 'utf8'));
     const settledFile = path.join(stateDir, 'status-settled.txt');
-    const env = testEnv({ OMNI_SHIP_SETTLED_LIMIT: '2' });
+    const env = testEnv({ OMNI_SHIP_DELTA_LIMIT: '2' });
     for (let i = 1; i <= 3; i++) commitChange(repo, `landed\n\nTask-Id: t-${i}`, { file: `l${i}.txt` });
     const landEvent = (task: string, at: string) => {
       const landed = repo.git(['log', '--format=%H', `--grep=Task-Id: ${task}$`, 'main']).trim();

@@ -90,6 +90,62 @@ describe('the side scan order', () => {
     }
   });
 
+  it('changed over its file (a delta of records added and ids removed) reads as the index of what is left, also read back with its delta', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'side-delta-'));
+    try {
+      let run = 0;
+      fc.assert(
+        fc.property(historyArb, fc.array(fc.tuple(fc.boolean(), fc.nat()), { maxLength: 30 }), ([spec], steps) => {
+          const all = build(spec);
+          sortSide(all);
+          const file = path.join(dir, `side-${run++}.txt`);
+          // the file holds the first half; the steps add the others (one each) or remove a commit present
+          const half = Math.ceil(all.length / 2);
+          SideIndex.of(all.slice(0, half)).write(file, 'id');
+          let index = SideIndex.read(file, 'id')!;
+          const present = new Map(all.slice(0, half).map((c) => [c.sha, c]));
+          const waiting = all.slice(half);
+          for (const [add, n] of steps) {
+            if (add && waiting.length) {
+              const c = waiting.splice(n % waiting.length, 1)[0]!;
+              index = index.with([c], new Set());
+              present.set(c.sha, c);
+            } else if (present.size) {
+              const sha = [...present.keys()][n % present.size]!;
+              index = index.with([], new Set([sha]));
+              present.delete(sha);
+              // a commit removed may come back (a branch deleted, then made again)
+              waiting.push(all.find((c) => c.sha === sha)!);
+            }
+          }
+          const back = SideIndex.read(file, 'id', index.delta()!)!;
+          for (const ix of [index, back]) {
+            expect(ix.size).toBe(present.size);
+            for (const c of all) {
+              const want = present.get(c.sha);
+              expect(ix.info(c.sha)).toEqual(want ? { sha: c.sha, parent: c.parent, tree: c.tree, time: c.time, depth: c.depth, claim: { kind: 'none' } } : undefined);
+            }
+          }
+          // written whole: the same records, no delta
+          const whole = path.join(dir, `whole-${run}.txt`);
+          back.write(whole, 'w');
+          const again = SideIndex.read(whole, 'w')!;
+          expect(again.delta()).toEqual({ added: [], removed: [] });
+          expect(again.size).toBe(present.size);
+          for (const c of present.values()) expect(again.info(c.sha)?.depth).toBe(c.depth);
+          for (const ix of [index, back, again]) ix.close();
+        }),
+        { numRuns: 150 },
+      );
+      // a delta not of the shape written: no index
+      SideIndex.of(build([[0, 0, false, 0]])).write(path.join(dir, 'x.txt'), 'id');
+      expect(SideIndex.read(path.join(dir, 'x.txt'), 'id', { added: ['garbage\n'], removed: [] })).toBeNull();
+      expect(SideIndex.read(path.join(dir, 'x.txt'), 'id', { added: [], removed: ['xyz'] })).toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lists a child before its parent made in the same second', () => {
     const [a, b] = build([[0, 0, false, 0], [0, 0, false, 0]]);
     const list = [a!, b!];
