@@ -180,7 +180,16 @@ export class BatchParser {
  */
 export function catFileStream(cwd: string, oids: readonly string[], onObject: (oid: string, content: Buffer) => void): Promise<void> {
   if (oids.length === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
+  return startCatFileStream(cwd, onObject).read(oids);
+}
+
+/**
+ * catFileStream started before its objects are known: git starts now (beside another git whose answer names them)
+ * and reads what `read` is given, once; `read([])` just ends it.
+ */
+export function startCatFileStream(cwd: string, onObject: (oid: string, content: Buffer) => void): { read(oids: readonly string[]): Promise<void> } {
+  let feed: (oids: readonly string[]) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => {
     const done = trace(['cat-file', '--batch']);
     const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     child.on('close', () => done?.());
@@ -210,8 +219,14 @@ export function catFileStream(cwd: string, oids: readonly string[], onObject: (o
       else resolve();
     });
     child.stdin.on('error', () => {});
-    child.stdin.end(`${oids.join('\n')}\n`);
+    feed = (oids) => child.stdin.end(oids.length ? `${oids.join('\n')}\n` : '');
   });
+  return {
+    read(oids) {
+      feed(oids);
+      return finished;
+    },
+  };
 }
 
 /**

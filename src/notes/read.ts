@@ -1,4 +1,4 @@
-import { catFileBatch, catFileStream, lsTree } from '../git/batch.js';
+import { catFileBatch, catFileStream, lsTree, startCatFileStream } from '../git/batch.js';
 import { gitAsync } from '../git/exec.js';
 import { decodeNote, type BadLine, type OmniEvent } from './events.js';
 
@@ -133,7 +133,20 @@ export async function readChangedNotesMany(cwd: string, reads: readonly ChangedN
   // (ab/cdef… becomes ab/cd/ef…): a deletion and an addition of the same blob for one object is no change, and a
   // move of a subtree of 400 notes must not read 400 notes again
   const byObject = new Map<string, { pair: number; object: string; before: string | null; after: string | null }>();
-  for (const d of await diffTreePairs(cwd, reads)) {
+  // the cat-file that reads the changed notes starts beside the diff-tree that names them: its start overlaps the
+  // diff instead of following it
+  const notes = startCatFileStream(cwd, (oid, content) => {
+    const text = content.toString('utf8');
+    for (const { read, object } of wanted.get(oid) ?? []) read.onNote(object, text);
+  });
+  let diffs: PairChange[];
+  try {
+    diffs = await diffTreePairs(cwd, reads);
+  } catch (e) {
+    await notes.read([]).catch(() => undefined);
+    throw e;
+  }
+  for (const d of diffs) {
     const object = objectFromNotePath(d.path);
     const key = `${d.pair}\0${object}`;
     let entry = byObject.get(key);
@@ -150,10 +163,7 @@ export async function readChangedNotesMany(cwd: string, reads: readonly ChangedN
     if (list) list.push({ read, object });
     else wanted.set(after, [{ read, object }]);
   }
-  await catFileStream(cwd, [...wanted.keys()], (oid, content) => {
-    const text = content.toString('utf8');
-    for (const { read, object } of wanted.get(oid) ?? []) read.onNote(object, text);
-  });
+  await notes.read([...wanted.keys()]);
 }
 
 /** One changed path of a pair diffTreePairs diffed. */
