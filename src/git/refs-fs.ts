@@ -19,12 +19,8 @@ export function refFromFiles(commonDir: string, ref: string): string | null | un
     // a directory (branch main/x beside no main) is no ref
     if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') return undefined;
   }
-  let packed: string;
-  try {
-    packed = fs.readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
-  }
+  const packed = readPackedRefs(commonDir);
+  if (packed === null || packed === undefined) return packed;
   // the line `<oid> <ref>`: a search of the text, not a split of its (maybe 10,000) lines
   const needle = ` ${ref}\n`;
   const text = packed.endsWith('\n') ? packed : `${packed}\n`;
@@ -129,16 +125,18 @@ export function mergeRefs(loose: LooseRefs, packed: string | null, prefixes: rea
   return refs;
 }
 
+/** packed-refs' text; null when there is none, undefined when it cannot be read. */
+export function readPackedRefs(commonDir: string): string | null | undefined {
+  try {
+    return fs.readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
+}
+
 /** listRefsFromFiles in one call: the loose refs, then packed-refs. */
 export function listRefsFromFiles(commonDir: string, prefixes: readonly string[]): Map<string, string> | undefined {
   const loose = readLooseRefs(commonDir, prefixes);
-  if (!loose) return undefined;
-  let packed: string | null;
-  try {
-    packed = fs.readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-    packed = null;
-  }
-  return mergeRefs(loose, packed, prefixes);
+  const packed = loose && readPackedRefs(commonDir);
+  return loose && packed !== undefined ? mergeRefs(loose, packed, prefixes) : undefined;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gitAsync } from '../git/exec.js';
-import { mergeRefs, readLooseRefs, type LooseRefs } from '../git/refs-fs.js';
+import { mergeRefs, readLooseRefs, readPackedRefs, type LooseRefs } from '../git/refs-fs.js';
 import { discoverWorkRepo } from '../git/repo.js';
 import { looseType } from '../git/loose.js';
 
@@ -74,13 +74,8 @@ async function fromFiles(cwd: string, commonDir: string, loose: LooseRefs): Prom
       known = body;
     }
   }
-  let packed: string | null;
-  try {
-    packed = fs.readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-    packed = null;
-  }
+  const packed = readPackedRefs(commonDir);
+  if (packed === undefined) return undefined;
   const refs = mergeRefs(loose, packed, SNAPSHOT_PATTERNS);
   if (!refs) return undefined;
   const types = new Map<string, string>();
