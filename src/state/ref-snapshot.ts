@@ -28,7 +28,8 @@ const MEMO = path.join('omni-ship', 'state-cache', 'refs.txt');
  * ref git would warn of, a missing object) is left to for-each-ref.
  */
 export async function readRefSnapshot(cwd: string): Promise<string> {
-  const repo = discoverWorkRepo(cwd);
+  // a namespace (GIT_NAMESPACE) is git's to apply
+  const repo = process.env.GIT_NAMESPACE ? null : discoverWorkRepo(cwd);
   const loose = repo ? readLooseRefs(repo.commonDir, SNAPSHOT_PATTERNS) : undefined;
   if (repo && loose) {
     const text = await fromFiles(cwd, repo.commonDir, loose);
