@@ -68,6 +68,14 @@ export function buildFingerprint(stateDir?: string | null): string {
 
 let pending: { store: string; signature: string } | null = null;
 
+/** Memos written with the first cache a command writes (rememberBuildFingerprint), never by a command that writes none. */
+const afterCacheWrite: (() => void)[] = [];
+
+/** Has `write` run when this process first writes a cache: a command that writes nothing (a refusal) writes no memo either. */
+export function writeWithCaches(write: () => void): void {
+  afterCacheWrite.push(write);
+}
+
 /**
  * The directory of the code that runs: the nearest one above this module that holds the entry point (main.js, or
  * main.ts under the tests): dist/bundle/ for the bundle bin/omni-ship.js runs, dist/ for tsc's modules.
@@ -81,6 +89,7 @@ function codeRoot(from: string): string {
 
 /** Writes the fingerprint computed by this process to the state dir it was asked for (see buildFingerprint), once. */
 export function rememberBuildFingerprint(): void {
+  for (const write of afterCacheWrite.splice(0)) write();
   if (!pending || fingerprint === null) return;
   const { store, signature } = pending;
   pending = null;

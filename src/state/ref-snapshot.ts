@@ -4,6 +4,7 @@ import path from 'node:path';
 import { gitAsync } from '../git/exec.js';
 import { mergeRefs, readLooseRefs, readPackedRefs, type LooseRefs } from '../git/refs-fs.js';
 import { discoverWorkRepo } from '../git/repo.js';
+import { writeWithCaches } from './build.js';
 import { looseType } from '../git/loose.js';
 
 /** The for-each-ref patterns of readRefSnapshot (a caller reading more refs at once filters its answer by them). */
@@ -113,15 +114,18 @@ async function fromFiles(cwd: string, commonDir: string, loose: LooseRefs): Prom
     lines[i] = `${names[i]}\0${oid}\0${type}\n`;
   }
   const text = lines.join('');
+  // kept when the command writes its caches (a refusal writes nothing, this memo included)
   if (memoFile) {
-    try {
-      fs.mkdirSync(path.dirname(memoFile), { recursive: true });
-      const tmp = `${memoFile}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, `${sig} ${createHash('sha1').update(text).digest('hex')}\n${text}`);
-      fs.renameSync(tmp, memoFile);
-    } catch {
-      /* only a cache */
-    }
+    writeWithCaches(() => {
+      try {
+        fs.mkdirSync(path.dirname(memoFile), { recursive: true });
+        const tmp = `${memoFile}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, `${sig} ${createHash('sha1').update(text).digest('hex')}\n${text}`);
+        fs.renameSync(tmp, memoFile);
+      } catch {
+        /* only a cache */
+      }
+    });
   }
   return text;
 }

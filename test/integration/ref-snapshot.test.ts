@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listRefsFromFiles } from '../../src/git/refs-fs.js';
 import { SNAPSHOT_PATTERNS, readRefSnapshot } from '../../src/state/ref-snapshot.js';
+import { rememberBuildFingerprint } from '../../src/state/build.js';
 import { cleanupAll, makeRemote, makeRepo, type TestRepo } from '../helpers/repo.js';
 
 afterAll(cleanupAll);
@@ -14,12 +15,19 @@ function forEachRef(repo: TestRepo): string {
 const memo = (repo: TestRepo) => path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'refs.txt');
 const fromFiles = (repo: TestRepo) => listRefsFromFiles(path.join(repo.dir, '.git'), SNAPSHOT_PATTERNS);
 
+/** readRefSnapshot in a command that then writes its caches (which writes the memo too). */
+async function snapshot(dir: string): Promise<string> {
+  const text = await readRefSnapshot(dir);
+  rememberBuildFingerprint();
+  return text;
+}
+
 /** Checks the snapshot against git's, read from the files (the memo before and after), and returns it. */
 async function same(repo: TestRepo, what: string): Promise<string> {
   const want = forEachRef(repo);
-  expect(await readRefSnapshot(repo.dir), what).toBe(want);
+  expect(await snapshot(repo.dir), what).toBe(want);
   // again, now with every type in the memo: no process, same text
-  expect(await readRefSnapshot(repo.dir), `${what} (from the memo)`).toBe(want);
+  expect(await snapshot(repo.dir), `${what} (from the memo)`).toBe(want);
   return want;
 }
 
@@ -79,6 +87,18 @@ describe('the ref snapshot read from git files', () => {
     await same(repo, 'no memo');
   });
 
+  it('writes its memo only with the caches a command writes: a command that writes none (a refusal) leaves none', async () => {
+    const repo = makeRepo();
+    repo.git(['branch', 't-1']);
+    const want = forEachRef(repo);
+    expect(await readRefSnapshot(repo.dir)).toBe(want);
+    expect(fs.existsSync(memo(repo))).toBe(false);
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'omni-ship'))).toBe(false);
+    // the next command that writes a cache writes the memo of the snapshot it read
+    rememberBuildFingerprint();
+    expect(fs.readFileSync(memo(repo), 'utf8')).toContain(want);
+  });
+
   it('skips what git skips (locks, dot names) and leaves what git would warn of to git', async () => {
     const repo = makeRepo();
     const heads = path.join(repo.dir, '.git', 'refs', 'heads');
@@ -103,7 +123,7 @@ describe('the ref snapshot read from git files', () => {
     expect(fromFiles(repo)?.get('refs/heads/missing')).toBe('1'.repeat(40));
     const r = repo.gitRun(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...SNAPSHOT_PATTERNS]);
     expect(r.code).not.toBe(0);
-    await expect(readRefSnapshot(repo.dir)).resolves.toBe(r.stdout);
+    await expect(snapshot(repo.dir)).resolves.toBe(r.stdout);
   });
 
   it('orders names bytewise as for-each-ref does, non-ASCII names included', async () => {
@@ -122,8 +142,8 @@ describe('the ref snapshot read from git files', () => {
     repo.git(['worktree', 'add', '-q', wt, 't-2']);
     try {
       const want = forEachRef(repo);
-      expect(await readRefSnapshot(wt)).toBe(want);
-      expect(await readRefSnapshot(wt)).toBe(want);
+      expect(await snapshot(wt)).toBe(want);
+      expect(await snapshot(wt)).toBe(want);
     } finally {
       fs.rmSync(wt, { recursive: true, force: true });
     }
