@@ -133,10 +133,3 @@ export function readPackedRefs(commonDir: string): string | null | undefined {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
   }
 }
-
-/** listRefsFromFiles in one call: the loose refs, then packed-refs. */
-export function listRefsFromFiles(commonDir: string, prefixes: readonly string[]): Map<string, string> | undefined {
-  const loose = readLooseRefs(commonDir, prefixes);
-  const packed = loose && readPackedRefs(commonDir);
-  return loose && packed !== undefined ? mergeRefs(loose, packed, prefixes) : undefined;
-}

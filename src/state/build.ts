@@ -77,6 +77,18 @@ export function writeWithCaches(write: () => void): void {
 }
 
 /**
+ * Writes a machine-local cache file atomically (a temp file renamed over it: a reader never sees half of it, a kill
+ * leaves the old one), the build's fingerprint and the pending memos first (see writeWithCaches).
+ */
+export function writeCacheFile(file: string, text: string): void {
+  rememberBuildFingerprint();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/**
  * The directory of the code that runs: the nearest one above this module that holds the entry point (main.js, or
  * main.ts under the tests): dist/bundle/ for the bundle bin/omni-ship.js runs, dist/ for tsc's modules.
  */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gitAsync } from '../git/exec.js';
 import { mergeRefs, readLooseRefs, readPackedRefs, type LooseRefs } from '../git/refs-fs.js';
 import { discoverWorkRepo } from '../git/repo.js';
-import { writeWithCaches } from './build.js';
+import { writeCacheFile, writeWithCaches } from './build.js';
 import { looseType } from '../git/loose.js';
 
 /** The for-each-ref patterns of readRefSnapshot (a caller reading more refs at once filters its answer by them). */
@@ -118,10 +118,7 @@ async function fromFiles(cwd: string, commonDir: string, loose: LooseRefs): Prom
   if (memoFile) {
     writeWithCaches(() => {
       try {
-        fs.mkdirSync(path.dirname(memoFile), { recursive: true });
-        const tmp = `${memoFile}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, `${sig} ${createHash('sha1').update(text).digest('hex')}\n${text}`);
-        fs.renameSync(tmp, memoFile);
+        writeCacheFile(memoFile, `${sig} ${createHash('sha1').update(text).digest('hex')}\n${text}`);
       } catch {
         /* only a cache */
       }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { buildFingerprint, rememberBuildFingerprint } from './build.js';
+import { buildFingerprint, writeCacheFile } from './build.js';
 
 /**
  * What `status` shows, for one exact input: the refs it read (names, objects, types), the config and the build.
@@ -63,21 +63,15 @@ export function writeStatusSnapshot<T>(stateDir: string | null, key: string, sna
       /* first run */
     }
     if (seen !== key) {
-      writeAtomically(path.join(stateDir, SEEN), key);
+      writeCacheFile(path.join(stateDir, SEEN), key);
       return;
     }
-    writeAtomically(path.join(stateDir, FILE), `${key}\n${JSON.stringify(snapshot())}`);
+    writeCacheFile(path.join(stateDir, FILE), `${key}\n${JSON.stringify(snapshot())}`);
   } catch {
     /* only a cache */
   }
 }
 
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  rememberBuildFingerprint();
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
 
 const ANSWER = 'status-answer.json';
 
@@ -147,12 +141,12 @@ export function writeStatusAnswer(stateDir: string | null, key: string, validUnt
       /* first run */
     }
     if (seen !== key) {
-      writeAtomically(path.join(stateDir, SEEN), key);
+      writeCacheFile(path.join(stateDir, SEEN), key);
       return;
     }
     const body = jsonText();
     const sum = createHash('sha1').update(body).digest('hex');
-    writeAtomically(path.join(stateDir, ANSWER), `${key}\n${JSON.stringify({ validUntil, sum, warnings })}\n${body}`);
+    writeCacheFile(path.join(stateDir, ANSWER), `${key}\n${JSON.stringify({ validUntil, sum, warnings })}\n${body}`);
   } catch {
     /* only a cache */
   }

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { gitAsync } from '../git/exec.js';
 import { diffTreePairs, objectFromNotePath } from '../notes/read.js';
 import { NOTES_REFS } from '../notes/refs.js';
-import { buildFingerprint, rememberBuildFingerprint } from './build.js';
+import { buildFingerprint, rememberBuildFingerprint, writeCacheFile } from './build.js';
 import { failpoint } from '../failpoint.js';
 import { SortedLines, writeSortedLines } from './sorted-lines.js';
 import { deltaLimit } from './delta-limit.js';
@@ -158,18 +158,12 @@ export function writeStatusTable<T>(stateDir: string | null, table: Omit<StatusT
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return;
   try {
     fs.mkdirSync(stateDir, { recursive: true });
-    writeAtomically(path.join(stateDir, TABLE), JSON.stringify({ ...table, settled: settled.save(stateDir) }));
+    writeCacheFile(path.join(stateDir, TABLE), JSON.stringify({ ...table, settled: settled.save(stateDir) }));
   } catch {
     /* only a cache */
   }
 }
 
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  rememberBuildFingerprint();
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 

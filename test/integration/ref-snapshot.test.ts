@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listRefsFromFiles } from '../../src/git/refs-fs.js';
+import { mergeRefs, readLooseRefs, readPackedRefs } from '../../src/git/refs-fs.js';
 import { SNAPSHOT_PATTERNS, readRefSnapshot } from '../../src/state/ref-snapshot.js';
 import { rememberBuildFingerprint } from '../../src/state/build.js';
 import { cleanupAll, makeRemote, makeRepo, type TestRepo } from '../helpers/repo.js';
@@ -13,7 +13,12 @@ function forEachRef(repo: TestRepo): string {
   return repo.git(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', ...SNAPSHOT_PATTERNS]);
 }
 const memo = (repo: TestRepo) => path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'refs.txt');
-const fromFiles = (repo: TestRepo) => listRefsFromFiles(path.join(repo.dir, '.git'), SNAPSHOT_PATTERNS);
+/** The refs as the snapshot reads them from the files (loose, then packed-refs), or undefined: left to git. */
+function fromFiles(repo: TestRepo): Map<string, string> | undefined {
+  const loose = readLooseRefs(path.join(repo.dir, '.git'), SNAPSHOT_PATTERNS);
+  const packed = loose && readPackedRefs(path.join(repo.dir, '.git'));
+  return loose && packed !== undefined ? mergeRefs(loose, packed, SNAPSHOT_PATTERNS) : undefined;
+}
 
 /** readRefSnapshot in a command that then writes its caches (which writes the memo too). */
 async function snapshot(dir: string): Promise<string> {
