@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The bundle (dist/bundle/, a few modules where tsc's dist/ has ~130: Node's start pays per module) when the build
-// made it (scripts/bundle-vendor.mjs), else tsc's modules.
-import fs from 'node:fs';
+// CommonJS (bin/package.json says so): an ES module's import of a built-in builds a facade of all its exports, and
+// fs's getters load its streams, which a `status` never uses. Runs the bundle's entry (dist/bundle/main.cjs, see
+// scripts/bundle-vendor.mjs) when the build made it, else tsc's modules.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
 
-const bundle = new URL('../dist/bundle/main.js', import.meta.url);
-const { main } = await import(fs.existsSync(bundle) ? bundle.href : '../dist/main.js');
-await main(process.argv);
+const bundle = path.join(__dirname, '..', 'dist', 'bundle', 'main.cjs');
+if (fs.existsSync(bundle)) require(bundle).main(process.argv);
+else import('../dist/main.js').then((m) => m.main(process.argv));

@@ -22,7 +22,8 @@
 // Environment: BENCH_SCALE_COMMITS (default 300000), BENCH_SCALE_TASKS (default COMMITS/3), BENCH_SCALE_SIDE
 // (commits per long-lived branch, default 3000), BENCH_SCALE_INFLIGHT (default 10000), BENCH_RUNS (timed runs per
 // measurement, default 5, at least 3), BENCH_SCALE_ONLY (the cases to run, by number: "7,8"; default all), BENCH_SCALE_KEEP (keep the
-// repositories and print where). Smaller
+// repositories and print where), BENCH_SCALE_REUSE (the directory such a run kept: measure there again, without
+// building; the cases add commits and events to it, as they would to a repository in use). Smaller
 // values make a quick trial run; the budgets hold at the defaults.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -174,19 +175,23 @@ function report(what, omniMs, baseMs, budget, baseWhat) {
   console.log(`${what}: ${omniMs.toFixed(0)} ms vs ${baseWhat} ${baseMs.toFixed(0)} ms: ${ratio.toFixed(2)}x ${verdict}`);
 }
 
-const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-bench-scale-')));
+const REUSE = process.env.BENCH_SCALE_REUSE;
+const tmp = REUSE ? fs.realpathSync(REUSE) : fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-bench-scale-')));
 let failed = false;
 try {
   const started = Date.now();
   const remote = path.join(tmp, 'remote.git');
-  const { tasks } = buildRemote(remote);
   const work = path.join(tmp, 'work');
-  sh('git', ['clone', '-q', remote, work]);
-  gitIn(work, ['config', 'user.name', 'Bench']);
-  gitIn(work, ['config', 'user.email', 'bench@example.com']);
-  gitIn(work, ['config', 'gc.auto', '0']);
-  for (const b of ['next', 'seen', 'todo', ...Array.from({ length: IN_FLIGHT_HERE }, (_, k) => `t-${TASKS + k + 1}`)]) gitIn(work, ['branch', '-q', b, `origin/${b}`]);
-  omni(work, ['sync']);
+  let tasks = TASKS;
+  if (!REUSE) {
+    ({ tasks } = buildRemote(remote));
+    sh('git', ['clone', '-q', remote, work]);
+    gitIn(work, ['config', 'user.name', 'Bench']);
+    gitIn(work, ['config', 'user.email', 'bench@example.com']);
+    gitIn(work, ['config', 'gc.auto', '0']);
+    for (const b of ['next', 'seen', 'todo', ...Array.from({ length: IN_FLIGHT_HERE }, (_, k) => `t-${TASKS + k + 1}`)]) gitIn(work, ['branch', '-q', b, `origin/${b}`]);
+    omni(work, ['sync']);
+  }
   console.log(`repository: ${COMMITS.toLocaleString('en-US')} commits on main, ${tasks.toLocaleString('en-US')} landed tasks with notes, 3 long-lived branches of ${SIDE.toLocaleString('en-US')} commits, ${IN_FLIGHT_HERE} tasks in flight (built and synced in ${((Date.now() - started) / 1000).toFixed(0)} s); ${RUNS} runs per measurement, medians`);
   omni(work, ['status', '--json']);
   omni(work, ['status', '--json']);
@@ -311,7 +316,7 @@ try {
   console.error(`scale benchmark: error: ${error.message}`);
   failed = true;
 } finally {
-  if (process.env.BENCH_SCALE_KEEP) console.log(`kept for inspection: ${tmp}`);
+  if (process.env.BENCH_SCALE_KEEP || REUSE) console.log(`kept for inspection: ${tmp}`);
   else fs.rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

@@ -1,5 +1,3 @@
-import { print, report } from './report.js';
-
 /**
  * The executable's entry point. The commands a prompt, an editor or a loop runs over and over, given only their
  * switches (`status [--json] [--all]`, `sync [remote] [--json] [--dry-run]`), run without the command tree:
@@ -13,19 +11,20 @@ export async function main(argv: string[]): Promise<void> {
     await (await import('./cli.js')).main(argv);
     return;
   }
+  if (plain.name === 'sync') {
+    await (await import('./sync-main.js')).syncMain(plain);
+    return;
+  }
+  // status: the bundle holds this path in the entry file itself, so that it loads as one module
+  const { print, report } = await import('./report.js');
   try {
-    if (plain.name === 'status') {
-      // the refs are read while the command's modules load (git runs beside node); a failure here (not a
-      // repository) is left to the command, which reports it as it always does
-      const { readRefSnapshot } = await import('./state/ref-snapshot.js');
-      const refSnapshot = readRefSnapshot(process.cwd());
-      refSnapshot.catch(() => undefined);
-      const { statusCommand } = await import('./commands/status.js');
-      print(plain.json, await statusCommand({ cwd: process.cwd(), json: plain.json, all: plain.switches.has('--all'), refSnapshot }));
-    } else {
-      const { syncCommand } = await import('./commands/sync.js');
-      print(plain.json, await syncCommand({ cwd: process.cwd(), json: plain.json, remote: plain.argument, dryRun: plain.switches.has('--dry-run') }));
-    }
+    // the refs are read while the command's modules load (git runs beside node); a failure here (not a
+    // repository) is left to the command, which reports it as it always does
+    const { readRefSnapshot } = await import('./state/ref-snapshot.js');
+    const refSnapshot = readRefSnapshot(process.cwd());
+    refSnapshot.catch(() => undefined);
+    const { statusCommand } = await import('./commands/status.js');
+    print(plain.json, await statusCommand({ cwd: process.cwd(), json: plain.json, all: plain.switches.has('--all'), refSnapshot }));
   } catch (error) {
     process.exitCode = report(error);
   }

@@ -86,3 +86,110 @@ export function looseTreeEntries(commonDir: string, tree: string): Map<string, {
   }
   return entries;
 }
+
+/** One blob path that differs between two trees, as `git diff-tree -r --no-renames` reports it. */
+export interface LooseTreeChange {
+  /** as diff-tree's: T when a file becomes a symlink or back */
+  status: 'A' | 'D' | 'M' | 'T';
+  /** the blob before (the null id for an addition) and after (the null id for a deletion) */
+  oldBlob: string;
+  newBlob: string;
+  path: string;
+}
+
+const NULL_OID = '0'.repeat(40);
+const TREE_MODE = '40000';
+const LINK_MODE = '120000';
+const BLOB_MODES = new Set(['100644', '100755', LINK_MODE]);
+
+/**
+ * What `git diff-tree -r --no-renames <from> <to>` reports for two commits, read from their loose objects alone:
+ * subtrees whose ids are equal are not opened, so the packed bulk of a notes tree that gained a note is never read.
+ * Null when an object it has to open is not loose (or holds anything but blobs and trees): the caller asks git.
+ */
+export function looseDiffCommits(commonDir: string, from: string, to: string): LooseTreeChange[] | null {
+  const a = looseCommitTree(commonDir, from);
+  const b = a === null ? null : looseCommitTree(commonDir, to);
+  if (a === null || b === null) return null;
+  const out: LooseTreeChange[] = [];
+  return diffTrees(commonDir, a, b, '', out) ? out : null;
+}
+
+/** Adds the differences of trees `a` and `b` (either may be null: absent) under `prefix` to `out`; false when it cannot. */
+function diffTrees(commonDir: string, a: string | null, b: string | null, prefix: string, out: LooseTreeChange[]): boolean {
+  if (a === b) return true;
+  const ta = a === null ? EMPTY : looseTreeBody(commonDir, a);
+  const tb = b === null ? EMPTY : looseTreeBody(commonDir, b);
+  if (!ta || !tb) return false;
+  // both trees are sorted as git sorts them: walked side by side, an entry both hold byte for byte is skipped
+  // unread (a notes tree that gained one note differs in one entry of hundreds)
+  let i = 0;
+  let j = 0;
+  while (i < ta.length || j < tb.length) {
+    const x = i < ta.length ? entryAt(ta, i) : null;
+    const y = j < tb.length ? entryAt(tb, j) : null;
+    if ((i < ta.length && !x) || (j < tb.length && !y)) return false;
+    if (x && y && x.end - i === y.end - j && ta.compare(tb, j, y.end, i, x.end) === 0) {
+      i = x.end;
+      j = y.end;
+      continue;
+    }
+    const c = !x ? 1 : !y ? -1 : compareEntries(ta, x, tb, y);
+    const left = c <= 0 ? x : null;
+    const right = c >= 0 ? y : null;
+    if (left) i = left.end;
+    if (right) j = right.end;
+    const l = left ? decode(ta, left) : null;
+    const r = right ? decode(tb, right) : null;
+    if ((l && !l.known) || (r && !r.known)) return false;
+    const p = prefix + (l ?? r)!.name;
+    if (l && r && !l.tree && !r.tree) {
+      // the same name on both sides: another blob, or the same with another mode (another type: a symlink)
+      out.push({ status: (l.mode === LINK_MODE) === (r.mode === LINK_MODE) ? 'M' : 'T', oldBlob: l.oid, newBlob: r.oid, path: p });
+      continue;
+    }
+    if (l && !l.tree) out.push({ status: 'D', oldBlob: l.oid, newBlob: NULL_OID, path: p });
+    if (r && !r.tree) out.push({ status: 'A', oldBlob: NULL_OID, newBlob: r.oid, path: p });
+    if ((l?.tree || r?.tree) && !diffTrees(commonDir, l?.tree ? l.oid : null, r?.tree ? r.oid : null, `${p}/`, out)) return false;
+  }
+  return true;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A loose tree's body, or null. */
+function looseTreeBody(commonDir: string, tree: string): Buffer | null {
+  const o = looseObject(commonDir, tree);
+  return o?.type === 'tree' ? o.body : null;
+}
+
+/** Where the tree entry starting at `at` has its space and NUL, and where it ends; null when it is cut short. */
+function entryAt(body: Buffer, at: number): { at: number; space: number; nul: number; end: number } | null {
+  const space = body.indexOf(32, at);
+  const nul = space < 0 ? -1 : body.indexOf(0, space + 1);
+  if (space < 0 || nul < 0 || nul + 21 > body.length) return null;
+  return { at, space, nul, end: nul + 21 };
+}
+
+/** An entry is a tree when its mode is 40000. */
+function isTreeEntry(body: Buffer, e: { at: number; space: number }): boolean {
+  return e.space - e.at === 5 && body[e.at] === 0x34 && body[e.at + 1] === 0x30;
+}
+
+/** git's order of tree entries: by name, a tree's name compared as though it ended in '/'. */
+function compareEntries(ba: Buffer, x: { at: number; space: number; nul: number }, bb: Buffer, y: { at: number; space: number; nul: number }): number {
+  const lx = x.nul - x.space - 1;
+  const ly = y.nul - y.space - 1;
+  const common = Math.min(lx, ly);
+  const c = ba.compare(bb, y.space + 1, y.space + 1 + common, x.space + 1, x.space + 1 + common);
+  if (c !== 0) return c;
+  const cx = lx > common ? ba[x.space + 1 + common]! : isTreeEntry(ba, x) ? 0x2f : 0;
+  const cy = ly > common ? bb[y.space + 1 + common]! : isTreeEntry(bb, y) ? 0x2f : 0;
+  return cx - cy;
+}
+
+/** An entry's name, object and kind (known: a blob, a symlink or a tree, the only kinds a diff here handles). */
+function decode(body: Buffer, e: { at: number; space: number; nul: number }): { name: string; mode: string; oid: string; tree: boolean; known: boolean } {
+  const mode = body.toString('latin1', e.at, e.space);
+  return { name: body.toString('utf8', e.space + 1, e.nul), mode, oid: body.toString('hex', e.nul + 1, e.nul + 21), tree: mode === TREE_MODE, known: mode === TREE_MODE || BLOB_MODES.has(mode) };
+}

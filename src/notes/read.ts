@@ -1,5 +1,6 @@
 import { catFileBatch, catFileStream, lsTree, startCatFileStream } from '../git/batch.js';
 import { gitAsync } from '../git/exec.js';
+import { looseDiffCommits, looseObject } from '../git/loose.js';
 import { decodeNote, type BadLine, type OmniEvent } from './events.js';
 
 /** The text of every note in one notes ref, by annotated object id. */
@@ -125,16 +126,14 @@ export interface ChangedNotesRead {
  * the commit, and diff-tree prints the commit's id before the records of a pair that differs. Throws when git
  * fails for any of them (a cached tip that is gone): the caller then reads each ref on its own.
  */
-export async function readChangedNotesMany(cwd: string, reads: readonly ChangedNotesRead[]): Promise<void> {
+export async function readChangedNotesMany(cwd: string, reads: readonly ChangedNotesRead[], commonDir?: string): Promise<void> {
   if (reads.length === 0) return;
-  // per blob, the reads and objects it is the note of
-  const wanted = new Map<string, { read: ChangedNotesRead; object: string }[]>();
-  // per pair and object: the note's blob before and after. git moves notes between fan-out levels as a tree grows
-  // (ab/cdef… becomes ab/cd/ef…): a deletion and an addition of the same blob for one object is no change, and a
-  // move of a subtree of 400 notes must not read 400 notes again
-  const byObject = new Map<string, { pair: number; object: string; before: string | null; after: string | null }>();
+  // after a write on this clone (an event appended, a land, a small fetch) the commits, the trees along the changed
+  // paths and the new notes are loose objects: read from their files, with no git process, when all of them are
+  if (commonDir !== undefined && readChangedNotesLoose(commonDir, reads)) return;
   // the cat-file that reads the changed notes starts beside the diff-tree that names them: its start overlaps the
   // diff instead of following it
+  let wanted = new Map<string, { read: ChangedNotesRead; object: string }[]>();
   const notes = startCatFileStream(cwd, (oid, content) => {
     const text = content.toString('utf8');
     for (const { read, object } of wanted.get(oid) ?? []) read.onNote(object, text);
@@ -146,6 +145,38 @@ export async function readChangedNotesMany(cwd: string, reads: readonly ChangedN
     await notes.read([]).catch(() => undefined);
     throw e;
   }
+  wanted = changedNotes(reads, diffs);
+  await notes.read([...wanted.keys()]);
+}
+
+/** readChangedNotesMany from loose objects alone; false (having called nothing) when any object it needs is packed. */
+function readChangedNotesLoose(commonDir: string, reads: readonly ChangedNotesRead[]): boolean {
+  const diffs: PairChange[] = [];
+  for (const [pair, r] of reads.entries()) {
+    const changes = looseDiffCommits(commonDir, r.from, r.to);
+    if (changes === null) return false;
+    for (const c of changes) diffs.push({ pair, ...c });
+  }
+  const wanted = changedNotes(reads, diffs, false);
+  const texts = new Map<string, string>();
+  for (const oid of wanted.keys()) {
+    const o = looseObject(commonDir, oid);
+    if (o?.type !== 'blob') return false;
+    texts.set(oid, o.body.toString('utf8'));
+  }
+  changedNotes(reads, diffs, true);
+  for (const [oid, list] of wanted) for (const { read, object } of list) read.onNote(object, texts.get(oid)!);
+  return true;
+}
+
+/**
+ * Per blob, the reads and objects it is now the note of, from what changed; with `notify`, each changed or deleted
+ * note goes to its read's onDelete first. git moves notes between fan-out levels as a tree grows (ab/cdef… becomes
+ * ab/cd/ef…): a deletion and an addition of the same blob for one object is no change, and a move of a subtree of
+ * 400 notes must not read 400 notes again.
+ */
+function changedNotes(reads: readonly ChangedNotesRead[], diffs: readonly PairChange[], notify = true): Map<string, { read: ChangedNotesRead; object: string }[]> {
+  const byObject = new Map<string, { pair: number; object: string; before: string | null; after: string | null }>();
   for (const d of diffs) {
     const object = objectFromNotePath(d.path);
     const key = `${d.pair}\0${object}`;
@@ -154,16 +185,17 @@ export async function readChangedNotesMany(cwd: string, reads: readonly ChangedN
     if (d.status !== 'A') entry.before ??= d.oldBlob;
     if (d.status !== 'D') entry.after = d.newBlob;
   }
+  const wanted = new Map<string, { read: ChangedNotesRead; object: string }[]>();
   for (const { pair, object, before, after } of byObject.values()) {
     if (before !== null && before === after) continue;
     const read = reads[pair]!;
-    read.onDelete(object);
+    if (notify) read.onDelete(object);
     if (after === null) continue;
     const list = wanted.get(after);
     if (list) list.push({ read, object });
     else wanted.set(after, [{ read, object }]);
   }
-  await notes.read([...wanted.keys()]);
+  return wanted;
 }
 
 /** One changed path of a pair diffTreePairs diffed. */

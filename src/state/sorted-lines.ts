@@ -11,6 +11,8 @@ import fs from 'node:fs';
  * so a truncated file is no file.
  */
 const OFFSET = 6;
+/** The size of the blocks small reads go through (see SortedLines.read). */
+const BLOCK = 8192;
 
 /** Bytewise order of two keys (UTF-16 order is the same for keys without characters past U+FFFF, checked for). */
 function compareKeys(a: string, b: string): number {
@@ -91,12 +93,46 @@ export class SortedLines {
     return this.lines;
   }
 
+  /**
+   * `length` bytes at `pos`. A small read goes through BLOCK-sized blocks, kept: a binary search's last probes, and
+   * the offsets they read, fall in the same few blocks, and every search starts with the same probes (a status that
+   * looks up a hundred keys reads a few dozen blocks, not thousands of scattered bytes).
+   */
   private read(pos: number, length: number): Buffer {
+    const k = Math.floor(pos / BLOCK);
+    if (length <= BLOCK && Math.floor((pos + length - 1) / BLOCK) === k) {
+      const b = this.block(k);
+      const at = pos - k * BLOCK;
+      if (at + length > b.length) throw new DamagedLinesError('a sorted-lines file ends early');
+      return b.subarray(at, at + length);
+    }
     const buf = Buffer.alloc(length);
     const got = fs.readSync(this.fd, buf, 0, length, pos);
     if (got !== length) throw new DamagedLinesError('a sorted-lines file ends early');
     return buf;
   }
+
+  private readonly blocks = new Map<number, Buffer>();
+
+  /** Block k of the file (shorter at its end). */
+  private block(k: number): Buffer {
+    let b = this.blocks.get(k);
+    if (!b) {
+      // carved from a larger allocation: an ArrayBuffer per block cost more than the reads
+      if (this.slab.length - this.used < BLOCK) {
+        this.slab = Buffer.allocUnsafeSlow(32 * BLOCK);
+        this.used = 0;
+      }
+      const buf = this.slab.subarray(this.used, this.used + BLOCK);
+      this.used += BLOCK;
+      b = buf.subarray(0, fs.readSync(this.fd, buf, 0, BLOCK, k * BLOCK));
+      this.blocks.set(k, b);
+    }
+    return b;
+  }
+
+  private slab = Buffer.alloc(0);
+  private used = 0;
 
   /** The byte range of line i (its key and value, without the newline). */
   private range(i: number): [number, number] {

@@ -256,6 +256,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       await readChangedNotesMany(
         cwd,
         changes.map((c) => ({ from: c.n.from, to: c.n.tip, onDelete: (object: string) => c.deleted.push(object), onNote: (object: string, text: string) => c.notes.push([object, text]) })),
+        stateDir ? path.dirname(stateDir) : undefined,
       );
     } catch {
       await Promise.all(changes.map((c) => readOne(c.n, c.records)));

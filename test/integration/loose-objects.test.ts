@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { looseCommitTree, looseObject, looseTreeEntries, looseType } from '../../src/git/loose.js';
+import fc from 'fast-check';
+import { looseCommitTree, looseDiffCommits, looseObject, looseTreeEntries, looseType, type LooseTreeChange } from '../../src/git/loose.js';
+import { readChangedNotesMany } from '../../src/notes/read.js';
 import { configIdentity } from '../../src/verify/current.js';
 import { cleanupAll, makeRepo, testEnv, type TestRepo } from '../helpers/repo.js';
 import { commitChange, jsonOf } from '../helpers/state.js';
@@ -112,5 +114,115 @@ describe('the verify spec of a base that moved', () => {
     repo.git(['prune-packed']);
     expect(configIdentity(gitDir(repo), rev(repo, 'HEAD'))).toBeNull();
     expect(warm()).toEqual({ spec: first.spec, catFile: true });
+  });
+});
+
+describe('a diff of two commits read from their loose objects', () => {
+  // names that sort differently as a blob and as a tree ('a' as a tree sorts as 'a/', after 'a.b' and 'a-')
+  const NAMES = ['a', 'a.b', 'a-', 'ab', 'b', 'é', 'a b'];
+  const MODES = ['100644', '100755', '120000'];
+  type State = Map<string, { mode: string; blob: number }>;
+
+  /** Paths from the generated entries, dropping any that would be a file and a directory at once. */
+  function stateOf(entries: readonly { segments: number[]; mode: number; blob: number }[]): State {
+    const state: State = new Map();
+    for (const e of entries) {
+      const p = e.segments.map((k) => NAMES[k]!).join('/');
+      const clash = [...state.keys()].some((q) => q === p || q.startsWith(`${p}/`) || p.startsWith(`${q}/`));
+      if (!clash) state.set(p, { mode: MODES[e.mode]!, blob: e.blob });
+    }
+    return state;
+  }
+
+  /** A commit of `state` (its trees written loose by write-tree), on a scratch index. */
+  function commitOf(repo: TestRepo, blobs: readonly string[], state: State, index: string): string {
+    fs.rmSync(index, { force: true });
+    const env = { ...testEnv(), GIT_INDEX_FILE: index };
+    const lines = [...state].map(([p, { mode, blob }]) => `${mode} ${blobs[blob]}\t${p}\n`).join('');
+    if (lines) repo.git(['update-index', '--add', '--index-info'], { env, input: lines });
+    const tree = repo.git(['write-tree'], { env }).trim();
+    return repo.git(['commit-tree', tree, '-m', 'state'], { env }).trim();
+  }
+
+  /** What `git diff-tree -r --no-renames` reports, as looseDiffCommits gives it. */
+  function gitDiff(repo: TestRepo, from: string, to: string): LooseTreeChange[] {
+    const fields = repo.git(['diff-tree', '-r', '-z', '--no-renames', from, to]).split('\0');
+    const out: LooseTreeChange[] = [];
+    for (let i = 0; i < fields.length; i++) {
+      if (!fields[i]!.startsWith(':')) continue;
+      const [, , oldBlob, newBlob, status] = fields[i]!.split(' ');
+      out.push({ status: status as LooseTreeChange['status'], oldBlob: oldBlob!, newBlob: newBlob!, path: fields[++i]! });
+    }
+    return out;
+  }
+  const sorted = (changes: readonly LooseTreeChange[]) => [...changes].sort((x, y) => (x.path + x.status < y.path + y.status ? -1 : 1));
+
+  it('is what git diff-tree -r reports, for any two trees (property: nesting, modes, a blob that becomes a tree)', () => {
+    const repo = makeRepo();
+    const blobs = ['x', 'y', 'z'].map((c) => repo.git(['hash-object', '-w', '--stdin'], { input: `${c}\n` }).trim());
+    const index = path.join(gitDir(repo), 'scratch-index');
+    const entry = fc.record({ segments: fc.array(fc.integer({ min: 0, max: NAMES.length - 1 }), { minLength: 1, maxLength: 3 }), mode: fc.integer({ min: 0, max: 2 }), blob: fc.integer({ min: 0, max: 2 }) });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 8 }), fc.array(entry, { maxLength: 8 }), fc.array(entry, { maxLength: 3 }), (common, before, after) => {
+        const from = commitOf(repo, blobs, stateOf([...before, ...common]), index);
+        const to = commitOf(repo, blobs, stateOf([...after, ...common]), index);
+        const loose = looseDiffCommits(gitDir(repo), from, to);
+        expect(loose).not.toBeNull();
+        expect(sorted(loose!)).toEqual(sorted(gitDiff(repo, from, to)));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('is null when a tree it has to open is packed, or an entry is a submodule', () => {
+    const repo = makeRepo();
+    const blobs = ['x', 'y'].map((c) => repo.git(['hash-object', '-w', '--stdin'], { input: `${c}\n` }).trim());
+    const index = path.join(gitDir(repo), 'scratch-index');
+    const from = commitOf(repo, blobs, new Map([['d/e', { mode: '100644', blob: 0 }], ['f', { mode: '100644', blob: 0 }]]), index);
+    repo.git(['update-ref', 'refs/keep', from]);
+    repo.git(['repack', '-adq']);
+    repo.git(['prune-packed']);
+    const to = commitOf(repo, blobs, new Map([['d/e', { mode: '100644', blob: 1 }], ['f', { mode: '100644', blob: 0 }]]), index);
+    expect(looseDiffCommits(gitDir(repo), from, to)).toBeNull();
+    // the same change, from a loose commit whose packed subtree it need not open: read
+    const toF = commitOf(repo, blobs, new Map([['d/e', { mode: '100644', blob: 0 }], ['f', { mode: '100644', blob: 1 }]]), index);
+    const toF2 = commitOf(repo, blobs, new Map([['d/e', { mode: '100644', blob: 0 }], ['f', { mode: '100755', blob: 1 }]]), index);
+    expect(looseDiffCommits(gitDir(repo), toF, toF2)).toEqual([{ status: 'M', oldBlob: blobs[1], newBlob: blobs[1], path: 'f' }]);
+    const env = { ...testEnv(), GIT_INDEX_FILE: index };
+    repo.git(['update-index', '--add', '--cacheinfo', `160000,${rev(repo, 'HEAD')},sub`], { env });
+    const withSub = repo.git(['commit-tree', repo.git(['write-tree'], { env }).trim(), '-m', 'sub']).trim();
+    expect(looseDiffCommits(gitDir(repo), toF2, withSub)).toBeNull();
+  });
+});
+
+describe('changed notes read from loose objects', () => {
+  it('are the changes the git path reads: added, edited, removed notes in several logs at once', async () => {
+    const repo = makeRepo();
+    const objects = [0, 1, 2].map((k) => commitChange(repo, `c${k}`, { file: `c${k}.txt` }));
+    for (const o of objects) repo.git(['notes', '--ref=a', 'add', '-m', `first ${o}`, o]);
+    repo.git(['notes', '--ref=b', 'add', '-m', 'b0', objects[0]!]);
+    const before = { a: rev(repo, 'refs/notes/a'), b: rev(repo, 'refs/notes/b') };
+    repo.git(['notes', '--ref=a', 'append', '-m', 'more', objects[1]!]);
+    repo.git(['notes', '--ref=a', 'remove', objects[2]!]);
+    repo.git(['notes', '--ref=b', 'add', '-m', 'b1', objects[1]!]);
+    const after = { a: rev(repo, 'refs/notes/a'), b: rev(repo, 'refs/notes/b') };
+    const readAll = async (commonDir?: string) => {
+      const seen: string[] = [];
+      const reads = (['a', 'b'] as const).map((ref) => ({
+        from: before[ref],
+        to: after[ref],
+        onDelete: (object: string) => seen.push(`${ref} delete ${object}`),
+        onNote: (object: string, text: string) => seen.push(`${ref} note ${object} ${JSON.stringify(text)}`),
+      }));
+      await readChangedNotesMany(repo.dir, reads, commonDir);
+      return seen.sort();
+    };
+    const viaGit = await readAll();
+    expect(viaGit).toHaveLength(5);
+    expect(await readAll(gitDir(repo))).toEqual(viaGit);
+    // packed: the same, through git
+    repo.git(['repack', '-adq']);
+    repo.git(['prune-packed']);
+    expect(await readAll(gitDir(repo))).toEqual(viaGit);
   });
 });

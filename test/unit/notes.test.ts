@@ -608,6 +608,21 @@ describe('a sorted-lines file', () => {
         }),
         { numRuns: 80 },
       );
+      // many lines, over many of the blocks lookups read through: lines and offsets cut by block edges, values
+      // longer than a block, keys looked up in any order and again
+      const big = path.join(dir, 'big');
+      const many = Array.from({ length: 3000 }, (_, i) => [`k${(i * 7919) % 3001}`, `${i}:${'y'.repeat((i * 131) % (i % 97 === 0 ? 20000 : 300))}`] as [string, string]);
+      writeSortedLines(big, {}, many);
+      const lines = SortedLines.open(big)!;
+      try {
+        for (const [k, v] of [...many].reverse()) expect(lines.get(k)).toBe(v);
+        for (const [k, v] of many.slice(0, 50)) expect(lines.get(k)).toBe(v);
+        expect(lines.get('k3001')).toBeUndefined();
+        expect(lines.get('a')).toBeUndefined();
+        expect(lines.get('z')).toBeUndefined();
+      } finally {
+        lines.close();
+      }
       // a truncated file is no file
       const file = path.join(dir, 'g');
       writeSortedLines(file, {}, [['a', '1']]);
