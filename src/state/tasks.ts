@@ -256,7 +256,8 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       await readChangedNotesMany(
         cwd,
         changes.map((c) => ({ from: c.n.from, to: c.n.tip, onDelete: (object: string) => c.deleted.push(object), onNote: (object: string, text: string) => c.notes.push([object, text]) })),
-        stateDir ? path.dirname(stateDir) : undefined,
+        // read from loose objects only where git reads objects as they are: no replace refs (git replace)
+        stateDir && !replaced.startsWith('\x01') && !process.env.GIT_REPLACE_REF_BASE ? path.dirname(stateDir) : undefined,
       );
     } catch {
       await Promise.all(changes.map((c) => readOne(c.n, c.records)));

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRepo, testEnv, type TestRepo } from '../helpers/repo.js';
 import { commitChange, jsonOf } from '../helpers/state.js';
 import { SortedLines, writeSortedLines } from '../../src/state/sorted-lines.js';
+import { encodeEvent, type OmniEvent } from '../../src/notes/events.js';
 
 afterAll(cleanupAll);
 
@@ -334,6 +335,24 @@ describe('replace refs (git replace), which git log follows', () => {
     sameAsCold(repo, ['status', '--json', '--all'], 'after the replacement went');
     sameAsCold(repo, ['status', '--json'], 'the default listing after the replacement went');
     expect(jsonOf(repo.omni(['status', '--json'])).counts.landed).toBe(1);
+  });
+});
+
+describe('a replaced note (git replace of its blob), which git reads in its place', () => {
+  it('is read as git reads it when the notes ref moved, not from the object file of the note it replaces', () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-1']);
+    const commit = commitChange(repo, 'work');
+    const review = (verdict: string, on = commit) => encodeEvent({ v: 1, type: 'review', at: new Date().toISOString(), by: 'T <t@e>', host: 'h/0', task: 't-1', commit: on, verdict, message: null } as OmniEvent);
+    // the log exists and is cached: the next note is read as a change to it
+    repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-m', review('approve', 'main'), 'main']);
+    for (let i = 0; i < 2; i++) expect(jsonOf(repo.omni(['status', '--json'])).tasks.map((t: any) => t.id)).toEqual(['t-1']);
+    repo.git(['notes', '--ref=omni-ship/reviews', 'add', '-m', review('approve'), commit]);
+    const note = repo.git(['notes', '--ref=omni-ship/reviews', 'list', commit]).trim();
+    const other = repo.git(['hash-object', '-w', '--stdin'], { input: `${review('request-changes')}\n` }).trim();
+    repo.git(['replace', '-f', note, other]);
+    sameAsCold(repo, ['status', '--json'], 'after a replaced note');
+    expect(jsonOf(repo.omni(['status', '--json'])).tasks[0].review.verdict).toBe('request-changes');
   });
 });
 
