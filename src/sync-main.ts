@@ -2,9 +2,8 @@ import { syncCommand } from './commands/sync.js';
 import { print, report } from './report.js';
 
 /**
- * `sync` run from a plain command line (src/main.ts): no command tree, the same output, errors and exit codes. A
- * module of its own so that the bundle (scripts/bundle-vendor.mjs) keeps it, and the errors it reports, beside the
- * rest of the commands rather than in the entry file.
+ * `sync` run from a plain command line (src/main.ts): no command tree, the same output, errors and exit codes. The
+ * bundle's entry file holds it (scripts/bundle-vendor.mjs); tsc's modules load it only for a sync.
  */
 export async function syncMain(plain: { json: boolean; switches: Set<string>; argument?: string }): Promise<void> {
   try {
