@@ -40,13 +40,12 @@ await into(path.join(dist, 'vendor'), (out) => build({
 // dist/bundle/main.cjs, the entry file, holds `status`'s whole path as one CommonJS module: Node's start pays per
 // module (one file of it loads ≈ 12 ms sooner than the same code in a dozen chunks), and an ES module's import of a
 // built-in (node:fs) builds a facade of all its exports, whose getters load modules status never uses (fs's
-// streams), ≈ 5 ms more. `sync`'s plain path is in it too (a split entry measured 1.53× where the scale budget is
-// 1.5×, one file 1.14×); the other commands are split ES module entries beside it, which it imports by name.
-const SPLIT = { cli: 'src/cli.ts' };
+// streams), ≈ 5 ms more. `sync`'s plain path is in it too (as a split entry it measured 1.53× where the scale budget
+// is 1.5×; in the one file 1.14×). The other commands are the cli's split ES module entry beside it, which it imports.
 await into(path.join(dist, 'bundle'), async (out) => {
   await build({
     ...common,
-    entryPoints: Object.fromEntries(Object.entries(SPLIT).map(([name, file]) => [name, path.join(root, file)])),
+    entryPoints: { cli: path.join(root, 'src', 'cli.ts') },
     outdir: out,
     splitting: true,
     // the dependencies stay in node_modules, loaded (lazily, as the code asks) from there
@@ -61,24 +60,28 @@ await into(path.join(dist, 'bundle'), async (out) => {
     packages: 'external',
     // the modules' own address, as an ES module has it
     define: { 'import.meta.url': '__omniShipModuleUrl' },
-    // strict, as an ES module is (a banner comes before esbuild's own "use strict", which then is no directive)
-    banner: { js: '"use strict";\nconst __omniShipModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    // strict, as an ES module is (a banner comes before esbuild's own "use strict", which then is no directive).
+    // __omniShipBuiltin: a default import of a built-in (import fs from 'node:fs') comes out as
+    // __toESM(require('node:fs'), 1), which copies each of the module's ~100 properties onto a new object as a
+    // getter, once per importing module (~2 ms in all); an object whose prototype is the module, with the module as
+    // its default, reads the same (put in its place below)
+    banner: {
+      js: [
+        '"use strict";',
+        'const __omniShipModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+        'const __omniShipBuiltin = (m) => Object.create(m, { default: { value: m, enumerable: true } });',
+      ].join('\n'),
+    },
     plugins: [{
-      name: 'split-entries',
+      name: 'cli-entry',
       setup(b) {
-        // main.ts's imports of the split entries stay imports, of the files built beside it
-        const names = Object.keys(SPLIT).map((n) => `./${n}.js`);
-        b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => (args.importer === path.join(root, 'src', 'main.ts') && names.includes(args.path) ? { path: args.path, external: true } : undefined));
+        // main.ts's import of the cli stays an import, of the split entry built beside it
+        b.onResolve({ filter: /^\.\/cli\.js$/ }, (args) => (args.importer === path.join(root, 'src', 'main.ts') ? { path: args.path, external: true } : undefined));
       },
     }],
   });
-  // A default import of a built-in (import fs from 'node:fs') comes out as __toESM(require('node:fs'), 1), which
-  // copies each of the module's ~100 properties onto a new object as a getter, once per importing module (~2 ms in
-  // all); an object whose prototype is the module, with the module as its default, reads the same
   const entry = path.join(out, 'main.cjs');
-  let code = fs.readFileSync(entry, 'utf8');
-  code = code.replace(/__toESM\((require\("node:[a-z_/]+"\)), 1\)/g, '__omniShipBuiltin($1)');
-  code = code.replace('\n', '\nconst __omniShipBuiltin = (m) => Object.create(m, { default: { value: m, enumerable: true } });\n');
+  const code = fs.readFileSync(entry, 'utf8').replace(/__toESM\((require\("node:[a-z_/]+"\)), 1\)/g, '__omniShipBuiltin($1)');
   fs.writeFileSync(entry, code);
   // the build's own check: the entry must not require() an ES module (Node 20 refuses), nor load a package eagerly
   const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]).filter((m) => !m.startsWith('node:'));

@@ -11,20 +11,22 @@ export async function main(argv: string[]): Promise<void> {
     await (await import('./cli.js')).main(argv);
     return;
   }
-  if (plain.name === 'sync') {
-    await (await import('./sync-main.js')).syncMain(plain);
-    return;
-  }
-  // status: the bundle holds this path in the entry file itself, so that it loads as one module
+  // both plain commands' whole paths are in the bundle's entry file (scripts/bundle-vendor.mjs): these imports
+  // load nothing more there; print and report are imported here so that the cli path does not run them
   const { print, report } = await import('./report.js');
   try {
-    // the refs are read while the command's modules load (git runs beside node); a failure here (not a
-    // repository) is left to the command, which reports it as it always does
-    const { readRefSnapshot } = await import('./state/ref-snapshot.js');
-    const refSnapshot = readRefSnapshot(process.cwd());
-    refSnapshot.catch(() => undefined);
-    const { statusCommand } = await import('./commands/status.js');
-    print(plain.json, await statusCommand({ cwd: process.cwd(), json: plain.json, all: plain.switches.has('--all'), refSnapshot }));
+    if (plain.name === 'status') {
+      // the refs are read while the command's modules load (under tsc's modules; in the bundle, before the status
+      // modules initialise); a failure here (not a repository) is left to the command, which reports it
+      const { readRefSnapshot } = await import('./state/ref-snapshot.js');
+      const refSnapshot = readRefSnapshot(process.cwd());
+      refSnapshot.catch(() => undefined);
+      const { statusCommand } = await import('./commands/status.js');
+      print(plain.json, await statusCommand({ cwd: process.cwd(), json: plain.json, all: plain.switches.has('--all'), refSnapshot }));
+    } else {
+      const { syncCommand } = await import('./commands/sync.js');
+      print(plain.json, await syncCommand({ cwd: process.cwd(), json: plain.json, remote: plain.argument, dryRun: plain.switches.has('--dry-run') }));
+    }
   } catch (error) {
     process.exitCode = report(error);
   }

@@ -145,7 +145,9 @@ export async function readChangedNotesMany(cwd: string, reads: readonly ChangedN
     await notes.read([]).catch(() => undefined);
     throw e;
   }
-  wanted = changedNotes(reads, diffs);
+  const changed = changedNotes(reads, diffs);
+  for (const { read, object } of changed.deleted) read.onDelete(object);
+  wanted = changed.wanted;
   await notes.read([...wanted.keys()]);
 }
 
@@ -157,25 +159,25 @@ function readChangedNotesLoose(commonDir: string, reads: readonly ChangedNotesRe
     if (changes === null) return false;
     for (const c of changes) diffs.push({ pair, ...c });
   }
-  const wanted = changedNotes(reads, diffs, false);
+  const { deleted, wanted } = changedNotes(reads, diffs);
   const texts = new Map<string, string>();
   for (const oid of wanted.keys()) {
     const o = looseObject(commonDir, oid);
     if (o?.type !== 'blob') return false;
     texts.set(oid, o.body.toString('utf8'));
   }
-  changedNotes(reads, diffs, true);
+  for (const { read, object } of deleted) read.onDelete(object);
   for (const [oid, list] of wanted) for (const { read, object } of list) read.onNote(object, texts.get(oid)!);
   return true;
 }
 
 /**
- * Per blob, the reads and objects it is now the note of, from what changed; with `notify`, each changed or deleted
- * note goes to its read's onDelete first. git moves notes between fan-out levels as a tree grows (ab/cdef… becomes
+ * From what changed: the notes changed or deleted (each goes to its read's onDelete before any onNote), and per
+ * blob, the reads and objects it is now the note of. git moves notes between fan-out levels as a tree grows (ab/cdef… becomes
  * ab/cd/ef…): a deletion and an addition of the same blob for one object is no change, and a move of a subtree of
  * 400 notes must not read 400 notes again.
  */
-function changedNotes(reads: readonly ChangedNotesRead[], diffs: readonly PairChange[], notify = true): Map<string, { read: ChangedNotesRead; object: string }[]> {
+function changedNotes(reads: readonly ChangedNotesRead[], diffs: readonly PairChange[]): { deleted: { read: ChangedNotesRead; object: string }[]; wanted: Map<string, { read: ChangedNotesRead; object: string }[]> } {
   const byObject = new Map<string, { pair: number; object: string; before: string | null; after: string | null }>();
   for (const d of diffs) {
     const object = objectFromNotePath(d.path);
@@ -185,17 +187,18 @@ function changedNotes(reads: readonly ChangedNotesRead[], diffs: readonly PairCh
     if (d.status !== 'A') entry.before ??= d.oldBlob;
     if (d.status !== 'D') entry.after = d.newBlob;
   }
+  const deleted: { read: ChangedNotesRead; object: string }[] = [];
   const wanted = new Map<string, { read: ChangedNotesRead; object: string }[]>();
   for (const { pair, object, before, after } of byObject.values()) {
     if (before !== null && before === after) continue;
     const read = reads[pair]!;
-    if (notify) read.onDelete(object);
+    deleted.push({ read, object });
     if (after === null) continue;
     const list = wanted.get(after);
     if (list) list.push({ read, object });
     else wanted.set(after, [{ read, object }]);
   }
-  return wanted;
+  return { deleted, wanted };
 }
 
 /** One changed path of a pair diffTreePairs diffed. */
