@@ -10,6 +10,23 @@ export function processStartTime(pid: number): string | null {
   return fields?.[19] ?? null;
 }
 
+/**
+ * When process `pid` started, in ms since the epoch, or null where /proc does not tell: its start in clock ticks
+ * (USER_HZ, 100 a second) after the boot, /proc/stat's btime, which is in whole seconds, so the sum is at most the
+ * true start (by up to a second). A zombie (exited, never reaped) answers null as well.
+ */
+export function processStartedAt(pid: number): number | null {
+  const fields = statFields(pid);
+  if (!fields || fields[0] === 'Z' || fields[0] === 'X') return null;
+  try {
+    const boot = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'))?.[1]);
+    const ticks = Number(fields[19]);
+    return Number.isFinite(boot) && Number.isFinite(ticks) ? boot * 1000 + ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The fields of /proc/<pid>/stat after "pid (comm) ": the state is [0], pgrp [2], the start time [19]; null without /proc. */
 export function statFields(pid: number): string[] | null {
   try {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { discoverWorkRepo } from '../git/repo.js';
+import { processStartedAt, statFields } from '../hooks/process.js';
 import { ExitCode, UserError } from '../errors.js';
 import { gitAsync, gitRun } from '../git/exec.js';
 import { encodeEvent, type OmniEvent } from './events.js';
@@ -239,9 +240,10 @@ function processAlive(pid: number): boolean {
 /**
  * Whether a private ref was left by a write that can no longer finish: its writer's pid, on this host, is dead;
  * or (any host, or a name from before the host was in it) it is older than an hour. A pid alone proves nothing
- * across machines sharing a repository, hence the host in the name; pid reuse and pid namespaces (containers
- * with one hostname) can fool the pid test, hence the age bound. Pruning a live writer's ref by mistake costs it
- * one retry, never an event: its update-ref transaction then fails whole.
+ * across machines sharing a repository, hence the host in the name; a pid reused is told by the process's start
+ * (startedBy), and pid namespaces (containers with one hostname) can still fool the pid test, hence the age
+ * bound. Pruning a live writer's ref by mistake costs it one retry, never an event: its update-ref transaction then
+ * fails whole.
  */
 function isStaleTmpRef(name: string, now: number): boolean {
   const rest = name.slice(TMP_REF_PREFIX.length);
@@ -252,7 +254,18 @@ function isStaleTmpRef(name: string, now: number): boolean {
   const time = parseInt(timeText ?? '', 36);
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isFinite(time)) return false; // not a name we make: not ours to judge
   if (now - time > TMP_STALE_AFTER_MS) return true;
-  return host === hostComponent() && pid !== process.pid && !processAlive(pid);
+  return host === hostComponent() && pid !== process.pid && !(processAlive(pid) && startedBy(pid, time));
+}
+
+/**
+ * Whether process `pid` (alive) started by `time` (ms since the epoch), where /proc tells (processStartedAt; true
+ * where it cannot): a process started later holds a pid its writer had, and is not the writer. Pids wrap around
+ * (32,768 by default), so a killed writer's pid is soon another process's. The start read is never later than the
+ * true one, and a writer names its ref after it starts: a second's leeway for clocks set meanwhile.
+ */
+function startedBy(pid: number, time: number): boolean {
+  const started = processStartedAt(pid);
+  return started === null ? statFields(pid) === null : started <= time + 1000;
 }
 
 /** Deletes the stale ones among `tmpRefs` (one update-ref, only when there are some); returns their names. */

@@ -214,6 +214,9 @@ describe('private refs of killed writes', () => {
         oldElsewhere: `${tmp}some-other-host/${live.pid}-${old}-dddddd`,
         // the name earlier builds used, without the host
         oldUnnamed: `${tmp}${dead}-${old}-eeeeee`,
+        // made ten minutes ago by a process since gone, whose pid a process started now took (pids wrap around:
+        // a test run that starts thousands of processes drew this)
+        reusedHere: `${tmp}${host}/${live.pid}-${(Date.now() - 10 * 60 * 1000).toString(36)}-ffffff`,
       };
       for (const ref of Object.values(refs)) repo.git(['update-ref', ref, commit]);
 
