@@ -122,10 +122,15 @@ function diffTrees(commonDir: string, a: string | null, b: string | null, prefix
   const tb = b === null ? EMPTY : looseTreeBody(commonDir, b);
   if (!ta || !tb) return false;
   // both trees are sorted as git sorts them: walked side by side, an entry both hold byte for byte is skipped
-  // unread (a notes tree that gained one note differs in one entry of hundreds)
+  // unread (a notes tree that gained one note differs in one entry of hundreds). The bytes both begin with are
+  // found first (a binary search of native compares), and the entries wholly inside them passed by their NULs
+  // alone (a name holds none; the 20 bytes of an id follow it); the walk ends once the rest of both is the same
+  const same = commonPrefix(ta, tb);
   let i = 0;
-  let j = 0;
+  for (let nul = ta.indexOf(0); nul >= 0 && nul + 21 <= same; nul = ta.indexOf(0, i)) i = nul + 21;
+  let j = i;
   while (i < ta.length || j < tb.length) {
+    if (ta.length - i === tb.length - j && ta.compare(tb, j, tb.length, i, ta.length) === 0) break;
     const x = i < ta.length ? entryAt(ta, i) : null;
     const y = j < tb.length ? entryAt(tb, j) : null;
     if ((i < ta.length && !x) || (j < tb.length && !y)) return false;
@@ -156,6 +161,19 @@ function diffTrees(commonDir: string, a: string | null, b: string | null, prefix
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** How many bytes `a` and `b` begin with alike. */
+function commonPrefix(a: Buffer, b: Buffer): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length);
+  // a and b agree on their first lo bytes, and differ within their first hi + 1 (or one ends there)
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.compare(b, 0, mid, 0, mid) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
 
 /** A loose tree's body, or null. */
 function looseTreeBody(commonDir: string, tree: string): Buffer | null {
