@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -68,6 +69,24 @@ export function looseCommitTree(commonDir: string, commit: string): string | nul
   if (o?.type !== 'commit') return null;
   const m = /^tree ([0-9a-f]{40})\n/.exec(o.body.toString('latin1', 0, 46));
   return m?.[1] ?? null;
+}
+
+/**
+ * A loose commit's tree, parents and message (UTF-8), or null: not loose, not a commit, a header git reads with
+ * more care (an `encoding`: the message is re-encoded), or a message that is not valid UTF-8.
+ */
+export function looseCommit(commonDir: string, commit: string): { tree: string; parents: string[]; message: string } | null {
+  const o = looseObject(commonDir, commit);
+  if (o?.type !== 'commit') return null;
+  const end = o.body.indexOf('\n\n');
+  const head = o.body.toString('latin1', 0, end < 0 ? o.body.length : end);
+  const tree = /^tree ([0-9a-f]{40})$/m.exec(head)?.[1];
+  if (!tree || /^encoding /m.test(head)) return null;
+  const message = end < 0 ? Buffer.alloc(0) : o.body.subarray(end + 2);
+  if (!isUtf8(message)) return null;
+  // the parent lines follow the tree line, before any other (a signature's continuation lines start with a space)
+  const parents = [...head.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((m) => m[1]!);
+  return { tree, parents, message: message.toString('utf8') };
 }
 
 /** The entries of a loose tree, by name: mode and object id; null when the tree is not loose or reads oddly. */

@@ -30,6 +30,39 @@ export function trailerValues(field: string): string[] {
   });
 }
 
+/**
+ * The values of a message's trailers with key `trailerKey` (any case), as git's `%(trailers:key=…)` gives them, for
+ * the messages whose trailers plainly read: the last paragraph (not the first, the title) is trailers, every line
+ * `Key: value` or `Key:value`, or it holds no line git could take for one (none then). Null where git reads with rules this does not follow (a line of that paragraph that
+ * is no such trailer, a continuation line, a comment or `---` line, a carriage return, a message of one
+ * paragraph): the caller asks git. With no git trailer settings only (trailer.separators and the like).
+ */
+export function plainTrailerValues(message: string, trailerKey: string): string[] | null {
+  if (message.includes('\r')) return null;
+  const lines = message.split('\n');
+  if (lines.some((l) => l.startsWith('#') || l.startsWith('---'))) return null;
+  const blank = (l: string) => l.trim() === '';
+  let end = lines.length;
+  while (end > 0 && blank(lines[end - 1]!)) end--;
+  let start = end;
+  while (start > 0 && !blank(lines[start - 1]!)) start--;
+  // the title: the first paragraph, which is never trailers
+  let title = 0;
+  while (title < lines.length && blank(lines[title]!)) title++;
+  if (start <= title) return null;
+  const paragraph = lines.slice(start, end);
+  // no line that git could take for a trailer (a token, maybe blanks, then the colon): no trailers at all
+  if (!paragraph.some((l) => /^[A-Za-z0-9-]+[ \t]*:/.test(l))) return [];
+  const values: string[] = [];
+  const key = trailerKey.toLowerCase();
+  for (const line of paragraph) {
+    const m = /^([A-Za-z0-9-]+):(.*)$/.exec(line);
+    if (!m) return null;
+    if (m[1]!.toLowerCase() === key) values.push(m[2]!.trim());
+  }
+  return values;
+}
+
 /** Which task a commit claims by its trailer values (see TrailerClaim). */
 export function trailerClaim(values: readonly string[], patterns: Pick<TaskPatterns, 'taskPattern'>, trailerKey = 'Task-Id'): TrailerClaim {
   if (values.length === 0) return { kind: 'none' };

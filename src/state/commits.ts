@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
-import { trailerClaim, trailerPlaceholder, trailerValues, type TrailerClaim } from '../notes/claim.js';
+import { looseCommit } from '../git/loose.js';
+import { plainTrailerValues, trailerClaim, trailerPlaceholder, trailerValues, type TrailerClaim } from '../notes/claim.js';
 
 /** A commit as read commands see it: its tree, first parent, and which task its trailers claim. */
 export interface CommitInfo {
@@ -30,6 +31,36 @@ export function parseLog(out: string, config: Config): CommitInfo[] {
     commits.push({ sha, tree, parent, claim: trailerClaim(trailerValues(trailers ?? ''), config, config.trailerKey) });
   }
   return commits;
+}
+
+/**
+ * What `git log <logFormat with parents> <tips> ^<old tips> --` lists, for what a read brought forward from a
+ * scan of the history of the tips it knew (`known`: every base tip it was read at): read from the loose commits,
+ * newest first, with no git process, when one tip moved along one line of commits onto a known one. The tips that
+ * did not move add nothing. A commit of that line may already be in a known tip's history (a local base fast-
+ * forwarded to where the remote's already was), which git would leave out: one that claims a task the scan saw
+ * landed at another commit makes it null (which of the two is newer is git's to say); one the scan saw, or one
+ * that claims nothing, changes nothing the caller derives. Null too where git must read: more than one tip moved,
+ * a commit not loose, a merge, more than `max` commits, a message whose trailers do not plainly read
+ * (plainTrailerValues). The caller rules out what makes git read objects otherwise (replace refs, grafts, a shallow
+ * clone) and trailer settings.
+ */
+export function looseBaseLog(commonDir: string, tips: readonly string[], known: ReadonlySet<string>, landed: (task: string) => string | undefined, config: Config, max = 64): CommitInfo[] | null {
+  const moved = [...new Set(tips)].filter((t) => !known.has(t));
+  if (moved.length !== 1) return null;
+  const out: CommitInfo[] = [];
+  for (let sha = moved[0]!; !known.has(sha); ) {
+    if (out.length >= max) return null;
+    const c = looseCommit(commonDir, sha);
+    if (!c || c.parents.length !== 1) return null;
+    const values = plainTrailerValues(c.message, config.trailerKey);
+    if (values === null) return null;
+    const claim = trailerClaim(values, config, config.trailerKey);
+    if (claim.kind === 'task' && (landed(claim.task) ?? sha) !== sha) return null;
+    out.push({ sha, tree: c.tree, parent: c.parents[0]!, claim });
+    sha = c.parents[0]!;
+  }
+  return out;
 }
 
 /** The task a commit names by exactly one valid trailer id, else null. */

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { trailerSettingsKey } from './trailer-settings.js';
 import type { Config } from '../config.js';
 import { appendTo } from '../collections.js';
 import { gitAsync, type GitResult } from '../git/exec.js';
 import { taskIdFromBranch, tryTaskId } from '../ids.js';
-import { sideOrder, sortSide, claimedTask, logFormat, ownCommit, parseLog, parseSideLog, parseSideLogSides, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
+import { sideOrder, sortSide, claimedTask, logFormat, looseBaseLog, ownCommit, parseLog, parseSideLog, parseSideLogSides, sideLogFormat, type CommitInfo, type SideCommit } from './commits.js';
 import { missingBaseWarning } from './base-warning.js';
 import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
 import { foldVerify, otherSpecResult, type TreeSpecVerdict } from '../verify/fold.js';
@@ -239,6 +240,11 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     perObject.get(ref)!.set(object, [events, bad]);
   };
   const replaced = readingKey(refsOut, stateDir);
+  // the common dir, where objects may be read from their files as git reads them: no replace refs (git replace)
+  const looseObjects = stateDir && !replaced.startsWith('\x01') && !process.env.GIT_REPLACE_REF_BASE ? path.dirname(stateDir) : undefined;
+  // and commits' parents and trailers too: no grafts, no shallow clone, no trailer settings
+  const looseHistory = (): string | undefined =>
+    looseObjects && replaced === '' && !process.env.GIT_GRAFT_FILE && !process.env.GIT_SHALLOW_FILE && !['info/grafts', 'shallow'].some((f) => fs.existsSync(path.join(looseObjects, f))) ? looseObjects : undefined;
   const baseKey = `${config.trailerKey}\0${config.taskPattern}${replaced}\0${baseRefs.map((r) => `${r}=${refs.get(r)}`).join('\0')}`;
   const baseHit = cache.base?.key === baseKey ? cache.base : null;
   // the base moved (every land moves it): when the tips the cache was read at are all still in the new history,
@@ -256,8 +262,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       await readChangedNotesMany(
         cwd,
         changes.map((c) => ({ from: c.n.from, to: c.n.tip, onDelete: (object: string) => c.deleted.push(object), onNote: (object: string, text: string) => c.notes.push([object, text]) })),
-        // read from loose objects only where git reads objects as they are: no replace refs (git replace)
-        stateDir && !replaced.startsWith('\x01') && !process.env.GIT_REPLACE_REF_BASE ? path.dirname(stateDir) : undefined,
+        looseObjects,
       );
     } catch {
       await Promise.all(changes.map((c) => readOne(c.n, c.records)));
@@ -309,8 +314,11 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   const movedTo = sideIncremental && !sideTipsSame ? tipShas.filter((t) => !sideHit!.tips.includes(t)) : [];
   const swapped = movedFrom.length === 1 && movedTo.length === 1 ? { then: movedFrom[0]!, now: movedTo[0]! } : null;
   const sideWhole = (): Promise<GitResult> => gitAsync(['log', sideLogFormat(config.trailerKey), '--stdin'], { cwd, input: `${[...tipShas, ...baseShas.map((b) => `^${b}`)].join('\n')}\n` });
+  // the base moved by a commit or a few (a land): read from their loose objects when they settle it
+  const looseBase = baseFrom ? looseHistory() : undefined;
+  const baseLoose = baseFrom && looseBase ? looseBaseLog(looseBase, baseShas, new Set([...baseFrom.tips, ...baseKeyShas(cache.base?.key ?? null)]), (task) => baseFrom.landed.get(task), config) : null;
   let [baseLog, sideLog] = await Promise.all([
-    baseShas.length && !baseHit
+    baseShas.length && !baseHit && !baseLoose
       ? gitAsync(['log', logFormat(config.trailerKey, !!baseFrom), ...baseShas, ...(baseFrom ? baseFrom.tips.map((t) => `^${t}`) : []), '--'], { cwd })
       : Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }),
     !tipShas.length || (sideIncremental && sideTipsSame)
@@ -337,8 +345,8 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     landedByTask = baseHit.landed;
   } else {
     let tips = baseShas;
-    const listed = baseFrom && baseLog.exitCode === 0 ? parseLog(baseLog.stdout, config) : [];
-    const incrementalOk = !!baseFrom && baseLog.exitCode === 0 && (await stillInHistory(cwd, baseFrom.tips, baseShas, listed));
+    const listed = baseLoose ?? (baseFrom && baseLog.exitCode === 0 ? parseLog(baseLog.stdout, config) : []);
+    const incrementalOk = !!baseFrom && (baseLoose !== null || baseLog.exitCode === 0) && (await stillInHistory(cwd, baseFrom.tips, baseShas, listed));
     if (baseFrom && !incrementalOk) {
       // the base was rewritten (or an old tip is gone): read it whole
       baseLog = await gitAsync(['log', logFormat(config.trailerKey, false), ...baseShas, '--'], { cwd });
@@ -357,7 +365,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       if (task && !fresh.has(task)) fresh.set(task, c.sha);
     }
     landedByTask = incrementalOk ? baseFrom!.landed.with(fresh) : LandedIndex.of(fresh);
-    if (incrementalOk && oldBaseKey) baseSince = { from: [...new Set(oldBaseKey.split('\0').slice(2).map((r) => r.slice(r.lastIndexOf('=') + 1)))], tasks: [...fresh.keys()] };
+    if (incrementalOk && oldBaseKey) baseSince = { from: [...new Set(baseKeyShas(oldBaseKey))], tasks: [...fresh.keys()] };
     cache.base = { key: baseKey, landed: landedByTask, tips };
     if (!incrementalOk) cache.baseSum = null;
     cache.dirty.add(BASE_CACHE_PART);
@@ -661,6 +669,11 @@ async function stillInHistory(cwd: string, oldTips: readonly string[], newTips: 
   return lost.exitCode === 0 && lost.stdout.trim() === '0';
 }
 
+/** The commits a base scan's key names (each `ref=sha` after the settings). */
+function baseKeyShas(key: string | null): string[] {
+  return key ? key.split('\0').slice(2).map((r) => r.slice(r.lastIndexOf('=') + 1)) : [];
+}
+
 /**
  * The cached base scan to bring forward, when it was read with the same trailer settings: its tips (each `ref=sha`
  * in the key) and what it found. Null when there is none, or it was read under other settings.
@@ -670,7 +683,7 @@ function incrementalBase(cached: StateCache['base'], config: Config, replaced: s
   const [trailerKey, taskPattern, ...refs] = cached.key.split('\0');
   if (trailerKey !== config.trailerKey || taskPattern !== `${config.taskPattern}${replaced}` || refs.length === 0) return null;
   // the tips that matter (none in another's history), else every tip of the key
-  const tips = (cached.tips?.length ? cached.tips : refs.map((r) => r.slice(r.lastIndexOf('=') + 1))).filter((t) => /^[0-9a-f]{40,64}$/.test(t));
+  const tips = (cached.tips?.length ? cached.tips : baseKeyShas(cached.key)).filter((t) => /^[0-9a-f]{40,64}$/.test(t));
   return tips.length ? { tips: [...new Set(tips)], landed: cached.landed } : null;
 }
 

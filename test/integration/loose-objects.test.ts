@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { looseCommitTree, looseDiffCommits, looseObject, looseTreeEntries, looseType, type LooseTreeChange } from '../../src/git/loose.js';
+import { looseCommit, looseCommitTree, looseDiffCommits, looseObject, looseTreeEntries, looseType, type LooseTreeChange } from '../../src/git/loose.js';
+import { plainTrailerValues, trailerPlaceholder, trailerValues } from '../../src/notes/claim.js';
 import { readChangedNotesMany } from '../../src/notes/read.js';
 import { configIdentity } from '../../src/verify/current.js';
 import { cleanupAll, makeRepo, testEnv, type TestRepo } from '../helpers/repo.js';
@@ -224,5 +225,52 @@ describe('changed notes read from loose objects', () => {
     repo.git(['repack', '-adq']);
     repo.git(['prune-packed']);
     expect(await readAll(gitDir(repo))).toEqual(viaGit);
+  });
+});
+
+describe('trailers read from a message as git reads them', () => {
+  // pieces of messages: trailers of the key in any case and spacing, other trailers, prose, and what git reads
+  // with rules of its own (continuations, comments, a patch divider, a carriage return, a space before the colon)
+  const PIECES = [
+    'Task-Id: t-1', 'task-id: t-2', 'TASK-ID:t-3', 'Task-Id:   t-4  ', 'Task-Id:', 'Task-Id: not an id',
+    'Signed-off-by: A <a@e>', 'Reviewed-by: B', 'Closes: #9', 'X-y: z',
+    'just prose', 'Task-Id is t-5', 'Task-Id : t-6', 'Task-Id\t: t-7', 'Task Id: t-8', ': t-9', '(cherry picked from commit 1234)',
+    ' continued', '\tcontinued', '# a comment', '--- a/x', 'a\rb', '', '   ',
+  ];
+  const message = fc.array(fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }).map((paragraphs) => `${paragraphs.map((p) => p.join('\n')).join('\n\n')}\n`);
+
+  it('are the values git log gives wherever the plain reading answers (property), and it answers for the usual messages', () => {
+    const repo = makeRepo();
+    const tree = rev(repo, 'HEAD^{tree}');
+    const placeholder = trailerPlaceholder('Task-Id');
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 12 }), (messages) => {
+        const shas = messages.map((m) => repo.git(['commit-tree', tree, '-F', '-'], { input: m }).trim());
+        const out = repo.git(['log', '--no-walk=unsorted', `--format=%H%x1f${placeholder}%x1e`, ...shas]).split('\x1e').map((r) => r.replace(/^\n/, '')).filter(Boolean);
+        const byGit = new Map(out.map((r) => [r.slice(0, 40), trailerValues(r.slice(41))]));
+        for (const [k, sha] of shas.entries()) {
+          const c = looseCommit(gitDir(repo), sha)!;
+          expect(c.message).toBe(messages[k]);
+          const plain = plainTrailerValues(c.message, 'Task-Id');
+          if (plain !== null) expect(plain, JSON.stringify(messages[k])).toEqual(byGit.get(sha));
+        }
+      }),
+      { numRuns: 60 },
+    );
+    for (const m of ['subject\n\nTask-Id: t-1\n', 'subject\n\nbody\nmore\n\nSigned-off-by: A <a@e>\nTask-Id: t-2\n', 'subject\n\nbody\n', 'subject\n\nbody: with a colon later\n', 'subject\n']) {
+      const values = plainTrailerValues(m, 'Task-Id');
+      if (m === 'subject\n') expect(values).toBeNull();
+      else expect(values, m).not.toBeNull();
+    }
+  });
+
+  it('reads a loose commit: tree, parents (a merge, a signature), and null for an encoding header', () => {
+    const repo = makeRepo();
+    const a = commitChange(repo, 'a');
+    const b = repo.git(['commit-tree', rev(repo, 'HEAD^{tree}'), '-p', a, '-p', rev(repo, 'HEAD~1'), '-m', 'merge']).trim();
+    expect(looseCommit(gitDir(repo), b)).toEqual({ tree: rev(repo, 'HEAD^{tree}'), parents: [a, rev(repo, 'HEAD~1')], message: 'merge\n' });
+    const raw = repo.git(['cat-file', 'commit', b]);
+    const odd = repo.git(['hash-object', '-t', 'commit', '-w', '--stdin', '--literally'], { input: raw.replace('\n\n', '\nencoding ISO-8859-1\n\n') }).trim();
+    expect(looseCommit(gitDir(repo), odd)).toBeNull();
   });
 });

@@ -210,19 +210,50 @@ describe("the base branch's trailers, read incrementally", () => {
   /** The `git log` of the base branch the traced run printed (the one without --stdin, which reads the side branches). */
   const baseLog = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('[git] log ') && !l.includes('--stdin'));
 
-  it('after main moves forward, reads only the new commits, and answers as a cold read does', () => {
+  it('after main moves forward, reads only the new commits (from their loose objects, else with git), and answers as a cold read does', () => {
     const { repo } = repoWithState();
-    const old = repo.git(['rev-parse', 'main']).trim();
     expect(repo.omni(['status', '--json']).code).toBe(0);
     commitChange(repo, 'another landing\n\nTask-Id: t-3');
+    // the new commit is loose: read from its file, no log at all
     const traced = repo.omni(['status', '--json', '--all'], { env: TRACE });
     expect(traced.code, traced.stderr).toBe(0);
-    const logs = baseLog(traced.stderr);
-    expect(logs).toHaveLength(1);
-    expect(logs[0]).toContain(`^${old}`);
+    expect(baseLog(traced.stderr)).toEqual([]);
     const states = Object.fromEntries(jsonOf(traced).tasks.map((t: any) => [t.id, t.state]));
     expect(states).toMatchObject({ 't-2': 'landed', 't-3': 'landed' });
     sameAsCold(repo, ['status', '--json', '--all'], 'after a forward move');
+    // packed (as after a fetch of many objects, or a gc): one log of what is new
+    const old = repo.git(['rev-parse', 'main']).trim();
+    commitChange(repo, 'a landing, packed\n\nTask-Id: t-5');
+    commitChange(repo, 'and a commit without a trailer', { file: 'plain.txt' });
+    repo.git(['repack', '-adq']);
+    repo.git(['prune-packed']);
+    const packed = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(packed.code, packed.stderr).toBe(0);
+    const logs = baseLog(packed.stderr);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain(`^${old}`);
+    expect(jsonOf(packed).tasks.find((t: any) => t.id === 't-5')?.state).toBe('landed');
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a forward move of packed commits');
+  });
+
+  it('after main moves forward by commits whose trailers git reads by rules of its own, reads them with git', () => {
+    const { repo } = repoWithState();
+    expect(repo.omni(['status', '--json']).code).toBe(0);
+    // a continuation line and a space before the colon: git's to read
+    commitChange(repo, 'odd trailers\n\nTask-Id : t-6\nNote: one\n  two');
+    const traced = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(traced.code, traced.stderr).toBe(0);
+    expect(baseLog(traced.stderr)).toHaveLength(1);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after odd trailers');
+    // a landing two commits deep, a merge on the way: git's to read too
+    repo.git(['switch', '-q', '-c', 'side', 'main~1']);
+    commitChange(repo, 'side work\n\nTask-Id: t-7', { file: 'side.txt' });
+    repo.git(['switch', '-q', 'main']);
+    repo.git(['merge', '-q', '--no-edit', 'side']);
+    const merged = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(baseLog(merged.stderr)).toHaveLength(1);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a merge');
   });
 
   it('after main is rewritten (its old tip no longer in its history), reads it whole: a dropped landing is no longer landed', () => {
