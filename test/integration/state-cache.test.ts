@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupAll, makeRepo, testEnv, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRepo, tempDir, testEnv, type TestRepo } from '../helpers/repo.js';
 import { commitChange, jsonOf } from '../helpers/state.js';
 import { SortedLines, writeSortedLines } from '../../src/state/sorted-lines.js';
 import { encodeEvent, type OmniEvent } from '../../src/notes/events.js';
@@ -254,6 +254,31 @@ describe("the base branch's trailers, read incrementally", () => {
     expect(merged.code, merged.stderr).toBe(0);
     expect(baseLog(merged.stderr)).toHaveLength(1);
     sameAsCold(repo, ['status', '--json', '--all'], 'after a merge');
+  });
+
+  it("after main fast-forwards into the remote's history, a task landed twice keeps its newer landing (git's to order)", () => {
+    const { repo } = repoWithState();
+    const bare = tempDir('omni-ship-remote-');
+    repo.git(['init', '-q', '--bare', bare]);
+    repo.git(['remote', 'add', 'origin', bare]);
+    const m1 = repo.git(['rev-parse', 'main']).trim();
+    // the remote's main is two landings of t-8 ahead; the local main is behind it
+    // a day apart: git log orders its tips' commits by date
+    const at = (date: string) => testEnv({ GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
+    const m2 = commitChange(repo, 'first landing\n\nTask-Id: t-8', { file: 'a.txt', env: at('2030-01-01T00:00:00Z') });
+    const m3 = commitChange(repo, 'landed again\n\nTask-Id: t-8', { file: 'b.txt', env: at('2030-01-02T00:00:00Z') });
+    repo.git(['update-ref', 'refs/remotes/origin/main', m3]);
+    repo.git(['update-ref', 'refs/heads/main', m1]);
+    repo.git(['reset', '-q', '--hard', m1]);
+    const landedAt = (r: ReturnType<TestRepo['omni']>) => jsonOf(r).tasks.find((t: any) => t.id === 't-8')?.landedCommit;
+    expect(landedAt(repo.omni(['status', '--json', '--all']))).toBe(m3);
+    // main moves to m2, a commit the remote's main already holds: listed alone it would look like t-8's landing
+    repo.git(['update-ref', 'refs/heads/main', m2, m1]);
+    const traced = repo.omni(['status', '--json', '--all'], { env: TRACE });
+    expect(traced.code, traced.stderr).toBe(0);
+    expect(baseLog(traced.stderr)).toHaveLength(1);
+    expect(landedAt(traced)).toBe(m3);
+    sameAsCold(repo, ['status', '--json', '--all'], 'after a fast-forward into the remote history');
   });
 
   it('after main is rewritten (its old tip no longer in its history), reads it whole: a dropped landing is no longer landed', () => {
