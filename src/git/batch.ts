@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { GitError, gitAsyncBuffer, gitRunBuffer, trace } from './exec.js';
+import { GitError, childProcess, gitAsyncBuffer, gitRunBuffer, trace } from './exec.js';
 
 /** One answer of `git cat-file --batch`: the object's content, or null when it is missing. */
 export interface BatchObject {
@@ -191,7 +190,7 @@ export function startCatFileStream(cwd: string, onObject: (oid: string, content:
   let feed: (oids: readonly string[]) => void = () => undefined;
   const finished = new Promise<void>((resolve, reject) => {
     const done = trace(['cat-file', '--batch']);
-    const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = childProcess().spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     child.on('close', () => done?.());
     const parser = new BatchParser(onObject);
     let failed: Error | null = null;
@@ -243,7 +242,7 @@ export class CatFileSession {
 
   constructor(cwd: string) {
     const traced = trace(['cat-file', '--batch', '(session)']);
-    this.child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = childProcess().spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.on('close', () => traced?.());
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
