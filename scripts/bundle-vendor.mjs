@@ -70,6 +70,10 @@ await into(path.join(dist, 'bundle'), async (out) => {
         '"use strict";',
         'const __omniShipModuleUrl = require("node:url").pathToFileURL(__filename).href;',
         'const __omniShipBuiltin = (m) => Object.create(m, { default: { value: m, enumerable: true } });',
+        // dynamic import(): through the function bin/omni-ship.js passes when it compiles this file with V8's code
+        // cache (a vm.Script, where Node 20 resolves an import() only through an experimental option, and loses
+        // it when the script comes from cached data); required the plain way, import() itself
+        'const __omniShipImport = typeof __omniShipImportFrom === "function" ? __omniShipImportFrom : (s) => import(s);',
       ].join('\n'),
     },
     plugins: [{
@@ -81,7 +85,12 @@ await into(path.join(dist, 'bundle'), async (out) => {
     }],
   });
   const entry = path.join(out, 'main.cjs');
-  const code = fs.readFileSync(entry, 'utf8').replace(/__toESM\((require\("node:[a-z_/]+"\)), 1\)/g, '__omniShipBuiltin($1)');
+  const text = fs.readFileSync(entry, 'utf8');
+  // after the banner (whose own import() is the fallback), every dynamic import() goes through __omniShipImport
+  const bannerEnd = text.indexOf('\n', text.indexOf('const __omniShipImport ='));
+  const code = text.slice(0, bannerEnd) + text.slice(bannerEnd)
+    .replace(/__toESM\((require\("node:[a-z_/]+"\)), 1\)/g, '__omniShipBuiltin($1)')
+    .replace(/(?<![\w$.])import\(/g, '__omniShipImport(');
   fs.writeFileSync(entry, code);
   // the build's own check: the entry must not require() an ES module (Node 20 refuses), nor load a package eagerly
   const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]).filter((m) => !m.startsWith('node:'));

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { checksum } from '../hash.js';
 import { readStatusTable, SettledIds, tableKey, touchedTasks, writeStatusTable } from '../state/status-table.js';
 import { writeStatusAnswer, writeStatusSnapshot } from '../state/status-cache.js';
 import { compareTaskIds, loadState, readingKey, type ReadFound } from '../state/tasks.js';
@@ -30,16 +31,31 @@ export async function inFlightListing(cwd: string, config: Config, dir: string |
   let found: ReadFound | null = null;
   let picked: Set<string> | null = null;
   let prior = null as ReturnType<typeof readStatusTable<TaskStatusJson>>;
+  let inputs: string | null = null;
   const state = await loadState(cwd, config, dir, refs, contextP, {
     pick: async (read) => {
       found = read;
       const judged = await judgedP;
+      // what every view reads besides the notes and the base: the branches and the commits off the base, and the
+      // verify runs in progress on this machine (a view shows since when its tree is being verified)
+      inputs = read.branches === null ? null : checksum().update(read.branches).update('\0').update(JSON.stringify(judged.context.running)).digest();
       prior = readStatusTable(dir, tableKey(config, judged.context.spec, readingKey(refs, dir)), isTaskStatusJson);
       if (!prior) return null;
-      picked = await touchedTasks(cwd, config, prior.table, read);
-      if (!picked) return null;
-      for (const t of prior.table.listed) picked.add(t.id);
-      for (const id of read.presence) picked.add(id);
+      const touched = await touchedTasks(cwd, config, prior.table, read);
+      if (!touched) return null;
+      picked = touched.tasks;
+      if (inputs !== null && prior.table.inputs === inputs && !touched.removed) {
+        // nothing every view reads changed: a listed task keeps its view unless a change names it, its tree's
+        // verify results or its landing
+        const trees = prior.table.trees ?? {};
+        for (const t of prior.table.listed) {
+          const tree = trees[t.id];
+          if ((tree !== undefined && touched.trees.has(tree)) || (t.landedCommit !== null && touched.landed.has(t.landedCommit)) || (t.landing !== null && touched.landed.has(t.landing.landed))) picked.add(t.id);
+        }
+      } else {
+        for (const t of prior.table.listed) picked.add(t.id);
+        for (const id of read.presence) picked.add(id);
+      }
       return picked;
     },
   });
@@ -48,10 +64,13 @@ export async function inFlightListing(cwd: string, config: Config, dir: string |
   const windowStart = new Date(now - RECENT_LANDED_DAYS * 86_400_000).toISOString();
   const recent = (t: TaskStatusJson) => t.state !== 'landed' || (t.landing !== null && t.landing.at >= windowStart);
   const listed = new Map<string, TaskStatusJson>();
+  // the listed tasks' head trees (a view kept keeps its tree)
+  const trees = new Map<string, string>();
   let settled: SettledIds;
   if (prior && picked) {
     settled = prior.settled;
     for (const t of prior.table.listed) listed.set(t.id, t);
+    for (const [id, tree] of Object.entries(prior.table.trees ?? {})) trees.set(id, tree);
     // listed and settled never share a task: the settled file is read only for a task that was not listed
     for (const id of picked as Set<string>) if (!listed.delete(id)) settled.delete(id);
   } else {
@@ -60,6 +79,8 @@ export async function inFlightListing(cwd: string, config: Config, dir: string |
   }
   for (const view of state.tasks.values()) {
     const t = taskJson(view);
+    if (view.tree) trees.set(t.id, view.tree);
+    else trees.delete(t.id);
     if (recent(t)) listed.set(t.id, t);
     else settled.add(t.id);
   }
@@ -72,7 +93,12 @@ export async function inFlightListing(cwd: string, config: Config, dir: string |
   const read = found as ReadFound | null;
   if (read) {
     const notes = Object.fromEntries([...read.notes].map(([ref, part]) => [ref, part.tip]));
-    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()] }, settled);
+    const listedTrees: Record<string, string> = {};
+    for (const id of listed.keys()) {
+      const tree = trees.get(id);
+      if (tree !== undefined) listedTrees[id] = tree;
+    }
+    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()], inputs, trees: listedTrees }, settled);
   }
   settled.close();
   const tasks = [...listed.values()].sort((a, b) => compareTaskIds(a.id, b.id));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { checksum, nativeSha1, randomId } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,7 @@ export function buildFingerprint(stateDir?: string | null): string {
     walk('');
   } catch {
     // unreadable: never match, so never trust
-    return (fingerprint = createHash('sha1').update(String(Math.random())).digest('hex'));
+    return (fingerprint = randomId());
   }
   let signature: string | null = null;
   const store = stateDir && !process.env.OMNI_SHIP_NO_CACHE ? path.join(stateDir, STORE) : null;
@@ -49,14 +49,14 @@ export function buildFingerprint(stateDir?: string | null): string {
     try {
       let text = `${packageVersion()}\0${root}`;
       for (const { name, st } of files) text += `\0${name}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}`;
-      signature = createHash('sha1').update(text).digest('hex');
+      signature = checksum().update(text).digest();
       const stored = JSON.parse(fs.readFileSync(store, 'utf8')) as { signature?: unknown; fingerprint?: unknown };
       if (stored?.signature === signature && typeof stored.fingerprint === 'string' && /^[0-9a-f]{40}$/.test(stored.fingerprint)) return (fingerprint = stored.fingerprint);
     } catch {
       /* none yet, or unreadable: hash the contents */
     }
   }
-  const hash = createHash('sha1').update(packageVersion());
+  const hash = nativeSha1().update(packageVersion());
   try {
     for (const { name } of files) hash.update(`\0${name}\0`).update(fs.readFileSync(path.join(root, name)));
   } catch {
@@ -103,8 +103,16 @@ function codeRoot(from: string): string {
   return path.resolve(from, '..');
 }
 
+let wroteCaches = false;
+
+/** Whether this process has written a cache (a command that writes none, a refusal, writes no memo either). */
+export function cachesWritten(): boolean {
+  return wroteCaches;
+}
+
 /** Writes the fingerprint computed by this process to the state dir it was asked for (see buildFingerprint), once. */
 export function rememberBuildFingerprint(): void {
+  wroteCaches = true;
   for (const write of afterCacheWrite.splice(0)) write();
   if (!pending || fingerprint === null) return;
   const { store, signature } = pending;

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { checksum, randomId } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BadLine, OmniEvent } from '../notes/events.js';
 import { appendTo } from '../collections.js';
-import { buildFingerprint, rememberBuildFingerprint } from './build.js';
-import { SortedLines, writeSortedLines } from './sorted-lines.js';
+import { buildFingerprint, cachesWritten, rememberBuildFingerprint, writeWithCaches } from './build.js';
+import { LookupMemo, SortedLines, writeSortedLines } from './sorted-lines.js';
 import type { SideCommit } from './commits.js';
 import { deltaLimit } from './delta-limit.js';
 import { SIDE_DELTA_LIMIT, SideIndex } from './side-index.js';
@@ -30,6 +30,8 @@ export interface StateCache {
   base: BaseScan | null;
   /** the id of the base scan's bulk part as read (the newer part is written over it), or null */
   baseSum?: string | null;
+  /** the memo of the lookups in its files, saved when it is closed */
+  memo?: LookupMemo;
   /**
    * the side scan (every commit off the base reachable from a branch tip), with the trailer settings, base tips and
    * branch tips it was read at
@@ -184,7 +186,7 @@ const isTips = (t: unknown): t is string[] | undefined => t === undefined || (Ar
  * to, and the landings found since). A part that does not check out is not there.
  */
 function readBase(stateDir: string): { scan: BaseScan; bulkId: string } | null {
-  const bulk = SortedLines.open(partFile(stateDir, BASE_PART));
+  const bulk = SortedLines.open(partFile(stateDir, BASE_PART), lookupMemo(stateDir));
   if (!bulk) return null;
   const h = bulk.header as { format?: unknown; build?: unknown; part?: unknown; key?: unknown; tips?: unknown; id?: unknown };
   if (h.format !== FORMAT || h.build !== buildFingerprint() || h.part !== BASE_PART || typeof h.key !== 'string' || !isTips(h.tips) || typeof h.id !== 'string') {
@@ -219,7 +221,7 @@ function writeBase(stateDir: string, base: BaseScan, bulkId: string | null): voi
     writePart(stateDir, NEWER_PART, { over: bulkId, key: base.key, tips: base.tips, landed: [...newer] });
     return;
   }
-  const id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+  const id = randomId();
   rememberBuildFingerprint();
   writeSortedLines(partFile(stateDir, BASE_PART), { format: FORMAT, build: buildFingerprint(), part: BASE_PART, key: base.key, tips: base.tips, id }, base.landed.all());
   fs.rmSync(partFile(stateDir, NEWER_PART), { force: true });
@@ -231,19 +233,27 @@ function empty(): StateCache {
 
 /** The cache lives in one file per part (each notes ref, the base branch), so a moved ref rewrites only its own. */
 const DIR = 'state-cache';
+
+/**
+ * The memo of lookups in the state dir's sorted-lines files (src/state/sorted-lines.ts LookupMemo): this process's,
+ * read once; one that keeps nothing under OMNI_SHIP_NO_CACHE.
+ */
+export function lookupMemo(stateDir: string): LookupMemo {
+  return LookupMemo.at(process.env.OMNI_SHIP_NO_CACHE ? null : path.join(stateDir, DIR, 'lookups.jsonl'));
+}
 const BASE_PART = 'base';
 const NEWER_PART = 'base-newer';
 const partFile = (stateDir: string, part: string) => path.join(stateDir, DIR, `${part.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
 
-/** The file format: a header, then the value, whose sha1 the header holds. */
-const FORMAT = 8;
+/** The file format: a header, then the value, whose checksum (src/hash.ts) the header holds. */
+const FORMAT = 9;
 const VALUE_AT = ',"value":';
 
 /**
  * A part's value, or null when the file is missing, of another format or build, or damaged. The file is
  * machine-local and anything may have written it (a crash mid-way is ruled out by the atomic rename, a hand, a
- * disk or a bug is not): the header holds a sha1 of the value's bytes, so any change to them (a truncation, a
- * value of another shape) is found by hashing them (about 1 ms a megabyte) instead of checking every one of
+ * disk or a bug is not): the header holds a checksum of the value's bytes, so any change to them (a truncation, a
+ * value of another shape) is found by summing them (native CRC-32s, well under 1 ms a megabyte) instead of checking every one of
  * 30,000 events again, and a part this build wrote comes back exactly as it was written.
  */
 function readPart<T>(stateDir: string, part: string): T | null {
@@ -265,7 +275,7 @@ function readPartText(stateDir: string, part: string): { body: string; sum: stri
     const header = JSON.parse(`${text.slice(0, at)}}`) as { format: number; build: string; part: string; sum: string };
     if (header?.format !== FORMAT || header.build !== buildFingerprint() || header.part !== part) return null;
     const body = text.slice(at + VALUE_AT.length, -1);
-    if (createHash('sha1').update(body).digest('hex') !== header.sum) return null;
+    if (checksum().update(body).digest() !== header.sum) return null;
     return { body, sum: header.sum };
   } catch {
     return null;
@@ -280,7 +290,7 @@ function writePart(stateDir: string, part: string, value: unknown): void {
 function writePartText(stateDir: string, part: string, body: string): string {
   const file = partFile(stateDir, part);
   const tmp = `${file}.${process.pid}.tmp`;
-  const sum = createHash('sha1').update(body).digest('hex');
+  const sum = checksum().update(body).digest();
   // one JSON document, the value last: its bytes are the ones the sum is of
   rememberBuildFingerprint();
   fs.writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, build: buildFingerprint(), part, sum }).slice(0, -1)}${VALUE_AT}${body}}`);
@@ -296,6 +306,7 @@ export function readStateCache(stateDir: string | null, refs: readonly string[])
   const cache = empty();
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return cache;
   buildFingerprint(stateDir);
+  cache.memo = lookupMemo(stateDir);
   for (const ref of refs) {
     const part = NotesPart.open(stateDir, ref);
     if (part) {
@@ -341,8 +352,14 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
   }
 }
 
-/** Closes the cache's open files. */
+/** Closes the cache's open files, and saves what lookups in them learned. */
 export function closeStateCache(cache: StateCache, read?: StateCache['side']): void {
+  // with the caches this command wrote (a refusal writes none), or with the first it writes after
+  const memo = cache.memo;
+  if (memo) {
+    if (cachesWritten()) memo.save();
+    else writeWithCaches(() => memo.save());
+  }
   for (const part of cache.notes.values()) part.close();
   read?.index.close();
   cache.side?.index.close();
@@ -393,7 +410,7 @@ function readSide(stateDir: string): SideScan | null {
 
 /** Writes the side scan: its index when the commits changed, its summary when it or the tips changed, its base always. */
 function writeSide(stateDir: string, side: SideScan): void {
-  const newId = () => createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+  const newId = () => randomId();
   let { id, allId } = side;
   // the index's changes ride in the summary as a delta over its file, until they outgrow it
   let delta = side.index.delta();
@@ -407,7 +424,8 @@ function writeSide(stateDir: string, side: SideScan): void {
     delta = null;
   }
   if (!id || side.allChanged || side.summaryChanged) {
-    id = newId();
+    // a summary that changed came with its new id (the views' table notes it before this writes it)
+    id ??= newId();
     const summary = side.summary.map((c) => [c.sha, c.tree, c.parents.join(' '), c.time, CLAIM_KINDS.indexOf(c.claim.kind), c.claim.kind === 'task' ? c.claim.task : c.claim.kind === 'bad' ? c.claim.reason : null, c.depth ?? 0]);
     writePart(stateDir, SIDE_PART, { key: side.key, tips: side.tips, id, allId, summary, ...(delta && (delta.added.length || delta.removed.length) ? { allDelta: delta } : {}) });
     failpoint('cache:side-summary-written');
@@ -524,7 +542,7 @@ export class NotesPart {
 
   /** The part on disk for `ref`, or null (none, another format or build, damaged, an overlay over another bulk). */
   static open(stateDir: string, ref: string): NotesPart | null {
-    const bulk = SortedLines.open(partFile(stateDir, ref));
+    const bulk = SortedLines.open(partFile(stateDir, ref), lookupMemo(stateDir));
     if (!bulk) return null;
     const h = bulk.header as { format?: unknown; build?: unknown; part?: unknown; tip?: unknown; id?: unknown; bad?: unknown };
     if (h.format !== FORMAT || h.build !== buildFingerprint() || h.part !== ref || typeof h.tip !== 'string' || typeof h.id !== 'string' || !isBadCounts(h.bad)) {
@@ -681,7 +699,7 @@ export class NotesPart {
       for (const k of keysOf(note[0])) appendTo(byKey, k, object);
     }
     for (const [k, objects] of byKey) lines.push([k, objects.join(',')]);
-    const id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+    const id = randomId();
     rememberBuildFingerprint();
     writeSortedLines(partFile(stateDir, this.partName), { format: FORMAT, build: buildFingerprint(), part: this.partName, tip: this.tip, id, bad: this.badCounts }, lines);
     fs.rmSync(partFile(stateDir, overlayFile), { force: true });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { checksum } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gitAsync } from '../git/exec.js';
@@ -20,7 +20,7 @@ const MEMO = path.join('omni-ship', 'state-cache', 'refs.txt');
  * Everything status derives is a function of this text and the config.
  *
  * Read from git's files when they settle it (src/git/refs-fs.ts), with no process: for-each-ref reads every ref's
- * object for its type (10,000 branches: ~80 ms). The last snapshot is kept, with a sha1 of its text, under the
+ * object for its type (10,000 branches: ~80 ms). The last snapshot is kept, with a checksum of its text, under the
  * signature of the files it was read from: the loose refs' names and contents, and packed-refs' inode, size and
  * times (git writes it anew, under a lock, for every change: a new inode and change time). While they match, it is
  * the answer, packed-refs unread. Else the files are read, each object's type taken from the last snapshot (an
@@ -48,9 +48,9 @@ function signature(commonDir: string, loose: LooseRefs): string | null {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return null;
   }
-  const h = createHash('sha1').update(packed);
+  const h = checksum().update(packed);
   for (const m of [loose.objects, loose.symbolic]) for (const name of [...m.keys()].sort()) h.update(`\0${name}\0${m.get(name)}`);
-  return h.update(`\0${SNAPSHOT_PATTERNS.join(' ')}`).digest('hex');
+  return h.update(`\0${SNAPSHOT_PATTERNS.join(' ')}`).digest();
 }
 
 async function fromFiles(cwd: string, commonDir: string, loose: LooseRefs): Promise<string | undefined> {
@@ -66,13 +66,15 @@ async function fromFiles(cwd: string, commonDir: string, loose: LooseRefs): Prom
       /* none yet */
     }
   }
-  // the memo's first line: the signature and a sha1 of the text below it (a file damaged is no memo, types included)
+  // the memo's first line: the signature and a checksum of the text below it (a file damaged is no memo, types
+  // included)
   const nl = memo.indexOf('\n');
   let known = '';
-  if (nl === 81) {
+  const [memoSig, memoSum, extra] = memo.slice(0, Math.max(nl, 0)).split(' ');
+  if (nl > 0 && memoSum && extra === undefined) {
     const body = memo.slice(nl + 1);
-    if (createHash('sha1').update(body).digest('hex') === memo.slice(41, nl)) {
-      if (memo.startsWith(`${sig} `)) return body;
+    if (checksum().update(body).digest() === memoSum) {
+      if (memoSig === sig) return body;
       known = body;
     }
   }
@@ -118,7 +120,7 @@ async function fromFiles(cwd: string, commonDir: string, loose: LooseRefs): Prom
   if (memoFile) {
     writeWithCaches(() => {
       try {
-        writeCacheFile(memoFile, `${sig} ${createHash('sha1').update(text).digest('hex')}\n${text}`);
+        writeCacheFile(memoFile, `${sig} ${checksum().update(text).digest()}\n${text}`);
       } catch {
         /* only a cache */
       }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * A file of lines `<key>\t<value>` sorted by key (bytewise), with a table of the lines' offsets at its end, so one
@@ -60,24 +61,157 @@ export function writeSortedLines(file: string, header: Record<string, unknown>, 
 /** A damaged sorted-lines file (the size checked out, what it holds did not). */
 export class DamagedLinesError extends Error {}
 
+/** The most lookups a memo file holds before it is written again with only the answers of the files in use. */
+const MEMO_KEEP = 4096;
+
+/**
+ * What lookups in sorted-lines files answered, kept between runs: a `status` looks up the same hundred keys (the
+ * tasks in flight, their notes) in files of 100,000 lines run after run, and each search costs a dozen probes of
+ * scattered blocks (≈ 70 µs, ≈ 8 ms a run in all); the memo answers them with one small read. A sorted-lines file is
+ * never written in place (a new one, under a new id in its header, is renamed over it), so an answer is kept under
+ * the id and size of the file that gave it, and holds as long as that file does.
+ *
+ * The memo file is JSON lines, `[file, key, value]` (value null: no such key). A run appends what it learned, in one
+ * write (a kill mid-way leaves a torn line, skipped when read, as is any line that does not parse); the file is
+ * written again (a temp file renamed over it) with only the answers of the files this run used when it holds more
+ * than MEMO_KEEP lines or mostly lines of files no longer in use.
+ */
+export class LookupMemo {
+  private static readonly byFile = new Map<string, LookupMemo>();
+  private readonly kept = new Map<string, Map<string, string | null>>();
+  private readonly used = new Map<string, Map<string, string | null>>();
+  private learned: [string, string, string | null][] = [];
+  private lines = 0;
+
+  private constructor(private readonly file: string | null) {
+    if (!file) return;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return; // none yet
+    }
+    // the lines up to the last newline (after it: a torn line), read at once; one by one when one does not parse
+    const whole = text.slice(0, text.lastIndexOf('\n') + 1);
+    let entries: unknown[];
+    try {
+      entries = JSON.parse(`[${whole.slice(0, -1).replaceAll('\n', ',')}]`) as unknown[];
+    } catch {
+      entries = [];
+      for (const line of whole.split('\n')) {
+        try {
+          entries.push(JSON.parse(line));
+        } catch {
+          /* damaged: skipped */
+        }
+      }
+    }
+    for (const e of entries) {
+      this.lines++;
+      if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string' || typeof e[1] !== 'string' || !(typeof e[2] === 'string' || e[2] === null)) continue;
+      let map = this.kept.get(e[0]);
+      if (!map) this.kept.set(e[0], (map = new Map()));
+      map.set(e[1], e[2] as string | null);
+    }
+  }
+
+  /** This process's memo kept in `file` (read once); a memo that keeps nothing when `file` is null. */
+  static at(file: string | null): LookupMemo {
+    if (!file) return new LookupMemo(null);
+    let memo = LookupMemo.byFile.get(file);
+    if (!memo) LookupMemo.byFile.set(file, (memo = new LookupMemo(file)));
+    return memo;
+  }
+
+  /** The memo kept in `file`, read now (as a new run reads it). */
+  static read(file: string): LookupMemo {
+    return new LookupMemo(file);
+  }
+
+  /** The answer kept for `key` in the file `id` names: a value, null (no such key), or undefined (not kept). */
+  lookup(id: string, key: string): string | null | undefined {
+    const v = this.kept.get(id)?.get(key);
+    if (v !== undefined) this.use(id, key, v);
+    return v;
+  }
+
+  /** Keeps what a search of the file `id` names found. */
+  note(id: string, key: string, value: string | null): void {
+    this.use(id, key, value);
+    let map = this.kept.get(id);
+    if (!map) this.kept.set(id, (map = new Map()));
+    map.set(key, value);
+    this.learned.push([id, key, value]);
+  }
+
+  private use(id: string, key: string, value: string | null): void {
+    let map = this.used.get(id);
+    if (!map) this.used.set(id, (map = new Map()));
+    map.set(key, value);
+  }
+
+  /** Writes what this run learned (appended, or the file written again: see above); failures are ignored. */
+  save(): void {
+    if (!this.file || this.learned.length === 0) return;
+    const learned = this.learned;
+    this.learned = [];
+    try {
+      let stale = 0;
+      for (const [id, map] of this.kept) if (!this.used.has(id)) stale += map.size;
+      if (this.lines + learned.length <= MEMO_KEEP && stale * 2 <= this.lines + learned.length) {
+        fs.mkdirSync(path.dirname(this.file), { recursive: true });
+        fs.appendFileSync(this.file, learned.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        this.lines += learned.length;
+        return;
+      }
+      let text = '';
+      let lines = 0;
+      for (const [id, map] of this.used) {
+        const all = this.kept.get(id)!;
+        for (const [k, v] of all.size + lines <= MEMO_KEEP ? all : map) {
+          text += `${JSON.stringify([id, k, v])}\n`;
+          lines++;
+        }
+      }
+      for (const id of [...this.kept.keys()]) if (!this.used.has(id)) this.kept.delete(id);
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, text);
+      fs.renameSync(tmp, this.file);
+      this.lines = lines;
+    } catch {
+      /* only a cache */
+    }
+  }
+}
+
 /** An open sorted-lines file: its header, and lookups by key. Close it when done. */
 export class SortedLines {
+  /** how the memo names this very file (its header's id and its size), when it has an id */
+  private readonly memoId: string | null;
+
   private constructor(
     private readonly fd: number,
     readonly header: Record<string, unknown>,
     private readonly start: number,
     private readonly lines: number,
     private readonly table: number,
-  ) {}
+    private readonly memo: LookupMemo | null,
+  ) {
+    this.memoId = memo && typeof header.id === 'string' && header.id.length >= 16 ? `${header.id}:${header.size}` : null;
+  }
 
-  /** Opens `file`; null when it is missing or not a whole sorted-lines file. */
-  static open(file: string): SortedLines | null {
+  /**
+   * Opens `file`; null when it is missing or not a whole sorted-lines file. With `memo`, lookups are answered by
+   * what earlier runs found in this very file (see LookupMemo), and kept there.
+   */
+  static open(file: string, memo?: LookupMemo): SortedLines | null {
     return openHeaded(file, (fd, header, start, size) => {
       const lines = header?.lines;
       if (typeof lines !== 'number' || !Number.isInteger(lines) || lines < 0 || header.size !== size) return null;
       const table = size - (lines + 1) * OFFSET;
       if (table < start) return null;
-      return new SortedLines(fd, header, start, lines, table);
+      return new SortedLines(fd, header, start, lines, table, memo ?? null);
     });
   }
 
@@ -166,6 +300,16 @@ export class SortedLines {
 
   /** The value stored for `key`, or undefined. */
   get(key: string): string | undefined {
+    if (!this.memoId) return this.search(key);
+    const kept = this.memo!.lookup(this.memoId, key);
+    if (kept !== undefined) return kept ?? undefined;
+    const found = this.search(key);
+    this.memo!.note(this.memoId, key, found ?? null);
+    return found;
+  }
+
+  /** The binary search for `key`. */
+  private search(key: string): string | undefined {
     const want = Buffer.from(key);
     let lo = 0;
     let hi = this.lines;

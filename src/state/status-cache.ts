@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { checksum } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -25,7 +25,7 @@ const SEEN = 'status-seen';
 
 /** The key of one input: the build, the config and the ref snapshot. */
 export function statusKey(config: Config, refSnapshot: string): string {
-  return createHash('sha1').update(buildFingerprint()).update('\0').update(JSON.stringify(config)).update('\0').update(refSnapshot).digest('hex');
+  return checksum().update(buildFingerprint()).update('\0').update(JSON.stringify(config)).update('\0').update(refSnapshot).digest();
 }
 
 /**
@@ -107,7 +107,7 @@ function readKeyedBytes(file: string, key: string): Buffer | null {
 /**
  * The default listing's answer stored for `key`, as the JSON text `status --json` prints, while it holds: until
  * `validUntil` (the first time a landed task it lists leaves the window of recent landings). The file is the key
- * line, a line with the time and a sha1 of the text, then the text: a hit prints it without parsing it, and any
+ * line, a line with the time and a checksum of the text, then the text: a hit prints it without parsing it, and any
  * change to its bytes is no hit. Null when there is none, another key, expired, or damaged.
  */
 export function readStatusAnswer(stateDir: string | null, key: string, now: number): { text: Buffer; warnings: string[] } | null {
@@ -122,7 +122,7 @@ export function readStatusAnswer(stateDir: string | null, key: string, now: numb
     const body = bytes.subarray(nl + 1);
     if (typeof meta?.validUntil !== 'number' || now >= meta.validUntil) return null;
     if (!Array.isArray(meta.warnings) || !meta.warnings.every((w) => typeof w === 'string')) return null;
-    if (createHash('sha1').update(body).digest('hex') !== meta.sum) return null;
+    if (checksum().update(body).digest() !== meta.sum) return null;
     return { text: body, warnings: meta.warnings };
   } catch {
     return null;
@@ -145,7 +145,7 @@ export function writeStatusAnswer(stateDir: string | null, key: string, validUnt
       return;
     }
     const body = jsonText();
-    const sum = createHash('sha1').update(body).digest('hex');
+    const sum = checksum().update(body).digest();
     writeCacheFile(path.join(stateDir, ANSWER), `${key}\n${JSON.stringify({ validUntil, sum, warnings })}\n${body}`);
   } catch {
     /* only a cache */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { checksum, randomId } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -8,6 +8,7 @@ import { NOTES_REFS } from '../notes/refs.js';
 import { buildFingerprint, rememberBuildFingerprint, writeCacheFile } from './build.js';
 import { failpoint } from '../failpoint.js';
 import { SortedLines, writeSortedLines } from './sorted-lines.js';
+import { lookupMemo } from './cache.js';
 import { deltaLimit } from './delta-limit.js';
 import { claimedTask, logFormat, parseLog } from './commits.js';
 import type { ReadFound } from './tasks.js';
@@ -33,6 +34,12 @@ export interface StatusTable<T> {
   /** the listed tasks' views, and when each was computed */
   listed: T[];
   /**
+   * what every view read besides the notes and the base (ReadFound.branches, and the verify runs in progress), and
+   * the listed tasks' head trees: while the first holds, a listed task that nothing since names keeps its view
+   */
+  inputs?: string | null;
+  trees?: Record<string, string>;
+  /**
    * The settled ids: the sorted file `id` names (null: none) with the ids added since it was written and those
    * removed from it, and how many there are in all
    */
@@ -54,7 +61,7 @@ const SETTLED_DELTA_LIMIT = 2000;
 
 /** The key of what views depend on besides the refs: the build, the config, the spec results are judged by, the replace refs. */
 export function tableKey(config: Config, spec: string | null, replaced: string): string {
-  return createHash('sha1').update(buildFingerprint()).update('\0').update(JSON.stringify(config)).update('\0').update(spec ?? '').update('\0').update(replaced).digest('hex');
+  return checksum().update(buildFingerprint()).update('\0').update(JSON.stringify(config)).update('\0').update(spec ?? '').update('\0').update(replaced).digest();
 }
 
 /**
@@ -112,7 +119,7 @@ export class SettledIds {
     if (this.added.size + this.removed.size <= limit) {
       return { id: this.state.id, count: this.size, added: [...this.added].sort(), removed: [...this.removed].sort() };
     }
-    const id = createHash('sha1').update(`${process.pid}\0${Date.now()}\0${Math.random()}`).digest('hex');
+    const id = randomId();
     const ids: [string, string][] = [];
     for (const [k] of this.file?.entries() ?? []) if (!this.removed.has(k)) ids.push([k, '']);
     for (const k of this.added) ids.push([k, '']);
@@ -141,11 +148,13 @@ export function readStatusTable<T>(stateDir: string | null, key: string, isTask:
   }
   if (table?.key !== key || typeof table.notes !== 'object' || table.notes === null || !Object.values(table.notes).every((t) => typeof t === 'string')) return null;
   if (!isStrings(table.baseTips) || !Array.isArray(table.listed) || !table.listed.every(isTask)) return null;
+  if (!(table.inputs === undefined || table.inputs === null || typeof table.inputs === 'string')) return null;
+  if (table.trees !== undefined && (typeof table.trees !== 'object' || table.trees === null || !Object.values(table.trees).every((t) => typeof t === 'string'))) return null;
   const s = table.settled;
   if (typeof s !== 'object' || s === null || !(s.id === null || typeof s.id === 'string') || typeof s.count !== 'number' || !isStrings(s.added) || !isStrings(s.removed)) return null;
   if (s.id === null) return s.removed.length === 0 && s.count === s.added.length ? { table: table as StatusTable<T>, settled: new SettledIds(null, s) } : null;
   // the file's header names the run that wrote it: a table and a settled file of two runs do not go together
-  const file = SortedLines.open(path.join(stateDir, SETTLED));
+  const file = SortedLines.open(path.join(stateDir, SETTLED), lookupMemo(stateDir));
   if (!file || file.header.id !== s.id || s.count !== file.count + s.added.length - s.removed.length) {
     file?.close();
     return null;
@@ -159,6 +168,8 @@ export function writeStatusTable<T>(stateDir: string | null, table: Omit<StatusT
   try {
     fs.mkdirSync(stateDir, { recursive: true });
     writeCacheFile(path.join(stateDir, TABLE), JSON.stringify({ ...table, settled: settled.save(stateDir) }));
+    // what the lookups of the settled ids learned (the notes' lookups were saved with the state cache)
+    lookupMemo(stateDir).save();
   } catch {
     /* only a cache */
   }
@@ -194,14 +205,26 @@ async function baseTasksSince(cwd: string, config: Config, oldTips: readonly str
   return tasks;
 }
 
+/** What changed since a table was computed, as touchedTasks tells it. */
+export interface Touched {
+  /** the tasks named by the notes that changed and by the trailers of the commits the base gained */
+  tasks: Set<string>;
+  /** the trees whose verify results changed (a view shows its head tree's, whatever task a result names) */
+  trees: Set<string>;
+  /** the landed commits named by the land and revert events that changed (a revert is looked up by the landing) */
+  landed: Set<string>;
+  /** a note was removed from a log besides verify's: what it named is not known any more */
+  removed: boolean;
+}
+
 /**
  * The tasks whose views may have changed since the table was computed, besides those a branch names (the read
  * gives those): the tasks named by the notes that changed (as the read found them now; which notes changed, the read
  * says when it brought the ref forward from the table's tip, else one diff-tree says), and by the trailers of the
- * commits the base gained. Null when that cannot be told: a notes ref came or went, a tip is gone, the base was
- * rewritten.
+ * commits the base gained; and the trees and landings those notes name. Null when that cannot be told: a notes ref
+ * came or went, a tip is gone, the base was rewritten.
  */
-export async function touchedTasks(cwd: string, config: Config, table: StatusTable<unknown>, read: ReadFound): Promise<Set<string> | null> {
+export async function touchedTasks(cwd: string, config: Config, table: StatusTable<unknown>, read: ReadFound): Promise<Touched | null> {
   const changed: { ref: string; object: string }[] = [];
   const pairs: { ref: string; from: string; to: string }[] = [];
   for (const ref of Object.values(NOTES_REFS) as string[]) {
@@ -229,8 +252,18 @@ export async function touchedTasks(cwd: string, config: Config, table: StatusTab
     const [ref, object] = key.split('\0') as [string, string];
     changed.push({ ref, object });
   }
+  const trees = new Set<string>();
+  const landed = new Set<string>();
+  let removed = false;
   for (const { ref, object } of changed) {
-    for (const e of read.notes.get(ref)?.get(object)?.[0] ?? []) if (typeof e.task === 'string') touched.add(e.task);
+    const note = read.notes.get(ref)?.get(object);
+    // a verify result is a note on its tree
+    if (ref === NOTES_REFS.verify) trees.add(object);
+    else if (!note) removed = true;
+    for (const e of note?.[0] ?? []) {
+      if (typeof e.task === 'string') touched.add(e.task);
+      if ((e.type === 'land' || e.type === 'revert') && typeof e.landed === 'string') landed.add(e.landed);
+    }
   }
-  return touched;
+  return { tasks: touched, trees, landed, removed };
 }

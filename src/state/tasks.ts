@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { checksum, randomId } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { trailerSettingsKey } from './trailer-settings.js';
@@ -46,6 +46,8 @@ export interface TaskView {
   /** distinct live commits claiming the task (more than one: diverged) */
   live: string[];
   failedAttempts: number;
+  /** the head's tree (whose verify results the view shows), or null */
+  tree: string | null;
 }
 
 /** Everything read commands need, read with a constant number of git processes. */
@@ -104,7 +106,7 @@ export function readingKey(snapshot: string, stateDir: string | null): string {
  */
 export function replaceKey(snapshot: string): string {
   const lines = snapshot.split('\n').filter((l) => l.startsWith('refs/replace/'));
-  return lines.length ? `\x01${createHash('sha1').update(lines.join('\n')).digest('hex')}` : '';
+  return lines.length ? `\x01${checksum().update(lines.join('\n')).digest()}` : '';
 }
 
 /**
@@ -158,6 +160,11 @@ export interface ReadFound {
   baseSince: { from: readonly string[]; tasks: readonly string[] } | null;
   /** per notes ref read incrementally (or found unchanged): the tip it was brought forward from, and the objects whose notes changed */
   notesSince: ReadonlyMap<string, { from: string; objects: readonly string[] }>;
+  /**
+   * the identity of what views read of the branches and the commits off the base (the same while neither the side
+   * scan nor any branch but the base's changed), or null when it cannot be told
+   */
+  branches: string | null;
 }
 
 export async function loadState(cwd: string, config: Config, stateDir: string | null = null, snapshot?: string, verifyContext?: VerifyContext | Promise<VerifyContext>, select: TaskSelection = {}): Promise<RepoState> {
@@ -418,7 +425,8 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   }
   if ((!sideHit || !sideBaseSame || !sideTipsSame || (tipShas.length > 0 && !brought)) && sideLog.exitCode === 0) {
     // an index read from the kept file (brought forward: a delta over it) keeps its id; one made whole has none yet
-    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, summary, index, id: sideHit?.id, allId: index.delta() !== null ? sideHit?.allId : undefined, summaryChanged, allChanged };
+    // a summary or index that changed is another one from now on (its id, written with it, says so to the views' table)
+    cache.side = { key: sideKey, base: [baseKey], tips: tipShas, summary, index, id: summaryChanged || allChanged ? randomId() : sideHit?.id, allId: index.delta() !== null ? sideHit?.allId : undefined, summaryChanged, allChanged };
     cache.dirty.add(SIDE_CACHE_PART);
   }
   /**
@@ -491,7 +499,17 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   // an event filed in the wrong log is ignored: each log holds its own types (the lands log: land and revert)
   const fits = (e: OmniEvent, log: NotesLog) => e.type === expectedType(log) || (e.type === 'revert' && log === 'lands');
   const presence = new Set<string>([...branchTips.keys(), ...trailerHead.keys(), ...claimedTips.keys()]);
-  const picked = select.pick ? await select.pick({ presence, notes: new Map([...perObject].map(([ref, part]) => [ref, part])), landed: landedByTask, baseTips: baseShas, baseSince, notesSince }) : null;
+  let picked: ReadonlySet<string> | null = null;
+  if (select.pick) {
+    // what every view reads besides the notes and the base: the commits off the base (the side scan's id: a new one
+    // whenever they change; none when the log failed) and the branches (their names and tips: a branch renamed
+    // moves no commit), the base branch's own refs left out
+    const baseRefSet = new Set(baseRefs);
+    const branches = checksum();
+    for (const [name, sha] of refs) if ((name.startsWith('refs/heads/') || name.startsWith('refs/remotes/')) && !baseRefSet.has(name)) branches.update(`${name}\0${sha}\n`);
+    const sideId = sideLog.exitCode === 0 ? cache.side?.id ?? null : null;
+    picked = await select.pick({ presence, notes: new Map([...perObject].map(([ref, part]) => [ref, part])), landed: landedByTask, baseTips: baseShas, baseSince, notesSince, branches: sideId ? `${sideId} ${branches.digest()}` : null });
+  }
   const only = select.only ?? picked ?? undefined;
   // the verify results of one tree, folded: every result when all tasks are read, else looked up per tree
   let verifiesOf: (tree: string) => Map<string, TreeSpecVerdict> | undefined;
@@ -649,6 +667,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       landedCommit,
       live,
       failedAttempts: circuit.failures,
+      tree,
     });
   }
   // show lists every verify result of the task's patchsets' trees

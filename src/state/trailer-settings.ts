@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { checksum } from '../hash.js';
 import { trailerConfigText } from '../config/defaults-fs.js';
 import { gitRun } from '../git/exec.js';
 
@@ -18,7 +18,7 @@ export function trailerSettingsKey(commonDir: string): string {
       // exit 1: no such variable
       text = r.exitCode === 0 ? r.stdout : r.exitCode === 1 ? '' : `unreadable ${Math.random()}`;
     }
-    key = text ? `\x02${createHash('sha1').update(text).digest('hex')}` : '';
+    key = text ? `\x02${checksum().update(text).digest()}` : '';
     memo.set(commonDir, key);
   }
   return key;

@@ -305,6 +305,103 @@ describe('status answers warm exactly as cold, step after step', () => {
   });
 });
 
+/** The status table the last warm default `status` wrote (src/state/status-table.ts). */
+function tableOf(repo: TestRepo): any {
+  return JSON.parse(fs.readFileSync(path.join(stateDirOf(repo), 'status-table.json'), 'utf8'));
+}
+
+describe('listed views kept while nothing they read changed', () => {
+  it('a view is built again when a change names its task, its tree, its landing, a branch, the commits off the base or a verify run, and only then', async () => {
+    const fx = landRemote({ steps: [PASS], onCommit: false });
+    const repo = fx.a;
+    let step = 1;
+    const switchTo = (branch: string, from?: string) => repo.git(from ? ['switch', '-q', '-c', branch, from] : ['switch', '-q', branch]);
+    switchTo('t-1', 'main');
+    const t1 = trailered(repo, 'work on t-1', 't-1', 't-1.txt');
+    recordCommit(repo);
+    switchTo('t-2', 'main');
+    trailered(repo, 'work on t-2', 't-2', 't-2.txt');
+    recordCommit(repo);
+    switchTo('main');
+    expect(repo.omni(['land', 't-2', '--no-push', '--json']).code).toBe(0);
+    switchTo('t-3', 'main');
+    trailered(repo, 'work on t-3', 't-3', 't-3.txt');
+    switchTo('main');
+    let s = await compare(repo, step++, 'tasks in flight and one landed');
+    const spec = s.status.spec;
+    expect(ids(s.status)).toEqual(['t-1', 't-2', 't-3']);
+    // the table knows each listed view's tree, and what they all read
+    const table = tableOf(repo);
+    expect(table.trees['t-1']).toBe(treeOf(repo, t1));
+    expect(table.inputs).toMatch(/^[0-9a-f]{16}\./);
+
+    // a view kept is not built again: t-1's row in the table, changed by hand, stays as it is when only main moves
+    // (by a commit naming another task), and is built again once something names t-1
+    const marked = tableOf(repo);
+    marked.listed.find((t: any) => t.id === 't-1').branch = 'kept by the table';
+    fs.writeFileSync(path.join(stateDirOf(repo), 'status-table.json'), JSON.stringify(marked));
+    trailered(repo, 'landed by hand', 't-40', 'landed-40.txt');
+    const kept = jsonOf(repo.omni(['status', '--json']));
+    expect(byId(kept)['t-1'].branch).toBe('kept by the table');
+    expect(byId(kept)['t-40']).toBeUndefined(); // landed by hand: no land event, not listed
+    expect(kept.counts.landed).toBe(2);
+    appendNote(repo, 'attempts', t1, eventLine('attempt', { task: 't-1', commit: t1, role: 'implement', outcome: 'fail', error: 'flaky' }));
+    expect(byId(jsonOf(repo.omni(['status', '--json'])))['t-1'].branch).toBe('t-1');
+    s = await compare(repo, step++, 'main moved, then an attempt on t-1');
+
+    // a verify result of t-1's tree that names another task: t-1 shows it
+    const tree1 = treeOf(repo, t1);
+    appendNote(repo, 'verify', tree1, eventLine('verify', { tree: tree1, spec, result: 'pass', commit: t1, task: 't-99', step: null, exitCode: 0, summary: 'all 1 step(s) passed' }));
+    s = await compare(repo, step++, "a result for t-1's tree naming t-99");
+    expect(byId(s.status)['t-1']).toMatchObject({ state: 'verified', verify: { result: 'pass' } });
+
+    // a revert of t-2's landing that names another task, in a note on another commit (the one on t-2's landed
+    // commit names t-2 already): t-2 shows it reverted
+    const landed2 = byId(s.status)['t-2'].landing.landed;
+    const root = repo.git(['rev-list', '--max-parents=0', 'main']).trim();
+    appendNote(repo, 'lands', root, eventLine('revert', { task: 't-77', commit: landed2, landed: landed2, revert: landed2, base: 'main', reason: 'named another task' }));
+    s = await compare(repo, step++, "a revert of t-2's landing naming t-77");
+    expect(byId(s.status)['t-2']).toMatchObject({ state: 'verified', landing: null, reverted: { reason: 'named another task' } });
+
+    // a branch renamed (no commit moves): t-3's view names the branch its commit is on now
+    repo.git(['branch', '-m', 't-3', 't-4']);
+    s = await compare(repo, step++, 'a branch renamed');
+    expect(byId(s.status)['t-3']).toMatchObject({ branch: 't-4' });
+
+    // the base takes in a branch's commit that names no task (a fast-forward; no trailer names t-5): t-5's branch
+    // tip is on the base now, and its view has no head
+    switchTo('t-5', 'main');
+    const plain = commitChange(repo, 'no trailer here', { file: 't-5.txt' });
+    switchTo('main');
+    s = await compare(repo, step++, 'a branch whose tip names no task');
+    expect(byId(s.status)['t-5']).toMatchObject({ head: plain, branch: 't-5' });
+    repo.git(['merge', '-q', '--ff-only', plain]);
+    s = await compare(repo, step++, 'the base fast-forwarded onto that tip');
+    expect(byId(s.status)['t-5']).toMatchObject({ head: null, branch: 't-5' });
+
+    // a note removed by hand from the patchsets log: whom it named is not known any more
+    repo.git(['notes', `--ref=${NOTES.patchsets}`, 'remove', t1]);
+    s = await compare(repo, step++, "t-1's patchset note removed");
+    expect(byId(s.status)['t-1'].patchsets).toBe(0);
+
+    // a verify run in progress on this machine (no ref moves while it runs): t-1's view says since when
+    const marker = path.join(tempDir(), 'started');
+    const release = path.join(tempDir(), 'release');
+    fs.writeFileSync(path.join(repo.dir, '.git', 'omni-ship.json'), JSON.stringify({ verify: { steps: [{ name: 'slow', run: `touch '${marker}'; while [ ! -e '${release}' ]; do sleep 0.05; done` }], onCommit: false } }));
+    s = await compare(repo, step++, 'another spec, nothing running');
+    expect(byId(s.status)['t-1'].verifyingSince).toBeNull();
+    const running = omniAsync(repo.dir, ['verify', 't-1', '--json']);
+    for (let i = 0; i < 400 && !fs.existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(fs.existsSync(marker)).toBe(true);
+    const during = jsonOf(repo.omni(['status', '--json']));
+    expect(byId(during)['t-1']).toMatchObject({ state: 'verifying', verifyingSince: expect.any(String) });
+    fs.writeFileSync(release, '');
+    expect((await running).code).toBe(0);
+    s = await compare(repo, step++, 'the run done');
+    expect(byId(s.status)['t-1']).toMatchObject({ state: 'verified', verifyingSince: null });
+  });
+});
+
 /** Every ref but symbolic ones (origin/HEAD), with the object it points at. */
 function refsNow(repo: TestRepo): Map<string, string> {
   const map = new Map<string, string>();

@@ -7,7 +7,7 @@ import { byTime, decodeNote, encodeEvent, type BadLine, type OmniEvent, type Pat
 import { foldPatchsets, supersededCommits } from '../../src/notes/fold.js';
 import { unionNote } from '../../src/notes/sync.js';
 import { DamagedCacheError, LandedIndex, NotesPart, closeStateCache, readStateCache, writeStateCache, type DecodedNote, type StateCache } from '../../src/state/cache.js';
-import { SortedLines, writeSortedLines } from '../../src/state/sorted-lines.js';
+import { LookupMemo, SortedLines, writeSortedLines } from '../../src/state/sorted-lines.js';
 
 /** The fields each event type must carry as strings (the folds key on them). */
 const REQUIRED: Record<string, string[]> = {
@@ -631,5 +631,98 @@ describe('a sorted-lines file', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the memo of lookups in sorted-lines files', () => {
+  const withDir = (fn: (dir: string) => void) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omni-ship-memo-'));
+    try {
+      fn(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  /** Looks `keys` up in `file` through the memo kept in `memoFile` (as one run does), saves it, returns the answers. */
+  const run = (file: string, memoFile: string, keys: string[]) => {
+    const memo = LookupMemo.read(memoFile);
+    const lines = SortedLines.open(file, memo)!;
+    try {
+      return keys.map((k) => lines.get(k) ?? null);
+    } finally {
+      lines.close();
+      memo.save();
+    }
+  };
+  const entries = Array.from({ length: 500 }, (_, i) => [`k${i}`, `value ${i}`] as [string, string]);
+
+  it('answers what a run found in the very same file, without reading it', () => {
+    withDir((dir) => {
+      const file = path.join(dir, 'f');
+      const memoFile = path.join(dir, 'memo.jsonl');
+      writeSortedLines(file, { id: 'a'.repeat(40) }, entries);
+      expect(run(file, memoFile, ['k1', 'k250', 'nope'])).toEqual(['value 1', 'value 250', null]);
+      expect(fs.readFileSync(memoFile, 'utf8').trim().split('\n')).toHaveLength(3);
+      // the file's bytes changed in place (same size, same header): the memo answers as before, so it read nothing
+      const bytes = fs.readFileSync(file);
+      fs.writeFileSync(file, Buffer.from(bytes.toString('latin1').replace('value 250', 'VALUE 250').replace('value 1\n', 'VALUE 1\n'), 'latin1'));
+      expect(run(file, memoFile, ['k1', 'k250', 'nope', 'k3'])).toEqual(['value 1', 'value 250', null, 'value 3']);
+      // a run that learned nothing writes nothing
+      const before = fs.readFileSync(memoFile, 'utf8');
+      expect(run(file, memoFile, ['k1', 'k3'])).toEqual(['value 1', 'value 3']);
+      expect(fs.readFileSync(memoFile, 'utf8')).toBe(before);
+    });
+  });
+
+  it('never answers for a file written again (another id), nor from a line that does not parse', () => {
+    withDir((dir) => {
+      const file = path.join(dir, 'f');
+      const memoFile = path.join(dir, 'memo.jsonl');
+      writeSortedLines(file, { id: 'a'.repeat(40) }, entries);
+      expect(run(file, memoFile, ['k7', 'k8'])).toEqual(['value 7', 'value 8']);
+      writeSortedLines(file, { id: 'b'.repeat(40) }, entries.map(([k, v]) => [k, `new ${v}`]));
+      expect(run(file, memoFile, ['k7'])).toEqual(['new value 7']);
+      // a file without an id is never remembered
+      writeSortedLines(file, {}, entries);
+      const size = fs.statSync(memoFile).size;
+      expect(run(file, memoFile, ['k9'])).toEqual(['value 9']);
+      expect(fs.statSync(memoFile).size).toBe(size);
+      // a torn last line (a kill mid-append) and a garbled one are skipped; the rest still answers
+      writeSortedLines(file, { id: 'c'.repeat(40) }, entries);
+      expect(run(file, memoFile, ['k1', 'k2'])).toEqual(['value 1', 'value 2']);
+      const lines = fs.readFileSync(memoFile, 'utf8').split('\n');
+      const k1 = lines.findIndex((l) => l.includes('"k1"'));
+      lines[k1] = lines[k1]!.replace('value 1', 'WRONG').slice(0, -3);
+      fs.writeFileSync(memoFile, `${lines.join('\n')}["${'c'.repeat(40)}:`);
+      const bytes = fs.readFileSync(file);
+      fs.writeFileSync(file, Buffer.from(bytes.toString('latin1').replace('value 2\n', 'VALUE 2\n'), 'latin1'));
+      expect(run(file, memoFile, ['k1', 'k2'])).toEqual(['value 1', 'value 2']);
+    });
+  });
+
+  it('is written again with only the files in use once it holds mostly lines of others', () => {
+    withDir((dir) => {
+      const memoFile = path.join(dir, 'memo.jsonl');
+      const files = ['a', 'b', 'c'].map((n) => {
+        const file = path.join(dir, n);
+        writeSortedLines(file, { id: n.repeat(40) }, entries);
+        return file;
+      });
+      // one run that uses all three
+      const memo = LookupMemo.read(memoFile);
+      for (const file of files) {
+        const lines = SortedLines.open(file, memo)!;
+        for (const [k] of entries.slice(0, 100)) lines.get(k);
+        lines.close();
+      }
+      memo.save();
+      expect(fs.readFileSync(memoFile, 'utf8').trim().split('\n')).toHaveLength(300);
+      // a run that uses only c (a and b were written again elsewhere) and learns one key: c's lines alone are kept
+      expect(run(files[2]!, memoFile, ['k100'])).toEqual(['value 100']);
+      const kept = fs.readFileSync(memoFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(kept).toHaveLength(101);
+      expect(new Set(kept.map((e) => e[0]))).toEqual(new Set([`${'c'.repeat(40)}:${fs.statSync(files[2]!).size}`]));
+      expect(run(files[2]!, memoFile, ['k5', 'k100'])).toEqual(['value 5', 'value 100']);
+    });
   });
 });
