@@ -14,7 +14,8 @@ const TYPES = new Set(['commit', 'tree', 'blob', 'tag']);
 
 function objectFile(commonDir: string, oid: string): string | null {
   if (!HEX.test(oid) || process.env.GIT_OBJECT_DIRECTORY) return null;
-  return path.join(commonDir, 'objects', oid.slice(0, 2), oid.slice(2));
+  // concatenated, not path.join: a diff opens dozens (commonDir is absolute and normalised, as repo discovery gives it)
+  return `${commonDir}${path.sep}objects${path.sep}${oid.slice(0, 2)}${path.sep}${oid.slice(2)}`;
 }
 
 /** The header `<type> <size>` of inflated bytes, or null. */

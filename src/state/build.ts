@@ -1,6 +1,7 @@
 import { checksum, nativeSha1, randomId } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import { replaceCacheFile } from './cache-file.js';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../paths.js';
 
@@ -20,57 +21,71 @@ const STORE = path.join('state-cache', 'build-fingerprint.json');
  * Hashing ~120 files costs ~18 ms a process. With a state dir, the hash is remembered there under the files'
  * signature (each one's name, size, modification and change times, inode): a file written again has a new change
  * time, whatever its contents and whatever time a tool set (npm, tar, touch cannot set the change time), so an
- * unchanged signature is an unchanged build, and costs one stat per file (~0.6 ms for the bundle's ~100 files).
+ * unchanged signature is an unchanged build, and costs one stat per file (~2 ms for the bundle's ~100 files).
+ *
+ * The bundle's entry (dist/bundle/main.cjs, which holds all of `status` and `sync`) signs itself alone, one stat:
+ * the code it runs is in that one file, so caches it trusts under the remembered hash hold for it whatever else
+ * changed, and the caches other commands wrote under that hash were written by the build it came with. A process
+ * that hashes the contents remembers the hash under both signatures (every file's, and the entry's), so a chunk
+ * edited in place is found by the next command run from the chunks, and the `status` after it takes its hash.
  */
 export function buildFingerprint(stateDir?: string | null): string {
   if (fingerprint !== null) return fingerprint;
-  const root = codeRoot(path.dirname(fileURLToPath(import.meta.url)));
+  const here = fileURLToPath(import.meta.url);
+  const root = codeRoot(path.dirname(here));
+  const kind: SignatureKind = path.basename(here) === 'main.cjs' ? 'entry' : 'all';
   // each file's name (relative to root) and its stat: one readdir per directory, one stat per file (plain numbers:
   // a bigint stat and path.relative per file cost ~5 times as much, and the times keep microseconds; Node 20's
   // recursive readdir costs ~2 ms more than this walk)
-  const files: { name: string; st: fs.Stats }[] = [];
-  const walk = (rel: string) => {
+  let files: { name: string; st: fs.Stats }[] | null = null;
+  const walk = (rel: string, into: { name: string; st: fs.Stats }[]) => {
     for (const name of fs.readdirSync(rel ? path.join(root, rel) : root).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       const st = fs.statSync(path.join(root, r));
-      if (st.isDirectory()) walk(r);
-      else if (st.isFile()) files.push({ name: r, st });
+      if (st.isDirectory()) walk(r, into);
+      else if (st.isFile()) into.push({ name: r, st });
     }
+    return into;
   };
-  try {
-    walk('');
-  } catch {
-    // unreadable: never match, so never trust
-    return (fingerprint = randomId());
-  }
-  let signature: string | null = null;
+  const sign = (k: SignatureKind, signed: { name: string; st: fs.Stats }[]) => {
+    let text = `${packageVersion()}\0${root}\0${k}`;
+    for (const { name, st } of signed) text += `\0${name}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}`;
+    return checksum().update(text).digest();
+  };
+  const entry = path.join(root, 'main.cjs');
   const store = stateDir && !process.env.OMNI_SHIP_NO_CACHE ? path.join(stateDir, STORE) : null;
   if (store) {
     try {
-      let text = `${packageVersion()}\0${root}`;
-      for (const { name, st } of files) text += `\0${name}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}`;
-      signature = checksum().update(text).digest();
-      const stored = JSON.parse(fs.readFileSync(store, 'utf8')) as { signature?: unknown; fingerprint?: unknown };
-      if (stored?.signature === signature && typeof stored.fingerprint === 'string' && /^[0-9a-f]{40}$/.test(stored.fingerprint)) return (fingerprint = stored.fingerprint);
+      const signature = kind === 'entry' ? sign(kind, [{ name: 'main.cjs', st: fs.statSync(entry) }]) : sign(kind, (files = walk('', [])));
+      const data = JSON.parse(fs.readFileSync(store, 'utf8')) as { fingerprint?: unknown; signatures?: Record<string, unknown> };
+      if (typeof data?.fingerprint === 'string' && /^[0-9a-f]{40}$/.test(data.fingerprint) && data.signatures?.[kind] === signature) return (fingerprint = data.fingerprint);
     } catch {
       /* none yet, or unreadable: hash the contents */
     }
   }
   const hash = nativeSha1().update(packageVersion());
   try {
+    files ??= walk('', []);
     for (const { name } of files) hash.update(`\0${name}\0`).update(fs.readFileSync(path.join(root, name)));
   } catch {
-    hash.update(String(Math.random()));
-    signature = null;
+    // unreadable: never match, so never trust
+    return (fingerprint = randomId());
   }
   fingerprint = hash.digest('hex');
   // remembered when a cache keyed by it is written (rememberBuildFingerprint): a command that writes nothing else
   // (a refusal) writes nothing
-  pending = store && signature ? { store, signature } : null;
+  if (store) {
+    const main = files.find((f) => f.name === 'main.cjs');
+    const signatures = { all: sign('all', files), ...(main ? { entry: sign('entry', [main]) } : {}) };
+    pending = { store, text: JSON.stringify({ fingerprint, signatures }) };
+  }
   return fingerprint;
 }
 
-let pending: { store: string; signature: string } | null = null;
+/** What a signature covers: every file of the build, or the bundle's entry alone. */
+type SignatureKind = 'entry' | 'all';
+
+let pending: { store: string; text: string } | null = null;
 
 /** Memos written with the first cache a command writes (rememberBuildFingerprint), never by a command that writes none. */
 const afterCacheWrite: (() => void)[] = [];
@@ -81,15 +96,15 @@ export function writeWithCaches(write: () => void): void {
 }
 
 /**
- * Writes a machine-local cache file atomically (a temp file renamed over it: a reader never sees half of it, a kill
- * leaves the old one), the build's fingerprint and the pending memos first (see writeWithCaches).
+ * Writes a machine-local cache file (a temp file put in its place: a reader never sees half of it; see
+ * replaceCacheFile), the build's fingerprint and the pending memos first (see writeWithCaches).
  */
 export function writeCacheFile(file: string, text: string): void {
   rememberBuildFingerprint();
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  replaceCacheFile(tmp, file);
 }
 
 /**
@@ -115,13 +130,13 @@ export function rememberBuildFingerprint(): void {
   wroteCaches = true;
   for (const write of afterCacheWrite.splice(0)) write();
   if (!pending || fingerprint === null) return;
-  const { store, signature } = pending;
+  const { store, text } = pending;
   pending = null;
   try {
     fs.mkdirSync(path.dirname(store), { recursive: true });
     const tmp = `${store}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ signature, fingerprint }));
-    fs.renameSync(tmp, store);
+    fs.writeFileSync(tmp, text);
+    replaceCacheFile(tmp, store);
   } catch {
     /* a read-only repository: hashed again next time */
   }

@@ -1,6 +1,7 @@
 import { checksum, randomId } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import { replaceCacheFile } from './cache-file.js';
 import type { BadLine, OmniEvent } from '../notes/events.js';
 import { appendTo } from '../collections.js';
 import { buildFingerprint, cachesWritten, rememberBuildFingerprint, writeWithCaches } from './build.js';
@@ -294,7 +295,7 @@ function writePartText(stateDir: string, part: string, body: string): string {
   // one JSON document, the value last: its bytes are the ones the sum is of
   rememberBuildFingerprint();
   fs.writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, build: buildFingerprint(), part, sum }).slice(0, -1)}${VALUE_AT}${body}}`);
-  fs.renameSync(tmp, file);
+  replaceCacheFile(tmp, file);
   return sum;
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { replaceCacheFile } from './cache-file.js';
 import { setDepths, type CommitInfo, type SideCommit } from './commits.js';
 import { openHeaded } from './sorted-lines.js';
 
@@ -168,7 +169,7 @@ export class SideIndex {
     const tmp = `${file}.${process.pid}.tmp`;
     const records = this.records();
     fs.writeFileSync(tmp, `${JSON.stringify({ id, idLength: this.idLength, count: records.length / this.width })}\n${records}`, 'latin1');
-    fs.renameSync(tmp, file);
+    replaceCacheFile(tmp, file);
   }
 
   /**

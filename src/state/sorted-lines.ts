@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { replaceCacheFile } from './cache-file.js';
 
 /**
  * A file of lines `<key>\t<value>` sorted by key (bytewise), with a table of the lines' offsets at its end, so one
@@ -54,7 +55,7 @@ export function writeSortedLines(file: string, header: Record<string, unknown>, 
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, file);
+  replaceCacheFile(tmp, file);
 }
 
 
@@ -177,7 +178,7 @@ export class LookupMemo {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, text);
-      fs.renameSync(tmp, this.file);
+      replaceCacheFile(tmp, this.file);
       this.lines = lines;
     } catch {
       /* only a cache */

@@ -713,6 +713,8 @@ interface BranchTip {
   local: boolean;
 }
 
+const EXPECTED_TYPE = { patchsets: 'patchset', reviews: 'review', verify: 'verify', lands: 'land', attempts: 'attempt' } as const;
+
 function expectedType(log: NotesLog): OmniEvent['type'] {
-  return ({ patchsets: 'patchset', reviews: 'review', verify: 'verify', lands: 'land', attempts: 'attempt' } as const)[log];
+  return EXPECTED_TYPE[log];
 }

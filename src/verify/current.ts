@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { replaceCacheFile } from '../state/cache-file.js';
 import type { Config } from '../config.js';
 import { baseRefCandidates } from '../notes/refs.js';
 import type { VerifyContext } from '../state/tasks.js';
@@ -74,7 +75,7 @@ export function readVerifyContext(cwd: string, commonDir: string, stateDir: stri
           const tmp = `${memo}.${process.pid}.tmp`;
           if (identity === undefined) identity = baseTip ? configIdentity(commonDir, baseTip) : null;
           fs.writeFileSync(tmp, JSON.stringify({ key: memoKey, tip: baseTip, identity, spec: hash, source: spec.source }));
-          fs.renameSync(tmp, memo);
+          replaceCacheFile(tmp, memo);
         } catch {
           /* only a cache */
         }

@@ -85,3 +85,44 @@ describe("the bundle's compile cache (dist/.cache/)", () => {
     expect(fs.readFileSync(cacheFileOf(pkg)).length).toBeGreaterThan(10_000);
   });
 });
+
+describe("the build's fingerprint, remembered under its files' signature", () => {
+  const memoOf = (repo: TestRepo) => JSON.parse(fs.readFileSync(path.join(repo.dir, '.git', 'omni-ship', 'state-cache', 'build-fingerprint.json'), 'utf8'));
+
+  it('status signs main.cjs alone, the other commands every file; a file changed is found by the next command that signs it', () => {
+    const pkg = packageCopy();
+    const repo = taskRepo();
+    expect(omniIn(pkg, repo, ['status', '--json']).code).toBe(0);
+    const first = memoOf(repo);
+    expect(first.fingerprint).toMatch(/^[0-9a-f]{40}$/);
+    expect(Object.keys(first.signatures).sort()).toEqual(['all', 'entry']);
+    // show runs from the cli's chunks and signs every file: the same build, nothing hashed or written again
+    expect(omniIn(pkg, repo, ['show', 't-3', '--json']).code).toBe(0);
+    expect(memoOf(repo)).toEqual(first);
+    // a chunk edited in place (main.cjs untouched): status's own code did not change, and it keeps the hash; the
+    // next command run from the chunks finds the change and hashes the build, and status takes that hash after it
+    const bundle = path.join(pkg, 'dist', 'bundle');
+    const chunk = fs.readdirSync(bundle).find((f) => f.startsWith('chunk-'))!;
+    fs.appendFileSync(path.join(bundle, chunk), '\n// edited\n');
+    repo.write('x.txt', 'x\n'); // a change, so that status writes its caches
+    repo.git(['add', 'x.txt']);
+    repo.git(['commit', '-q', '-m', 'more']);
+    expect(omniIn(pkg, repo, ['status', '--json']).code).toBe(0);
+    expect(memoOf(repo)).toEqual(first);
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'more again']);
+    expect(omniIn(pkg, repo, ['show', 't-3', '--json']).code).toBe(0);
+    const second = memoOf(repo);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+    expect(second.signatures.entry).toBe(first.signatures.entry);
+    expect(second.signatures.all).not.toBe(first.signatures.all);
+    expect(omniIn(pkg, repo, ['status', '--json']).code).toBe(0);
+    expect(memoOf(repo)).toEqual(second);
+    // main.cjs edited: status hashes a new build
+    fs.appendFileSync(path.join(bundle, 'main.cjs'), '\n// edited\n');
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'and again']);
+    expect(omniIn(pkg, repo, ['status', '--json']).code).toBe(0);
+    const third = memoOf(repo);
+    expect(third.fingerprint).not.toBe(second.fingerprint);
+    expect(third.signatures.entry).not.toBe(second.signatures.entry);
+  });
+});
