@@ -4,6 +4,7 @@ import { loadConfig } from '../config.js';
 import { ExitCode, UserError } from '../errors.js';
 import { requireRepo, stateDir as stateDirOf } from '../git/repo.js';
 import type { CommandOutput } from '../output.js';
+import { writeOut } from '../report.js';
 import { taskRequest } from '../verify/background.js';
 import type { LogEntry } from '../verify/registry.js';
 import { resolveTarget } from '../verify/target.js';
@@ -60,26 +61,26 @@ async function logsOf(stateDir: string, tree: string): Promise<LogJson[]> {
     }));
 }
 
-/** Prints `file` from `offset` to stdout while `alive()` holds, then what is left; returns the final offset. */
+/** Prints `file` to stdout as it grows while `alive()` holds, then what is left; stops when the reader went away. */
 async function follow(file: string, alive: () => boolean): Promise<void> {
   let offset = 0;
-  const pump = () => {
+  /** False once stdout's reader is gone. */
+  const pump = (): boolean => {
     const size = fs.statSync(file).size;
-    if (size <= offset) return;
+    if (size <= offset) return true;
     const fd = fs.openSync(file, 'r');
     try {
       const buf = Buffer.alloc(size - offset);
       fs.readSync(fd, buf, 0, buf.length, offset);
-      process.stdout.write(buf);
       offset = size;
+      return writeOut(1, buf);
     } finally {
       fs.closeSync(fd);
     }
   };
   for (;;) {
     const going = alive();
-    pump();
-    if (!going) return;
+    if (!pump() || !going) return;
     await sleep(200);
   }
 }

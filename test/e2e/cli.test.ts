@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { snapshot } from '../helpers/hooks.js';
-import { cleanupAll, makeRepo, omniShip, projectRoot, tempDir } from '../helpers/repo.js';
+import { binPath, cleanupAll, makeRepo, omniShip, projectRoot, run, tempDir, testEnv } from '../helpers/repo.js';
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 afterAll(cleanupAll);
 
@@ -33,6 +35,18 @@ describe('omni-ship (the built bin)', () => {
     expect(r.stdout).not.toMatch(/^ {2}hook\b/m);
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toContain('Exit codes:');
+  });
+
+  it('a reader that stops early (`status | head -c 1`): no error, exit 0, for every command that prints', () => {
+    // more than a pipe holds (64 KiB), so the write is still under way when the reader goes
+    const repo = makeRepo();
+    const base = repo.git(['rev-parse', 'HEAD']).trim();
+    repo.git(['update-ref', '--stdin'], { input: Array.from({ length: 400 }, (_, i) => `create refs/heads/t-${i + 1} ${base}\n`).join('') });
+    for (const cmd of ['status --all --json', 'status --all', 'show t-1 --json']) {
+      const r = run('bash', ['-c', `set -o pipefail; ${q(process.execPath)} ${q(binPath)} ${cmd} | head -c 1 >/dev/null; echo "exit \${PIPESTATUS[0]}" >&2`], { cwd: repo.dir, env: testEnv() });
+      expect(r.stderr, cmd).toBe('exit 0\n');
+    }
+    expect(omniShip(['status', '--all', '--json'], { cwd: repo.dir }).stdout.length).toBeGreaterThan(64 * 1024);
   });
 
   it('no arguments: usage on stderr, exit 2', () => {
