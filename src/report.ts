@@ -17,8 +17,9 @@ let pause: Int32Array | undefined;
  * Writes all of `data` to stdout (1) or stderr (2) with plain writes, as Node's own streams write on Linux to a file,
  * a terminal or a pipe: at once, in order with them. Not through process.stdout: building it for a pipe loads net
  * and a socket (≈ 1.5 ms of a `status`). A descriptor left non-blocking by whoever shares it (EAGAIN) is waited
- * for; a reader that went away (EPIPE: `status | head -1`) ends the writing quietly, and the answer is false (a
- * command that keeps printing stops). Elsewhere (where Node writes to pipes asynchronously) through the stream.
+ * for; a reader that went away (EPIPE: `status | head -1`), or no descriptor at all (EBADF), ends the writing
+ * quietly, and the answer is false (a command that keeps printing stops). Elsewhere (where Node writes to pipes
+ * asynchronously) through the stream.
  */
 export function writeOut(fd: 1 | 2, data: string | Uint8Array): boolean {
   const stream = fd === 1 ? 'stdout' : 'stderr';
@@ -32,7 +33,7 @@ export function writeOut(fd: 1 | 2, data: string | Uint8Array): boolean {
       at += fs.writeSync(fd, bytes, at, bytes.length - at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') return false;
+      if (code === 'EPIPE' || code === 'EBADF') return false;
       if (code !== 'EAGAIN') throw e;
       Atomics.wait((pause ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, 1);
     }
