@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
-import zlib from 'node:zlib';
 
 /**
  * Checksums and ids for the machine-local caches, without node:crypto: loading it costs ≈ 2.7 ms of a process's
  * start (its public exports' getters load WebCrypto and the streams), more than a `status` spends hashing; a
- * SHA-1 in JavaScript costs more still, interpreted, for the few KB a status hashes. zlib is loaded anyway (loose
- * objects are deflated) and its CRC-32 is native.
+ * SHA-1 in JavaScript costs more still, interpreted, for the few KB a status hashes. zlib is loaded anyway by the
+ * reads that sum (loose objects are deflated) and its CRC-32 is native. Both modules are loaded when first used.
  *
  * A checksum is two CRC-32s: of the bytes, and of the bytes in reverse order (another linear map, so a change
  * that one misses the other catches, but for a change that reads the same both ways) and the length: 64 bits
@@ -26,6 +25,7 @@ export class Checksum {
   /** 16 hex digits, and the length in hex after a dot. */
   digest(): string {
     const all = Buffer.concat(this.parts, this.size);
+    const zlib = (zlibModule ??= require_('node:zlib') as typeof import('node:zlib'));
     const forward = zlib.crc32(all);
     const backward = zlib.crc32(all.reverse());
     return `${forward.toString(16).padStart(8, '0')}${backward.toString(16).padStart(8, '0')}.${this.size.toString(16)}`;
@@ -44,9 +44,16 @@ export function randomId(): string {
   return id;
 }
 
+const require_ = createRequire(import.meta.url);
+let zlibModule: typeof import('node:zlib') | undefined;
 let cryptoModule: typeof import('node:crypto') | undefined;
 
-/** node:crypto's SHA-1 (loaded when first asked for: see above). */
+/** node:crypto, loaded when first asked for (see above): for what must hold against intent, and strong randomness. */
+export function nodeCrypto(): typeof import('node:crypto') {
+  return (cryptoModule ??= require_('node:crypto') as typeof import('node:crypto'));
+}
+
+/** node:crypto's SHA-1. */
 export function nativeSha1(): import('node:crypto').Hash {
-  return (cryptoModule ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha1');
+  return nodeCrypto().createHash('sha1');
 }

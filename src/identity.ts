@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gitAsync, gitRun } from './git/exec.js';
+import { nodeCrypto } from './hash.js';
 
 /** This clone's random id, kept in omni-ship's machine-local state dir (made on first use). */
 export function cloneId(commonDir: string): string {
@@ -13,7 +13,7 @@ export function cloneId(commonDir: string): string {
   } catch {
     /* first use */
   }
-  const id = crypto.randomBytes(4).toString('hex');
+  const id = nodeCrypto().randomBytes(4).toString('hex');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
     fs.writeFileSync(file, `${id}\n`, { flag: 'wx' });

@@ -1,5 +1,5 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
+import { nodeCrypto } from '../hash.js';
 import type { Config } from './schema.js';
 import { readStateJson, writeStateJson } from './state-file.js';
 
@@ -19,7 +19,7 @@ const KEEP = 32;
 
 /** The identity of one version of a config file: sha256 of its absolute path and its exact bytes. */
 export function trustKey(file: string, bytes: Buffer): string {
-  return crypto.createHash('sha256').update(`${path.resolve(file)}\0`).update(bytes).digest('hex');
+  return nodeCrypto().createHash('sha256').update(`${path.resolve(file)}\0`).update(bytes).digest('hex');
 }
 
 function entries(stateDir: string): TrustEntry[] {
