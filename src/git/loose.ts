@@ -146,8 +146,15 @@ function diffTrees(commonDir: string, a: string | null, b: string | null, prefix
   // found first (a binary search of native compares), and the entries wholly inside them passed by their NULs
   // alone (a name holds none; the 20 bytes of an id follow it); the walk ends once the rest of both is the same
   const same = commonPrefix(ta, tb);
+  // (a loop over the bytes, not indexOf: a notes tree's hundreds of entries would be hundreds of native calls, each
+  // costing more than the few bytes of a name it skips)
   let i = 0;
-  for (let nul = ta.indexOf(0); nul >= 0 && nul + 21 <= same; nul = ta.indexOf(0, i)) i = nul + 21;
+  for (;;) {
+    let nul = i;
+    while (nul < same && ta[nul] !== 0) nul++;
+    if (nul + 21 > same) break;
+    i = nul + 21;
+  }
   let j = i;
   while (i < ta.length || j < tb.length) {
     if (ta.length - i === tb.length - j && ta.compare(tb, j, tb.length, i, ta.length) === 0) break;
