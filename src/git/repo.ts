@@ -58,6 +58,37 @@ export function findRepo(cwd: string): Repo | null {
 export function discoverWorkRepo(cwd: string): Pick<Repo, 'cwd' | 'toplevel' | 'gitDir' | 'commonDir'> | null {
   const env = process.env;
   if (env.GIT_DIR || env.GIT_WORK_TREE || env.GIT_COMMON_DIR || env.GIT_CEILING_DIRECTORIES || env.GIT_DISCOVERY_ACROSS_FILESYSTEM) return null;
+  // a status asks four times (the ref snapshot, the config and its two defaults): a repository found before holds
+  // while the .git entry and the config files it was judged by are the very same files (two stats, not the walk)
+  // (cwd the top of the work tree itself, or below it by name: no .git can have come between unseen)
+  const known = discovered.get(cwd);
+  if (known && known.stamp === discoveryStamp(known.files)) return known.repo;
+  const repo = discoverAgain(cwd);
+  if (repo?.toplevel && (cwd === repo.toplevel || cwd.startsWith(`${repo.toplevel}${path.sep}`))) {
+    const files = [path.join(repo.toplevel, '.git'), path.join(repo.commonDir, 'config'), path.join(repo.gitDir, 'config.worktree')];
+    for (let d = cwd; d !== repo.toplevel; d = path.dirname(d)) files.push(path.join(d, '.git'));
+    discovered.set(cwd, { repo, files, stamp: discoveryStamp(files) });
+  }
+  return repo;
+}
+
+const discovered = new Map<string, { repo: Pick<Repo, 'cwd' | 'toplevel' | 'gitDir' | 'commonDir'>; files: string[]; stamp: string }>();
+
+/** The identity of files as they are now (a file written again has a new change time; a missing one says so). */
+function discoveryStamp(files: readonly string[]): string {
+  let stamp = '';
+  for (const f of files) {
+    try {
+      const st = fs.statSync(f, { throwIfNoEntry: false });
+      stamp += st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs};` : '-;';
+    } catch {
+      stamp += '!;'; // a path through what is no directory now (.git made a file)
+    }
+  }
+  return stamp;
+}
+
+function discoverAgain(cwd: string): Pick<Repo, 'cwd' | 'toplevel' | 'gitDir' | 'commonDir'> | null {
   let dir: string;
   try {
     dir = fs.realpathSync(cwd);

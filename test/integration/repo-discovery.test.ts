@@ -177,6 +177,37 @@ describe('discoverWorkRepo: the fast path finds what git finds, or says null', (
     expect(discoverWorkRepo(repo.dir)).toBeNull();
   });
 
+  it('asked again in one process: the same answer while nothing changed, and what git says after a change', () => {
+    const repo = makeRepo();
+    const sub = path.join(real(repo.dir), 'a', 'b');
+    fs.mkdirSync(sub, { recursive: true });
+    for (const cwd of [real(repo.dir), sub]) expect(discovered(cwd)).toEqual(gitSays(cwd));
+    expect(discoverWorkRepo(sub)).toBe(discoverWorkRepo(sub)); // remembered
+    // a repository made between the subdirectory and the top: the inner one
+    repo.gitRun(['init', '-q', path.join(real(repo.dir), 'a')]);
+    expect(discovered(sub)).toEqual(gitSays(sub));
+    expect(discovered(sub)?.toplevel).toBe(path.join(real(repo.dir), 'a'));
+    // the config written again, now with core.bare: null, as git says
+    const config = path.join(repo.dir, '.git', 'config');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/bare = false/, 'bare = true'));
+    expect(gitSays(real(repo.dir))).toBeNull();
+    expect(discoverWorkRepo(real(repo.dir))).toBeNull();
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/bare = true/, 'bare = false'));
+    // core.worktree set in config.worktree (a file that was not there): null
+    repo.git(['config', 'extensions.worktreeConfig', 'true']);
+    expect(discovered(real(repo.dir))).toEqual(gitSays(real(repo.dir)));
+    repo.git(['config', '--worktree', 'core.worktree', tempDir()]);
+    expect(discoverWorkRepo(real(repo.dir))).toBeNull();
+    // .git made a file pointing at another git dir: that one
+    fs.rmSync(path.join(repo.dir, '.git', 'config.worktree'));
+    const other = makeRepo();
+    const moved = path.join(tempDir(), 'moved.git');
+    expect(discovered(real(repo.dir))?.gitDir).toBe(path.join(real(repo.dir), '.git'));
+    fs.renameSync(path.join(repo.dir, '.git'), moved);
+    fs.writeFileSync(path.join(repo.dir, '.git'), `gitdir: ${path.join(other.dir, '.git')}\n`);
+    expect(discovered(real(repo.dir))?.gitDir).toBe(path.join(real(other.dir), '.git'));
+  });
+
   it('core.bare or core.worktree in config.worktree (extensions.worktreeConfig): null', () => {
     const repo = makeRepo();
     repo.git(['config', 'extensions.worktreeConfig', 'true']);
