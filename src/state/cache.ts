@@ -247,7 +247,7 @@ const NEWER_PART = 'base-newer';
 const partFile = (stateDir: string, part: string) => path.join(stateDir, DIR, `${part.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
 
 /** The file format: a header, then the value, whose checksum (src/hash.ts) the header holds. */
-const FORMAT = 9;
+const FORMAT = 10;
 const VALUE_AT = ',"value":';
 
 /**
@@ -308,8 +308,10 @@ export function readStateCache(stateDir: string | null, refs: readonly string[])
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return cache;
   buildFingerprint(stateDir);
   cache.memo = lookupMemo(stateDir);
+  // every ref's overlay in one part (written when any of them changes): one read, one write a run, not five
+  const overlays = readPart<Record<string, unknown>>(stateDir, OVERLAYS_PART);
   for (const ref of refs) {
-    const part = NotesPart.open(stateDir, ref);
+    const part = NotesPart.open(stateDir, ref, overlays && typeof overlays === 'object' ? overlays[ref] : undefined);
     if (part) {
       part.partName = ref;
       cache.notes.set(ref, part);
@@ -327,6 +329,7 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE || cache.dirty.size === 0) return;
   try {
     fs.mkdirSync(path.join(stateDir, DIR), { recursive: true });
+    let overlaysChanged = false;
     for (const part of cache.dirty) {
       if (part === SIDE_PART) {
         if (cache.side) writeSide(stateDir, cache.side);
@@ -339,12 +342,22 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
         continue;
       }
       const entry = cache.notes.get(part);
+      overlaysChanged = true;
       if (!entry) {
-        for (const file of [partFile(stateDir, part), partFile(stateDir, `${part}${OVERLAY}`)]) fs.rmSync(file, { force: true });
+        fs.rmSync(partFile(stateDir, part), { force: true });
         continue;
       }
       entry.partName = part;
       entry.write(stateDir);
+    }
+    if (overlaysChanged) {
+      // after the bulks they extend (an overlay names its bulk's id: a kill between leaves one that names another)
+      const value: Record<string, unknown> = {};
+      for (const [ref, part] of cache.notes) {
+        const over = part.overlayValue();
+        if (over) value[ref] = over;
+      }
+      writePart(stateDir, OVERLAYS_PART, value);
     }
     // the single-file cache of earlier builds
     fs.rmSync(path.join(stateDir, 'state-cache.json'), { force: true });
@@ -457,7 +470,23 @@ export function forgetStateCache(stateDir: string | null): void {
 }
 
 /** The suffix of a notes part's overlay file: what changed since its bulk was written. */
-const OVERLAY = '.newer';
+/** The part that holds every notes ref's overlay: the notes that changed since its bulk was written. */
+const OVERLAYS_PART = 'notes.newer';
+
+/** One ref's overlay, as the overlays' part holds it. */
+interface Overlay {
+  /** the id of the bulk it is over */
+  over: string;
+  tip: string;
+  set: [string, string][];
+  deleted: string[];
+  bad: BadCounts;
+}
+
+const isOverlay = (v: unknown): v is Overlay => {
+  const o = v as Partial<Overlay> | null | undefined;
+  return typeof o === 'object' && o !== null && typeof o.over === 'string' && typeof o.tip === 'string' && Array.isArray(o.set) && Array.isArray(o.deleted) && isBadCounts(o.bad);
+};
 /** Objects changed since a bulk was written, past which the bulk is written again whole. */
 const OVERLAY_LIMIT = 2000;
 
@@ -541,8 +570,11 @@ export class NotesPart {
     return part;
   }
 
-  /** The part on disk for `ref`, or null (none, another format or build, damaged, an overlay over another bulk). */
-  static open(stateDir: string, ref: string): NotesPart | null {
+  /**
+   * The part on disk for `ref`, with its overlay as the overlays' part holds it (`over`), or null (none, another
+   * format or build, damaged). An overlay over another bulk, or damaged, is no overlay.
+   */
+  static open(stateDir: string, ref: string, over?: unknown): NotesPart | null {
     const bulk = SortedLines.open(partFile(stateDir, ref), lookupMemo(stateDir));
     if (!bulk) return null;
     const h = bulk.header as { format?: unknown; build?: unknown; part?: unknown; tip?: unknown; id?: unknown; bad?: unknown };
@@ -551,8 +583,7 @@ export class NotesPart {
       return null;
     }
     const part = new NotesPart(h.tip, bulk, h.id, h.bad, null);
-    const over = readPart<{ over: unknown; tip: unknown; set: unknown; deleted: unknown; bad: unknown }>(stateDir, `${ref}${OVERLAY}`);
-    if (over && over.over === h.id && typeof over.tip === 'string' && Array.isArray(over.set) && Array.isArray(over.deleted) && isBadCounts(over.bad)) {
+    if (isOverlay(over) && over.over === h.id) {
       try {
         for (const entry of over.set as unknown[]) {
           if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') throw new DamagedCacheError('an overlay entry is not an object and a note');
@@ -566,8 +597,28 @@ export class NotesPart {
       }
       part.tip = over.tip;
       part.badCounts = { ...over.bad };
+      part.stored = over;
     }
     return part;
+  }
+
+  /** The overlay as read, while nothing changed it (written again as it was). */
+  private stored: Overlay | null = null;
+
+  /** What the overlays' part holds for this part: its overlay over its bulk; null when it has none (a bulk alone, or none on disk). */
+  overlayValue(): Overlay | null {
+    if (!this.dirty) return this.stored;
+    return this.overlayMode() ? this.encodeOverlay() : null;
+  }
+
+  private overlayMode(): boolean {
+    return !!this.bulk && !!this.bulkId && !this.whole && this.overlay.size <= OVERLAY_LIMIT;
+  }
+
+  private encodeOverlay(): Overlay {
+    const set = [...this.overlay].filter(([, n]) => n).map(([o, n]) => [o, encodeCached(n!)] as [string, string]);
+    const deleted = [...this.overlay].filter(([, n]) => !n).map(([o]) => o);
+    return { over: this.bulkId!, tip: this.tip, set, deleted, bad: this.badCounts };
   }
 
   private setOverlay(object: string, note: DecodedNote): void {
@@ -683,15 +734,9 @@ export class NotesPart {
   }
 
   /** Writes what changed: the overlay when small and over a bulk, else a new bulk. */
+  /** Writes a new bulk when the part is read whole or its overlay outgrew OVERLAY_LIMIT; the overlay goes in the overlays' part (overlayValue). */
   write(stateDir: string): void {
-    if (!this.dirty) return;
-    const overlayFile = `${this.partName}${OVERLAY}`;
-    if (this.bulk && this.bulkId && !this.whole && this.overlay.size <= OVERLAY_LIMIT) {
-      const set = [...this.overlay].filter(([, n]) => n).map(([o, n]) => [o, encodeCached(n!)]);
-      const deleted = [...this.overlay].filter(([, n]) => !n).map(([o]) => o);
-      writePart(stateDir, overlayFile, { over: this.bulkId, tip: this.tip, set, deleted, bad: this.badCounts });
-      return;
-    }
+    if (!this.dirty || this.overlayMode()) return;
     const notes = this.all();
     const byKey = new Map<string, string[]>();
     const lines: [string, string][] = [];
@@ -703,7 +748,8 @@ export class NotesPart {
     const id = randomId();
     rememberBuildFingerprint();
     writeSortedLines(partFile(stateDir, this.partName), { format: FORMAT, build: buildFingerprint(), part: this.partName, tip: this.tip, id, bad: this.badCounts }, lines);
-    fs.rmSync(partFile(stateDir, overlayFile), { force: true });
+    // the per-ref overlay file of earlier builds
+    fs.rmSync(partFile(stateDir, `${this.partName}.newer`), { force: true });
   }
 
   /** The ref this part is of (set by the cache when it holds the part). */

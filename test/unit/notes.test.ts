@@ -564,7 +564,7 @@ describe('the state cache file', () => {
       writeStateCache(dir, { ...first, dirty: new Set([X]) });
       // the bulk is left as it was; the change is in the overlay beside it
       expect(fs.readFileSync(partFile(dir))).toEqual(bulkBytes);
-      expect(fs.existsSync(`${partFile(dir).replace(/\.json$/, '')}.newer.json`)).toBe(true);
+      expect(fs.existsSync(path.join(dir, 'state-cache', 'notes.newer.json'))).toBe(true);
       const second = readStateCache(dir, [X]).notes.get(X)!;
       expect(second.tip).toBe(C);
       expect(second.get(B)).toBeUndefined();
