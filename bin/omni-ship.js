@@ -68,9 +68,17 @@ function runBundle(source) {
   if (keep && stamp && (cached === undefined || script.cachedDataRejected || (by !== 'status' && command === 'status'))) {
     process.once('exit', () => {
       try {
-        fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+        const dir = path.dirname(cacheFile);
+        fs.mkdirSync(dir, { recursive: true });
+        // the temp files of writers killed before their rename (no live process of that id): nothing else removes them
+        for (const name of fs.readdirSync(dir)) {
+          const pid = /\.(\d+)\.tmp$/.exec(name)?.[1];
+          if (pid && !alive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
+        }
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${stamp} ${command}\n`, 'latin1'), script.createCachedData()]));
+        // a crash test's point (see src/failpoint.ts): killed between the temp file and its rename
+        if (process.env.OMNI_SHIP_FAILPOINT === 'code-cache:written') process.kill(process.pid, 'SIGKILL');
         fs.renameSync(tmp, cacheFile);
       } catch {
         /* read-only: compiled again next time */
@@ -78,4 +86,14 @@ function runBundle(source) {
     });
   }
   main(process.argv);
+}
+
+/** Whether a process of this id runs (one of another user's answers EPERM: it runs). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { failpoint } from '../failpoint.js';
 
 /**
  * Puts the temp file `tmp` in the place of the machine-local cache `file`, the old one unlinked first. ext4 writes a
@@ -13,5 +14,6 @@ export function replaceCacheFile(tmp: string, file: string): void {
   } catch {
     /* none yet; or not to be unlinked (the rename says whether it can be replaced) */
   }
+  failpoint('cache:unlinked');
   fs.renameSync(tmp, file);
 }

@@ -351,6 +351,7 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
       entry.write(stateDir);
     }
     if (overlaysChanged) {
+      failpoint('cache:bulks-written');
       // after the bulks they extend (an overlay names its bulk's id: a kill between leaves one that names another)
       const value: Record<string, unknown> = {};
       for (const [ref, part] of cache.notes) {

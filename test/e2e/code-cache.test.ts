@@ -57,6 +57,22 @@ describe("the bundle's compile cache (dist/.cache/)", () => {
     expect(omniIn(pkg, repo, ['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('a run killed between its temp file and the rename leaves no cache; the next run writes it and removes that temp file', () => {
+    const pkg = packageCopy();
+    const repo = taskRepo();
+    const killed = omniIn(pkg, repo, ['status', '--json'], { OMNI_SHIP_FAILPOINT: 'code-cache:written' });
+    expect(killed.code).toBe(128);
+    // killed at exit: the answer was printed before
+    expect(JSON.parse(killed.stdout).tasks[0]).toMatchObject({ id: 't-3' });
+    expect(fs.existsSync(cacheFileOf(pkg))).toBe(false);
+    const dir = path.dirname(cacheFileOf(pkg));
+    expect(fs.readdirSync(dir)).toEqual([expect.stringMatching(/\.v8\.\d+\.tmp$/)]);
+    const next = omniIn(pkg, repo, ['status', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toBe(killed.stdout);
+    expect(fs.readdirSync(dir)).toEqual([path.basename(cacheFileOf(pkg))]);
+  });
+
   it('is never used for a main.cjs changed since, even to the same length, and data V8 refuses is made again', () => {
     const pkg = packageCopy();
     const repo = taskRepo();

@@ -469,6 +469,35 @@ describe('a read killed between the parts it writes (OMNI_SHIP_FAILPOINT)', () =
     });
   }
 
+  for (const point of ['cache:unlinked', 'cache:bulks-written']) {
+    it(`${point}: a cache file unlinked and not yet replaced, or bulks written without the overlays over them, are no cache; the next read answers as cold`, () => {
+      const repo = makeRepo();
+      repo.git(['switch', '-q', '-c', 't-1']);
+      const work = commitChange(repo, 'work\n\nTask-Id: t-1', { file: 't1.txt' });
+      repo.git(['switch', '-q', 'main']);
+      const review = (verdict: string) => encodeEvent({ v: 1, type: 'review', at: new Date().toISOString(), by: 'T <t@e>', host: 'h/0', task: 't-1', commit: work, verdict, message: null } as OmniEvent);
+      const note = (verdict: string) => repo.git(['notes', '--ref=refs/notes/omni-ship/reviews', 'append', '-m', review(verdict), work]);
+      note('request-changes');
+      expect(repo.omni(['status', '--json']).code).toBe(0);
+      // a note more: the next read keeps it in the overlays' part, over the bulk the first read wrote
+      note('comment');
+      expect(repo.omni(['status', '--json']).code).toBe(0);
+      expect(Object.keys(JSON.parse(fs.readFileSync(cacheFile(repo, 'notes.newer.json'), 'utf8')).value)).toEqual(['refs/notes/omni-ship/reviews']);
+      // the log rewritten to another history (read whole: a new bulk), the overlay of the old one still on disk
+      repo.git(['update-ref', '-d', 'refs/notes/omni-ship/reviews']);
+      note('approve');
+      const killed = killedAt(repo, point, ['status', '--json']);
+      expect(killed.code, killed.stderr).toBe(128);
+      expect(killed.stdout).toBe('');
+      sameAsCold(repo, ['status', '--json', '--all'], `after a read killed at ${point}`);
+      sameAsCold(repo, ['status', '--json'], `the default listing after a read killed at ${point}`);
+      expect(jsonOf(repo.omni(['status', '--json'])).tasks[0]).toMatchObject({ id: 't-1', review: { verdict: 'approve' } });
+      // no temp file of the killed writer is in the way of the next writes
+      note('comment');
+      sameAsCold(repo, ['status', '--json'], `a note after a read killed at ${point}`);
+    });
+  }
+
   it('side index: an amend rides in the summary as a delta over side-all.txt; past the limit the file is written again; answers as cold', () => {
     const repo = makeRepo();
     repo.git(['switch', '-q', '-c', 'next']);
