@@ -1,10 +1,9 @@
 import { checksum, randomId } from '../hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { replaceCacheFile } from './cache-file.js';
 import type { BadLine, OmniEvent } from '../notes/events.js';
 import { appendTo } from '../collections.js';
-import { buildFingerprint, cachesWritten, rememberBuildFingerprint, writeWithCaches } from './build.js';
+import { buildFingerprint, cachesWritten, rememberBuildFingerprint, writeCacheFile, writeWithCaches } from './build.js';
 import { LookupMemo, SortedLines, writeSortedLines } from './sorted-lines.js';
 import type { SideCommit } from './commits.js';
 import { deltaLimit } from './delta-limit.js';
@@ -289,13 +288,9 @@ function writePart(stateDir: string, part: string, value: unknown): void {
 
 /** Writes a part whose value is the JSON text `body`, atomically; returns its checksum. */
 function writePartText(stateDir: string, part: string, body: string): string {
-  const file = partFile(stateDir, part);
-  const tmp = `${file}.${process.pid}.tmp`;
   const sum = checksum().update(body).digest();
   // one JSON document, the value last: its bytes are the ones the sum is of
-  rememberBuildFingerprint();
-  fs.writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, build: buildFingerprint(), part, sum }).slice(0, -1)}${VALUE_AT}${body}}`);
-  replaceCacheFile(tmp, file);
+  writeCacheFile(partFile(stateDir, part), `${JSON.stringify({ format: FORMAT, build: buildFingerprint(), part, sum }).slice(0, -1)}${VALUE_AT}${body}}`);
   return sum;
 }
 

@@ -157,10 +157,10 @@ export class LookupMemo {
     const learned = this.learned;
     this.learned = [];
     try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
       let stale = 0;
       for (const [id, map] of this.kept) if (!this.used.has(id)) stale += map.size;
       if (this.lines + learned.length <= MEMO_KEEP && stale * 2 <= this.lines + learned.length) {
-        fs.mkdirSync(path.dirname(this.file), { recursive: true });
         fs.appendFileSync(this.file, learned.map((e) => `${JSON.stringify(e)}\n`).join(''));
         this.lines += learned.length;
         return;
@@ -175,7 +175,6 @@ export class LookupMemo {
         }
       }
       for (const id of [...this.kept.keys()]) if (!this.used.has(id)) this.kept.delete(id);
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, text);
       replaceCacheFile(tmp, this.file);
