@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
+import { crc32 } from './zlib.js';
 
 /**
  * Checksums and ids for the machine-local caches, without node:crypto: loading it costs ≈ 2.7 ms of a process's
  * start (its public exports' getters load WebCrypto and the streams), more than a `status` spends hashing; a
- * SHA-1 in JavaScript costs more still, interpreted, for the few KB a status hashes. zlib is loaded anyway by the
- * reads that sum (loose objects are deflated) and its CRC-32 is native. Both modules are loaded when first used.
+ * SHA-1 in JavaScript costs more still, interpreted, for the few KB a status hashes. zlib's CRC-32 is native, and
+ * on hand (src/zlib.ts: loose objects are deflated). node:crypto is loaded when first used.
  *
  * A checksum is two CRC-32s: of the bytes, and of the bytes in reverse order (another linear map, so a change
  * that one misses the other catches, but for a change that reads the same both ways) and the length: 64 bits
@@ -25,9 +26,8 @@ export class Checksum {
   /** 16 hex digits, and the length in hex after a dot. */
   digest(): string {
     const all = Buffer.concat(this.parts, this.size);
-    const zlib = (zlibModule ??= require_('node:zlib') as typeof import('node:zlib'));
-    const forward = zlib.crc32(all);
-    const backward = zlib.crc32(all.reverse());
+    const forward = crc32(all);
+    const backward = crc32(all.reverse());
     return `${forward.toString(16).padStart(8, '0')}${backward.toString(16).padStart(8, '0')}.${this.size.toString(16)}`;
   }
 }
@@ -45,7 +45,6 @@ export function randomId(): string {
 }
 
 const require_ = createRequire(import.meta.url);
-let zlibModule: typeof import('node:zlib') | undefined;
 let cryptoModule: typeof import('node:crypto') | undefined;
 
 /** node:crypto, loaded when first asked for (see above): for what must hold against intent, and strong randomness. */

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
+import { inflate, inflateStart } from '../zlib.js';
 
 /**
  * Loose objects read from their files with no process: `objects/<2 hex>/<rest>`, zlib-deflated `<type> <size>\0`
@@ -40,8 +40,8 @@ export function looseType(commonDir: string, oid: string): string | null {
   try {
     const head = Buffer.alloc(64);
     const got = fs.readSync(fd, head, 0, head.length, 0);
-    // what the first bytes inflate to (a stream cut short is no error with a sync flush)
-    const out = zlib.inflateSync(head.subarray(0, got), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    // what the first bytes inflate to (a stream cut short is no error)
+    const out = inflateStart(head.subarray(0, got), 64);
     return header(out)?.type ?? null;
   } catch {
     return null;
@@ -55,7 +55,7 @@ export function looseObject(commonDir: string, oid: string): { type: string; bod
   const file = objectFile(commonDir, oid);
   if (!file) return null;
   try {
-    const bytes = zlib.inflateSync(fs.readFileSync(file));
+    const bytes = inflate(fs.readFileSync(file));
     const h = header(bytes);
     if (!h || bytes.length - h.start !== h.size) return null;
     return { type: h.type, body: bytes.subarray(h.start) };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BadLine, OmniEvent } from '../notes/events.js';
 import { appendTo } from '../collections.js';
 import { buildFingerprint, cachesWritten, rememberBuildFingerprint, writeCacheFile, writeWithCaches } from './build.js';
+import { removeCacheFile } from './cache-file.js';
 import { LookupMemo, SortedLines, writeSortedLines } from './sorted-lines.js';
 import type { SideCommit } from './commits.js';
 import { deltaLimit } from './delta-limit.js';
@@ -224,7 +225,7 @@ function writeBase(stateDir: string, base: BaseScan, bulkId: string | null): voi
   const id = randomId();
   rememberBuildFingerprint();
   writeSortedLines(partFile(stateDir, BASE_PART), { format: FORMAT, build: buildFingerprint(), part: BASE_PART, key: base.key, tips: base.tips, id }, base.landed.all());
-  fs.rmSync(partFile(stateDir, NEWER_PART), { force: true });
+  removeCacheFile(partFile(stateDir, NEWER_PART));
 }
 
 function empty(): StateCache {
@@ -328,18 +329,18 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
     for (const part of cache.dirty) {
       if (part === SIDE_PART) {
         if (cache.side) writeSide(stateDir, cache.side);
-        else fs.rmSync(partFile(stateDir, SIDE_PART), { force: true });
+        else removeCacheFile(partFile(stateDir, SIDE_PART));
         continue;
       }
       if (part === BASE_PART) {
         if (cache.base) writeBase(stateDir, cache.base, cache.baseSum ?? null);
-        else for (const p of [BASE_PART, NEWER_PART]) fs.rmSync(partFile(stateDir, p), { force: true });
+        else for (const p of [BASE_PART, NEWER_PART]) removeCacheFile(partFile(stateDir, p));
         continue;
       }
       const entry = cache.notes.get(part);
       overlaysChanged = true;
       if (!entry) {
-        fs.rmSync(partFile(stateDir, part), { force: true });
+        removeCacheFile(partFile(stateDir, part));
         continue;
       }
       entry.partName = part;
@@ -356,7 +357,7 @@ export function writeStateCache(stateDir: string | null, cache: StateCache): voi
       writePart(stateDir, OVERLAYS_PART, value);
     }
     // the single-file cache of earlier builds
-    fs.rmSync(path.join(stateDir, 'state-cache.json'), { force: true });
+    removeCacheFile(path.join(stateDir, 'state-cache.json'));
   } catch {
     /* only a cache */
   }
@@ -745,7 +746,7 @@ export class NotesPart {
     rememberBuildFingerprint();
     writeSortedLines(partFile(stateDir, this.partName), { format: FORMAT, build: buildFingerprint(), part: this.partName, tip: this.tip, id, bad: this.badCounts }, lines);
     // the per-ref overlay file of earlier builds
-    fs.rmSync(partFile(stateDir, `${this.partName}.newer`), { force: true });
+    removeCacheFile(partFile(stateDir, `${this.partName}.newer`));
   }
 
   /** The ref this part is of (set by the cache when it holds the part). */

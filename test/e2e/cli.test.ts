@@ -49,6 +49,40 @@ describe('omni-ship (the built bin)', () => {
     expect(omniShip(['status', '--all', '--json'], { cwd: repo.dir }).stdout.length).toBeGreaterThan(64 * 1024);
   });
 
+  it("a warm status that reads new loose objects loads neither node:zlib, its streams, nor node:crypto", () => {
+    const repo = makeRepo();
+    repo.git(['switch', '-q', '-c', 't-3']);
+    const commit = (text: string) => {
+      repo.write('w.txt', text);
+      repo.git(['add', 'w.txt']);
+      repo.git(['commit', '-q', '-m', `work\n\nTask-Id: t-3`]);
+      const r = repo.omni(['hook', 'post-commit']);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    commit('one\n');
+    const head = repo.git(['rev-parse', 'HEAD']).trim();
+    const review = (verdict: string) => {
+      const event = { v: 1, type: 'review', at: new Date().toISOString(), by: 'R <r@example.com>', host: 'h/0a1b2c3d', commit: head, message: null, task: 't-3', verdict };
+      repo.git(['notes', '--ref=omni-ship/reviews', 'append', '-m', JSON.stringify(event), head]);
+    };
+    review('request-changes');
+    expect(repo.omni(['status', '--json']).code).toBe(0);
+    // another review, as a sync brings one: its notes commit, trees and blob are loose, read with no git (the trace
+    // shows none)
+    review('approve');
+    const modules = path.join(tempDir(), 'modules.json');
+    const hook = path.join(tempDir(), 'hook.cjs');
+    fs.writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(modules)}, JSON.stringify(process.moduleLoadList)));\n`);
+    const r = run(process.execPath, ['--require', hook, binPath, 'status', '--json'], { cwd: repo.dir, env: testEnv({ OMNI_SHIP_TRACE_GIT: '1' }) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const task = (JSON.parse(r.stdout) as { tasks: { id: string; review: { verdict: string } | null }[] }).tasks.find((t) => t.id === 't-3');
+    expect(task?.review?.verdict).toBe('approve');
+    const loaded = JSON.parse(fs.readFileSync(modules, 'utf8')) as string[];
+    expect(loaded).toContain('NativeModule vm');
+    for (const m of ['zlib', 'stream', 'crypto', 'child_process']) expect(loaded, m).not.toContain(`NativeModule ${m}`);
+  });
+
   it('no arguments: usage on stderr, exit 2', () => {
     const r = omniShip([], { cwd: tempDir() });
     expect(r.code).toBe(2);
