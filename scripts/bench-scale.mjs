@@ -21,7 +21,7 @@
 //
 // Environment: BENCH_SCALE_COMMITS (default 300000), BENCH_SCALE_TASKS (default COMMITS/3), BENCH_SCALE_SIDE
 // (commits per long-lived branch, default 3000), BENCH_SCALE_INFLIGHT (default 10000), BENCH_RUNS (timed runs per
-// measurement, default 5, at least 3), BENCH_SCALE_ONLY (the cases to run, by number: "7,8"; default all), BENCH_SCALE_KEEP (keep the
+// measurement, default 11, and 5 for the slow cases 4 and 6; at least 3), BENCH_SCALE_ONLY (the cases to run, by number: "7,8"; default all), BENCH_SCALE_KEEP (keep the
 // repositories and print where), BENCH_SCALE_REUSE (the directory such a run kept: measure there again, without
 // building; the cases add commits and events to it, as they would to a repository in use). Smaller
 // values make a quick trial run; the budgets hold at the defaults.
@@ -42,7 +42,10 @@ const COMMITS = num('BENCH_SCALE_COMMITS', 300_000);
 const TASKS = Math.min(num('BENCH_SCALE_TASKS', Math.floor(COMMITS / 3)), Math.floor(COMMITS / 3));
 const SIDE = num('BENCH_SCALE_SIDE', 3000);
 const INFLIGHT = num('BENCH_SCALE_INFLIGHT', 10_000);
-const RUNS = Math.max(3, num('BENCH_RUNS', 5));
+// a warm run takes tens of milliseconds, and a loaded machine moves one run by as much: eleven of them make a steady
+// median. A run of the slow cases (4 and 6) takes seconds, and five do
+const RUNS = Math.max(3, num('BENCH_RUNS', 11));
+const SLOW_RUNS = Math.max(3, num('BENCH_RUNS', 5));
 const IN_FLIGHT_HERE = 5;
 const REFS_BUDGET = 500;
 const T0 = 1_700_000_000;
@@ -192,7 +195,7 @@ try {
     for (const b of ['next', 'seen', 'todo', ...Array.from({ length: IN_FLIGHT_HERE }, (_, k) => `t-${TASKS + k + 1}`)]) gitIn(work, ['branch', '-q', b, `origin/${b}`]);
     omni(work, ['sync']);
   }
-  console.log(`repository: ${COMMITS.toLocaleString('en-US')} commits on main, ${tasks.toLocaleString('en-US')} landed tasks with notes, 3 long-lived branches of ${SIDE.toLocaleString('en-US')} commits, ${IN_FLIGHT_HERE} tasks in flight (built and synced in ${((Date.now() - started) / 1000).toFixed(0)} s); ${RUNS} runs per measurement, medians`);
+  console.log(`repository: ${COMMITS.toLocaleString('en-US')} commits on main, ${tasks.toLocaleString('en-US')} landed tasks with notes, 3 long-lived branches of ${SIDE.toLocaleString('en-US')} commits, ${IN_FLIGHT_HERE} tasks in flight (built and synced in ${((Date.now() - started) / 1000).toFixed(0)} s); ${RUNS} runs per measurement (${SLOW_RUNS} for --all and cold), medians`);
   omni(work, ['status', '--json']);
   omni(work, ['status', '--json']);
 
@@ -256,7 +259,7 @@ try {
     omni(work, ['status', '--json', '--all']);
     const o = [];
     const b = [];
-    for (let r = 0; r < RUNS; r++) {
+    for (let r = 0; r < SLOW_RUNS; r++) {
       o.push(omni(work, ['status', '--json', '--all']));
       b.push(node());
     }
@@ -280,7 +283,7 @@ try {
   if (wanted(6)) {
     const o = [];
     const b = [];
-    for (let r = 0; r < RUNS; r++) {
+    for (let r = 0; r < SLOW_RUNS; r++) {
       o.push(omni(work, ['status', '--json'], { OMNI_SHIP_NO_CACHE: '1' }));
       let ms = node();
       for (const log of ['patchsets', 'verify', 'lands', 'attempts', 'reviews']) {

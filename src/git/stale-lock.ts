@@ -21,7 +21,9 @@ import { processStartTime, sameProcessAlive } from '../hooks/process.js';
  * omni-ship behind it is left alone, and git's own message stands.
  *
  * The git call that met such a lock is then run again (gitRun, gitAsync), except a push: its remote side is done,
- * and git exits 0 when only the local tracking ref failed, which the caller sets itself.
+ * and git exits 0 when only the local tracking ref failed, which the caller sets itself. The next process that
+ * registers also looks for such locks on refs nobody writes again (see sweepDead), and then forgets the killed
+ * writers.
  */
 
 /** A lock of omni-ship's own refs this old is stale whoever left it: git holds a ref lock for milliseconds. */
@@ -31,8 +33,6 @@ const OWN_REF_PREFIXES = ['refs/notes/omni-ship/', 'refs/omni-ship/', 'refs/note
 
 /** How long a lock must stay unchanged before it is taken as a killed writer's. */
 const STEADY_MS = 250;
-/** A killed writer's entry is kept this long, for the locks it left that no later command has met yet. */
-const KEEP_DEAD_MS = 7 * 24 * 3600 * 1000;
 /** a file system may keep times to the second: a lock made in the second a writer started counts as made after it. */
 const CLOCK_SLACK_MS = 1000;
 
@@ -91,7 +91,7 @@ export function registerWriter(cwd: string, gitDirEnv?: string): void {
       for (const f of registered.values()) fs.rmSync(f, { force: true });
     });
   }
-  pruneDead(dir);
+  sweepDead(common, dir);
 }
 
 /** The lock files git said it could not create, in the order it said them. */
@@ -226,9 +226,53 @@ function deadWriters(dir: string): Writer[] {
   return writers(dir).filter((w) => w.pid !== process.pid && !sameProcessAlive(w.pid, w.start));
 }
 
-function pruneDead(dir: string): void {
-  const now = Date.now();
-  for (const w of deadWriters(dir)) if (now - w.started > KEEP_DEAD_MS) fs.rmSync(w.file, { force: true });
+/**
+ * What killed writers left, found before they get in the way: a killed land may have held the lock of a ref the
+ * run that finishes its job never writes (a remote-tracking branch it was deleting, and packed-refs.lock), and the
+ * user's next fetch would fail on it. With a killed writer registered, every ref lock in the repository (its refs,
+ * packed-refs, the linked worktrees' own refs) is judged as one a git command met (candidate, STEADY_MS), and then
+ * the killed writers are forgotten: they left nothing else, and make nothing more. With none, this costs the
+ * registry's listing, which registering reads anyway.
+ */
+function sweepDead(common: string, dir: string): void {
+  const dead = deadWriters(dir);
+  if (dead.length === 0) return;
+  try {
+    clearLocks(refLocksIn(common), (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms));
+  } catch {
+    return; // a repository we cannot look through: the locks are judged when met, and the writers kept for then
+  }
+  for (const w of dead) fs.rmSync(w.file, { force: true });
+}
+
+/** Every ref lock file in the common dir `common`: packed-refs.lock, `refs/**\/*.lock`, and the linked worktrees' own. */
+function refLocksIn(common: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const d of entries) {
+      const p = path.join(dir, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (d.name.endsWith('.lock')) out.push(p);
+    }
+  };
+  const roots = [common];
+  try {
+    for (const name of fs.readdirSync(path.join(common, 'worktrees'))) roots.push(path.join(common, 'worktrees', name));
+  } catch {
+    /* no linked worktree */
+  }
+  for (const root of roots) {
+    if (fs.existsSync(path.join(root, 'packed-refs.lock'))) out.push(path.join(root, 'packed-refs.lock'));
+    walk(path.join(root, 'refs'));
+  }
+  return out;
 }
 
 const commonDirs = new Map<string, string | null>();

@@ -40,6 +40,26 @@ describe('ref locks a killed writer left', () => {
     expect(repo.git(['rev-parse', 'refs/heads/side']).trim()).toBe(head);
   });
 
+  it('the first write of a process removes the locks a killed writer left on refs it never meets, then forgets that writer', () => {
+    // a land killed while git deleted a remote-tracking branch: the ref's lock and packed-refs.lock stay behind,
+    // and landing again writes neither (the task is landed): left there, they would fail the user's next fetch
+    const repo = makeRepo({ initialCommit: true });
+    const head = repo.git(['rev-parse', 'HEAD']).trim();
+    const before = lockFile(repo, 'refs/heads/older', 30_000);
+    deadWriter(repo, 5_000);
+    const locks = [lockFile(repo, 'refs/remotes/origin/t-8'), lockFile(repo, 'packed-refs')];
+    const writersDir = path.join(gitDir(repo), 'omni-ship', 'writers');
+    const r = gitRun(['update-ref', 'refs/heads/elsewhere', head], { cwd: repo.dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const lock of locks) expect(fs.existsSync(lock), lock).toBe(false);
+    // older than the killed writer: not its lock, left alone
+    expect(fs.existsSync(before)).toBe(true);
+    // the killed writer is forgotten (nothing of it is left to find); this process stays registered
+    expect(fs.readdirSync(writersDir)).toEqual([String(process.pid)]);
+    const fetched = repo.gitRun(['update-ref', '-d', 'refs/remotes/origin/t-8']);
+    expect(fetched.code, fetched.stderr).toBe(0);
+  });
+
   it('a lock older than every killed writer is not theirs: it stays, and git says so', () => {
     const repo = makeRepo({ initialCommit: true });
     const head = repo.git(['rev-parse', 'HEAD']).trim();
