@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { withWorktreeAdminLock } from '../git/worktree-lock.js';
 import os from 'node:os';
 import path from 'node:path';
 import { GitError, git, gitAsync, gitRun } from '../git/exec.js';
@@ -104,7 +105,7 @@ export async function prunePool(opts: { cwd: string; commonDir: string; stateDir
         kept.push(dir);
         continue;
       }
-      removeWorktree(opts.cwd, opts.commonDir, dir);
+      await withWorktreeAdminLock(path.resolve(opts.cwd, opts.commonDir), () => removeWorktree(opts.cwd, opts.commonDir, dir));
       await updateRegistry(opts.stateDir, (r) => {
         r.pool = r.pool.filter((p) => p.slot !== slot);
       });
@@ -178,8 +179,11 @@ async function prepareSlot(opts: AcquireOptions, slot: number): Promise<string> 
     // an unknown commit fails here, before a sound worktree is torn down for a checkout that cannot work (checked
     // only now: the caller resolved the commit, so the reuse path spends no process on it)
     git(['rev-parse', '--verify', '--quiet', `${opts.commit}^{commit}`], { cwd: opts.cwd, env });
-    removeWorktree(opts.cwd, commonDir, dir);
-    git(['worktree', 'add', '--detach', '--force', dir, opts.commit], { cwd: opts.cwd, env });
+    // one worktree add or remove at a time (src/git/worktree-lock.ts): two verifies preparing slots at once raced
+    await withWorktreeAdminLock(commonDir, () => {
+      removeWorktree(opts.cwd, commonDir, dir);
+      git(['worktree', 'add', '--detach', '--force', dir, opts.commit], { cwd: opts.cwd, env });
+    });
     created = true;
   }
   // locked, so `git worktree prune` (or gc) never drops it while its folder is briefly gone
