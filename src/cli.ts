@@ -302,12 +302,108 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
       }),
     );
 
+  const worktree = program
+    .command('worktree')
+    .description("a worktree per task, beside the repository: start (create or reuse), list, release")
+    .addHelpText(
+      'after',
+      examples('cd "$(omni-ship worktree start t-7)"', 'omni-ship worktree list --json', 'omni-ship worktree release t-7 --remove') +
+        '\nExit codes: 0 ok, 1 refused (uncommitted changes, not made by omni-ship), 2 bad usage, task id or repository, 3 conflict (branch checked out elsewhere, path in the way).\n',
+    );
+  worktree
+    .command('start')
+    .description("create the task's worktree on branch <task> (from its latest patchset, else the base branch), or reuse the one it has; prints its path")
+    .argument('<task>', 'a task id such as t-7')
+    .option('--json', 'print {"task", "path", "branch", "action", "registered", "head", "baseCommit", "from", ...} (see README)')
+    .addHelpText('after', examples('omni-ship worktree start t-7', 'cd "$(omni-ship worktree start t-7)"', 'omni-ship worktree start t-7 --json'))
+    .action(async (id: string, o: { json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/worktree.js')).worktreeStartCommand({ cwd: cwd(), json: !!o.json, task: id })),
+    );
+  worktree
+    .command('list')
+    .description('the worktrees omni-ship made: task, branch, HEAD, clean or dirty, path')
+    .option('--json', 'print {"worktrees": [...]} (see README)')
+    .action(async (o: { json?: boolean }) => run(!!o.json, async () => (await import('./commands/worktree.js')).worktreeListCommand({ cwd: cwd(), json: !!o.json })));
+  worktree
+    .command('release')
+    .description("forget the task's worktree; --remove also removes it (never one with uncommitted changes); the branch is kept")
+    .argument('<task>', 'a task id such as t-7')
+    .option('--remove', 'also remove the worktree (git worktree remove, never forced)')
+    .option('--json', 'print {"task", "path", "branch", "released", "removed"}')
+    .addHelpText('after', examples('omni-ship worktree release t-7', 'omni-ship worktree release t-7 --remove'))
+    .action(async (id: string, o: { remove?: boolean; json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/worktree.js')).worktreeReleaseCommand({ cwd: cwd(), json: !!o.json, task: id, remove: !!o.remove })),
+    );
+
+  const task = program
+    .command('task')
+    .description('task records for the pipeline, kept in git (refs/notes/omni-ship/tasks): add, list, show, edit, comment, close, reopen')
+    .addHelpText('after', examples('omni-ship task add t-7 --title "login form" --depends-on t-5', 'omni-ship task add --next --title "fix the footer"', 'omni-ship task list --ready'));
+  const fieldOptions = (c: Command): Command =>
+    c
+      .option('--title <text>', 'what the task is, in one line')
+      .option('--description <text>', 'what to do, in full')
+      .option('-F, --file <path>', 'read the description from a file (- for standard input)')
+      .option('--parent <task>', 'the task this one is part of (an epic)')
+      .option('--depends-on <task...>', 'tasks that must land before this one (repeatable, or comma-separated)')
+      .option('--priority <n>', 'a whole number, lower first (default 2)')
+      .option('--namespace <path>', 'the part of the repository the task touches')
+      .option('--json', 'print the task record (see README)');
+  type FieldOpts = { title?: string; description?: string; file?: string; parent?: string; dependsOn?: string[]; priority?: string; namespace?: string; json?: boolean };
+  const fields = (o: FieldOpts) => ({ title: o.title, description: o.description, file: o.file, parent: o.parent, dependsOn: o.dependsOn, priority: o.priority, namespace: o.namespace });
+  fieldOptions(
+    task
+      .command('add')
+      .description("create a task's record; --next takes the next free number at the remote (compare-and-swap of refs/omni-ship/seq)")
+      .argument('[task]', 'the new task id, such as t-7 (or --next)')
+      .option('--next', 'take the next free number at the remote (under --parent: the next subtask number)'),
+  )
+    .addHelpText('after', examples('omni-ship task add t-7 --title "login form" -F spec.md --priority 1', 'omni-ship task add --next --parent t-7 --title "validate the email field"'))
+    .action(async (id: string | undefined, o: FieldOpts & { next?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/task.js')).taskAddCommand({ cwd: cwd(), json: !!o.json, task: id, next: !!o.next, ...fields(o) })),
+    );
+  fieldOptions(task.command('edit').description("change fields of a task's record (those given)").argument('<task>', 'a task id such as t-7'))
+    .addHelpText('after', examples('omni-ship task edit t-7 --priority 0', 'omni-ship task edit t-7 --depends-on t-5 t-6'))
+    .action(async (id: string, o: FieldOpts) => run(!!o.json, async () => (await import('./commands/task.js')).taskEditCommand({ cwd: cwd(), json: !!o.json, task: id, ...fields(o) })));
+  task
+    .command('list')
+    .description('the task records, by priority then id: state, priority, title, what blocks each')
+    .option('--ready', 'only tasks ready to work on: not landed, not closed, every dependency landed')
+    .option('--parent <task>', "only this task's subtasks")
+    .option('--json', 'print {"rule", "parent", "tasks"} (see README)')
+    .addHelpText('after', examples('omni-ship task list', 'omni-ship task list --ready --json'))
+    .action(async (o: { ready?: boolean; parent?: string; json?: boolean }) =>
+      run(!!o.json, async () => (await import('./commands/task.js')).taskListCommand({ cwd: cwd(), json: !!o.json, ready: !!o.ready, parent: o.parent })),
+    );
+  task
+    .command('show')
+    .description("one task's record: fields, state, comments, attempts that made no commit")
+    .argument('<task>', 'a task id such as t-7')
+    .option('--json', 'print the record (see README)')
+    .action(async (id: string, o: { json?: boolean }) => run(!!o.json, async () => (await import('./commands/task.js')).taskShowCommand({ cwd: cwd(), json: !!o.json, task: id })));
+  for (const [name, op, description] of [
+    ['comment', 'commented', "add a comment to a task's record"],
+    ['close', 'closed', 'close a task (it will not be worked on); closing a closed one changes nothing'],
+    ['reopen', 'reopened', 'reopen a closed task; reopening an open one changes nothing'],
+  ] as const) {
+    task
+      .command(name)
+      .description(description)
+      .argument('<task>', 'a task id such as t-7')
+      .option('-m, --message <text>', name === 'comment' ? 'the comment' : 'why')
+      .option('--json', 'print the record (see README)')
+      .action(async (id: string, o: { message?: string; json?: boolean }) =>
+        run(!!o.json, async () => (await import('./commands/task.js')).taskNoteCommand({ cwd: cwd(), json: !!o.json, task: id, op, message: o.message })),
+      );
+  }
+
   // commander's own errors (unknown command or option, a missing argument) take the form of every other error;
   // they are kept here and reported by main, naming the command whose --help applies
-  for (const command of [program, ...program.commands]) {
-    const prefix = command === program ? 'omni-ship' : `omni-ship ${command.name()}`;
+  const configure = (command: Command, prefix: string): void => {
     command.configureOutput({ outputError: (text) => (usage = { prefix, text }) });
-  }
+    for (const sub of command.commands) configure(sub, `${prefix} ${sub.name()}`);
+  };
+  configure(program, 'omni-ship');
   return program;
 }
 

@@ -6,11 +6,24 @@ import { requireRepo, stateDir } from '../git/repo.js';
 import { columns, style, type CommandOutput } from '../output.js';
 import type { VerifyConfig } from '../config/verify.js';
 import type { LandConfig } from '../config/land.js';
+import type { WorktreeConfig } from '../config/worktree.js';
 
 /** One line for the verify settings: the steps by name, and the settings that differ from the defaults. */
 function verifySummary(v: VerifyConfig): string {
   const steps = v.steps.length ? `${v.steps.length} step(s): ${v.steps.map((s) => s.name).join(', ')}` : 'no steps';
   return `${steps}; skip code ${v.skipExitCode}; ${v.onCommit ? 'on commit' : 'not on commit'}; concurrency ${v.concurrency}${v.keep.length ? `; keeps ${v.keep.join(', ')}` : ''}${v.cacheKey ? '; cache key command' : ''}${v.shareOutput ? '; shares output' : ''}`;
+}
+
+/** One line for the worktree settings: where task worktrees go and what is linked into them. */
+function worktreeSummary(w: WorktreeConfig): string {
+  return `${w.dir === null ? 'beside the repository' : `in ${w.dir}`}${w.linkDirs.length ? `; links ${w.linkDirs.join(', ')}` : ''}`;
+}
+
+/** One line for an object-valued key. */
+function objectSummary(v: VerifyConfig | LandConfig | WorktreeConfig): string {
+  if ('steps' in v) return verifySummary(v);
+  if ('linkDirs' in v) return worktreeSummary(v);
+  return landSummary(v);
 }
 
 /** One line for the land settings: the gates that differ from the defaults. */
@@ -29,7 +42,7 @@ function landSummary(l: LandConfig): string {
 
 /** One value in `omni-ship config --json`. */
 export interface ConfigValueJson {
-  value: string | boolean | null | VerifyConfig | LandConfig;
+  value: string | boolean | null | VerifyConfig | LandConfig | WorktreeConfig;
   /** "file" when set in the config file, "default" otherwise */
   source: 'file' | 'default';
   /** the file path, or how the default was chosen */
@@ -66,7 +79,7 @@ export async function configCommand(opts: BaseOptions): Promise<CommandOutput<Co
   const rows = (Object.keys(values) as (keyof Config)[]).map((key) => {
     const v = values[key];
     const where = v.source === 'file' ? path.relative(opts.cwd, v.detail) || v.detail : v.detail;
-    const shown = v.value === null ? '(none)' : typeof v.value === 'object' ? ('steps' in v.value ? verifySummary(v.value) : landSummary(v.value)) : String(v.value);
+    const shown = v.value === null ? '(none)' : typeof v.value === 'object' ? objectSummary(v.value) : String(v.value);
     return [key, shown, style('dim', `(${where})`)];
   });
   const header = loaded.file ? `config file: ${loaded.file}` : 'no config file: every value is a default (omni-ship init writes one)';

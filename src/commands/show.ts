@@ -12,6 +12,8 @@ import { git } from '../git/exec.js';
 import { KEPT_REF, PATCHSET_REF_PREFIX } from '../notes/refs.js';
 import { catFileBatch } from '../git/batch.js';
 import { badLineWarnings, taskJson, type TaskStatusJson } from './status.js';
+import { readTaskRecord, type TaskRecord } from '../pipeline/tasks.js';
+import { TASKS_REF } from '../notes/refs.js';
 
 /** The JSON shape of `omni-ship show --json`. */
 export interface ShowJson extends TaskStatusJson {
@@ -30,6 +32,8 @@ export interface ShowJson extends TaskStatusJson {
   spec: string | null;
   reviews: ReviewEvent[];
   attempts: AttemptEvent[];
+  /** the task's record (`omni-ship task`: title, description, parent, dependencies, comments), or null */
+  record: TaskRecord | null;
   /** what show also says on stderr (as in status) */
   warnings: string[];
 }
@@ -43,7 +47,11 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   const judged = await readVerifyContext(repo.toplevel, repo.commonDir, stateDir(repo), config, refs).load();
   const state = await loadState(repo.toplevel, config, stateDir(repo), refs, judged.context, { only: new Set([id]) });
   const task = state.tasks.get(id);
+  // the record, when the tasks log has one (the snapshot says whether the log exists: no process when it does not)
+  const tasksTip = refs.split('\n').find((l) => l.startsWith(`${TASKS_REF}\0`))?.split('\0')[1] ?? null;
+  const record = await readTaskRecord(repo.toplevel, id, tasksTip);
   if (!task) {
+    if (record) throw new UserError(`${id} has a task record but no commit, branch or note yet`, ExitCode.usage, `omni-ship task show ${id} shows its record`);
     throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');
   }
   const trees = new Set(task.patchsets.map((p) => p.tree));
@@ -77,12 +85,18 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
     spec: judged.context.spec,
     reviews,
     attempts,
+    record,
     warnings,
   };
   const lines = [
     `${id}  ${task.state}${task.branch ? `  branch ${task.branch}` : ''}${task.head ? `  head ${task.head.slice(0, 12)}` : ''}`,
     `trailer: ${data.trailer}`,
   ];
+  if (record) {
+    lines.push(`title: ${record.title ?? '(none)'}${record.closed ? ' (closed)' : ''}`);
+    if (record.parent) lines.push(`parent: ${record.parent}`);
+    if (record.dependsOn.length) lines.push(`depends on: ${record.dependsOn.join(', ')}`);
+  }
   if (task.live.length > 1) lines.push(`diverged: ${task.live.map((c) => c.slice(0, 12)).join(', ')} all claim ${id}`);
   lines.push('', `patchsets (${task.patchsets.length}):`);
   if (task.patchsets.length) {

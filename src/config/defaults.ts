@@ -5,6 +5,7 @@ import { baseBranchFromFiles, baseDefaultFromFiles, remotesFromConfigFiles } fro
 import { CONFIG_KEYS, type Config, type DynamicKey } from './schema.js';
 import { verifyWithDefaults } from './verify.js';
 import { landWithDefaults } from './land.js';
+import { worktreeWithDefaults } from './worktree.js';
 
 /** Where one effective value came from. */
 export type ValueSource = { kind: 'file'; file: string } | { kind: 'default'; detail: string };
@@ -100,6 +101,14 @@ function baseFrom(remote: string | null, out: string): { value: string | null; d
   return { value: 'main', detail: 'default: main' };
 }
 
+/** An object key's value with the defaults of the sub-keys it leaves out (a copy: the defaults are shared); undefined for other keys. */
+function objectWithDefaults(key: keyof Config, value: unknown): unknown {
+  if (key === 'verify') return verifyWithDefaults(value);
+  if (key === 'land') return landWithDefaults(value);
+  if (key === 'worktree') return worktreeWithDefaults(value);
+  return undefined;
+}
+
 /**
  * The effective configuration from the values a config file set: every missing key defaulted. `root` null means
  * "not in a repository": the repository-dependent defaults are then fixed ones.
@@ -110,7 +119,7 @@ export function withDefaults(values: Partial<Config>, file: string | null, root:
   for (const key of Object.keys(CONFIG_KEYS) as (keyof Config)[]) {
     if (values[key] !== undefined) {
       // an object value gets the defaults of the sub-keys it leaves out
-      config[key] = key === 'verify' ? verifyWithDefaults(values[key]) : key === 'land' ? landWithDefaults(values[key]) : values[key];
+      config[key] = objectWithDefaults(key, values[key]) ?? values[key];
       sources[key] = { kind: 'file', file: file! };
     }
   }
@@ -118,7 +127,7 @@ export function withDefaults(values: Partial<Config>, file: string | null, root:
     if (key in config) continue;
     const spec = CONFIG_KEYS[key];
     if (spec.fixedDefault !== undefined) {
-      config[key] = key === 'verify' ? verifyWithDefaults({}) : key === 'land' ? landWithDefaults({}) : spec.fixedDefault;
+      config[key] = objectWithDefaults(key, {}) ?? spec.fixedDefault;
       sources[key] = { kind: 'default', detail: 'default' };
     }
   }

@@ -1,6 +1,7 @@
 import { badInput } from '../errors.js';
 import { VERIFY_DEFAULTS, verifyProblem, type VerifyConfig } from './verify.js';
 import { LAND_DEFAULTS, landProblem, type LandConfig } from './land.js';
+import { WORKTREE_DEFAULTS, worktreeProblem, type WorktreeConfig } from './worktree.js';
 
 /** The validated, fully defaulted configuration every command receives. */
 export interface Config {
@@ -20,6 +21,8 @@ export interface Config {
   verify: VerifyConfig;
   /** what lets a task land and what landing does (see config/land.ts); read for land from the base branch or the local config only */
   land: LandConfig;
+  /** where `omni-ship worktree start` puts task worktrees and what it links into them (see config/worktree.ts) */
+  worktree: WorktreeConfig;
 }
 
 /** Keys whose default is computed from the repository rather than fixed. */
@@ -27,9 +30,9 @@ export type DynamicKey = 'baseBranch' | 'remote';
 
 /** What a config key holds, how it is documented, and its fixed default if it has one. */
 export interface KeySpec {
-  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name' | 'verify' | 'land';
+  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name' | 'verify' | 'land' | 'worktree';
   doc: string;
-  fixedDefault?: string | boolean | VerifyConfig | LandConfig;
+  fixedDefault?: string | boolean | VerifyConfig | LandConfig | WorktreeConfig;
 }
 
 /** The schema: every key a config file may set. Later issues add keys here. */
@@ -46,6 +49,7 @@ export const CONFIG_KEYS: Record<keyof Config, KeySpec> = {
   requireTaskId: { type: 'boolean', doc: 'reject commits without a task id', fixedDefault: false },
   verify: { type: 'verify', doc: "the team's checks: steps, skipExitCode, onCommit, concurrency, keep, cacheKey, shareOutput, timeout, pruneAfterDays", fixedDefault: VERIFY_DEFAULTS },
   land: { type: 'land', doc: 'what lets a task land: allowSkip, trustRemoteResults, requireApproval, recordOrigin, maxAttempts, batchSize, postVerify', fixedDefault: LAND_DEFAULTS },
+  worktree: { type: 'worktree', doc: 'task worktrees (omni-ship worktree start): dir, linkDirs', fixedDefault: WORKTREE_DEFAULTS },
 };
 
 /** Keys that decide whether a commit may land: read only from data files (never from a JavaScript config). */
@@ -89,6 +93,8 @@ function checkValue(key: keyof Config, value: unknown): string | null {
       return verifyProblem(value);
     case 'land':
       return landProblem(value);
+    case 'worktree':
+      return worktreeProblem(value);
   }
 }
 

@@ -108,8 +108,30 @@ export interface AttemptEvent extends EventBase {
   error: string | null;
 }
 
+/**
+ * One change to a task's record, the pipeline's task tracker (src/pipeline/tasks.ts): created, edited, commented,
+ * closed, reopened, or an attempt that made no commit (so an agent that never commits still reaches the retry
+ * circuit). Note on the task's own key object (taskObject), in the tasks ref. Fields an op does not set are absent;
+ * in an edit, absent means unchanged.
+ */
+export interface TaskEvent extends EventBase {
+  type: 'task';
+  task: string;
+  op: 'created' | 'edited' | 'commented' | 'closed' | 'reopened' | 'attempt';
+  title?: string | null;
+  description?: string | null;
+  parent?: string | null;
+  dependsOn?: string[] | null;
+  priority?: number | null;
+  namespace?: string | null;
+  /** a comment's text, a close's reason, an attempt's error */
+  message?: string | null;
+  /** an attempt's role (dev, review, …) */
+  role?: string | null;
+}
+
 /** Every event omni-ship knows. */
-export type OmniEvent = PatchsetEvent | ReviewEvent | VerifyEvent | LandEvent | RevertEvent | AttemptEvent;
+export type OmniEvent = PatchsetEvent | ReviewEvent | VerifyEvent | LandEvent | RevertEvent | AttemptEvent | TaskEvent;
 
 /** Encodes an event as one line: keys in a fixed order, so the same event always gives the same bytes. */
 export function encodeEvent(event: OmniEvent): string {
@@ -129,10 +151,10 @@ export interface BadLine {
 /**
  * What each type's fields must hold. `str`: a string; `str?`: a string, null or absent; `num?`: a number, null or
  * absent; `task`/`task?`: a task id as omni-ship writes it (lower case, no white space), so one task is never
- * listed twice under two spellings; a list: one of those strings. A line that breaks any of these is unusable
+ * listed twice under two spellings; `tasks?`: an array of those, null or absent; a list: one of those strings. A line that breaks any of these is unusable
  * (skipped with a warning), never a crash further on.
  */
-type FieldKind = 'str' | 'str?' | 'num?' | 'task' | 'task?' | readonly string[];
+type FieldKind = 'str' | 'str?' | 'num?' | 'task' | 'task?' | 'tasks?' | readonly string[];
 const SCHEMA: Record<OmniEvent['type'], Record<string, FieldKind>> = {
   patchset: {
     task: 'task',
@@ -161,11 +183,24 @@ const SCHEMA: Record<OmniEvent['type'], Record<string, FieldKind>> = {
   land: { task: 'task', commit: 'str', landed: 'str', base: 'str', patchset: 'num?', oldTip: 'str?', newTip: 'str?' },
   revert: { task: 'task', commit: 'str', landed: 'str', revert: 'str', base: 'str', reason: 'str?' },
   attempt: { task: 'task', commit: 'str', role: 'str', outcome: ['fail', 'needs-help', 'reset'], error: 'str?' },
+  task: {
+    task: 'task',
+    op: ['created', 'edited', 'commented', 'closed', 'reopened', 'attempt'],
+    title: 'str?',
+    description: 'str?',
+    parent: 'task?',
+    dependsOn: 'tasks?',
+    priority: 'num?',
+    namespace: 'str?',
+    message: 'str?',
+    role: 'str?',
+  },
 };
 const TYPES = new Set(Object.keys(SCHEMA));
 
 function fits(value: unknown, kind: FieldKind): boolean {
   if (typeof kind !== 'string') return typeof value === 'string' && kind.includes(value);
+  if (kind === 'tasks?') return value === null || value === undefined || (Array.isArray(value) && value.every((v) => fits(v, 'task')));
   const optional = kind.endsWith('?');
   if (optional && (value === null || value === undefined)) return true;
   if (kind.startsWith('num')) return typeof value === 'number' && Number.isFinite(value);

@@ -12,6 +12,13 @@ export const NOTES_REFS = {
 /** One of the notes logs. */
 export type NotesLog = keyof typeof NOTES_REFS;
 
+/**
+ * The pipeline's task records (src/pipeline/tasks.ts): one log for every task, keyed by each task's computed key
+ * object. Under NOTES_PREFIX, so sync carries and merges it as the others; not in NOTES_REFS, whose logs status
+ * folds per commit and tree.
+ */
+export const TASKS_REF = 'refs/notes/omni-ship/tasks';
+
 /** Every notes log omni-ship owns lives under this prefix. */
 export const NOTES_PREFIX = 'refs/notes/omni-ship/';
 /**

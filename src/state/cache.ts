@@ -77,6 +77,7 @@ const FIELDS: Record<OmniEvent['type'], readonly string[]> = {
   land: ['base', 'commit', 'landed', 'newTip', 'oldTip', 'patchset', 'task'],
   revert: ['base', 'commit', 'landed', 'reason', 'revert', 'task'],
   attempt: ['commit', 'error', 'outcome', 'role', 'task'],
+  task: ['dependsOn', 'description', 'namespace', 'op', 'parent', 'priority', 'task', 'title'],
 };
 const HEAD = ['v', 'type', 'at', 'by', 'host'] as const;
 const KEYS = Object.fromEntries(Object.entries(FIELDS).map(([type, fields]) => [type, [...HEAD, ...fields].join('\0')])) as Record<OmniEvent['type'], string>;

@@ -10,7 +10,7 @@ import { sideOrder, sortSide, claimedTask, logFormat, looseBaseLog, ownCommit, p
 import { missingBaseWarning } from './base-warning.js';
 import { circuitOf, latestBy, latestByTaskAndCommit } from './latest.js';
 import { foldVerify, otherSpecResult, type TreeSpecVerdict } from '../verify/fold.js';
-import { byTime, decodeNote, type AttemptEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type RevertEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
+import { byTime, decodeNote, type AttemptEvent, type TaskEvent, type BadLine, type LandEvent, type OmniEvent, type PatchsetEvent, type RevertEvent, type ReviewEvent, type VerifyEvent } from '../notes/events.js';
 import { foldPatchsets, supersededCommits, type Patchset } from '../notes/fold.js';
 import { readAllNotes, readChangedNotes, readChangedNotesMany } from '../notes/read.js';
 import { BASE_CACHE_PART, SIDE_CACHE_PART, DamagedCacheError, LandedIndex, NotesPart, closeStateCache, forgetStateCache, readStateCache, writeStateCache, type SideScan, type StateCache } from './cache.js';
@@ -495,7 +495,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     const b = perObject.get(n.ref)!.badLines();
     if (b) bad.push({ ref: n.ref, ...b });
   }
-  const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], revert: [] as RevertEvent[], attempt: [] as AttemptEvent[] };
+  const events = { patchset: [] as PatchsetEvent[], review: [] as ReviewEvent[], verify: [] as VerifyEvent[], land: [] as LandEvent[], revert: [] as RevertEvent[], attempt: [] as AttemptEvent[], task: [] as TaskEvent[] };
   // an event filed in the wrong log is ignored: each log holds its own types (the lands log: land and revert)
   const fits = (e: OmniEvent, log: NotesLog) => e.type === expectedType(log) || (e.type === 'revert' && log === 'lands');
   const presence = new Set<string>([...branchTips.keys(), ...trailerHead.keys(), ...claimedTips.keys()]);

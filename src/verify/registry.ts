@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import type { Low } from 'lowdb';
+import { loadRegistryFile } from '../registry-file.js';
 import { readLock, releaseLock, waitForLock } from './lock.js';
 
 /** One worktree of the verify pool, as last prepared. */
@@ -74,19 +74,9 @@ function empty(): Registry {
   return { version: 1, pool: [], logs: [] };
 }
 
-/** The registry file through lowdb; a file that is not JSON or not a registry reads as empty and `damaged`. */
-async function load(file: string): Promise<{ db: Low<Registry>; data: Registry; damaged: boolean }> {
-  const db = new Low<Registry>(new JSONFile<Registry>(file), empty());
-  let damaged = false;
-  try {
-    await db.read();
-    if (!isRegistry(db.data)) damaged = true;
-  } catch (e) {
-    if (!(e instanceof SyntaxError)) throw e; // unreadable (permissions): not ours to replace
-    damaged = true;
-  }
-  if (damaged) db.data = empty();
-  return { db, data: db.data, damaged };
+/** The registry file through lowdb (see loadRegistryFile). */
+function load(file: string): Promise<{ db: Low<Registry>; data: Registry; damaged: boolean }> {
+  return loadRegistryFile(file, empty, isRegistry);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -9,8 +9,8 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 afterAll(cleanupAll);
 
 const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
-const COMMANDS = ['install-hooks', 'uninstall-hooks', 'trailer', 'config', 'init', 'status', 'show', 'review', 'patchset', 'sync', 'cleanup-branches'];
-const CONFIG_KEYS = ['baseBranch', 'remote', 'taskPattern', 'branchPattern', 'trailerKey', 'requireTaskId', 'verify', 'land'];
+const COMMANDS = ['install-hooks', 'uninstall-hooks', 'trailer', 'config', 'init', 'status', 'show', 'review', 'patchset', 'sync', 'cleanup-branches', 'task', 'worktree'];
+const CONFIG_KEYS = ['baseBranch', 'remote', 'taskPattern', 'branchPattern', 'trailerKey', 'requireTaskId', 'verify', 'land', 'worktree'];
 
 interface ConfigJson {
   file: string | null;
@@ -81,6 +81,17 @@ describe('omni-ship (the built bin)', () => {
     const loaded = JSON.parse(fs.readFileSync(modules, 'utf8')) as string[];
     expect(loaded).toContain('NativeModule vm');
     for (const m of ['zlib', 'stream', 'crypto', 'child_process']) expect(loaded, m).not.toContain(`NativeModule ${m}`);
+  });
+
+  it("a subcommand's usage errors name the subcommand whose --help applies (task add), exit 2, nothing written", () => {
+    const repo = makeRepo();
+    const before = repo.git(['for-each-ref']);
+    const r = omniShip(['task', 'add', 't-1', '--titel', 'x'], { cwd: repo.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("omni-ship: unknown option '--titel'\nhint: did you mean --title? (omni-ship task add --help lists its options)\n");
+    const help = omniShip(['task', '--help'], { cwd: repo.dir });
+    for (const sub of ['add', 'edit', 'list', 'show', 'comment', 'close', 'reopen']) expect(help.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));
+    expect(repo.git(['for-each-ref'])).toBe(before);
   });
 
   it('no arguments: usage on stderr, exit 2', () => {

@@ -26,6 +26,7 @@ const FIXED_DEFAULTS = {
     source: 'default',
     detail: 'default',
   },
+  worktree: { value: { dir: null, linkDirs: [] }, source: 'default', detail: 'default' },
 } satisfies Partial<ConfigJson['values']>;
 
 /** Every default in a repository with branch main and no remote. */

@@ -568,7 +568,7 @@ describe('the state cache file', () => {
       const second = readStateCache(dir, [X]).notes.get(X)!;
       expect(second.tip).toBe(C);
       expect(second.get(B)).toBeUndefined();
-      expect(second.get(C)?.[0][0]?.commit).toBe(C);
+      expect((second.get(C)?.[0][0] as { commit?: string } | undefined)?.commit).toBe(C);
       expect(second.objectsFor('t-1'.replace(/^/, 't:')).sort()).toEqual([A, C].sort());
       expect(second.eventsFor('t:t-2')).toEqual([]);
       expect(second.badLines()).toBeNull();
