@@ -135,6 +135,24 @@ describe('verify pool', () => {
     await third!.release();
   });
 
+  it('six processes asking at once for six slots each get their own, made and usable', async () => {
+    const { opts } = fixture({ concurrency: 6 });
+    const script = `
+      const { acquireWorkspace } = await import(${JSON.stringify(distModule('verify/pool.js'))});
+      const ws = await acquireWorkspace(${JSON.stringify(opts)});
+      console.log(JSON.stringify({ slot: ws.slot, dir: ws.dir }));
+      await new Promise((r) => process.stdin.once('data', r));
+      await ws.release();
+      console.log('released');
+    `;
+    const children = [...Array(6).keys()].map(() => nodeChild(script, { env: testEnv() }));
+    const got = await Promise.all(children.map((c) => c.waitForLine((l) => l.startsWith('{'), 60_000).then((l) => JSON.parse(l) as { slot: number; dir: string })));
+    expect(got.map((g) => g.slot).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const g of got) expect(fs.existsSync(path.join(g.dir, 'README')), g.dir).toBe(true);
+    for (const c of children) c.proc.stdin!.write('\n');
+    await Promise.all(children.map((c) => c.waitForLine((l) => l === 'released', 30_000)));
+  });
+
   const breakages: [string, (dir: string, commonDir: string) => void][] = [
     ['its folder is deleted', (dir) => fs.rmSync(dir, { recursive: true, force: true })],
     ['its .git file is garbage', (dir) => fs.writeFileSync(path.join(dir, '.git'), 'garbage\n')],
