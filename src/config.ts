@@ -70,14 +70,15 @@ async function runAndRecord(file: string, bytes: Buffer, stateDir: string | null
 }
 
 /**
- * Refuses a JavaScript config that sets a key deciding what may land (the verify spec): a background verify must
- * never execute a config taken from a ref, so those keys live in data files, which are read without running them.
+ * Refuses a JavaScript config that sets a key deciding what may land (the verify spec) or what the pipeline runs
+ * (the agent): a background verify or `run` must never execute a config taken from a ref, so those keys live in
+ * data files, which are read without running them.
  */
 function refuseGatingKeysInCode(file: string, values: Partial<Config>): Partial<Config> {
   const gating = GATING_KEYS.filter((k) => values[k] !== undefined);
   if (gating.length === 0) return values;
   throw new UserError(
-    `${file}: sets ${gating.map((k) => `'${k}'`).join(', ')}, which decides what may land; omni-ship reads that only from a data file, never from JavaScript`,
+    `${file}: sets ${gating.map((k) => `'${k}'`).join(', ')}, which decides what may land${gating.includes('agent') ? ' or what the pipeline runs' : ''}; omni-ship reads that only from a data file, never from JavaScript`,
     ExitCode.usage,
     `move ${gating.join(', ')} to .omni-shiprc.yaml, .omni-shiprc.json or the "omni-ship" key of package.json (and keep the rest in ${path.basename(file)}), or into this clone's local config (.git/omni-ship.yaml)`,
   );

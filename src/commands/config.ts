@@ -7,6 +7,7 @@ import { columns, style, type CommandOutput } from '../output.js';
 import type { VerifyConfig } from '../config/verify.js';
 import type { LandConfig } from '../config/land.js';
 import type { WorktreeConfig } from '../config/worktree.js';
+import { agentSummary, type AgentConfig } from '../config/agent.js';
 
 /** One line for the verify settings: the steps by name, and the settings that differ from the defaults. */
 function verifySummary(v: VerifyConfig): string {
@@ -20,8 +21,9 @@ function worktreeSummary(w: WorktreeConfig): string {
 }
 
 /** One line for an object-valued key. */
-function objectSummary(v: VerifyConfig | LandConfig | WorktreeConfig): string {
+function objectSummary(v: VerifyConfig | LandConfig | WorktreeConfig | AgentConfig): string {
   if ('steps' in v) return verifySummary(v);
+  if ('costFrom' in v) return agentSummary(v);
   if ('linkDirs' in v) return worktreeSummary(v);
   return landSummary(v);
 }
@@ -42,7 +44,7 @@ function landSummary(l: LandConfig): string {
 
 /** One value in `omni-ship config --json`. */
 export interface ConfigValueJson {
-  value: string | boolean | null | VerifyConfig | LandConfig | WorktreeConfig;
+  value: string | boolean | null | VerifyConfig | LandConfig | WorktreeConfig | AgentConfig;
   /** "file" when set in the config file, "default" otherwise */
   source: 'file' | 'default';
   /** the file path, or how the default was chosen */

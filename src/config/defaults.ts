@@ -6,6 +6,7 @@ import { CONFIG_KEYS, type Config, type DynamicKey } from './schema.js';
 import { verifyWithDefaults } from './verify.js';
 import { landWithDefaults } from './land.js';
 import { worktreeWithDefaults } from './worktree.js';
+import { agentWithDefaults } from './agent.js';
 
 /** Where one effective value came from. */
 export type ValueSource = { kind: 'file'; file: string } | { kind: 'default'; detail: string };
@@ -106,6 +107,7 @@ function objectWithDefaults(key: keyof Config, value: unknown): unknown {
   if (key === 'verify') return verifyWithDefaults(value);
   if (key === 'land') return landWithDefaults(value);
   if (key === 'worktree') return worktreeWithDefaults(value);
+  if (key === 'agent') return agentWithDefaults(value);
   return undefined;
 }
 

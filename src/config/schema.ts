@@ -2,6 +2,7 @@ import { badInput } from '../errors.js';
 import { VERIFY_DEFAULTS, verifyProblem, type VerifyConfig } from './verify.js';
 import { LAND_DEFAULTS, landProblem, type LandConfig } from './land.js';
 import { WORKTREE_DEFAULTS, worktreeProblem, type WorktreeConfig } from './worktree.js';
+import { AGENT_DEFAULTS, agentProblem, type AgentConfig } from './agent.js';
 
 /** The validated, fully defaulted configuration every command receives. */
 export interface Config {
@@ -23,6 +24,8 @@ export interface Config {
   land: LandConfig;
   /** where `omni-ship worktree start` puts task worktrees and what it links into them (see config/worktree.ts) */
   worktree: WorktreeConfig;
+  /** the coding agent `omni-ship run` starts (see config/agent.ts); read for run from the base branch or the local config only */
+  agent: AgentConfig;
 }
 
 /** Keys whose default is computed from the repository rather than fixed. */
@@ -30,9 +33,9 @@ export type DynamicKey = 'baseBranch' | 'remote';
 
 /** What a config key holds, how it is documented, and its fixed default if it has one. */
 export interface KeySpec {
-  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name' | 'verify' | 'land' | 'worktree';
+  type: 'string' | 'boolean' | 'pattern' | 'trailer-key' | 'branch-name' | 'remote-name' | 'verify' | 'land' | 'worktree' | 'agent';
   doc: string;
-  fixedDefault?: string | boolean | VerifyConfig | LandConfig | WorktreeConfig;
+  fixedDefault?: string | boolean | VerifyConfig | LandConfig | WorktreeConfig | AgentConfig;
 }
 
 /** The schema: every key a config file may set. Later issues add keys here. */
@@ -50,10 +53,11 @@ export const CONFIG_KEYS: Record<keyof Config, KeySpec> = {
   verify: { type: 'verify', doc: "the team's checks: steps, skipExitCode, onCommit, concurrency, keep, cacheKey, shareOutput, timeout, pruneAfterDays", fixedDefault: VERIFY_DEFAULTS },
   land: { type: 'land', doc: 'what lets a task land: allowSkip, trustRemoteResults, requireApproval, recordOrigin, maxAttempts, batchSize, postVerify', fixedDefault: LAND_DEFAULTS },
   worktree: { type: 'worktree', doc: 'task worktrees (omni-ship worktree start): dir, linkDirs', fixedDefault: WORKTREE_DEFAULTS },
+  agent: { type: 'agent', doc: 'the coding agent omni-ship run starts: command, commands, costFrom', fixedDefault: AGENT_DEFAULTS },
 };
 
 /** Keys that decide whether a commit may land: read only from data files (never from a JavaScript config). */
-export const GATING_KEYS: readonly (keyof Config)[] = ['verify', 'land'];
+export const GATING_KEYS: readonly (keyof Config)[] = ['verify', 'land', 'agent'];
 
 /** Checks a pattern: a valid regular expression in the ERE subset that both JavaScript and the hook's awk read alike. */
 export function checkPattern(value: string): string | null {
@@ -95,6 +99,8 @@ function checkValue(key: keyof Config, value: unknown): string | null {
       return landProblem(value);
     case 'worktree':
       return worktreeProblem(value);
+    case 'agent':
+      return agentProblem(value);
   }
 }
 

@@ -10,7 +10,7 @@ afterAll(cleanupAll);
 
 const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
 const COMMANDS = ['install-hooks', 'uninstall-hooks', 'trailer', 'config', 'init', 'status', 'show', 'review', 'patchset', 'sync', 'cleanup-branches', 'task', 'worktree'];
-const CONFIG_KEYS = ['baseBranch', 'remote', 'taskPattern', 'branchPattern', 'trailerKey', 'requireTaskId', 'verify', 'land', 'worktree'];
+const CONFIG_KEYS = ['baseBranch', 'remote', 'taskPattern', 'branchPattern', 'trailerKey', 'requireTaskId', 'verify', 'land', 'worktree', 'agent'];
 
 interface ConfigJson {
   file: string | null;
@@ -253,6 +253,23 @@ describe('omni-ship config', () => {
     repo.git(['remote', 'add', 'origin', tempDir()]);
     const data = JSON.parse(repo.omni(['config', '--json']).stdout) as ConfigJson;
     expect(data.values.remote).toEqual({ value: 'origin', source: 'default', detail: 'default: origin exists' });
+  });
+
+  it('agent: argv lists from a data file; a JavaScript config that sets it is refused (exit 2), as verify and land are', () => {
+    const repo = makeRepo();
+    fs.writeFileSync(path.join(repo.dir, '.omni-shiprc.json'), JSON.stringify({ agent: { command: ['claude', '-p', '{promptFile}'], costFrom: 'cost' } }));
+    const r = omniShip(['config', '--json'], { cwd: repo.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as ConfigJson).values.agent).toEqual({ value: { command: ['claude', '-p', '{promptFile}'], commands: {}, costFrom: 'cost' }, source: 'file', detail: path.join(repo.dir, '.omni-shiprc.json') });
+    fs.writeFileSync(path.join(repo.dir, '.omni-shiprc.json'), JSON.stringify({ agent: { command: 'claude -p x' } }));
+    const bad = omniShip(['config'], { cwd: repo.dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/'agent' command must be a list of arguments \(the program first\), not the string "claude -p x": it runs with no shell/);
+    fs.rmSync(path.join(repo.dir, '.omni-shiprc.json'));
+    fs.writeFileSync(path.join(repo.dir, '.omni-shiprc.cjs'), "module.exports = { agent: { command: ['sh', '-c', 'true'] } };\n");
+    const js = omniShip(['config'], { cwd: repo.dir });
+    expect(js.code).toBe(2);
+    expect(js.stderr).toContain("sets 'agent', which decides what may land or what the pipeline runs; omni-ship reads that only from a data file");
   });
 
   it('plain text names the file and each value', () => {

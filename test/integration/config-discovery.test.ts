@@ -27,6 +27,7 @@ const FIXED_DEFAULTS = {
     detail: 'default',
   },
   worktree: { value: { dir: null, linkDirs: [] }, source: 'default', detail: 'default' },
+  agent: { value: { command: null, commands: {}, costFrom: null }, source: 'default', detail: 'default' },
 } satisfies Partial<ConfigJson['values']>;
 
 /** Every default in a repository with branch main and no remote. */
