@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { gitRun } from '../git/exec.js';
+import { stateDir as stateDirOf, requireWorkRepo } from '../git/repo.js';
+import { hostId } from '../identity.js';
+import { SCHEMA_VERSION, type AttemptEvent, type TaskEvent } from '../notes/events.js';
+import { recordPatchsets } from '../notes/patchsets.js';
+import { NOTES_REFS } from '../notes/refs.js';
+import { appendEvents } from '../notes/write.js';
+import { loadState } from '../state/tasks.js';
+import { agentArgv, runAgent, type AgentResult } from './agent-run.js';
+import { devPrompt } from './prompt.js';
+import { appendTaskEvents, type TaskRecord } from './tasks.js';
+import { startWorktree } from './worktrees.js';
+
+/**
+ * The pipeline's dev step for one task (what `omni-ship run` does for each task it claimed): the task's worktree
+ * (from its latest patchset, else the base), a prompt from templates/dev.md, the agent run there, and then what
+ * it left judged. Exactly one commit of the task on top of the base that was not there before is a new patchset
+ * (recorded as the post-commit hook would). No new commit, two commits, a non-zero exit, a timeout or an agent that
+ * could not start is a failed attempt: on the task's current commit in the attempts log (counted per patchset),
+ * or, when the task has no commit yet, in its task record (so an agent that never commits still reaches the
+ * retry circuit). An abort (Ctrl-C) is no attempt and records nothing.
+ */
+export type DevOutcome = 'committed' | 'no-commit' | 'several-commits' | 'agent-failed' | 'timed-out' | 'not-started' | 'aborted';
+
+export interface DevResult {
+  task: string;
+  outcome: DevOutcome;
+  /** the new patchset's commit (committed only) */
+  commit: string | null;
+  /** the patchset the agent was asked for */
+  patchset: number;
+  worktree: string;
+  promptFile: string;
+  log: string;
+  agent: AgentResult;
+  /** why it is a failed attempt (null when committed or aborted) */
+  error: string | null;
+}
+
+export interface DevInput {
+  cwd: string;
+  config: Config;
+  record: TaskRecord;
+  /** the agent's argv before substitution (chosenAgent) */
+  argv: readonly string[];
+  timeoutMs: number;
+  /** why the previous patchset was rejected, for the prompt */
+  feedback: string | null;
+  /** who records the events, "Name <email>" */
+  by: string;
+  signal?: AbortSignal;
+  onStart?: (info: { pid: number; pgid: number }) => void;
+}
+
+export async function developTask(input: DevInput): Promise<DevResult> {
+  const repo = requireWorkRepo(input.cwd);
+  const { config, record } = input;
+  const id = record.id;
+  const started = await startWorktree(repo.toplevel, id);
+  const worktree = started.data.path;
+  const view = (await loadState(repo.toplevel, config, stateDirOf(repo), undefined, undefined, { only: new Set([id]) as never })).tasks.get(id as never);
+  const before = headOf(worktree);
+  // the task's own commits are those on top of the base branch (a revision starts from its patchset, not the base)
+  const base = mergeBase(worktree, baseTip(repo.toplevel, config));
+  const patchset = (view?.patchsets.length ?? 0) + 1;
+  const dir = path.join(stateDirOf(repo), 'run', id);
+  fs.mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const promptFile = path.join(dir, `prompt-${stamp}.md`);
+  const log = path.join(dir, `agent-${stamp}.log`);
+  fs.writeFileSync(
+    promptFile,
+    devPrompt({ taskId: id, title: record.title, description: record.description, branch: started.data.branch ?? id, baseBranch: config.baseBranch, workspace: worktree, patchset, trailer: `${config.trailerKey}: ${id}`, feedback: input.feedback }),
+  );
+  const agent = await runAgent({
+    argv: agentArgv(input.argv, { promptFile, taskId: id, workspace: worktree }),
+    cwd: worktree,
+    timeoutMs: input.timeoutMs,
+    logFile: log,
+    costFrom: config.agent.costFrom,
+    signal: input.signal,
+    onStart: input.onStart,
+  });
+  const after = headOf(worktree);
+  const result: DevResult = { task: id, outcome: 'committed', commit: null, patchset, worktree, promptFile, log, agent, error: null };
+  if (agent.aborted) return { ...result, outcome: 'aborted' };
+  const count = base && after ? Number(gitRun(['rev-list', '--count', `${base}..${after}`], { cwd: worktree }).stdout.trim() || 0) : 0;
+  if (agent.startError) Object.assign(result, { outcome: 'not-started', error: `the agent could not start: ${agent.startError}` });
+  else if (agent.timedOut) Object.assign(result, { outcome: 'timed-out', error: `the agent ran past its timeout (${Math.round(input.timeoutMs / 1000)} s) and was stopped` });
+  else if (agent.exitCode !== 0) Object.assign(result, { outcome: 'agent-failed', error: `the agent exited ${agent.exitCode ?? `on ${agent.signal}`}` });
+  else if (after === before || count === 0) Object.assign(result, { outcome: 'no-commit', error: 'the agent made no new commit' });
+  else if (count > 1) Object.assign(result, { outcome: 'several-commits', error: `the agent left ${count} commits on top of ${config.baseBranch}; a task is one commit (amend on revision)` });
+  if (result.outcome === 'committed' && after) {
+    await recordPatchsets(repo.toplevel, repo.commonDir, config, [{ commit: after, branch: started.data.branch, supersedes: view?.head ?? null, via: view?.head ? 'amend' : 'commit', at: new Date() }]);
+    return { ...result, commit: after };
+  }
+  // a failed attempt: on the task's current commit when it has one, else on its record
+  const at = new Date().toISOString();
+  const host = hostId(repo.commonDir);
+  if (view?.head) {
+    const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at, by: input.by, host, task: id, commit: view.head, role: 'dev', outcome: 'fail', error: result.error };
+    await appendEvents(repo.toplevel, NOTES_REFS.attempts, [{ object: view.head, events: [event] }]);
+  } else {
+    const event: TaskEvent = { v: SCHEMA_VERSION, type: 'task', at, by: input.by, host, task: id, op: 'attempt', role: 'dev', message: result.error };
+    await appendTaskEvents(repo.toplevel, [event]);
+  }
+  return result;
+}
+
+function headOf(dir: string): string | null {
+  const r = gitRun(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { cwd: dir });
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+/** The base branch's tip: the remote-tracking one when there is one (what the task lands on), else the local. */
+function baseTip(cwd: string, config: Config): string | null {
+  for (const ref of [...(config.remote ? [`refs/remotes/${config.remote}/${config.baseBranch}`] : []), `refs/heads/${config.baseBranch}`]) {
+    const r = gitRun(['rev-parse', '-q', '--verify', `${ref}^{commit}`], { cwd });
+    if (r.exitCode === 0) return r.stdout.trim();
+  }
+  return null;
+}
+
+/** Where the task's own commits begin: HEAD's merge base with the base tip. */
+function mergeBase(dir: string, base: string | null): string | null {
+  if (!base) return null;
+  const r = gitRun(['merge-base', 'HEAD', base], { cwd: dir });
+  return r.exitCode === 0 ? r.stdout.trim() : base;
+}
