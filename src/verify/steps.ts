@@ -217,7 +217,24 @@ export function killGroup(pgid: number, opts: { since?: string | null; signal?: 
     }
     if (found === 0 || signal !== 'SIGKILL') break;
   }
+  // a SIGKILL is delivered, not done: a member may still run for some milliseconds on a loaded machine (found by a
+  // test that looked at once). Wait until every one hit is gone or a zombie, so "killed" means gone for the caller
+  // (a pool worktree reused next, a log read): a bounded wait, a process in uninterruptible sleep may take longer
+  if (signal === 'SIGKILL' && hit.size > 0) {
+    const until = Date.now() + KILL_SETTLE_MS;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while ([...hit].some((pid) => running(pid)) && Date.now() < until) Atomics.wait(pause, 0, 0, 5);
+  }
   return hit.size;
+}
+
+/** How long killGroup waits for the processes it SIGKILLed to be gone. */
+const KILL_SETTLE_MS = 2000;
+
+/** Whether `pid` still runs (not gone, not a zombie). */
+function running(pid: number): boolean {
+  const f = statFields(pid);
+  return f !== null && f[0] !== 'Z' && f[0] !== 'X';
 }
 
 function safeReaddir(dir: string): string[] {
