@@ -1,4 +1,5 @@
 import { ExitCode, UserError } from '../errors.js';
+import { describe, isObject } from './values.js';
 
 /**
  * The `agent` settings: the coding agent `omni-ship run` starts in a task's worktree, as an argv array (never a
@@ -15,13 +16,6 @@ export interface AgentConfig {
 /** The defaults of every `agent` key: no agent until the team names one. */
 export const AGENT_DEFAULTS: AgentConfig = { command: null, commands: {}, costFrom: null };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
-}
 
 /** Why `argv` is not an agent's command line, or null. */
 function argvProblem(argv: unknown): string | null {

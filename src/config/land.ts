@@ -1,5 +1,6 @@
 /** The `land` settings: which results let a task land, and what landing does. Gating: read like `verify`. */
 import { verifyProblem, verifyWithDefaults, type VerifyConfig } from './verify.js';
+import { describe, isObject } from './values.js';
 
 /** The validated, defaulted `land` object. */
 export interface LandConfig {
@@ -41,13 +42,6 @@ export const LAND_KEYS: Record<keyof LandConfig, string> = {
   postVerify: 'a slower suite {steps, …} run after the base moved; a failure lands a revert (default none)',
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
-}
 
 /** Why `value` is not a valid `land` object, or null; names the sub-key. */
 export function landProblem(value: unknown): string | null {

@@ -3,6 +3,7 @@ import { VERIFY_DEFAULTS, verifyProblem, type VerifyConfig } from './verify.js';
 import { LAND_DEFAULTS, landProblem, type LandConfig } from './land.js';
 import { WORKTREE_DEFAULTS, worktreeProblem, type WorktreeConfig } from './worktree.js';
 import { AGENT_DEFAULTS, agentProblem, type AgentConfig } from './agent.js';
+import { describe } from './values.js';
 
 /** The validated, fully defaulted configuration every command receives. */
 export interface Config {
@@ -102,12 +103,6 @@ function checkValue(key: keyof Config, value: unknown): string | null {
     case 'agent':
       return agentProblem(value);
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 /** Branch-name rules of `git check-ref-format --branch`, without spawning git. */

@@ -1,3 +1,4 @@
+import { describe, isObject } from './values.js';
 /** The `verify` settings: the team's checks, how they run, and what joins the spec hash. */
 
 /** One configured step. `run`: a shell string (run by /bin/sh -c) or an argv array (run as is). */
@@ -56,13 +57,6 @@ export const VERIFY_KEYS: Record<keyof VerifyConfig, string> = {
   pruneAfterDays: 'days after which verify --prune removes idle pool worktrees and logs (default 14)',
 };
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks a command: a non-empty shell string or a non-empty argv array of strings. */
 function commandProblem(value: unknown): string | null {

@@ -1,3 +1,5 @@
+import { describe, isObject } from './values.js';
+
 /** The `worktree` settings: where `omni-ship worktree start` puts a task's worktree, and what it links into it. */
 
 /** The validated, defaulted `worktree` object. */
@@ -17,13 +19,6 @@ export const WORKTREE_KEYS: Record<keyof WorktreeConfig, string> = {
   linkDirs: 'folders of the main work tree symlinked into each new worktree, e.g. [node_modules] (default [])',
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
-}
 
 /** One path segment omni-ship puts into a file name or a branch name: letters, digits, `.`, `_`, `-`; not `.` or `..`. */
 export function isSafeSegment(s: string): boolean {

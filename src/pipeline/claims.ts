@@ -1,6 +1,7 @@
 import { ExitCode, UserError } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { randomId } from '../hash.js';
+import { gitReason, lastLine, lostRace, singleFileCommit } from './remote-ref.js';
 
 /**
  * Pipeline claims: which machine works on a task, decided at the remote with no coordinator. A machine claims a
@@ -44,9 +45,7 @@ export interface Claim extends ClaimInfo {
 export type ClaimResult = { claimed: true; claim: Claim; tookOver: Claim | null } | { claimed: false; heldBy: Claim };
 
 function unreachable(remote: string, stderr: string): UserError {
-  const lines = stderr.trim().split('\n').filter(Boolean);
-  const said = (lines.find((l) => l.startsWith('fatal: ')) ?? lines[0] ?? 'no answer').replace(/^fatal: /, '');
-  return new UserError(`cannot reach ${remote} to claim tasks: ${said}`, ExitCode.indeterminate, 'no task is worked on without a claim; try again once the remote answers');
+  return new UserError(`cannot reach ${remote} to claim tasks: ${gitReason(stderr)}`, ExitCode.indeterminate, 'no task is worked on without a claim; try again once the remote answers');
 }
 
 /** Every claim the remote holds now (one fetch of them all), by task. */
@@ -54,7 +53,7 @@ export function readClaims(cwd: string, remote: string): Map<string, Claim> {
   const local = remoteClaimsPrefix(remote);
   // a glob, and --prune: a remote with none is no error, and a released claim's copy goes
   const fetched = gitRun(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--prune', remote, `+${CLAIMS_PREFIX}*:${local}*`], { cwd });
-  if (fetched.exitCode !== 0 && !/cannot lock ref|but expected/.test(fetched.stderr)) throw unreachable(remote, fetched.stderr);
+  if (fetched.exitCode !== 0 && !lostRace(fetched.stderr)) throw unreachable(remote, fetched.stderr);
   const claims = new Map<string, Claim>();
   const listed = gitRun(['for-each-ref', '--format=%(objectname) %(refname)', local], { cwd });
   for (const line of listed.stdout.split('\n')) {
@@ -86,14 +85,8 @@ export function expired(claim: Pick<ClaimInfo, 'expires'>, now = Date.now()): bo
 
 /** A new claim commit for `info` (on top of `parent`: a renewal or a takeover keeps the chain). */
 function claimCommit(cwd: string, info: ClaimInfo, parent: string | null): string {
-  const blob = gitRun(['hash-object', '-w', '--stdin'], { cwd, input: `${JSON.stringify(info, null, 1)}\n` });
-  if (blob.exitCode !== 0) throw new Error(`git hash-object failed: ${blob.stderr.trim()}`);
-  const tree = gitRun(['mktree'], { cwd, input: `100644 blob ${blob.stdout.trim()}\tclaim.json\n` });
-  if (tree.exitCode !== 0) throw new Error(`git mktree failed: ${tree.stderr.trim()}`);
   const message = `omni-ship: ${info.task} claimed by ${info.host} (pid ${info.pid}) until ${info.expires}\n\nnonce: ${info.nonce}\n`;
-  const commit = gitRun(['commit-tree', tree.stdout.trim(), ...(parent ? ['-p', parent] : []), '-m', message], { cwd });
-  if (commit.exitCode !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}`);
-  return commit.stdout.trim();
+  return singleFileCommit(cwd, 'claim.json', `${JSON.stringify(info, null, 1)}\n`, parent, message);
 }
 
 /** Moves the remote's claim ref from `expect` (null: must not exist) to `commit` (null: delete); false when it lost. */
@@ -102,8 +95,8 @@ function pushClaim(cwd: string, remote: string, task: string, expect: string | n
   const pushed = gitRun(['push', '--quiet', '--porcelain', `--force-with-lease=${ref}:${expect ?? ''}`, remote, `${commit ?? ''}:${ref}`], { cwd });
   if (pushed.exitCode === 0) return true;
   const said = `${pushed.stdout}\n${pushed.stderr}`;
-  if (/stale info|fetch first|non-fast-forward|cannot lock ref|but expected|reference already exists|\[rejected\]/.test(said)) return false;
-  if (/\[remote rejected\]/.test(said)) throw new UserError(`${remote} refused the claim of ${task}: ${said.trim().split('\n').filter(Boolean).slice(-1)[0]}`, ExitCode.refused);
+  if (lostRace(said) || /\[rejected\]/.test(said)) return false;
+  if (/\[remote rejected\]/.test(said)) throw new UserError(`${remote} refused the claim of ${task}: ${lastLine(said)}`, ExitCode.refused);
   throw unreachable(remote, pushed.stderr);
 }
 

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { gitRun } from '../git/exec.js';
 import { stateDir as stateDirOf, requireWorkRepo } from '../git/repo.js';
 import { hostId } from '../identity.js';
+import { refValue } from '../land/base-ref.js';
 import { SCHEMA_VERSION, type AttemptEvent, type TaskEvent } from '../notes/events.js';
 import { recordPatchsets } from '../notes/patchsets.js';
 import { NOTES_REFS } from '../notes/refs.js';
@@ -118,8 +119,8 @@ function headOf(dir: string): string | null {
 /** The base branch's tip: the remote-tracking one when there is one (what the task lands on), else the local. */
 function baseTip(cwd: string, config: Config): string | null {
   for (const ref of [...(config.remote ? [`refs/remotes/${config.remote}/${config.baseBranch}`] : []), `refs/heads/${config.baseBranch}`]) {
-    const r = gitRun(['rev-parse', '-q', '--verify', `${ref}^{commit}`], { cwd });
-    if (r.exitCode === 0) return r.stdout.trim();
+    const tip = refValue(cwd, ref);
+    if (tip) return tip;
   }
   return null;
 }

@@ -32,17 +32,7 @@ export function devPrompt(input: DevPromptInput, template = readTemplate('dev.md
     ? `## The previous patchset was rejected\n\n${input.feedback.trim()}\n\nRevise the commit (amend it) so that this is fixed.`
     : '';
   return tidy(
-    renderTemplate(template, {
-      taskId: input.taskId,
-      title: input.title ?? '(no title)',
-      description: input.description?.trim() || '(no description: the title is the task)',
-      branch: input.branch,
-      baseBranch: input.baseBranch,
-      workspace: input.workspace,
-      patchset: String(input.patchset),
-      trailer: input.trailer,
-      feedback,
-    }),
+    renderTemplate(template, { ...taskValues(input), trailer: input.trailer, feedback }),
   );
 }
 
@@ -61,17 +51,21 @@ export interface ReviewPromptInput {
 /** The reviewer agent's prompt (templates/review.md). */
 export function reviewPrompt(input: ReviewPromptInput, template = readTemplate('review.md')): string {
   return tidy(
-    renderTemplate(template, {
-      taskId: input.taskId,
-      title: input.title ?? '(no title)',
-      description: input.description?.trim() || '(no description: the title is the task)',
-      commit: input.commit,
-      patchset: String(input.patchset),
-      branch: input.branch,
-      baseBranch: input.baseBranch,
-      workspace: input.workspace,
-    }),
+    renderTemplate(template, { ...taskValues(input), commit: input.commit }),
   );
+}
+
+/** The values both prompts name: the task, its text, where it is worked on, the patchset. */
+function taskValues(input: Omit<ReviewPromptInput, 'commit'>): Record<string, string> {
+  return {
+    taskId: input.taskId,
+    title: input.title ?? '(no title)',
+    description: input.description?.trim() || '(no description: the title is the task)',
+    branch: input.branch,
+    baseBranch: input.baseBranch,
+    workspace: input.workspace,
+    patchset: String(input.patchset),
+  };
 }
 
 /** A template of the package (templates/<name>). */

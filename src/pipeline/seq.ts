@@ -1,6 +1,7 @@
 import { ExitCode, UserError } from '../errors.js';
 import { gitRun } from '../git/exec.js';
 import { randomId } from '../hash.js';
+import { gitReason, lastLine, lostRace, pause, singleFileCommit } from './remote-ref.js';
 
 /**
  * `task add --next`: the next free task number, taken by a compare-and-swap of one ref at the remote,
@@ -16,20 +17,12 @@ export function seqTrackingRef(remote: string): string {
   return `refs/omni-ship/remote-seq/${remote}/seq`;
 }
 
-/** A short random wait before another round, longer as rounds go (clones that collided do not collide again). */
-function pause(round: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.random() * Math.min(200, 10 * (round + 1)));
-}
-
 /** Rounds before giving up on a remote that other clones keep moving. */
 const MAX_ROUNDS = 30;
 
 /** What git said when the remote could not be reached (exit 75: try again). */
 function unreachable(remote: string, stderr: string): UserError {
-  const lines = stderr.trim().split('\n').filter(Boolean);
-  // git's first fatal line says what failed ("'…' does not appear to be a git repository"); its advice follows
-  const said = (lines.find((l) => l.startsWith('fatal: ')) ?? lines[0] ?? 'no answer').replace(/^fatal: /, '');
-  return new UserError(`cannot reach ${remote} to take the next task number: ${said}`, ExitCode.indeterminate, 'nothing was written; try again once the remote answers, or name the task yourself');
+  return new UserError(`cannot reach ${remote} to take the next task number: ${gitReason(stderr)}`, ExitCode.indeterminate, 'nothing was written; try again once the remote answers, or name the task yourself');
 }
 
 /**
@@ -43,7 +36,7 @@ export function takeNextNumber(cwd: string, remote: string, scope: string, floor
     const fetched = gitRun(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--prune', remote, `+${SEQ_REF}*:${tracking}*`], { cwd });
     if (fetched.exitCode !== 0) {
       // another command of this clone moved the tracking ref meanwhile: fetch again
-      if (/cannot lock ref|but expected|File exists/.test(fetched.stderr)) {
+      if (lostRace(fetched.stderr) || /File exists/.test(fetched.stderr)) {
         pause(round);
         continue;
       }
@@ -65,12 +58,12 @@ export function takeNextNumber(cwd: string, remote: string, scope: string, floor
     // another clone took a number since the fetch (the lease failed here, or the remote's own compare-and-swap
     // there): read again. A push the remote refused for another reason (a hook) is no race, and says so
     const said = `${pushed.stdout}\n${pushed.stderr}`;
-    if (/stale info|fetch first|non-fast-forward|cannot lock ref|but expected|reference already exists/.test(said)) {
+    if (lostRace(said)) {
       pause(round);
       continue;
     }
     if (/\[remote rejected\]|\[rejected\]/.test(said)) {
-      throw new UserError(`${remote} refused the next task number: ${said.trim().split('\n').filter(Boolean).slice(-1)[0]}`, ExitCode.refused, 'nothing was written');
+      throw new UserError(`${remote} refused the next task number: ${lastLine(said)}`, ExitCode.refused, 'nothing was written');
     }
     throw unreachable(remote, pushed.stderr);
   }
@@ -93,13 +86,7 @@ function readCounters(cwd: string, commit: string): Record<string, number> {
 /** A commit holding `counters` as seq.json, on top of `parent`. */
 function writeCounters(cwd: string, counters: Record<string, number>, parent: string | null, message: string): string {
   const sorted = Object.fromEntries(Object.keys(counters).sort().map((k) => [k, counters[k]]));
-  const blob = gitRun(['hash-object', '-w', '--stdin'], { cwd, input: `${JSON.stringify(sorted, null, 1)}\n` });
-  if (blob.exitCode !== 0) throw new Error(`git hash-object failed: ${blob.stderr.trim()}`);
-  const tree = gitRun(['mktree'], { cwd, input: `100644 blob ${blob.stdout.trim()}\tseq.json\n` });
-  if (tree.exitCode !== 0) throw new Error(`git mktree failed: ${tree.stderr.trim()}`);
-  const commit = gitRun(['commit-tree', tree.stdout.trim(), ...(parent ? ['-p', parent] : []), '-m', `omni-ship: ${message}`], { cwd });
-  if (commit.exitCode !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}`);
-  return commit.stdout.trim();
+  return singleFileCommit(cwd, 'seq.json', `${JSON.stringify(sorted, null, 1)}\n`, parent, `omni-ship: ${message}`);
 }
 
 /**
