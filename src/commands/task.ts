@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { BaseOptions } from '../cli.js';
 import { loadConfig, type Config } from '../config.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { requireWorkRepo, stateDir, type WorkRepo } from '../git/repo.js';
 import { parseTaskId, tryTaskId } from '../ids.js';
 import { gitIdentity, hostId } from '../identity.js';
@@ -138,6 +139,9 @@ export async function taskAddCommand(opts: BaseOptions & TaskFields & { task?: s
     let floor = 0;
     for (const known of records.keys()) floor = Math.max(floor, Number(used.exec(known)?.[1] ?? 0));
     id = `${prefix}${takeNextNumber(ctx.repo.toplevel, remote, parent ?? '', floor)}`;
+    // killed here, the number is taken and no record names it: it is never given again (numbers are unique, not
+    // dense), and the next --next takes the one after
+    failpoint('task:number-taken');
     if (fields.dependsOn?.includes(id)) throw badInput(`${id} cannot depend on itself`);
   }
   const existing = records.get(id);

@@ -3,6 +3,7 @@ import { loadConfig, isValidBranchName, type Config } from '../config.js';
 import { isSafeSegment } from '../config/worktree.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
 import { gitRun } from '../git/exec.js';
+import { failpoint } from '../failpoint.js';
 import { withWorktreeAdminLock } from '../git/worktree-lock.js';
 import { findRepo, isInside, requireRepo, requireWorkRepo, stateDir } from '../git/repo.js';
 import { listWorktrees, type WorktreeEntry } from '../git/worktrees.js';
@@ -123,17 +124,6 @@ export async function startWorktree(cwd: string, rawTask: string): Promise<Outco
       throw new UserError(`${task}: ${target} is in the way: it exists but is not ${task}'s worktree`, ExitCode.conflict, 'move it away, or set worktree.dir to another folder');
     }
     const start = await startPoint(top, dir, config, task, branch);
-    const args = start.from === 'branch' ? ['worktree', 'add', '--quiet', target, branch] : ['worktree', 'add', '--quiet', '--no-track', '-b', branch, target, start.commit];
-    const added = await withWorktreeAdminLock(repo.commonDir, () => gitRun(args, { cwd: top }));
-    if (added.exitCode !== 0) {
-      throw new UserError(`${task}: git could not make the worktree ${target}: ${firstLine(added.stderr)}`, ExitCode.conflict, 'omni-ship worktree list and git worktree list show what is there');
-    }
-    const links = linkDirs(top, target, config.worktree.linkDirs);
-    for (const l of links) {
-      if (l.status === 'missing') notes.push(`${task}: worktree.linkDirs: ${l.target} does not exist: not linked`);
-      if (l.status === 'in-the-way') notes.push(`${task}: worktree.linkDirs: ${path.join(target, l.name)} exists in the checkout: not linked`);
-    }
-    const linked = links.filter((l) => l.status === 'linked').map((l) => l.name);
     const entry: WorktreeRecord = {
       task,
       path: target,
@@ -144,15 +134,41 @@ export async function startWorktree(cwd: string, rawTask: string): Promise<Outco
       from: start.from,
       fromRef: start.ref,
       patchset: start.patchset,
-      links: linked,
+      links: [],
     };
-    const exclude = linked.length ? excludeFile(target) : null;
+    // registered before it is made: a start killed after git made the worktree leaves one the registry calls
+    // omni-ship's (reused, and removable, by the next command); killed before, an entry whose folder does not exist,
+    // which the next start makes again and a release forgets
     await updateWorktreeRegistry(dir, (data) => {
-      // the exclude file is shared by every worktree (info/ is in the common dir): written under the registry's lock
-      if (exclude) addExcludes(exclude, linked);
       data.worktrees = [...data.worktrees.filter((w) => w.task !== task), entry];
       return { result: null, write: true };
     });
+    failpoint('worktree:registered');
+    const args = start.from === 'branch' ? ['worktree', 'add', '--quiet', target, branch] : ['worktree', 'add', '--quiet', '--no-track', '-b', branch, target, start.commit];
+    const added = await withWorktreeAdminLock(repo.commonDir, () => gitRun(args, { cwd: top }));
+    if (added.exitCode !== 0) {
+      await updateWorktreeRegistry(dir, (data) => {
+        data.worktrees = data.worktrees.filter((w) => w.task !== task);
+        return { result: null, write: true };
+      });
+      throw new UserError(`${task}: git could not make the worktree ${target}: ${firstLine(added.stderr)}`, ExitCode.conflict, 'omni-ship worktree list and git worktree list show what is there');
+    }
+    failpoint('worktree:added');
+    const links = linkDirs(top, target, config.worktree.linkDirs);
+    for (const l of links) {
+      if (l.status === 'missing') notes.push(`${task}: worktree.linkDirs: ${l.target} does not exist: not linked`);
+      if (l.status === 'in-the-way') notes.push(`${task}: worktree.linkDirs: ${path.join(target, l.name)} exists in the checkout: not linked`);
+    }
+    entry.links = links.filter((l) => l.status === 'linked').map((l) => l.name);
+    if (entry.links.length) {
+      const exclude = excludeFile(target);
+      await updateWorktreeRegistry(dir, (data) => {
+        // the exclude file is shared by every worktree (info/ is in the common dir): written under the registry's lock
+        addExcludes(exclude, entry.links);
+        data.worktrees = [...data.worktrees.filter((w) => w.task !== task), entry];
+        return { result: null, write: true };
+      });
+    }
     const on = start.from === 'branch' ? `its existing branch ${branch}` : `new branch ${branch} from ${start.from === 'patchset' ? `patchset ${start.patchset}` : shortRef(start.ref!)}`;
     notes.push(`${task}: made the worktree ${target} on ${on} (${start.commit.slice(0, 12)})`);
     return { data: { ...existing(task, target, branch, { record: entry, top, head: start.commit }), action: 'created', links }, notes };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupAll, makeRemote, makeRepo, tempDir, wrapRepo, type RunResult, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRemote, makeRepo, tempDir, testEnv, wrapRepo, type RunResult, type TestRepo } from '../helpers/repo.js';
 import { eventsIn, jsonOf, omniAsync, refValue, refsUnder } from '../helpers/state.js';
 
 afterAll(cleanupAll);
@@ -182,6 +182,18 @@ describe('task records (refs/notes/omni-ship/tasks)', () => {
     a.git(['remote', 'set-url', 'origin', path.join(tempDir(), 'gone.git')]);
     refused(a, ['task', 'add', '--next', '--title', 'second'], 75, /cannot reach origin to take the next task number: .*gone\.git.*\nhint: nothing was written/);
     expect(list(a).tasks.map((t) => t.id)).toEqual(['t-1']);
+  });
+
+  it('--next killed after the remote gave the number, before the record: nothing half-written, the next --next takes the one after', () => {
+    const remote = makeRemote();
+    const a = remote.clone('a');
+    ok(a.omni(['task', 'add', '--next', '--title', 'first']));
+    const killed = a.omni(['task', 'add', '--next', '--title', 'lost'], { env: testEnv({ OMNI_SHIP_FAILPOINT: 'task:number-taken' }) });
+    expect(killed.code).not.toBe(0);
+    expect(list(a).tasks.map((t) => t.id)).toEqual(['t-1']);
+    expect(jsonOf<Item>(ok(a.omni(['task', 'add', '--next', '--title', 'second', '--json']))).id).toBe('t-3');
+    expect(list(a).tasks.map((t) => t.id)).toEqual(['t-1', 't-3']);
+    expect(a.git(['for-each-ref', 'refs/omni-ship/tmp/'])).toBe('');
   });
 
   it('sync carries the records to other clones and merges two clones\' changes to one task by union', () => {

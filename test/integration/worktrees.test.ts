@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { distModule, killChildren, nodeChild } from '../helpers/children.js';
-import { cleanupAll, makeRemote, omniShip, tempDir, wrapRepo, type RunResult, type TestRepo } from '../helpers/repo.js';
+import { cleanupAll, makeRemote, omniShip, tempDir, wrapRepo, testEnv, type RunResult, type TestRepo } from '../helpers/repo.js';
 import { jsonOf, omniAsync } from '../helpers/state.js';
 
 afterAll(cleanupAll);
@@ -334,6 +334,29 @@ describe('omni-ship worktree start', () => {
     for (const t of tasks) expect(fs.existsSync(path.join(defaultPath(repo, t), 'README')), t).toBe(true);
     expect(fs.readdirSync(path.join(repo.dir, '.git', 'omni-ship')).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
+});
+
+describe('a start killed part way (kill -9)', () => {
+  for (const [point, what] of [
+    ['worktree:registered', 'after the registry names it, before git makes it'],
+    ['worktree:added', 'after git made it, before its links'],
+  ] as const) {
+    it(`${what}: the next start finishes the job, and the worktree is omni-ship's (release --remove removes it)`, () => {
+      const repo = repoInTemp();
+      const killed = repo.omni(['worktree', 'start', 't-41'], { env: testEnv({ OMNI_SHIP_FAILPOINT: point }) });
+      expect(killed.code).not.toBe(0);
+      const again = jsonOf<StartJson>(repo.omni(['worktree', 'start', 't-41', '--json']));
+      expect(again).toMatchObject({ task: 't-41', path: defaultPath(repo, 't-41'), branch: 't-41', registered: true });
+      expect(again.action).toBe(point === 'worktree:added' ? 'reused' : 'created');
+      expect(fs.existsSync(path.join(again.path, 'README'))).toBe(true);
+      expect(readRegistry(repo).worktrees.map((w) => w.task)).toEqual(['t-41']);
+      // no lock left blocking
+      expect(fs.readdirSync(path.join(repo.dir, '.git', 'omni-ship')).filter((f) => f.endsWith('.lock'))).toEqual([]);
+      const released = repo.omni(['worktree', 'release', 't-41', '--remove']);
+      expect(released.code, released.stderr).toBe(0);
+      expect(fs.existsSync(again.path)).toBe(false);
+    });
+  }
 });
 
 describe('omni-ship worktree list', () => {
