@@ -109,7 +109,7 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
     .description('list the tasks in flight (and those landed in the last 3 days): state, branch, head, patchsets, verify, review, landing; with counts per state of every task')
     .option('--json', 'print {"base", "counts", "listing", "tasks": [...]} (see README)')
     .option('--all', 'every task, landed ones of any age included')
-    .option('--state <state>', 'only tasks in this state (in-progress, verifying, failed, verified, approved, landed, needs-help, diverged)')
+    .option('--state <state>', 'only tasks in this state (open, in-progress, verifying, failed, verified, approved, landed, needs-help, diverged, closed)')
     .option('--parent <task>', 'only this task and its subtasks (t-565 shows t-565.1, t-565.2, …)')
     .option('--task <task>', 'only this task')
     .addHelpText('after', examples('omni-ship status', 'omni-ship status --all', 'omni-ship status --state failed', 'omni-ship status --parent t-565 --json'))
@@ -335,6 +335,29 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
       run(!!o.json, async () => (await import('./commands/worktree.js')).worktreeReleaseCommand({ cwd: cwd(), json: !!o.json, task: id, remove: !!o.remove })),
     );
 
+  program
+    .command('run')
+    .description('the pipeline: claim ready tasks at the remote, run the dev agent in each one\'s worktree, verify, review (land.requireApproval) and land, with retries, backoff and a circuit breaker')
+    .option('--concurrency <n>', 'tasks worked on at once (default 2)')
+    .option('--interval <s>', 'seconds between passes, and the first backoff (default 20)')
+    .option('--once', 'one pass: claim up to --concurrency ready tasks, take each as far as it goes, exit')
+    .option('--until-idle', 'exit once no task is ready, running (here or elsewhere) or backing off')
+    .option('--dry-run', 'say which tasks a pass would claim; claim and run nothing')
+    .option('--task-id <task>', 'only this task (exits at once when its circuit is open)')
+    .option('--parent <task>', "only this task's subtasks")
+    .option('--max-retries <n>', 'failed attempts on one patchset (or before the first) before the task needs help; 0 = unlimited (default 5)')
+    .option('--max-iter <n>', 'dev runs per task across all its patchsets; 0 = unlimited (default 80)')
+    .option('--timeout <s>', "seconds an agent may run before it is stopped; 0 = none (default 1800)")
+    .option('--max-cost <cents>', "cents per task, counted from the cost events in git (every machine's); 0 = unlimited (default)")
+    .option('--agent <name>', 'the agent named under agent.commands (default: agent.command)')
+    .option('--json', 'print one JSON event per line (see README)')
+    .addHelpText('after', examples('omni-ship run --until-idle', 'omni-ship run --concurrency 4 --json', 'omni-ship run --once --task-id t-7 --agent codex') + '\nExit codes: 0 stopped as asked (once, idle), 1 --task-id needs help, 2 bad input, 130 interrupted.\n')
+    .action(async (o: { concurrency?: string; interval?: string; once?: boolean; untilIdle?: boolean; dryRun?: boolean; taskId?: string; parent?: string; maxRetries?: string; maxIter?: string; timeout?: string; maxCost?: string; agent?: string; json?: boolean }) =>
+      run(!!o.json, async () =>
+        (await import('./commands/run.js')).runCommand({ cwd: cwd(), json: !!o.json, concurrency: o.concurrency, interval: o.interval, once: !!o.once, untilIdle: !!o.untilIdle, dryRun: !!o.dryRun, taskId: o.taskId, parent: o.parent, maxRetries: o.maxRetries, maxIter: o.maxIter, timeout: o.timeout, maxCost: o.maxCost, agent: o.agent }),
+      ),
+    );
+
   const task = program
     .command('task')
     .description('task records for the pipeline, kept in git (refs/notes/omni-ship/tasks): add, list, show, edit, comment, close, reopen')
@@ -384,7 +407,7 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
   for (const [name, op, description] of [
     ['comment', 'commented', "add a comment to a task's record"],
     ['close', 'closed', 'close a task (it will not be worked on); closing a closed one changes nothing'],
-    ['reopen', 'reopened', 'reopen a closed task; reopening an open one changes nothing'],
+    ['reopen', 'reopened', 'reopen a closed task, or reset the retry circuit of one that needs help (run works on it again); else nothing changes'],
   ] as const) {
     task
       .command(name)

@@ -12,6 +12,8 @@ export const ExitCode = {
   internal: 70,
   /** no answer yet, try again (sysexits' EX_TEMPFAIL): a verify timed out, was killed or could not run its steps */
   indeterminate: 75,
+  /** stopped by Ctrl-C (SIGINT) or SIGTERM, after leaving everything consistent (`run`): 128 + SIGINT */
+  interrupted: 130,
 } as const;
 
 /** One of the documented exit codes. */

@@ -2,7 +2,7 @@
 export interface CommandOutput<T = unknown> {
   data: T;
   text: string;
-  exitCode?: 0 | 1 | 2 | 3 | 70 | 75;
+  exitCode?: 0 | 1 | 2 | 3 | 70 | 75 | 130;
   /** the JSON to print for --json, as text already (an answer stored as printed); else data is stringified */
   jsonText?: string | Uint8Array;
   /** lines for stderr even on success (warnings) */

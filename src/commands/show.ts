@@ -12,11 +12,10 @@ import { git } from '../git/exec.js';
 import { KEPT_REF, PATCHSET_REF_PREFIX } from '../notes/refs.js';
 import { catFileBatch } from '../git/batch.js';
 import { badLineWarnings, taskJson, type TaskStatusJson } from './status.js';
-import { readTaskRecord, type TaskRecord } from '../pipeline/tasks.js';
-import { TASKS_REF } from '../notes/refs.js';
+import type { TaskRecord } from '../pipeline/tasks.js';
 
-/** The JSON shape of `omni-ship show --json`. */
-export interface ShowJson extends TaskStatusJson {
+/** The JSON shape of `omni-ship show --json`: a status task's fields (its `record` whole), and the task's history. */
+export interface ShowJson extends Omit<TaskStatusJson, 'record'> {
   taskId: string;
   trailer: string;
   patchsetCount: number;
@@ -32,7 +31,10 @@ export interface ShowJson extends TaskStatusJson {
   spec: string | null;
   reviews: ReviewEvent[];
   attempts: AttemptEvent[];
-  /** the task's record (`omni-ship task`: title, description, parent, dependencies, comments), or null */
+  /**
+   * the task's record (`omni-ship task`: title, description, parent, dependencies, comments), whole, or null: more
+   * than status's `record`, whose `closed` is whether it is closed where this one's says when and by whom
+   */
   record: TaskRecord | null;
   /** what show also says on stderr (as in status) */
   warnings: string[];
@@ -47,13 +49,9 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   const judged = await readVerifyContext(repo.toplevel, repo.commonDir, stateDir(repo), config, refs).load();
   const state = await loadState(repo.toplevel, config, stateDir(repo), refs, judged.context, { only: new Set([id]) });
   const task = state.tasks.get(id);
-  // the record, when the tasks log has one (the snapshot says whether the log exists: no process when it does not)
-  const tasksTip = refs.split('\n').find((l) => l.startsWith(`${TASKS_REF}\0`))?.split('\0')[1] ?? null;
-  const record = await readTaskRecord(repo.toplevel, id, tasksTip);
-  if (!task) {
-    if (record) throw new UserError(`${id} has a task record but no commit, branch or note yet`, ExitCode.usage, `omni-ship task show ${id} shows its record`);
-    throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');
-  }
+  // the record, read with the other logs (a task with only a record is an open task)
+  const record = state.records.get(id) ?? null;
+  if (!task) throw new UserError(`no task ${id} here: no branch, trailer or note names it`, ExitCode.usage, 'omni-ship status lists the tasks this repository knows');
   const trees = new Set(task.patchsets.map((p) => p.tree));
   const keptBy = new Map<string, string>();
   const listed = git(['for-each-ref', '--format=%(objectname) %(refname)', `${PATCHSET_REF_PREFIX}${id}/`, KEPT_REF], { cwd: repo.toplevel });
@@ -79,7 +77,8 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
     taskId: id,
     trailer: `${config.trailerKey}: ${id}`,
     patchsetCount: task.patchsets.length,
-    ...taskJson(task),
+    // status's summary of the record left out: the whole record follows, where show has always had it
+    ...withoutRecord(taskJson(task)),
     patchsetHistory: task.patchsets.map((p) => ({ ...p, current: p.commit === task.head, ref: keptBy.get(p.commit) ?? null })),
     verifyEvents,
     spec: judged.context.spec,
@@ -131,4 +130,9 @@ export async function showCommand(opts: BaseOptions & { task: string }): Promise
   if (task.reverted) lines.push('', `reverted: ${task.reverted.landed.slice(0, 12)} by ${task.reverted.revert.slice(0, 12)} on ${task.reverted.base} at ${task.reverted.at} (${task.reverted.reason ?? 'no reason given'})`);
   else if (task.landedCommit) lines.push('', `landed: ${task.landedCommit.slice(0, 12)} is on ${state.base}`);
   return { data, text: lines.join('\n'), warnings };
+}
+
+/** A status task's fields without its `record` (show gives the whole record instead). */
+function withoutRecord({ record: _summary, ...fields }: TaskStatusJson): Omit<TaskStatusJson, 'record'> {
+  return fields;
 }

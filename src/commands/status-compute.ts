@@ -4,7 +4,7 @@ import { readStatusTable, SettledIds, tableKey, touchedTasks, writeStatusTable }
 import { writeStatusAnswer, writeStatusSnapshot } from '../state/status-cache.js';
 import { compareTaskIds, loadState, readingKey, type ReadFound } from '../state/tasks.js';
 import type { readVerifyContext } from '../verify/current.js';
-import { RECENT_LANDED_DAYS, badLineWarnings, countStates, isTaskStatusJson, taskJson, type StatusJson, type TaskStatusJson } from './status.js';
+import { RECENT_LANDED_DAYS, badLineWarnings, countStates, isTaskStatusJson, taskJson, type StatusAnswer, type TaskStatusJson } from './status.js';
 
 /** Every task's JSON view (status --all and the filters), computed from git and stored under `key` for the next run. */
 export async function everyTask(cwd: string, config: Config, dir: string | null, refs: string, verify: ReturnType<typeof readVerifyContext>, key: string): Promise<{ base: string; spec: string | null; tasks: TaskStatusJson[]; warnings: string[] }> {
@@ -17,12 +17,12 @@ export async function everyTask(cwd: string, config: Config, dir: string | null,
 }
 
 /**
- * The default listing: the tasks in flight (not landed, or landed by omni-ship in the last RECENT_LANDED_DAYS days)
- * and the counts of every task. With the table of the last run (src/state/status-table.ts), views are built only
+ * The default listing: the tasks in flight (not landed and not closed, or landed by omni-ship in the last
+ * RECENT_LANDED_DAYS days) and the counts of every task. With the table of the last run (src/state/status-table.ts), views are built only
  * for the tasks it listed, those a branch names and those the changes since name; else for every task, and the
  * table is written for the next run.
  */
-export async function inFlightListing(cwd: string, config: Config, dir: string | null, refs: string, verify: ReturnType<typeof readVerifyContext>, key: string, now: number): Promise<StatusJson> {
+export async function inFlightListing(cwd: string, config: Config, dir: string | null, refs: string, verify: ReturnType<typeof readVerifyContext>, key: string, now: number): Promise<StatusAnswer> {
   // the spec results are judged by is read beside the notes and the logs (its cat-file need not wait for them);
   // handled here so that a failure is reported where it is awaited, not as an unhandled rejection
   const judgedP = verify.load();
@@ -62,33 +62,43 @@ export async function inFlightListing(cwd: string, config: Config, dir: string |
   const judged = await judgedP;
   const tkey = tableKey(config, judged.context.spec, readingKey(refs, dir));
   const windowStart = new Date(now - RECENT_LANDED_DAYS * 86_400_000).toISOString();
-  const recent = (t: TaskStatusJson) => t.state !== 'landed' || (t.landing !== null && t.landing.at >= windowStart);
+  // a closed task is settled at once (it has no time to leave a window by), in a set of its own: counted as closed
+  const recent = (t: TaskStatusJson) => (t.state !== 'landed' && t.state !== 'closed') || (t.state === 'landed' && t.landing !== null && t.landing.at >= windowStart);
+  const settle = (t: TaskStatusJson) => (t.state === 'closed' ? closed : settled).add(t.id);
   const listed = new Map<string, TaskStatusJson>();
   // the listed tasks' head trees (a view kept keeps its tree)
   const trees = new Map<string, string>();
   let settled: SettledIds;
+  let closed: SettledIds;
   if (prior && picked) {
-    settled = prior.settled;
+    ({ settled, closed } = prior);
     for (const t of prior.table.listed) listed.set(t.id, t);
     for (const [id, tree] of Object.entries(prior.table.trees ?? {})) trees.set(id, tree);
-    // listed and settled never share a task: the settled file is read only for a task that was not listed
-    for (const id of picked as Set<string>) if (!listed.delete(id)) settled.delete(id);
+    // listed and settled never share a task: the settled files are read only for a task that was not listed
+    for (const id of picked as Set<string>) {
+      if (listed.delete(id)) continue;
+      settled.delete(id);
+      closed.delete(id);
+    }
   } else {
-    (prior as { settled: SettledIds } | null)?.settled.close();
+    const was = prior as { settled: SettledIds; closed: SettledIds } | null;
+    was?.settled.close();
+    was?.closed.close();
     settled = SettledIds.empty();
+    closed = SettledIds.emptyClosed();
   }
   for (const view of state.tasks.values()) {
     const t = taskJson(view);
     if (view.tree) trees.set(t.id, view.tree);
     else trees.delete(t.id);
     if (recent(t)) listed.set(t.id, t);
-    else settled.add(t.id);
+    else settle(t);
   }
   // a listed task that left the window since the table was written: settled now
   for (const [id, t] of listed) {
     if (recent(t)) continue;
     listed.delete(id);
-    settled.add(id);
+    settle(t);
   }
   const read = found as ReadFound | null;
   if (read) {
@@ -98,13 +108,15 @@ export async function inFlightListing(cwd: string, config: Config, dir: string |
       const tree = trees.get(id);
       if (tree !== undefined) listedTrees[id] = tree;
     }
-    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()], inputs, trees: listedTrees }, settled);
+    writeStatusTable(dir, { key: tkey, notes, baseTips: [...read.baseTips], listed: [...listed.values()], inputs, trees: listedTrees }, settled, closed);
   }
   settled.close();
+  closed.close();
   const tasks = [...listed.values()].sort((a, b) => compareTaskIds(a.id, b.id));
-  const counts = countStates(tasks, settled.count);
+  const counts = countStates(tasks, settled.count, closed.count);
   const warnings = [...badLineWarnings(state), ...(judged.warning ? [judged.warning] : [])];
-  const data: StatusJson = { base: state.base, spec: judged.context.spec, counts, listing: { rule: 'in-flight', landedWithinDays: RECENT_LANDED_DAYS, hidden: settled.count }, tasks, warnings };
+  // without the active runs: every status reads them afresh (src/state/active-runs.ts), they are no part of the answer stored
+  const data: StatusAnswer = { base: state.base, spec: judged.context.spec, counts, listing: { rule: 'in-flight', landedWithinDays: RECENT_LANDED_DAYS, hidden: settled.count + closed.count }, tasks, warnings };
   // good until the first landed task listed leaves the window
   let validUntil = Number.MAX_SAFE_INTEGER;
   for (const t of tasks) if (t.state === 'landed' && t.landing) validUntil = Math.min(validUntil, Date.parse(t.landing.at) + RECENT_LANDED_DAYS * 86_400_000);

@@ -11,7 +11,8 @@ import { buildFingerprint } from '../state/build.js';
 import { readRefSnapshot } from '../state/ref-snapshot.js';
 import { trailerSettingsKey } from '../state/trailer-settings.js';
 import { STATES, type TaskState } from '../state/states.js';
-import type { RepoState, TaskView } from '../state/tasks.js';
+import type { RepoState, TaskRecordSummary, TaskView } from '../state/tasks.js';
+import { activeRuns, type ActiveRun } from '../state/active-runs.js';
 
 // The answer a run stores is printed by the next run whose refs and config are the same: that path loads only what
 // reads it back (this module's imports); computing one (./status-compute.js) loads the state readers when needed.
@@ -36,6 +37,8 @@ export interface TaskStatusJson {
   reverted: { landed: string; revert: string; at: string; by: string; reason: string | null } | null;
   landedCommit: string | null;
   live: string[];
+  /** what status shows of the task's record (`omni-ship task`): title, parent, dependencies, priority, closed; null without one */
+  record: TaskRecordSummary | null;
 }
 
 /** A verify result as status and show print it. */
@@ -81,7 +84,12 @@ export interface StatusJson {
   tasks: TaskStatusJson[];
   /** what status also says on stderr: a base branch that does not exist, unreadable note lines, … */
   warnings: string[];
+  /** the agents `omni-ship run` processes on this machine have at work now (of the tasks a filter selects) */
+  runs: ActiveRun[];
 }
+
+/** StatusJson without the active runs: what a run computes from git, and stores for the next (runs are read afresh). */
+export type StatusAnswer = Omit<StatusJson, 'runs'>;
 
 /** The JSON view of one task (shared with `show`). */
 export function taskJson(t: TaskView): TaskStatusJson {
@@ -100,6 +108,7 @@ export function taskJson(t: TaskView): TaskStatusJson {
     reverted: t.reverted ? { landed: t.reverted.landed, revert: t.reverted.revert, at: t.reverted.at, by: t.reverted.by, reason: t.reverted.reason } : null,
     landedCommit: t.landedCommit,
     live: t.live,
+    record: t.record && { title: t.record.title, parent: t.record.parent, dependsOn: t.record.dependsOn, priority: t.record.priority, closed: t.record.closed },
   };
 }
 
@@ -128,6 +137,7 @@ const TASK_FIELDS: Record<keyof TaskStatusJson, (v: unknown) => boolean> = {
   reverted: nullOr({ landed: isStr, revert: isStr, at: isStr, by: isStr, reason: strOrNull }),
   landedCommit: strOrNull,
   live: (v) => Array.isArray(v) && v.every(isStr),
+  record: nullOr({ title: strOrNull, parent: strOrNull, dependsOn: (v) => Array.isArray(v) && v.every(isStr), priority: (v) => typeof v === 'number', closed: (v) => typeof v === 'boolean' }),
 };
 
 /** True when `t` has the shape of a TaskStatusJson (for answers read back from the status cache). */
@@ -149,6 +159,7 @@ const stateColor: Partial<Record<TaskState, 'green' | 'red' | 'yellow' | 'cyan' 
   'needs-help': 'red',
   diverged: 'yellow',
   verifying: 'cyan',
+  closed: 'dim',
 };
 
 /** The VERIFY column: the answer (and the failing step), the elapsed time of a run here, or an answer under another spec. */
@@ -186,14 +197,17 @@ export async function statusCommand(
   const filtered = !!(opts.state || parent || only);
   const rule: StatusListing['rule'] = filtered ? 'filter' : opts.all ? 'all' : 'in-flight';
   const now = Date.now();
-  let data: StatusJson;
+  // the agents at work now: read afresh every time (a few files, no process), never part of an answer stored
+  const runs = activeRuns(dir, now).filter((r) => (!parent || r.task === parent || r.task.startsWith(`${parent}.`)) && (!only || r.task === only));
+  let data: StatusAnswer;
   if (rule === 'in-flight') {
     const stored = readStatusAnswer(dir, key, now);
     if (stored !== null) {
-      // printed as stored: no parse, no layout
-      if (opts.json) return { data: null as unknown as StatusJson, jsonText: stored.text, text: '', warnings: stored.warnings };
+      // printed as stored (the runs put at its end): no parse, no layout
+      const jsonText = opts.json ? withRuns(stored.text, runs) : null;
+      if (jsonText) return { data: null as unknown as StatusJson, jsonText, text: '', warnings: stored.warnings };
       try {
-        data = JSON.parse(stored.text.toString('utf8')) as StatusJson;
+        data = JSON.parse(stored.text.toString('utf8')) as StatusAnswer;
       } catch {
         data = await (await import('./status-compute.js')).inFlightListing(repo.toplevel, config, dir, refs, verify, key, now);
       }
@@ -202,7 +216,7 @@ export async function statusCommand(
     let snapshot = readStatusSnapshot(dir, key, isTaskStatusJson);
     if (!snapshot) snapshot = await (await import('./status-compute.js')).everyTask(repo.toplevel, config, dir, refs, verify, key);
     const all = snapshot.tasks;
-    const counts = countStates(all, 0);
+    const counts = countStates(all, 0, 0);
     const shown = all.filter(
       (t) => (!opts.state || t.state === opts.state) && (!parent || t.id === parent || t.id.startsWith(`${parent}.`)) && (!only || t.id === only),
     );
@@ -210,12 +224,14 @@ export async function statusCommand(
   }
   const { counts, listing, tasks: shown, warnings } = data;
   const all = { length: STATES.reduce((n, s) => n + counts[s], 0) };
-  // --json prints data only: don't lay out a table of 10,000 rows nobody sees
-  if (opts.json) return { data, text: '', warnings };
+  // --json prints data only: don't lay out a table of 10,000 rows nobody sees. The runs last, as withRuns puts them
+  if (opts.json) return { data: { ...data, runs }, text: '', warnings };
   const landedSince = rule === 'in-flight' ? new Date(now - RECENT_LANDED_DAYS * 86_400_000).toISOString() : null;
   // colorEnabled: a TTY, and never when NO_COLOR is set (README); isTTY alone ignored NO_COLOR
   const color = !opts.json && colorEnabled();
-  const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW', 'LANDED'].map((h) => style('bold', h, color))];
+  // a TITLE column when a task shown has a record
+  const titled = shown.some((t) => t.record !== null);
+  const rows = [['TASK', 'STATE', 'BRANCH', 'HEAD', 'PS', 'VERIFY', 'REVIEW', 'LANDED', ...(titled ? ['TITLE'] : [])].map((h) => style('bold', h, color))];
   for (const t of shown) {
     const c = stateColor[t.state];
     rows.push([
@@ -228,27 +244,83 @@ export async function statusCommand(
       t.review?.verdict ?? '-',
       // the commit that became part of the base branch
       (t.landing?.landed ?? t.landedCommit)?.slice(0, 10) ?? '-',
+      ...(titled ? [t.record?.title ?? ''] : []),
     ]);
   }
+  if (titled) fitTitles(rows);
   const summary = STATES.filter((s) => counts[s] > 0).map((s) => `${s} ${counts[s]}`).join(', ') || 'no tasks yet';
+  // what the in-flight rule left out: older landings, closed tasks
+  const moreLanded = counts.landed - shown.filter((t) => t.state === 'landed').length;
+  const moreClosed = counts.closed - shown.filter((t) => t.state === 'closed').length;
+  const more = [...(moreLanded > 0 ? [`${moreLanded} more landed`] : []), ...(moreClosed > 0 ? [`${moreClosed} closed`] : [])].join(', ');
   const scope =
     rule === 'filter'
       ? ` (all tasks; ${shown.length} shown)`
       : rule === 'in-flight' && landedSince !== null && listing.hidden > 0
-        ? ` (all tasks; shown: in flight, and landed by omni-ship in the last ${RECENT_LANDED_DAYS} days; ${listing.hidden} more landed: --all lists them)`
+        ? ` (all tasks; shown: in flight, and landed by omni-ship in the last ${RECENT_LANDED_DAYS} days; ${more}: --all lists them)`
         : '';
-  const text = shown.length
+  const tasksText = shown.length
     ? `${columns(rows)}\n\n${summary}${scope}`
     : all.length
       ? `${rule === 'filter' ? 'no tasks match' : `nothing in flight, nothing landed in the last ${RECENT_LANDED_DAYS} days`}\n\n${summary} (all tasks${rule === 'in-flight' ? '; --all lists them' : ''})`
       : 'no tasks yet: commit on a task branch (git switch -c t-1) to start one';
-  return { data, text, warnings };
+  return { data: { ...data, runs }, text: runs.length ? `${tasksText}\n\n${runsText(runs, color)}` : tasksText, warnings };
 }
 
-/** Counts per state of `tasks`, plus `landed` more. */
-export function countStates(tasks: readonly TaskStatusJson[], landed: number): Record<TaskState, number> {
+/** The widest a title is shown when the terminal's width is not known (output to a file or a pipe). */
+const TITLE_WIDTH = 60;
+
+/**
+ * Cuts the TITLE column (the last) to what is left of the terminal's width after the other columns (at least 20
+ * characters), or to TITLE_WIDTH when stdout is no terminal; a cut title ends in `…`. A run of white space (a title
+ * with a line break) shows as one space.
+ */
+function fitTitles(rows: string[][]): void {
+  const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
+  const at = rows[0]!.length - 1;
+  let used = 0;
+  for (let i = 0; i < at; i++) used += Math.max(...rows.map((r) => visible(r[i]!))) + 2;
+  const width = process.stdout.isTTY && process.stdout.columns ? Math.max(20, process.stdout.columns - used) : TITLE_WIDTH;
+  for (const row of rows.slice(1)) {
+    const title = row[at]!.replace(/\s+/g, ' ').trim();
+    row[at] = title.length > width ? `${title.slice(0, width - 1).trimEnd()}…` : title;
+  }
+}
+
+/** An agent's time at work so far: `45s`, `3m12s`, `2h05m`. */
+export function elapsedText(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** The `running` section: each agent at work, with its task, role, time so far, attempt and cost so far. */
+function runsText(runs: readonly ActiveRun[], color: boolean): string {
+  const rows = runs.map((r) => [r.task, r.role, elapsedText(r.elapsedMs), `attempt ${r.attempt}`, r.costCents === null ? '-' : `$${(r.costCents / 100).toFixed(2)}`]);
+  const lines = columns(rows).split('\n').map((l) => `  ${l}`);
+  return `${style('bold', 'running', color)}\n${lines.join('\n')}`;
+}
+
+/**
+ * A stored answer (the JSON text of a StatusAnswer, as `JSON.stringify(answer, null, 2)` and a newline wrote it)
+ * with `runs` added as its last field: the very text `JSON.stringify({ ...answer, runs }, null, 2)` gives, so an
+ * answer read back prints as the computed one does. Null when the text does not end as that writes it.
+ */
+function withRuns(text: Buffer, runs: readonly ActiveRun[]): Buffer | null {
+  // the text ends "\n}\n"
+  const end = text.length - 3;
+  if (end < 1 || text[end] !== 0x0a || text[end + 1] !== 0x7d || text[end + 2] !== 0x0a) return null;
+  // `{\n  "runs": […]\n}` without its braces' lines: the field as it sits, indented, in the whole
+  const field = JSON.stringify({ runs }, null, 2).slice(1, -2);
+  return Buffer.concat([text.subarray(0, end), Buffer.from(`,${field}\n}\n`)]);
+}
+
+/** Counts per state of `tasks`, plus `landed` and `closed` more (the tasks settled as such). */
+export function countStates(tasks: readonly TaskStatusJson[], landed: number, closed: number): Record<TaskState, number> {
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TaskState, number>;
   for (const t of tasks) counts[t.state]++;
   counts.landed += landed;
+  counts.closed += closed;
   return counts;
 }

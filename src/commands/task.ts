@@ -6,7 +6,9 @@ import { failpoint } from '../failpoint.js';
 import { requireWorkRepo, stateDir, type WorkRepo } from '../git/repo.js';
 import { parseTaskId, tryTaskId } from '../ids.js';
 import { gitIdentity, hostId } from '../identity.js';
-import { SCHEMA_VERSION, type TaskEvent } from '../notes/events.js';
+import { SCHEMA_VERSION, type AttemptEvent, type TaskEvent } from '../notes/events.js';
+import { NOTES_REFS } from '../notes/refs.js';
+import { appendEvents } from '../notes/write.js';
 import type { CommandOutput } from '../output.js';
 import { numberedPrefix, takeNextNumber } from '../pipeline/seq.js';
 import { appendTaskEvents, readTaskRecords, type TaskRecord } from '../pipeline/tasks.js';
@@ -14,7 +16,7 @@ import { compareTaskIds, loadState } from '../state/tasks.js';
 
 /** A record as the task commands print it: with the state the task is in, and what blocks it. */
 export interface TaskItem extends TaskRecord {
-  /** `closed`, `open` (a record with no commit yet), or the state status derives from its commits and notes */
+  /** the state status gives the task: `open` (a record, no commit yet), `closed` (not landed), `landed`, `in-progress`, … */
   state: string;
   /** not landed, not closed, and every task it depends on landed */
   ready: boolean;
@@ -84,19 +86,15 @@ function checkedFields(ctx: Context, o: TaskFields, self: string | null): Partia
 }
 
 /** The state, readiness and blockers of each record (one read of the repository's state for all of them). */
-async function items(ctx: Context, records: Map<string, TaskRecord>, wanted: readonly TaskRecord[]): Promise<TaskItem[]> {
+async function items(ctx: Context, wanted: readonly TaskRecord[]): Promise<TaskItem[]> {
   const ids = new Set<string>();
   for (const r of wanted) {
     ids.add(r.id);
     for (const d of r.dependsOn) ids.add(d);
   }
   const views = ids.size ? (await loadState(ctx.repo.toplevel, ctx.config, stateDir(ctx.repo), undefined, undefined, { only: new Set(ids) as never })).tasks : new Map();
-  const stateOf = (id: string): string => {
-    const view = views.get(id as never);
-    if (view?.state === 'landed') return 'landed';
-    if (records.get(id)?.closed) return 'closed';
-    return view?.state ?? 'open';
-  };
+  // the state status gives (open, closed, landed, …); a dependency nothing names yet is open
+  const stateOf = (id: string): string => views.get(id as never)?.state ?? 'open';
   return wanted.map((r) => {
     const state = stateOf(r.id);
     const blockedBy = r.dependsOn.filter((d) => stateOf(d) !== 'landed');
@@ -151,7 +149,7 @@ export async function taskAddCommand(opts: BaseOptions & TaskFields & { task?: s
   const e = event(ctx, id, 'created', { title: fields.title, description: fields.description ?? null, parent: fields.parent ?? null, dependsOn: fields.dependsOn ?? [], priority: fields.priority ?? null, namespace: fields.namespace ?? null });
   await appendTaskEvents(ctx.repo.toplevel, [e]);
   ({ records } = await readTaskRecords(ctx.repo.toplevel));
-  const [item] = await items(ctx, records, [requireRecord(records, id)]);
+  const [item] = await items(ctx, [requireRecord(records, id)]);
   return { data: item!, text: `${id}: task record created: ${item!.title}` };
 }
 
@@ -165,7 +163,7 @@ export async function taskEditCommand(opts: BaseOptions & TaskFields & { task: s
   requireRecord(records, id);
   await appendTaskEvents(ctx.repo.toplevel, [event(ctx, id, 'edited', fields)]);
   ({ records } = await readTaskRecords(ctx.repo.toplevel));
-  const [item] = await items(ctx, records, [requireRecord(records, id)]);
+  const [item] = await items(ctx, [requireRecord(records, id)]);
   return { data: item!, text: `${id}: changed ${Object.keys(fields).join(', ')}` };
 }
 
@@ -176,14 +174,24 @@ export async function taskNoteCommand(opts: BaseOptions & { task: string; op: 'c
   if (opts.op === 'commented' && (opts.message === undefined || opts.message.trim() === '')) throw badInput('a comment needs a text', 'give -m "…"');
   let { records } = await readTaskRecords(ctx.repo.toplevel);
   const record = requireRecord(records, id);
-  // closing a closed task or reopening an open one changes nothing, and writes nothing
-  const noop = (opts.op === 'closed' && record.closed !== null) || (opts.op === 'reopened' && record.closed === null);
+  // reopening also resets an open retry circuit (needs-help): the record's, and the current patchset's
+  const view = opts.op === 'reopened' ? (await loadState(ctx.repo.toplevel, ctx.config, stateDir(ctx.repo), undefined, undefined, { only: new Set([id]) as never })).tasks.get(id as never) : undefined;
+  const patchsetCircuit = view?.circuitOpen && view.head ? view.head : null;
+  const circuitOpen = record.circuit.needsHelp || patchsetCircuit !== null;
+  // closing a closed task or reopening an open one (whose circuit is closed) changes nothing, and writes nothing
+  const noop = (opts.op === 'closed' && record.closed !== null) || (opts.op === 'reopened' && record.closed === null && !circuitOpen);
   if (!noop) {
+    if (patchsetCircuit) {
+      const e = event(ctx, id, 'reopened');
+      const reset: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: e.at, by: e.by, host: e.host, task: id, commit: patchsetCircuit, role: 'person', outcome: 'reset', error: opts.message ?? null };
+      await appendEvents(ctx.repo.toplevel, NOTES_REFS.attempts, [{ object: patchsetCircuit, events: [reset] }]);
+    }
     await appendTaskEvents(ctx.repo.toplevel, [event(ctx, id, opts.op, opts.message === undefined ? {} : { message: opts.message })]);
     ({ records } = await readTaskRecords(ctx.repo.toplevel));
   }
-  const [item] = await items(ctx, records, [requireRecord(records, id)]);
-  const said = { commented: 'comment recorded', closed: noop ? 'closed already' : 'closed', reopened: noop ? 'open already' : 'reopened' }[opts.op];
+  const [item] = await items(ctx, [requireRecord(records, id)]);
+  const reopenedSaid = record.closed !== null ? 'reopened' : 'retry circuit reset: run works on it again';
+  const said = { commented: 'comment recorded', closed: noop ? 'closed already' : 'closed', reopened: noop ? 'open already' : reopenedSaid }[opts.op];
   return { data: item!, text: `${id}: ${said}` };
 }
 
@@ -193,7 +201,7 @@ export async function taskListCommand(opts: BaseOptions & { ready: boolean; pare
   const parent = opts.parent === undefined ? null : parseTaskId(opts.parent, ctx.config);
   const { records, bad } = await readTaskRecords(ctx.repo.toplevel);
   const wanted = [...records.values()].filter((r) => r.created && (parent === null || r.parent === parent));
-  let list = await items(ctx, records, wanted);
+  let list = await items(ctx, wanted);
   if (opts.ready) list = list.filter((t) => t.ready);
   list.sort((a, b) => a.priority - b.priority || compareTaskIds(a.id, b.id));
   const warnings = bad.length ? [`${bad.length} line(s) of the tasks log could not be read and were skipped`] : undefined;
@@ -206,7 +214,7 @@ export async function taskShowCommand(opts: BaseOptions & { task: string }): Pro
   const ctx = await context(opts.cwd);
   const id = parseTaskId(opts.task, ctx.config);
   const { records } = await readTaskRecords(ctx.repo.toplevel);
-  const [t] = await items(ctx, records, [requireRecord(records, id)]);
+  const [t] = await items(ctx, [requireRecord(records, id)]);
   const lines = [`${t!.id}: ${t!.title ?? '(no title)'}`, `  state     ${t!.state}${t!.ready ? ' (ready)' : ''}`, `  priority  ${t!.priority}`];
   if (t!.parent) lines.push(`  parent    ${t!.parent}`);
   if (t!.dependsOn.length) lines.push(`  depends   ${t!.dependsOn.join(', ')}${t!.blockedBy.length ? ` (not landed: ${t!.blockedBy.join(', ')})` : ''}`);

@@ -39,12 +39,11 @@ export function statFields(pid: number): string[] | null {
 }
 
 /**
- * True when the process `pid` that started at `start` still runs. A zombie (exited, never reaped: some container
- * inits never do) is not running. Without a start time (a pid file or a claimed spool file of an earlier
- * version), the live process must be an omni-ship drainer (`… hook drain …` on its command line). Without /proc
- * (not Linux), a live pid is taken for the process.
+ * Whether `pid` runs and is no zombie (exited, never reaped: some container inits never do): false when it does not,
+ * its /proc stat fields when it does, null when it does and there is no /proc to say more (`kill -0` said yes;
+ * EPERM: it exists, another user's).
  */
-export function sameProcessAlive(pid: number, start: string | null): boolean {
+export function liveProcessFields(pid: number): string[] | null | false {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -52,8 +51,20 @@ export function sameProcessAlive(pid: number, start: string | null): boolean {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   const fields = statFields(pid);
-  if (!fields) return true; // no /proc: kill -0 said yes
-  if (fields[0] === 'Z' || fields[0] === 'X') return false;
+  if (!fields) return null;
+  return fields[0] === 'Z' || fields[0] === 'X' ? false : fields;
+}
+
+/**
+ * True when the process `pid` that started at `start` still runs. A zombie (exited, never reaped: some container
+ * inits never do) is not running. Without a start time (a pid file or a claimed spool file of an earlier
+ * version), the live process must be an omni-ship drainer (`… hook drain …` on its command line). Without /proc
+ * (not Linux), a live pid is taken for the process.
+ */
+export function sameProcessAlive(pid: number, start: string | null): boolean {
+  const fields = liveProcessFields(pid);
+  if (fields === false) return false;
+  if (fields === null) return true; // no /proc: kill -0 said yes
   if (start !== null) return fields[19] === start;
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');

@@ -10,7 +10,7 @@ import { committedConfig, localConfig, type CommittedConfig } from '../verify/sp
 export type GateSource = 'option' | 'local' | 'base' | 'default';
 
 /** The data values of a committed config (never executed: a JavaScript config gives none, and says so). */
-async function committedValues(found: CommittedConfig, what: string): Promise<Record<string, unknown>> {
+export async function committedValues(found: CommittedConfig, what: string): Promise<Record<string, unknown>> {
   if (!found) return {};
   const label = `${found.file} on ${what}`;
   if (found.code) {

@@ -110,14 +110,14 @@ export interface AttemptEvent extends EventBase {
 
 /**
  * One change to a task's record, the pipeline's task tracker (src/pipeline/tasks.ts): created, edited, commented,
- * closed, reopened, or an attempt that made no commit (so an agent that never commits still reaches the retry
- * circuit). Note on the task's own key object (taskObject), in the tasks ref. Fields an op does not set are absent;
+ * closed, reopened, an attempt that made no commit (so an agent that never commits still reaches the retry
+ * circuit), needs-help (that circuit opened), reset (closed again by a person), or cost (what an agent run cost). Note on the task's own key object (taskObject), in the tasks ref. Fields an op does not set are absent;
  * in an edit, absent means unchanged.
  */
 export interface TaskEvent extends EventBase {
   type: 'task';
   task: string;
-  op: 'created' | 'edited' | 'commented' | 'closed' | 'reopened' | 'attempt';
+  op: 'created' | 'edited' | 'commented' | 'closed' | 'reopened' | 'attempt' | 'needs-help' | 'reset' | 'cost';
   title?: string | null;
   description?: string | null;
   parent?: string | null;
@@ -126,8 +126,10 @@ export interface TaskEvent extends EventBase {
   namespace?: string | null;
   /** a comment's text, a close's reason, an attempt's error */
   message?: string | null;
-  /** an attempt's role (dev, review, …) */
+  /** an attempt's or a cost's role (dev, review, …) */
   role?: string | null;
+  /** a cost event's amount: what one agent run cost, in cents (`omni-ship run --max-cost` adds them up) */
+  cost?: number | null;
 }
 
 /** Every event omni-ship knows. */
@@ -185,7 +187,7 @@ const SCHEMA: Record<OmniEvent['type'], Record<string, FieldKind>> = {
   attempt: { task: 'task', commit: 'str', role: 'str', outcome: ['fail', 'needs-help', 'reset'], error: 'str?' },
   task: {
     task: 'task',
-    op: ['created', 'edited', 'commented', 'closed', 'reopened', 'attempt'],
+    op: ['created', 'edited', 'commented', 'closed', 'reopened', 'attempt', 'needs-help', 'reset', 'cost'],
     title: 'str?',
     description: 'str?',
     parent: 'task?',
@@ -194,6 +196,7 @@ const SCHEMA: Record<OmniEvent['type'], Record<string, FieldKind>> = {
     namespace: 'str?',
     message: 'str?',
     role: 'str?',
+    cost: 'num?',
   },
 };
 const TYPES = new Set(Object.keys(SCHEMA));

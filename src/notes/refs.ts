@@ -7,6 +7,8 @@ export const NOTES_REFS = {
   lands: 'refs/notes/omni-ship/lands',
   attempts: 'refs/notes/omni-ship/attempts',
   reviews: 'refs/notes/omni-ship/reviews',
+  /** the pipeline's task records: one log for every task, keyed by each task's computed key object (TASKS_REF) */
+  tasks: 'refs/notes/omni-ship/tasks',
 } as const;
 
 /** One of the notes logs. */
@@ -14,10 +16,10 @@ export type NotesLog = keyof typeof NOTES_REFS;
 
 /**
  * The pipeline's task records (src/pipeline/tasks.ts): one log for every task, keyed by each task's computed key
- * object. Under NOTES_PREFIX, so sync carries and merges it as the others; not in NOTES_REFS, whose logs status
- * folds per commit and tree.
+ * object (not a commit or a tree: status finds a record by the task its events name). Under NOTES_PREFIX, so sync
+ * carries and merges it as the others; in NOTES_REFS, so status reads it as it reads them (cached, incrementally).
  */
-export const TASKS_REF = 'refs/notes/omni-ship/tasks';
+export const TASKS_REF = NOTES_REFS.tasks;
 
 /** Every notes log omni-ship owns lives under this prefix. */
 export const NOTES_PREFIX = 'refs/notes/omni-ship/';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { failpoint } from '../failpoint.js';
 import { gitRun } from '../git/exec.js';
 import { stateDir as stateDirOf, requireWorkRepo } from '../git/repo.js';
 import { hostId } from '../identity.js';
@@ -53,6 +54,8 @@ export interface DevInput {
   /** who records the events, "Name <email>" */
   by: string;
   signal?: AbortSignal;
+  /** added to the agent's environment (run puts this build's omni-ship first on PATH) */
+  env?: Record<string, string>;
   onStart?: (info: { pid: number; pgid: number }) => void;
 }
 
@@ -83,8 +86,11 @@ export async function developTask(input: DevInput): Promise<DevResult> {
     logFile: log,
     costFrom: config.agent.costFrom,
     signal: input.signal,
+    env: input.env,
     onStart: input.onStart,
   });
+  // killed here, a commit the agent made is on the task's branch unrecorded: the next run records it (run.ts)
+  failpoint('develop:agent-done');
   const after = headOf(worktree);
   const result: DevResult = { task: id, outcome: 'committed', commit: null, patchset, worktree, promptFile, log, agent, error: null };
   if (agent.aborted) return { ...result, outcome: 'aborted' };

@@ -46,6 +46,13 @@ export interface TaskRecord {
   comments: TaskNote[];
   /** attempts that made no commit (those on a commit are in the attempts log, per patchset) */
   attempts: (TaskNote & { role: string | null })[];
+  /**
+   * the retry circuit of the task before it has a commit: the attempts since the last reset or reopen, and whether
+   * `run` opened it (needs-help, with why)
+   */
+  circuit: { failures: number; needsHelp: boolean; why: string | null; lastFailureAt: string | null };
+  /** what its agent runs cost, in cents, on every machine (cost events) */
+  costCents: number;
   /** when the record last changed */
   updatedAt: string;
 }
@@ -62,7 +69,7 @@ export function foldTaskRecords(events: readonly TaskEvent[]): Map<string, TaskR
   for (const e of [...events].sort(byTime)) {
     let r = records.get(e.task);
     if (!r) {
-      r = { id: e.task, title: null, description: null, parent: null, dependsOn: [], priority: DEFAULT_PRIORITY, namespace: null, created: null, closed: null, comments: [], attempts: [], updatedAt: e.at };
+      r = { id: e.task, title: null, description: null, parent: null, dependsOn: [], priority: DEFAULT_PRIORITY, namespace: null, created: null, closed: null, comments: [], attempts: [], circuit: { failures: 0, needsHelp: false, why: null, lastFailureAt: null }, costCents: 0, updatedAt: e.at };
       records.set(e.task, r);
     }
     r.updatedAt = e.at;
@@ -84,10 +91,22 @@ export function foldTaskRecords(events: readonly TaskEvent[]): Map<string, TaskR
         r.closed = { at: e.at, by: e.by, message: e.message ?? null };
         break;
       case 'reopened':
-        r.closed = null;
+      case 'reset':
+        // a person's reopen or reset closes the circuit: the task gets its retries again
+        if (e.op === 'reopened') r.closed = null;
+        r.circuit = { failures: 0, needsHelp: false, why: null, lastFailureAt: null };
         break;
       case 'attempt':
         r.attempts.push({ at: e.at, by: e.by, message: e.message ?? null, role: e.role ?? null });
+        r.circuit.failures++;
+        r.circuit.lastFailureAt = e.at;
+        break;
+      case 'needs-help':
+        r.circuit.needsHelp = true;
+        r.circuit.why = e.message ?? null;
+        break;
+      case 'cost':
+        r.costCents += typeof e.cost === 'number' && Number.isFinite(e.cost) && e.cost > 0 ? e.cost : 0;
         break;
     }
   }

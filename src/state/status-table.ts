@@ -18,10 +18,11 @@ import type { ReadFound } from './tasks.js';
  * of the tasks that change touched, not of every task the repository ever landed (DESIGN.md section 6; issue 10).
  *
  * Every task is either *listed* (its view is kept here: not landed, or landed by omni-ship within the window) or
- * *settled* (landed and older: only its id is kept, in a file of its own). A settled task stays landed until
- * something names it: a note (a revert, a new patchset), a commit on the base, a branch or a commit off the base.
- * So the next run builds views only for the listed tasks, the tasks those changes name, and the tasks a branch
- * names; the counts are the listed tasks' states plus the settled tasks as landed. Machine-local and disposable:
+ * *settled* (landed and older, or closed: only its id is kept, in a file of its own per state). A settled task stays
+ * landed (or closed) until something names it: a note (a revert, a new patchset, a reopen), a commit on the base, a
+ * branch or a commit off the base. So the next run builds views only for the listed tasks, the tasks those changes
+ * name, and the tasks a branch names; the counts are the listed tasks' states plus the settled tasks as landed or
+ * closed. Machine-local and disposable:
  * anything that does not check out (another build, config or spec, a settled file of another run, notes refs that
  * came or went, a base that was rewritten) makes status compute every task and write the table again.
  */
@@ -41,9 +42,10 @@ export interface StatusTable<T> {
   trees?: Record<string, string>;
   /**
    * The settled ids: the sorted file `id` names (null: none) with the ids added since it was written and those
-   * removed from it, and how many there are in all
+   * removed from it, and how many there are in all; the landed ones, and the closed ones
    */
   settled: SettledState;
+  closed: SettledState;
 }
 
 /** How the table records the settled ids (see SettledIds). */
@@ -55,7 +57,9 @@ export interface SettledState {
 }
 
 const TABLE = 'status-table.json';
+/** The files of the settled ids: the landed tasks', the closed tasks'. */
 const SETTLED = 'status-settled.txt';
+const CLOSED = 'status-closed.txt';
 /** Changes of the settled ids kept in the table before the settled file is written again with them. */
 const SETTLED_DELTA_LIMIT = 2000;
 
@@ -77,15 +81,22 @@ export class SettledIds {
   constructor(
     private readonly file: SortedLines | null,
     private readonly state: SettledState,
+    /** the file's name in the state dir (SETTLED, CLOSED) */
+    private readonly name: string = SETTLED,
   ) {
     this.added = new Set(state.added);
     this.removed = new Set(state.removed);
     this.size = state.count;
   }
 
-  /** No settled ids. */
-  static empty(): SettledIds {
-    return new SettledIds(null, { id: null, count: 0, added: [], removed: [] });
+  /** No settled ids (kept in the file `name`: SETTLED by default). */
+  static empty(name: string = SETTLED): SettledIds {
+    return new SettledIds(null, { id: null, count: 0, added: [], removed: [] }, name);
+  }
+
+  /** No closed ids settled (see StatusTable.closed). */
+  static emptyClosed(): SettledIds {
+    return SettledIds.empty(CLOSED);
   }
 
   has(id: string): boolean {
@@ -124,7 +135,7 @@ export class SettledIds {
     for (const [k] of this.file?.entries() ?? []) if (!this.removed.has(k)) ids.push([k, '']);
     for (const k of this.added) ids.push([k, '']);
     rememberBuildFingerprint();
-    writeSortedLines(path.join(stateDir, SETTLED), { id }, ids);
+    writeSortedLines(path.join(stateDir, this.name), { id }, ids);
     failpoint('status:settled-written');
     return { id, count: ids.length, added: [], removed: [] };
   }
@@ -137,8 +148,8 @@ export class SettledIds {
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
-/** The table stored for `key` with its settled ids, or null (none, another key, unreadable, not matching). */
-export function readStatusTable<T>(stateDir: string | null, key: string, isTask: (t: unknown) => t is T): { table: StatusTable<T>; settled: SettledIds } | null {
+/** The table stored for `key` with its settled ids (landed, closed), or null (none, another key, unreadable, not matching). */
+export function readStatusTable<T>(stateDir: string | null, key: string, isTask: (t: unknown) => t is T): { table: StatusTable<T>; settled: SettledIds; closed: SettledIds } | null {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return null;
   let table: StatusTable<unknown>;
   try {
@@ -150,24 +161,35 @@ export function readStatusTable<T>(stateDir: string | null, key: string, isTask:
   if (!isStrings(table.baseTips) || !Array.isArray(table.listed) || !table.listed.every(isTask)) return null;
   if (!(table.inputs === undefined || table.inputs === null || typeof table.inputs === 'string')) return null;
   if (table.trees !== undefined && (typeof table.trees !== 'object' || table.trees === null || !Object.values(table.trees).every((t) => typeof t === 'string'))) return null;
-  const s = table.settled;
+  const settled = openSettled(stateDir, table.settled, SETTLED);
+  if (!settled) return null;
+  const closed = openSettled(stateDir, table.closed, CLOSED);
+  if (!closed) {
+    settled.close();
+    return null;
+  }
+  return { table: table as StatusTable<T>, settled, closed };
+}
+
+/** The settled ids the table records as `s`, in the file `name`; null when they do not check out. */
+function openSettled(stateDir: string, s: SettledState | undefined, name: string): SettledIds | null {
   if (typeof s !== 'object' || s === null || !(s.id === null || typeof s.id === 'string') || typeof s.count !== 'number' || !isStrings(s.added) || !isStrings(s.removed)) return null;
-  if (s.id === null) return s.removed.length === 0 && s.count === s.added.length ? { table: table as StatusTable<T>, settled: new SettledIds(null, s) } : null;
+  if (s.id === null) return s.removed.length === 0 && s.count === s.added.length ? new SettledIds(null, s, name) : null;
   // the file's header names the run that wrote it: a table and a settled file of two runs do not go together
-  const file = SortedLines.open(path.join(stateDir, SETTLED), lookupMemo(stateDir));
+  const file = SortedLines.open(path.join(stateDir, name), lookupMemo(stateDir));
   if (!file || file.header.id !== s.id || s.count !== file.count + s.added.length - s.removed.length) {
     file?.close();
     return null;
   }
-  return { table: table as StatusTable<T>, settled: new SettledIds(file, s) };
+  return new SettledIds(file, s, name);
 }
 
-/** Writes the table (the settled file first, when it is written again); failures are ignored. */
-export function writeStatusTable<T>(stateDir: string | null, table: Omit<StatusTable<T>, 'settled'>, settled: SettledIds): void {
+/** Writes the table (the settled files first, when they are written again); failures are ignored. */
+export function writeStatusTable<T>(stateDir: string | null, table: Omit<StatusTable<T>, 'settled' | 'closed'>, settled: SettledIds, closed: SettledIds): void {
   if (!stateDir || process.env.OMNI_SHIP_NO_CACHE) return;
   try {
     fs.mkdirSync(stateDir, { recursive: true });
-    writeCacheFile(path.join(stateDir, TABLE), JSON.stringify({ ...table, settled: settled.save(stateDir) }));
+    writeCacheFile(path.join(stateDir, TABLE), JSON.stringify({ ...table, settled: settled.save(stateDir), closed: closed.save(stateDir) }));
     // what the lookups of the settled ids learned (the notes' lookups were saved with the state cache)
     lookupMemo(stateDir).save();
   } catch {

@@ -16,6 +16,7 @@ import { readAllNotes, readChangedNotes, readChangedNotesMany } from '../notes/r
 import { BASE_CACHE_PART, SIDE_CACHE_PART, DamagedCacheError, LandedIndex, NotesPart, closeStateCache, forgetStateCache, readStateCache, writeStateCache, type SideScan, type StateCache } from './cache.js';
 import { DamagedSideIndex, SideIndex, setFreshDepths } from './side-index.js';
 import { NOTES_REFS, baseRefCandidates, type NotesLog } from '../notes/refs.js';
+import { foldTaskRecords, type TaskRecord } from '../pipeline/tasks.js';
 
 import type { TaskState } from './states.js';
 export { STATES, type TaskState } from './states.js';
@@ -48,12 +49,29 @@ export interface TaskView {
   failedAttempts: number;
   /** the head's tree (whose verify results the view shows), or null */
   tree: string | null;
+  /** the task's record (`omni-ship task`), what status shows of it; null when it has none */
+  record: TaskRecordSummary | null;
+  /** its retry circuit is open (needs-help), whatever else its state says (a closed task's may be too) */
+  circuitOpen: boolean;
+}
+
+/** What a view carries of a task's record: the fields status shows. */
+export interface TaskRecordSummary {
+  title: string | null;
+  /** the parent the record names (a view's own `parent` is the one its id gives) */
+  parent: string | null;
+  dependsOn: string[];
+  priority: number;
+  /** closed and not reopened since */
+  closed: boolean;
 }
 
 /** Everything read commands need, read with a constant number of git processes. */
 export interface RepoState {
   tasks: Map<string, TaskView>;
-  events: { patchset: PatchsetEvent[]; review: ReviewEvent[]; verify: VerifyEvent[]; land: LandEvent[]; revert: RevertEvent[]; attempt: AttemptEvent[] };
+  events: { patchset: PatchsetEvent[]; review: ReviewEvent[]; verify: VerifyEvent[]; land: LandEvent[]; revert: RevertEvent[]; attempt: AttemptEvent[]; task: TaskEvent[] };
+  /** the records (`omni-ship task`) of the tasks viewed that have one, whole */
+  records: Map<string, TaskRecord>;
   /** per notes ref with unreadable lines: how many, and the first (of the note on the smallest object id) */
   bad: { ref: string; count: number; first: BadLine }[];
   base: string;
@@ -544,7 +562,7 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       }
     };
     const named = (e: OmniEvent) => e.task !== null && only.has(e.task);
-    for (const log of ['patchsets', 'reviews', 'attempts'] as const) read(log, keysFor(log), named);
+    for (const log of ['patchsets', 'reviews', 'attempts', 'tasks'] as const) read(log, keysFor(log), named);
     // land events first: their landed commits find the reverts of those landings too; a note holds both kinds
     read('lands', keysFor('lands'), () => true);
     for (const e of events.land) if (named(e) && e.landed) landedCommits.add(e.landed);
@@ -564,6 +582,10 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   }
 
   const patchsets = foldPatchsets(events.patchset);
+  // task records, by the task their events name (a record's note is on a computed key, no commit): one that was
+  // never created (an edit synced without its creation) is none
+  const records = new Map<string, TaskRecord>();
+  for (const [id, r] of foldTaskRecords(events.task)) if (r.created) records.set(id, r);
   // a review or an attempt counts for the task it names on that commit: a commit two tasks' branches share is
   // no reason to show one task's verdict on the other
   const reviews = latestByTaskAndCommit(events.review);
@@ -589,6 +611,9 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
   for (const e of events.revert) ids.add(e.task);
   for (const e of events.attempt) ids.add(e.task);
   if (!select.inFlight) {
+    // a record alone makes a task known too (open, or closed); not to land --all (inFlight), which has nothing of
+    // such a task to land and must not build a view of every record
+    for (const id of records.keys()) ids.add(id);
     // the landings of the tasks asked about are looked up, not all of them listed
     if (only) {
       for (const id of only) if (landedByTask.get(id) !== undefined) ids.add(id);
@@ -642,15 +667,21 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
     const verifyingSince = run && !under?.conclusive ? run.startedAt : null;
     const review = head ? reviews.get(id)?.get(head) ?? null : null;
     const landing = reverted ? null : latestLand;
-    const circuit = head ? circuitOf(attempts.get(id)?.get(head) ?? []) : { failures: 0, needsHelp: false };
+    const record = records.get(id) ?? null;
+    // the circuit of what the task is now: its commit's attempts, else (before its first commit) its record's
+    const circuit = head ? circuitOf(attempts.get(id)?.get(head) ?? []) : { failures: record?.circuit.failures ?? 0, needsHelp: record?.circuit.needsHelp ?? false };
     let state: TaskState = 'in-progress';
     if (landing || landedCommit) state = 'landed';
+    // closed by a person: out of the pipeline whatever its commits say, until it is reopened (or lands after all)
+    else if (record?.closed) state = 'closed';
     else if (circuit.needsHelp) state = 'needs-help';
     else if (live.length > 1) state = 'diverged';
     else if (verify?.result === 'fail') state = 'failed';
     else if (review?.verdict === 'approve') state = 'approved';
     else if (verify?.result === 'pass' || verify?.result === 'skip') state = 'verified';
     else if (verifyingSince) state = 'verifying';
+    // known from its record alone: no commit and no branch yet
+    else if (record && !head && !tips.length) state = 'open';
     tasks.set(id, {
       id,
       parent: parentTask(id),
@@ -667,12 +698,15 @@ async function loadStateOnce(cwd: string, config: Config, stateDir: string | nul
       landedCommit,
       live,
       failedAttempts: circuit.failures,
+      circuitOpen: circuit.needsHelp,
       tree,
+      record: record && { title: record.title, parent: record.parent, dependsOn: [...record.dependsOn], priority: record.priority, closed: record.closed !== null },
     });
   }
   // show lists every verify result of the task's patchsets' trees
   if (only) for (const list of patchsets.values()) for (const p of list) verifiesOf(p.tree);
-  return { tasks, events, bad, base, warnings, baseParents };
+  for (const id of records.keys()) if (!tasks.has(id)) records.delete(id);
+  return { tasks, events, bad, base, warnings, baseParents, records };
   }
 }
 
@@ -713,7 +747,7 @@ interface BranchTip {
   local: boolean;
 }
 
-const EXPECTED_TYPE = { patchsets: 'patchset', reviews: 'review', verify: 'verify', lands: 'land', attempts: 'attempt' } as const;
+const EXPECTED_TYPE = { patchsets: 'patchset', reviews: 'review', verify: 'verify', lands: 'land', attempts: 'attempt', tasks: 'task' } as const;
 
 function expectedType(log: NotesLog): OmniEvent['type'] {
   return EXPECTED_TYPE[log];

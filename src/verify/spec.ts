@@ -30,7 +30,7 @@ export interface VerifySpec {
 
 export { LOCAL_CONFIG_FILES } from '../config/files.js';
 /** Keys a local config may set: the gating ones, which no work tree may set for this clone. */
-const LOCAL_KEYS = ['verify', 'land', 'baseBranch'];
+const LOCAL_KEYS = ['verify', 'land', 'agent', 'baseBranch'];
 
 /** A config file as found in a commit: its path and text, or a JavaScript one (which is never run from a ref). */
 export type CommittedConfig = { file: string; text: string; code: boolean } | null;
@@ -83,7 +83,7 @@ async function verifyOfCommitted(found: NonNullable<CommittedConfig>, commit: st
 }
 
 /** This clone's local config: its file and the gating values it sets (validated), or null when there is none. */
-export async function localConfig(commonDir: string): Promise<{ file: string; values: { verify?: unknown; land?: unknown; baseBranch?: string } } | null> {
+export async function localConfig(commonDir: string): Promise<{ file: string; values: { verify?: unknown; land?: unknown; agent?: unknown; baseBranch?: string } } | null> {
   for (const name of LOCAL_CONFIG_FILES) {
     const file = path.join(commonDir, name);
     let text: string;
@@ -102,7 +102,7 @@ export async function localConfig(commonDir: string): Promise<{ file: string; va
       }
     }
     // the same checks as a committed file's, naming this file and the key
-    const values = validateConfig(data, file) as { verify?: unknown; land?: unknown; baseBranch?: string };
+    const values = validateConfig(data, file) as { verify?: unknown; land?: unknown; agent?: unknown; baseBranch?: string };
     return { file, values };
   }
   return null;

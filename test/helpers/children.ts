@@ -29,37 +29,52 @@ export function nodeChild(script: string, opts: { cwd?: string; env?: NodeJS.Pro
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   started.push(proc);
-  const lines: string[] = [];
+  const follow = followLines(proc, (line) => line);
+  return { proc, lines: follow.items, exited: follow.exited, waitForLine: follow.waitFor };
+}
+
+/** What followLines gives: the parsed lines so far, a wait for one, the exit, the stderr so far. */
+export interface Followed<T> {
+  items: T[];
+  waitFor(match: (item: T) => boolean, timeoutMs?: number): Promise<T>;
+  exited: Promise<void>;
+  stderr(): string;
+}
+
+/** Follows a child's stdout line by line (each `parse`d; null: skipped), so a test can wait for one. */
+export function followLines<T>(proc: ChildProcess, parse: (line: string) => T | null): Followed<T> {
+  const items: T[] = [];
   let stderr = '';
   let buf = '';
-  const waiters: { match: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  const waiters: { match: (item: T) => boolean; resolve: (item: T) => void }[] = [];
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
     let i: number;
     while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
+      const item = parse(buf.slice(0, i));
       buf = buf.slice(i + 1);
-      lines.push(line);
-      for (const w of [...waiters]) if (w.match(line)) w.resolve(line);
+      if (item === null) continue;
+      items.push(item);
+      for (const w of [...waiters]) if (w.match(item)) w.resolve(item);
     }
   });
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   return {
-    proc,
-    lines,
+    items,
     exited,
-    waitForLine(match, timeoutMs = 60_000) {
-      const found = lines.find(match);
+    stderr: () => stderr,
+    waitFor(match, timeoutMs = 60_000) {
+      const found = items.find(match);
       if (found !== undefined) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`child printed no matching line; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)), timeoutMs);
-        exited.then(() => setTimeout(() => reject(new Error(`child exited (${proc.exitCode}) without a matching line; stderr: ${stderr}`)), 100));
+        const timer = setTimeout(() => reject(new Error(`child printed no matching line; stdout: ${JSON.stringify(items)}; stderr: ${stderr}`)), timeoutMs);
+        void exited.then(() => setTimeout(() => reject(new Error(`child exited (${proc.exitCode}) without a matching line; stdout: ${JSON.stringify(items)}; stderr: ${stderr}`)), 100));
         waiters.push({
           match,
-          resolve: (l) => {
+          resolve: (item) => {
             clearTimeout(timer);
-            resolve(l);
+            resolve(item);
           },
         });
       });

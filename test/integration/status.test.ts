@@ -8,8 +8,8 @@ import { PASS, landLocal, makeTask } from '../helpers/land.js';
 
 afterAll(cleanupAll);
 
-const STATES = ['in-progress', 'verifying', 'failed', 'verified', 'approved', 'landed', 'needs-help', 'diverged'];
-const TASK_KEYS = ['id', 'parent', 'state', 'branch', 'head', 'patchsets', 'verify', 'verifyOtherSpec', 'verifyingSince', 'review', 'landing', 'reverted', 'landedCommit', 'live'];
+const STATES = ['open', 'in-progress', 'verifying', 'failed', 'verified', 'approved', 'landed', 'needs-help', 'diverged', 'closed'];
+const TASK_KEYS = ['id', 'parent', 'state', 'branch', 'head', 'patchsets', 'verify', 'verifyOtherSpec', 'verifyingSince', 'review', 'landing', 'reverted', 'landedCommit', 'live', 'record'];
 
 async function drained(repo: TestRepo): Promise<void> {
   expect(await waitForDrain(repo)).toBe(true);
@@ -83,11 +83,12 @@ describe('status lists what is in flight by default', () => {
 });
 
 describe('status --json', () => {
-  it('has the documented shape: base, counts of all eight states, and each task with its fields', () => {
+  it('has the documented shape: base, counts of all ten states, each task with its fields, and the active runs', () => {
     const repo = makeRepo();
     const sha = taskBranch(repo, 't-1', 't-1');
     const s = status(repo);
-    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'listing', 'spec', 'tasks', 'warnings']);
+    expect(Object.keys(s).sort()).toEqual(['base', 'counts', 'listing', 'runs', 'spec', 'tasks', 'warnings']);
+    expect((s as unknown as { runs: unknown[] }).runs).toEqual([]);
     expect(s.listing).toEqual({ rule: 'all', landedWithinDays: null, hidden: 0 });
     expect(s.warnings).toEqual([]);
     expect(s.base).toBe('main');
@@ -111,6 +112,7 @@ describe('status --json', () => {
       reverted: null,
       landedCommit: null,
       live: [sha],
+      record: null,
     });
   });
 

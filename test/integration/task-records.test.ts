@@ -95,10 +95,12 @@ describe('task records (refs/notes/omni-ship/tasks)', () => {
     expect(json.priority).toBe(0);
   });
 
-  it('show gives the record beside the history; a task with a record and no commit yet points to task show', () => {
+  it('show gives the record beside the history; a task with a record and no commit yet is open', () => {
     const repo = makeRepo();
     ok(repo.omni(['task', 'add', 't-1', '--title', 'the form', '--depends-on', 't-0']));
-    refused(repo, ['show', 't-1'], 2, /t-1 has a task record but no commit, branch or note yet\nhint: omni-ship task show t-1 shows its record/);
+    const open = jsonOf<{ state: string; head: string | null; patchsetCount: number; record: Item | null }>(ok(repo.omni(['show', 't-1', '--json'])));
+    expect(open).toMatchObject({ state: 'open', head: null, patchsetCount: 0, record: { id: 't-1', title: 'the form' } });
+    expect(ok(repo.omni(['show', 't-1'])).stdout).toMatch(/^t-1 {2}open\ntrailer: Task-Id: t-1\ntitle: the form\ndepends on: t-0\n/);
     repo.git(['switch', '-q', '-c', 't-1']);
     repo.write('f.txt', 'f\n');
     repo.git(['add', 'f.txt']);

@@ -240,7 +240,7 @@ describe('omni-ship verify: the spec comes from the base branch, never from the 
     fs.writeFileSync(path.join(repo.dir, '.git', 'omni-ship.yaml'), 'trailerKey: Task\n');
     const refused = verify(repo, ['t-1']);
     expect(refused.r.code).toBe(2);
-    expect(refused.r.stderr).toContain("the local config sets 'trailerKey'; it may set only verify, land, baseBranch");
+    expect(refused.r.stderr).toContain("the local config sets 'trailerKey'; it may set only verify, land, agent, baseBranch");
   });
 
   it('a base branch whose config is JavaScript gives no spec: exit 2 saying so, and nothing runs', () => {
