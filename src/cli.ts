@@ -107,7 +107,7 @@ export function buildProgram(run: (json: boolean, runner: Runner) => Promise<voi
   program
     .command('status')
     .description('list the tasks in flight (and those landed in the last 3 days): state, branch, head, patchsets, verify, review, landing; with counts per state of every task')
-    .option('--json', 'print {"base", "counts", "listing", "tasks": [...]} (see README)')
+    .option('--json', 'print {"base", "counts", "listing", "tasks": [...], "runs": [...]} (see README)')
     .option('--all', 'every task, landed ones of any age included')
     .option('--state <state>', 'only tasks in this state (open, in-progress, verifying, failed, verified, approved, landed, needs-help, diverged, closed)')
     .option('--parent <task>', 'only this task and its subtasks (t-565 shows t-565.1, t-565.2, …)')

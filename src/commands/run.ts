@@ -5,6 +5,9 @@ import { colorEnabled, style } from '../output.js';
 import { writeOut } from '../report.js';
 import type { RunEvent, RunSummary } from '../pipeline/run.js';
 
+/** What stops a run gracefully: Ctrl-C, a service manager's stop, the terminal going away. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** `run`'s options as the command line gives them (strings: checked here). */
 export interface RunCommandOptions extends BaseOptions {
   concurrency?: string;
@@ -106,8 +109,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<CommandOutput
     }
     controller.abort(new Error('interrupted'));
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
   try {
     const summary = await runPipeline({
       cwd: opts.cwd,
@@ -129,7 +131,6 @@ export async function runCommand(opts: RunCommandOptions): Promise<CommandOutput
     // every event, the summary last, is printed already
     return { data: summary, text: '', jsonText: '', exitCode: summary.stopped === 'interrupted' ? ExitCode.interrupted : ExitCode.ok };
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
   }
 }

@@ -13,6 +13,7 @@ export type Gate =
   | 'missing-commit'
   | 'diverged'
   | 'circuit'
+  | 'closed'
   | 'trailer'
   | 'shape'
   | 'approval'
@@ -73,8 +74,11 @@ export function pregate(cwd: string, config: Config, land: LandConfig, view: Tas
   if (view.live.length > 1) {
     return refusal('diverged', `${id} is diverged: ${view.live.map((c) => c.slice(0, 12)).join(' and ')} both claim it`, 'keep one commit (delete or reset the other branch), then land', ExitCode.conflict);
   }
-  if (view.state === 'needs-help') {
-    return refusal('circuit', `${id}'s retry circuit is open: its attempts on ${head.slice(0, 12)} ended in needs-help`, `fix the task and amend (a new patchset starts a clean slate), or record a reset attempt`);
+  if (view.state === 'closed') {
+    return refusal('closed', `${id} is closed (omni-ship task close): a closed task does not land`, `omni-ship task reopen ${id}, then land`);
+  }
+  if (view.circuitOpen) {
+    return refusal('circuit', `${id}'s retry circuit is open: its attempts on ${head.slice(0, 12)} ended in needs-help`, `fix the task and amend (a new patchset starts a clean slate), or omni-ship task reopen ${id} (resets it)`);
   }
   // one log of the commits on top of the base answers the trailer and the shape (checkShape)
   const shape = checkShape(cwd, config, id, head, base.tip, base.name, base.commonDir);

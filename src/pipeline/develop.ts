@@ -14,6 +14,7 @@ import { loadState } from '../state/tasks.js';
 import { agentArgv, runAgent, type AgentResult } from './agent-run.js';
 import { devPrompt } from './prompt.js';
 import { appendTaskEvents, type TaskRecord } from './tasks.js';
+import { readStatus } from './worktree-files.js';
 import { startWorktree } from './worktrees.js';
 
 /**
@@ -21,11 +22,12 @@ import { startWorktree } from './worktrees.js';
  * (from its latest patchset, else the base), a prompt from templates/dev.md, the agent run there, and then what
  * it left judged. Exactly one commit of the task on top of the base that was not there before is a new patchset
  * (recorded as the post-commit hook would). No new commit, two commits, a non-zero exit, a timeout or an agent that
- * could not start is a failed attempt: on the task's current commit in the attempts log (counted per patchset),
+ * could not start is a failed attempt, and so is a worktree the agent must not start in (changes to tracked files, an
+ * operation in progress, two commits on the base): on the task's current commit in the attempts log (counted per patchset),
  * or, when the task has no commit yet, in its task record (so an agent that never commits still reaches the
  * retry circuit). An abort (Ctrl-C) is no attempt and records nothing.
  */
-export type DevOutcome = 'committed' | 'no-commit' | 'several-commits' | 'agent-failed' | 'timed-out' | 'not-started' | 'aborted';
+export type DevOutcome = 'committed' | 'no-commit' | 'several-commits' | 'agent-failed' | 'timed-out' | 'not-started' | 'aborted' | 'not-ready';
 
 export interface DevResult {
   task: string;
@@ -79,7 +81,21 @@ export async function developTask(input: DevInput): Promise<DevResult> {
     promptFile,
     devPrompt({ taskId: id, title: record.title, description: record.description, branch: started.data.branch ?? id, baseBranch: config.baseBranch, workspace: worktree, patchset, trailer: `${config.trailerKey}: ${id}`, feedback: input.feedback }),
   );
-  const agent = await runAgent({
+  // the worktree must be as the task's commits left it: changes to tracked files or an operation in progress (an
+  // agent stopped mid-work, a person working there) are never the agent's to commit or to lose, and two commits on
+  // the base are no task's shape. Untracked files (build output an agent left) are left to the agent
+  const status = readStatus(worktree, false);
+  const onBase = base && before ? Number(gitRun(['rev-list', '--count', `${base}..${before}`], { cwd: worktree }).stdout.trim() || 0) : 0;
+  const notReady = !status
+    ? `git cannot read the worktree ${worktree}`
+    : status.changes.length
+      ? `the worktree ${worktree} has uncommitted changes (${status.changes.slice(0, 3).join(', ')}${status.changes.length > 3 ? ', …' : ''}): commit or discard them there (git -C ${worktree} status), then omni-ship task reopen ${id} if it needs help`
+      : onBase > 1
+        ? `the branch in ${worktree} has ${onBase} commits on top of ${config.baseBranch}; a task is one commit: squash them there (git -C ${worktree} rebase -i ${config.baseBranch})`
+        : null;
+  const agent = notReady
+    ? ({ exitCode: null, signal: null, timedOut: false, aborted: false, startError: null, durationMs: 0, costCents: null, lastLine: null, pid: null, pgid: null } satisfies AgentResult)
+    : await runAgent({
     argv: agentArgv(input.argv, { promptFile, taskId: id, workspace: worktree }),
     cwd: worktree,
     timeoutMs: input.timeoutMs,
@@ -95,7 +111,8 @@ export async function developTask(input: DevInput): Promise<DevResult> {
   const result: DevResult = { task: id, outcome: 'committed', commit: null, patchset, worktree, promptFile, log, agent, error: null };
   if (agent.aborted) return { ...result, outcome: 'aborted' };
   const count = base && after ? Number(gitRun(['rev-list', '--count', `${base}..${after}`], { cwd: worktree }).stdout.trim() || 0) : 0;
-  if (agent.startError) Object.assign(result, { outcome: 'not-started', error: `the agent could not start: ${agent.startError}` });
+  if (notReady) Object.assign(result, { outcome: 'not-ready', error: `the agent was not started: ${notReady}` });
+  else if (agent.startError) Object.assign(result, { outcome: 'not-started', error: `the agent could not start: ${agent.startError}` });
   else if (agent.timedOut) Object.assign(result, { outcome: 'timed-out', error: `the agent ran past its timeout (${Math.round(input.timeoutMs / 1000)} s) and was stopped` });
   else if (agent.exitCode !== 0) Object.assign(result, { outcome: 'agent-failed', error: `the agent exited ${agent.exitCode ?? `on ${agent.signal}`}` });
   else if (after === before || count === 0) Object.assign(result, { outcome: 'no-commit', error: 'the agent made no new commit' });

@@ -25,7 +25,7 @@ import { agentArgv, runAgent } from './agent-run.js';
 import { claimTask, expired, readClaims, releaseClaim, renewClaim, type Claim } from './claims.js';
 import { developTask, type DevResult } from './develop.js';
 import { reviewPrompt } from './prompt.js';
-import { appendTaskEvents, readTaskRecords, type TaskRecord } from './tasks.js';
+import { TaskRecordsFollower, appendTaskEvents, type TaskRecord } from './tasks.js';
 import { listWorktreeRecords, startWorktree } from './worktrees.js';
 
 /**
@@ -190,7 +190,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const lease = leaseMs();
   const emit = (event: RunEvent['event'], fields: Record<string, unknown> = {}) => opts.emit({ event, at: now(), ...fields });
   const summary: RunSummary = { stopped: 'once', cycles: 0, landed: [], failedAttempts: 0, needsHelp: [], costCents: 0 };
-  const ctx: Ctx = { opts, repo, top, dir, config, remote, dev, reviewer, by, host, lease, emit, summary, landing: Promise.resolve(), runFile: { v: 1, pid: process.pid, start: processStartTime(process.pid), host, startedAt: now(), agents: [] }, bin: binDir(dir) };
+  const ctx: Ctx = { opts, repo, top, dir, config, remote, dev, reviewer, by, host, lease, emit, summary, landing: Promise.resolve(), tasks: new TaskRecordsFollower(top), landed: new Set(), runFile: { v: 1, pid: process.pid, start: processStartTime(process.pid), host, startedAt: now(), agents: [] }, bin: binDir(dir) };
   emit('run-started', { pid: process.pid, agent: dev.name, agentFrom: trusted.source, base: base.name, remote, concurrency: opts.concurrency, dryRun: opts.dryRun });
   if (!opts.dryRun) {
     await recover(ctx);
@@ -245,8 +245,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       }
       // the next pass: when a worker ends, a backoff runs out, or the interval passes
       const nextWake = Math.min(opts.intervalMs, ...waiting.map((w) => Math.max(0, w.until - Date.now())));
-      const full = running.size >= opts.concurrency || pass.startable.length === 0;
-      await Promise.race([sleep(full || !pass.reachable ? nextWake : Math.min(nextWake, 50), opts.signal), ...running.values()]);
+      // (a ready task this pass could not claim is tried again then, not in a loop against the remote)
+      await Promise.race([sleep(nextWake, opts.signal), ...running.values()]);
       if (opts.signal.aborted) break;
     }
     if (opts.signal.aborted) {
@@ -284,6 +284,10 @@ interface Ctx {
    */
   landing: Promise<unknown>;
   runFile: ActiveRunFile;
+  /** the task records, followed: each pass reads what changed since the last */
+  tasks: TaskRecordsFollower;
+  /** tasks seen landed: settled for good, never read again (a run in a repository of any age reads what is new) */
+  landed: Set<string>;
   /** a folder with an `omni-ship` that runs this very build, first on the agents' PATH */
   bin: string;
 }
@@ -312,12 +316,12 @@ async function recover(ctx: Ctx): Promise<void> {
     if (c.host !== ctx.host || live.has(c.pid)) continue;
     if (releaseClaim(ctx.top, ctx.remote, c)) ctx.emit('released', { task: c.task, pid: c.pid, why: 'its run is gone (crashed or killed)' });
   }
-  const { records } = await readTaskRecords(ctx.top);
   const worktrees = await listWorktreeRecords(ctx.top);
   if (worktrees.length === 0) return;
+  await ctx.tasks.refresh();
   const state = await loadState(ctx.top, ctx.config, ctx.dir, undefined, undefined, { only: new Set(worktrees.map((w) => w.task)) as never });
   for (const w of worktrees) {
-    const r = records.get(w.task);
+    const r = ctx.tasks.records.get(w.task);
     const why = !r?.created ? 'the task has no record' : r.closed ? 'the task is closed' : state.tasks.get(w.task as never)?.state === 'landed' ? 'the task has landed' : null;
     if (why) ctx.emit('orphaned-worktree', { task: w.task, path: w.path, dirty: w.dirty, why, hint: `omni-ship worktree release ${w.task} --remove removes it` });
   }
@@ -363,7 +367,8 @@ async function planPass(ctx: Ctx, only: string | null, parent: string | null, ru
       ctx.emit('unreachable', { remote: ctx.remote, error: (e as Error).message, hint: 'no task is claimed until it answers' });
     }
   }
-  const { records } = await readTaskRecords(ctx.top);
+  await ctx.tasks.refresh();
+  const records = ctx.tasks.records;
   let claims = new Map<string, Claim>();
   if (reachable) {
     try {
@@ -375,17 +380,20 @@ async function planPass(ctx: Ctx, only: string | null, parent: string | null, ru
   }
   const wanted = [...records.values()].filter((r) => r.created && (only === null || r.id === only) && (parent === null || r.parent === parent));
   if (only !== null && wanted.length === 0) throw badInput(`no task record ${only}`, `omni-ship task add ${only} --title "…" creates one`);
+  // the views of the tasks that may still need work, and of what they wait for (a landed task is settled)
   const ids = new Set<string>();
   for (const r of wanted) {
+    if (ctx.landed.has(r.id) || r.closed) continue;
     ids.add(r.id);
-    for (const d of r.dependsOn) ids.add(d);
+    for (const d of r.dependsOn) if (!ctx.landed.has(d)) ids.add(d);
   }
   const state = ids.size ? await loadState(ctx.top, ctx.config, ctx.dir, undefined, undefined, { only: ids as never }) : null;
+  for (const id of ids) if (state?.tasks.get(id as never)?.state === 'landed') ctx.landed.add(id);
   const plans = new Map<string, Plan>();
   const startable: Startable[] = [];
   const heldElsewhere: string[] = [];
   for (const r of [...wanted].sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-    let plan = planTask(ctx, r, state);
+    let plan = planTask(ctx, r, state, ctx.landed);
     if (plan.kind === 'open-circuit') {
       if (!ctx.opts.dryRun) await openCircuit(ctx, r, state?.tasks.get(r.id as never) ?? null, plan.why);
       plan = { kind: 'needs-help', why: plan.why, record: true };
@@ -408,10 +416,10 @@ function attemptsOf(state: RepoState | null, task: string): AttemptEvent[] {
 }
 
 /** What one task needs now, from its record and its state. */
-export function planTask(ctx: Pick<Ctx, 'opts'>, r: TaskRecord, state: RepoState | null): Plan {
+export function planTask(ctx: Pick<Ctx, 'opts'>, r: TaskRecord, state: RepoState | null, knownLanded: ReadonlySet<string> = new Set()): Plan {
   const view = state?.tasks.get(r.id as never) ?? null;
-  const landed = (id: string) => state?.tasks.get(id as never)?.state === 'landed';
-  if (view?.state === 'landed') return { kind: 'done', why: 'landed' };
+  const landed = (id: string) => knownLanded.has(id) || state?.tasks.get(id as never)?.state === 'landed';
+  if (landed(r.id)) return { kind: 'done', why: 'landed' };
   if (r.closed) return { kind: 'done', why: 'closed' };
   const head = view?.head ?? null;
   const onHead = head ? attemptsOf(state, r.id).filter((e) => e.commit === head) : [];
@@ -491,15 +499,19 @@ async function work(ctx: Ctx, record: TaskRecord, claimed: Claim, failuresBefore
     // the pass and the claim. That machine pushed its notes before it released the claim, so they are at the
     // remote now: read them, and plan again
     await syncQuietly(ctx);
-    const { records } = await readTaskRecords(ctx.top);
-    const now = records.get(id) ?? record;
+    await ctx.tasks.refresh();
+    const now = ctx.tasks.records.get(id) ?? record;
     const state = await loadState(ctx.top, ctx.config, ctx.dir, undefined, undefined, { only: new Set([id, ...now.dependsOn]) as never });
-    const plan = planTask(ctx, now, state);
+    const plan = planTask(ctx, now, state, ctx.landed);
     if (plan.kind !== 'work') {
       ctx.emit('released', { task: id, why: `nothing to do after all: ${plan.kind === 'done' ? plan.why : plan.kind}` });
       return;
     }
     await steps(ctx, now, failuresBefore, () => held !== null);
+  } catch (e) {
+    // what stopped the steps themselves (a worktree folder in the way, git failing): a failed attempt like any other,
+    // so the task backs off and reaches its breaker instead of being claimed again at once, forever
+    await recordStepError(ctx, id, e);
   } finally {
     clearInterval(renew);
     // this machine's events go to the remote before the claim does: whoever claims next reads them
@@ -511,6 +523,20 @@ async function work(ctx: Ctx, record: TaskRecord, claimed: Claim, failuresBefore
         ctx.emit('unreachable', { remote: ctx.remote, task: id, error: (e as Error).message, hint: 'the claim expires by itself' });
       }
     }
+  }
+}
+
+/** A failed attempt for an error that stopped a task's steps: on its commit, or its record before it has one. */
+async function recordStepError(ctx: Ctx, id: string, e: unknown): Promise<void> {
+  const error = (e as Error)?.message ?? String(e);
+  ctx.summary.failedAttempts++;
+  ctx.emit('failed', { task: id, step: 'run', error });
+  try {
+    const { view } = await viewOf(ctx, id);
+    if (view?.head) await recordFailure(ctx, id, view.head, 'run', error, false);
+    else await appendTaskEvents(ctx.top, [{ v: SCHEMA_VERSION, type: 'task', at: now(), by: ctx.by, host: ctx.host, task: id, op: 'attempt', role: 'run', message: error }]);
+  } catch {
+    /* git itself is failing: said above; the claim is released and the next pass tries again */
   }
 }
 

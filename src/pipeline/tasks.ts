@@ -1,7 +1,7 @@
 import { nativeSha1 } from '../hash.js';
 import { gitRun } from '../git/exec.js';
 import { byTime, decodeNote, type BadLine, type OmniEvent, type TaskEvent } from '../notes/events.js';
-import { readAllNotes, readSomeNotes } from '../notes/read.js';
+import { readAllNotes, readChangedNotes, readSomeNotes } from '../notes/read.js';
 import { TASKS_REF } from '../notes/refs.js';
 import { appendEvents } from '../notes/write.js';
 
@@ -151,4 +151,82 @@ export async function appendTaskEvents(cwd: string, events: readonly TaskEvent[]
     TASKS_REF,
     events.map((e) => ({ object: taskObject(e.task), events: [e] })),
   );
+}
+
+/**
+ * The task records as a long-lived process (`omni-ship run`) follows them: read whole once, then, each time the
+ * tasks ref moved, brought forward by the notes that changed (one `git diff-tree` and one `cat-file`: what changed,
+ * not the log's age), and only the tasks those notes name folded again.
+ */
+export class TaskRecordsFollower {
+  private tip: string | null = null;
+  /** each note's task events, by the object it is on */
+  private readonly notes = new Map<string, TaskEvent[]>();
+  /** the notes that hold events of each task (its own key's, and any other a line was misfiled in) */
+  private readonly objectsOf = new Map<string, Set<string>>();
+  readonly records = new Map<string, TaskRecord>();
+
+  /** the refresh under way: refreshes run one at a time */
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly cwd: string) {}
+
+  /** Brings the records up to the ref's tip; returns the ids of the tasks whose records changed (all, the first time). */
+  refresh(): Promise<Set<string>> {
+    const next = this.last.then(() => this.refreshNow());
+    this.last = next.catch(() => undefined);
+    return next;
+  }
+
+  private async refreshNow(): Promise<Set<string>> {
+    const tip = tasksTip(this.cwd);
+    const changed = new Set<string>();
+    if (tip === this.tip) return changed;
+    const byObject = new Map<string, string | null>();
+    let whole = !this.tip || !tip;
+    if (!whole) {
+      try {
+        await readChangedNotes(
+          this.cwd,
+          this.tip!,
+          tip!,
+          (object) => byObject.set(object, null),
+          (object, text) => byObject.set(object, text),
+        );
+      } catch {
+        whole = true; // the old tip is gone (the ref rewritten by hand): read whole
+      }
+    }
+    if (whole) {
+      byObject.clear();
+      for (const object of this.notes.keys()) byObject.set(object, null);
+      if (tip) await readAllNotes(this.cwd, [{ ref: TASKS_REF, tip }], undefined, (_ref, object, text) => byObject.set(object, text));
+    }
+    for (const [object, text] of byObject) {
+      for (const e of this.notes.get(object) ?? []) {
+        this.objectsOf.get(e.task)?.delete(object);
+        changed.add(e.task);
+      }
+      this.notes.delete(object);
+      if (text === null) continue;
+      const decoded: OmniEvent[] = [];
+      decodeNote(object, text, decoded, []);
+      const events = decoded.filter((e): e is TaskEvent => e.type === 'task');
+      this.notes.set(object, events);
+      for (const e of events) {
+        let objects = this.objectsOf.get(e.task);
+        if (!objects) this.objectsOf.set(e.task, (objects = new Set()));
+        objects.add(object);
+        changed.add(e.task);
+      }
+    }
+    for (const id of changed) {
+      const events = [...(this.objectsOf.get(id) ?? [])].flatMap((o) => (this.notes.get(o) ?? []).filter((e) => e.task === id));
+      const record = foldTaskRecords(events).get(id);
+      if (record?.created) this.records.set(id, record);
+      else this.records.delete(id);
+    }
+    this.tip = tip;
+    return changed;
+  }
 }

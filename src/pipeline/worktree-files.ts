@@ -61,10 +61,10 @@ export function addExcludes(file: string, names: readonly string[]): void {
 /** The comment above the lines addExcludes writes. */
 const EXCLUDE_HEADER = '# omni-ship worktree.linkDirs: symlinks in task worktrees';
 
-/** A worktree's HEAD, branch and uncommitted changes (untracked files and an operation in progress count); null if git cannot read it. */
-export function readStatus(dir: string): { head: string | null; branch: string | null; changes: string[] } | null {
+/** A worktree's HEAD, branch and uncommitted changes (an operation in progress counts, and untracked files unless `untracked` is false); null if git cannot read it. */
+export function readStatus(dir: string, untracked = true): { head: string | null; branch: string | null; changes: string[] } | null {
   // --no-optional-locks: a read must not rewrite the worktree's index (git status refreshes it otherwise)
-  const r = gitRun(['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal'], { cwd: dir });
+  const r = gitRun(['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '-z', `--untracked-files=${untracked ? 'normal' : 'no'}`], { cwd: dir });
   if (r.exitCode !== 0) return null;
   let head: string | null = null;
   let branch: string | null = null;

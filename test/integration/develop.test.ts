@@ -87,4 +87,26 @@ describe('the dev step (developTask)', () => {
     expect(attempts).toMatchObject([{ type: 'attempt', task: 't-1', commit: first.commit, role: 'dev', outcome: 'fail', error: 'the agent made no new commit' }]);
     expect((await readTaskRecord(repo.dir, 't-1'))!.attempts).toEqual([]);
   });
+
+  it('never starts the agent in a worktree with uncommitted changes or two commits on the base: a failed attempt, the work left as it was', async () => {
+    const { repo, run } = await setup();
+    const first = await run(agent(COMMIT));
+    const wt = first.worktree;
+    fs.writeFileSync(path.join(wt, 'work.txt'), 'an earlier agent stopped mid-work\n');
+    fs.writeFileSync(path.join(wt, 'untracked.txt'), 'build output: not in the way\n');
+    const marker = path.join(tempDir(), 'ran');
+    const dirty = await run(agent(`touch ${marker}; ${COMMIT}`));
+    expect(dirty.outcome).toBe('not-ready');
+    expect(dirty.error).toMatch(/the agent was not started: the worktree .* has uncommitted changes \(work\.txt\)/);
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(fs.readFileSync(path.join(wt, 'work.txt'), 'utf8')).toBe('an earlier agent stopped mid-work\n');
+    repo.git(['checkout', '--', 'work.txt'], { cwd: wt });
+    repo.git(['commit', '-q', '--allow-empty', '-m', 'a second commit'], { cwd: wt });
+    const two = await run(agent(`touch ${marker}; ${COMMIT}`));
+    expect(two.outcome).toBe('not-ready');
+    expect(two.error).toMatch(/has 2 commits on top of main; a task is one commit/);
+    expect(fs.existsSync(marker)).toBe(false);
+    const attempts = eventsIn(repo, 'refs/notes/omni-ship/attempts').filter((e) => e.role === 'dev');
+    expect(attempts).toHaveLength(2);
+  });
 });

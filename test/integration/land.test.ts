@@ -204,6 +204,20 @@ describe('omni-ship land: refusals change nothing', () => {
     expectNothingLanded(fx, before);
   });
 
+  it('a closed task: gate closed, exit 1; reopened, it lands', () => {
+    const fx = withTask((a) => makeTask(a, 't-1'));
+    expect(fx.a.omni(['task', 'add', 't-1', '--title', 'the work']).code).toBe(0);
+    expect(fx.a.omni(['task', 'close', 't-1', '-m', 'not wanted after all']).code).toBe(0);
+    const before = landSnapshot(fx);
+    const l = land(fx.a, ['t-1']);
+    expect(l.r.code).toBe(1);
+    expect(outcomeOf(l, 't-1')).toMatchObject({ outcome: 'refused', gate: 'closed', exitCode: 1 });
+    expect(outcomeOf(l, 't-1').reason).toContain('t-1 is closed (omni-ship task close): a closed task does not land');
+    expectNothingLanded(fx, before);
+    expect(fx.a.omni(['task', 'reopen', 't-1']).code).toBe(0);
+    expect(outcomeOf(land(fx.a, ['t-1']), 't-1')).toMatchObject({ outcome: 'landed' });
+  });
+
   it('a trailer naming another task: gate trailer, exit 1', () => {
     const fx = withTask((a) => makeTask(a, 't-1', { trailer: 'Task-Id: t-2' }));
     const before = landSnapshot(fx);

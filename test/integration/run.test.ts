@@ -153,6 +153,22 @@ describe('omni-ship run: retries, backoff and the circuit breaker', () => {
     expect(stateOf(a).get('t-1')).toBe('needs-help');
   });
 
+  it('an error that stops the steps (a file where the worktree goes) is a failed attempt too: backoff, then needs-help, no loop', () => {
+    const remote = pipelineRemote();
+    const a = remote.clone('a');
+    addTask(a, 't-1');
+    fs.mkdirSync(`${a.dir}.worktrees`);
+    fs.writeFileSync(`${a.dir}.worktrees/t-1`, 'in the way\n');
+    const r = runSync(a, ['--until-idle', '--max-retries', '2', ...FAST]);
+    expect(r.code, r.stderr).toBe(0);
+    const failed = r.events.filter((e) => e.event === 'failed');
+    expect(failed).toHaveLength(2);
+    expect(failed[0]).toMatchObject({ task: 't-1', step: 'run' });
+    expect(r.events.filter((e) => e.event === 'claimed')).toHaveLength(2);
+    expect(r.events.find((e) => e.event === 'needs-help')?.why).toMatch(/2 failed attempt\(s\) in a row/);
+    expect(taskEvents(a, 't-1').filter((e) => e.op === 'attempt').map((e) => e.role)).toEqual(['run', 'run']);
+  });
+
   it('--max-iter caps dev runs across patchsets', () => {
     const remote = pipelineRemote();
     const a = remote.clone('a');
@@ -249,6 +265,10 @@ describe('omni-ship run: crash recovery and Ctrl-C', () => {
     const runFile = path.join(a.dir, '.git', 'omni-ship', 'runs', `${child.proc.pid}.json`);
     expect(await waitFor(() => fs.existsSync(runFile) && JSON.parse(fs.readFileSync(runFile, 'utf8')).agents.length === 1)).toBe(true);
     const agentPid = JSON.parse(fs.readFileSync(runFile, 'utf8')).agents[0].pid as number;
+    // status shows the agent at work
+    const during = a.omni(['status', '--json']);
+    expect(JSON.parse(during.stdout).runs).toEqual([expect.objectContaining({ task: 't-1', role: 'dev', attempt: 1, pid: child.proc.pid })]);
+    expect(a.omni(['status']).stdout).toMatch(/running\n\s+t-1\s+dev\s+\d+s\s+attempt 1/);
     child.proc.kill('SIGINT');
     expect(await child.exited).toBe(130);
     expect(child.events.some((e) => e.event === 'stopping')).toBe(true);
