@@ -79,8 +79,9 @@ export interface RunChild {
 
 const children: ChildProcess[] = [];
 
-export function startRun(repo: TestRepo, args: string[], env: NodeJS.ProcessEnv = {}): RunChild {
-  const proc = spawn(process.execPath, [binPath, 'run', '--json', ...args], { cwd: repo.dir, env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function startRun(repo: TestRepo, args: string[], env: NodeJS.ProcessEnv = {}, opts: { ownGroup?: boolean } = {}): RunChild {
+  // ownGroup: the run leads a process group of its own, as a service manager or a shell's job control starts it
+  const proc = spawn(process.execPath, [binPath, 'run', '--json', ...args], { cwd: repo.dir, env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: !!opts.ownGroup });
   children.push(proc);
   const follow = followLines(proc, (line) => (line.trim() ? (JSON.parse(line) as Record<string, any>) : null));
   const exited = new Promise<number>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 2))));

@@ -169,6 +169,22 @@ describe('omni-ship run: retries, backoff and the circuit breaker', () => {
     expect(taskEvents(a, 't-1').filter((e) => e.op === 'attempt').map((e) => e.role)).toEqual(['run', 'run']);
   });
 
+  it("each of the agent's failures is a failed attempt: no commit, two commits, a non-zero exit, a timeout", () => {
+    const remote = pipelineRemote();
+    const a = remote.clone('a');
+    addTask(a, 't-1', { description: 'fake-agent: no-commit' });
+    addTask(a, 't-2', { description: 'fake-agent: two-commits' });
+    addTask(a, 't-3', { description: 'fake-agent: fail' });
+    addTask(a, 't-4', { description: 'fake-agent: hang' });
+    const r = runSync(a, ['--once', '--concurrency', '4', '--timeout', '1', ...FAST]);
+    expect(r.code, r.stderr).toBe(0);
+    const outcome = (task: string) => r.events.find((e) => e.event === 'failed' && e.task === task)?.outcome;
+    expect([outcome('t-1'), outcome('t-2'), outcome('t-3'), outcome('t-4')]).toEqual(['no-commit', 'several-commits', 'agent-failed', 'timed-out']);
+    expect(r.events.filter((e) => e.event === 'committed' || e.event === 'landed')).toEqual([]);
+    for (const task of ['t-1', 't-2', 't-3', 't-4']) expect(taskEvents(a, task).filter((e) => e.op === 'attempt'), task).toHaveLength(1);
+    expect(landedSubjects(remote.bare).filter((x) => x.includes('the work'))).toEqual([]);
+  });
+
   it('--max-iter caps dev runs across patchsets', () => {
     const remote = pipelineRemote();
     const a = remote.clone('a');
@@ -281,6 +297,23 @@ describe('omni-ship run: crash recovery and Ctrl-C', () => {
     expect(fs.existsSync(runFile)).toBe(false);
     const ready = JSON.parse(a.omni(['task', 'list', '--ready', '--json']).stdout).tasks.map((t: { id: string }) => t.id);
     expect(ready).toEqual(['t-1', 't-2']);
+  });
+  it('a SIGTERM to the run\'s whole process group stops it as Ctrl-C does: agent stopped, claim released, exit 130', async () => {
+    const remote = pipelineRemote();
+    const a = remote.clone('a');
+    addTask(a, 't-1', { description: 'fake-agent: hang' });
+    const child = startRun(a, [...FAST], {}, { ownGroup: true });
+    await child.waitForEvent((e) => e.event === 'started' && e.role === 'dev');
+    const runFile = path.join(a.dir, '.git', 'omni-ship', 'runs', `${child.proc.pid}.json`);
+    expect(await waitFor(() => fs.existsSync(runFile) && JSON.parse(fs.readFileSync(runFile, 'utf8')).agents.length === 1)).toBe(true);
+    const agentPid = JSON.parse(fs.readFileSync(runFile, 'utf8')).agents[0].pid as number;
+    process.kill(-child.proc.pid!, 'SIGTERM');
+    expect(await child.exited).toBe(130);
+    expect(child.events.at(-1)).toMatchObject({ event: 'stopped', stopped: 'interrupted' });
+    expect(remoteClaims(remote.bare)).toEqual([]);
+    expect(alive(agentPid)).toBe(false);
+    expect(fs.existsSync(runFile)).toBe(false);
+    expect(taskEvents(a, 't-1').filter((e) => e.op === 'attempt')).toEqual([]);
   });
 });
 
