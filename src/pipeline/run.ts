@@ -200,7 +200,18 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   try {
     for (;;) {
       summary.cycles++;
-      const pass = await planPass(ctx, only, parent, running);
+      let pass: Awaited<ReturnType<typeof planPass>>;
+      try {
+        pass = await planPass(ctx, only, parent, running);
+      } catch (e) {
+        // bad input stops the run; anything else (git failing for a moment, a damaged file) is said, and the run
+        // tries again after the interval, as a service should
+        if (e instanceof UserError || opts.once || opts.dryRun || summary.cycles === 1) throw e;
+        emit('failed', { step: 'pass', error: (e as Error).message });
+        await Promise.race([sleep(opts.intervalMs, opts.signal), ...running.values()]);
+        if (opts.signal.aborted) break;
+        continue;
+      }
       if (opts.dryRun) {
         for (const t of pass.startable.slice(0, opts.concurrency)) emit('would-work', { task: t.id, failures: t.failures });
         for (const [id, p] of pass.plans) if (p.kind === 'waiting') emit('waiting', { task: id, until: new Date(p.until).toISOString(), failures: p.failures });
