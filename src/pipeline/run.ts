@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { agentProblem, agentWithDefaults, chosenAgent, type AgentConfig } from '../config/agent.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
-import { failpoint } from '../failpoint.js';
+import { failpoint, pausepoint } from '../failpoint.js';
 import { requireWorkRepo, stateDir as stateDirOf, type WorkRepo } from '../git/repo.js';
 import { gitIdentity, hostId } from '../identity.js';
 import { parseTaskId } from '../ids.js';
@@ -234,6 +234,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         for (const t of pass.startable) {
           if (running.size >= opts.concurrency || opts.signal.aborted) break;
           if (running.has(t.id)) continue;
+          // (for the test of a task another machine lands between this pass and the claim)
+          pausepoint('run:planned');
           const claimed = claim(ctx, t.id, pass.claims);
           if (!claimed) continue;
           const job = work(ctx, t.record, claimed, t.failures)

@@ -340,6 +340,26 @@ describe('omni-ship run: many machines', () => {
     expect(refsUnder(remote.bare, 'refs/omni-ship/claims/').size).toBe(0);
   });
 
+  it('a task another machine lands between the pass and the claim is not developed again', async () => {
+    const remote = pipelineRemote();
+    const a = remote.clone('a');
+    const b = remote.clone('b');
+    addTask(a, 't-1');
+    expect(a.omni(['sync']).code).toBe(0);
+    // b plans t-1 as ready, then waits just before claiming it
+    const pause = path.join(path.dirname(b.dir), 'paused');
+    const rb = startRun(b, ['--once', ...FAST], { OMNI_SHIP_PAUSEPOINT: `run:planned=${pause}` });
+    expect(await waitFor(() => fs.existsSync(pause))).toBe(true);
+    const ra = runSync(a, ['--until-idle', ...FAST]);
+    expect(ra.events.some((e) => e.event === 'landed' && e.task === 't-1')).toBe(true);
+    fs.rmSync(pause);
+    expect(await rb.exited, rb.stderr()).toBe(0);
+    // b claimed it (a had released it), read the remote's notes again, and let it go
+    expect(rb.events.find((e) => e.event === 'released' && e.task === 't-1')?.why).toBe('nothing to do after all: landed');
+    expect(rb.events.filter((e) => e.event === 'started')).toEqual([]);
+    expect(landedSubjects(remote.bare).filter((x) => x === 't-1: the work')).toHaveLength(1);
+  });
+
   it('a claim is renewed while the agent works: another machine cannot take it over, even past the first lease', async () => {
     const remote = pipelineRemote();
     const a = remote.clone('a');
