@@ -6,9 +6,8 @@ import { failpoint } from '../failpoint.js';
 import { requireWorkRepo, stateDir, type WorkRepo } from '../git/repo.js';
 import { parseTaskId, tryTaskId } from '../ids.js';
 import { gitIdentity, hostId } from '../identity.js';
-import { SCHEMA_VERSION, type AttemptEvent, type TaskEvent } from '../notes/events.js';
-import { NOTES_REFS } from '../notes/refs.js';
-import { appendEvents } from '../notes/write.js';
+import { appendAttempt } from '../notes/attempts.js';
+import { SCHEMA_VERSION, type TaskEvent } from '../notes/events.js';
 import type { CommandOutput } from '../output.js';
 import { numberedPrefix, takeNextNumber } from '../pipeline/seq.js';
 import { appendTaskEvents, readTaskRecords, type TaskRecord } from '../pipeline/tasks.js';
@@ -183,8 +182,7 @@ export async function taskNoteCommand(opts: BaseOptions & { task: string; op: 'c
   if (!noop) {
     if (patchsetCircuit) {
       const e = event(ctx, id, 'reopened');
-      const reset: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: e.at, by: e.by, host: e.host, task: id, commit: patchsetCircuit, role: 'person', outcome: 'reset', error: opts.message ?? null };
-      await appendEvents(ctx.repo.toplevel, NOTES_REFS.attempts, [{ object: patchsetCircuit, events: [reset] }]);
+      await appendAttempt(ctx.repo.toplevel, e, { task: id, commit: patchsetCircuit, role: 'person', outcome: 'reset', error: opts.message ?? null }, e.at);
     }
     await appendTaskEvents(ctx.repo.toplevel, [event(ctx, id, opts.op, opts.message === undefined ? {} : { message: opts.message })]);
     ({ records } = await readTaskRecords(ctx.repo.toplevel));

@@ -8,7 +8,8 @@ import { discoverWorkRepo, requireRepo, stateDir as stateDirOf } from '../git/re
 import { gitIdentityAsync, hostId } from '../identity.js';
 import { parseTaskId } from '../ids.js';
 import { unknownTask } from '../messages.js';
-import { SCHEMA_VERSION, type AttemptEvent, type LandEvent, type VerifyEvent } from '../notes/events.js';
+import { appendAttempt } from '../notes/attempts.js';
+import { SCHEMA_VERSION, type LandEvent, type VerifyEvent } from '../notes/events.js';
 import { DISPLAY_REF, NOTES_REFS, TMP_REF_PREFIX } from '../notes/refs.js';
 import { readKnownNotes } from '../notes/known.js';
 import { readSomeNotes } from '../notes/read.js';
@@ -675,8 +676,7 @@ function approverOf(view: TaskView): string | null {
 /** A failed land attempt on the task's commit (its retry circuit counts them). */
 async function recordAttempt(run: Run, item: Eligible, error: string): Promise<void> {
   if (run.req.dryRun) return;
-  const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: new Date().toISOString(), by: run.by, host: run.host, task: item.task, commit: item.head, role: 'land', outcome: 'fail', error };
-  await appendEvents(run.cwd, NOTES_REFS.attempts, [{ object: item.head, events: [event] }]);
+  await appendAttempt(run.cwd, run, { task: item.task, commit: item.head, role: 'land', outcome: 'fail', error });
   run.wrote = true;
 }
 

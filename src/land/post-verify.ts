@@ -1,7 +1,8 @@
 import { ExitCode } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { gitRun } from '../git/exec.js';
-import { SCHEMA_VERSION, type AttemptEvent, type RevertEvent } from '../notes/events.js';
+import { appendAttempt } from '../notes/attempts.js';
+import { SCHEMA_VERSION, type RevertEvent } from '../notes/events.js';
 import { NOTES_REFS } from '../notes/refs.js';
 import { appendEvents } from '../notes/write.js';
 import { sha256Hex } from '../verify/sha256.js';
@@ -124,8 +125,7 @@ async function recordRevert(run: Run, task: string, commit: string, landed: stri
 
 /** Opens the task's retry circuit: its patchset needs a person (the predecessors' revert-on-failure). */
 async function appendNeedsHelp(run: Run, task: string, commit: string, why: string): Promise<void> {
-  const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: new Date().toISOString(), by: run.by, host: run.host, task, commit, role: 'post-verify', outcome: 'needs-help', error: why };
-  await appendEvents(run.cwd, NOTES_REFS.attempts, [{ object: commit, events: [event] }]);
+  await appendAttempt(run.cwd, run, { task, commit, role: 'post-verify', outcome: 'needs-help', error: why });
   run.wrote = true;
 }
 

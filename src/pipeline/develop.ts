@@ -6,14 +6,12 @@ import { gitRun } from '../git/exec.js';
 import { stateDir as stateDirOf, requireWorkRepo } from '../git/repo.js';
 import { hostId } from '../identity.js';
 import { refValue } from '../land/base-ref.js';
-import { SCHEMA_VERSION, type AttemptEvent, type TaskEvent } from '../notes/events.js';
+import { appendAttempt } from '../notes/attempts.js';
 import { recordPatchsets } from '../notes/patchsets.js';
-import { NOTES_REFS } from '../notes/refs.js';
-import { appendEvents } from '../notes/write.js';
 import { loadState } from '../state/tasks.js';
 import { agentArgv, runAgent, type AgentResult } from './agent-run.js';
 import { devPrompt } from './prompt.js';
-import { appendTaskEvents, type TaskRecord } from './tasks.js';
+import { appendTaskEvent, type TaskRecord } from './tasks.js';
 import { readStatus } from './worktree-files.js';
 import { startWorktree } from './worktrees.js';
 
@@ -122,15 +120,9 @@ export async function developTask(input: DevInput): Promise<DevResult> {
     return { ...result, commit: after };
   }
   // a failed attempt: on the task's current commit when it has one, else on its record
-  const at = new Date().toISOString();
-  const host = hostId(repo.commonDir);
-  if (view?.head) {
-    const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at, by: input.by, host, task: id, commit: view.head, role: 'dev', outcome: 'fail', error: result.error };
-    await appendEvents(repo.toplevel, NOTES_REFS.attempts, [{ object: view.head, events: [event] }]);
-  } else {
-    const event: TaskEvent = { v: SCHEMA_VERSION, type: 'task', at, by: input.by, host, task: id, op: 'attempt', role: 'dev', message: result.error };
-    await appendTaskEvents(repo.toplevel, [event]);
-  }
+  const who = { by: input.by, host: hostId(repo.commonDir) };
+  if (view?.head) await appendAttempt(repo.toplevel, who, { task: id, commit: view.head, role: 'dev', outcome: 'fail', error: result.error });
+  else await appendTaskEvent(repo.toplevel, who, id, 'attempt', { role: 'dev', message: result.error });
   return result;
 }
 

@@ -3,21 +3,23 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { agentProblem, agentWithDefaults, chosenAgent, type AgentConfig } from '../config/agent.js';
 import { ExitCode, UserError, badInput } from '../errors.js';
-import { failpoint, pausepoint } from '../failpoint.js';
+import { failpoint } from '../failpoint.js';
+import { pausepoint } from '../pausepoint.js';
 import { requireWorkRepo, stateDir as stateDirOf, type WorkRepo } from '../git/repo.js';
 import { gitIdentity, hostId } from '../identity.js';
 import { parseTaskId } from '../ids.js';
 import { refValue } from '../land/base-ref.js';
 import { landTasks } from '../land/land.js';
 import { committedValues, resolveBaseName } from '../land/settings.js';
-import { SCHEMA_VERSION, byTime, type AttemptEvent, type TaskEvent } from '../notes/events.js';
+import { appendAttempt } from '../notes/attempts.js';
+import { byTime, type AttemptEvent } from '../notes/events.js';
 import { recordPatchsets } from '../notes/patchsets.js';
-import { NOTES_REFS } from '../notes/refs.js';
-import { appendEvents } from '../notes/write.js';
 import { packageRoot } from '../paths.js';
-import { removeActiveRun, runProcessAlive, runsDir, writeActiveRun, type ActiveRunFile } from '../state/active-runs.js';
+import { readRunFiles, removeActiveRun, runProcessAlive, writeActiveRun, type ActiveRunFile } from '../state/active-runs.js';
 import { circuitOf } from '../state/latest.js';
 import { loadState, type RepoState, type TaskView } from '../state/tasks.js';
+import { cachedResult } from '../verify/fold.js';
+import { prepareVerify, withValues, type PreparedVerify } from '../verify/prepare.js';
 import { committedConfig, localConfig } from '../verify/spec.js';
 import { killMarked, ownerMark } from '../verify/steps.js';
 import { processStartTime } from '../hooks/process.js';
@@ -25,7 +27,7 @@ import { agentArgv, runAgent } from './agent-run.js';
 import { claimTask, expired, readClaims, releaseClaim, renewClaim, type Claim } from './claims.js';
 import { developTask, type DevResult } from './develop.js';
 import { reviewPrompt } from './prompt.js';
-import { TaskRecordsFollower, appendTaskEvents, type TaskRecord } from './tasks.js';
+import { TaskRecordsFollower, appendTaskEvent, type TaskRecord } from './tasks.js';
 import { listWorktreeRecords, startWorktree } from './worktrees.js';
 
 /**
@@ -110,13 +112,6 @@ export async function trustedAgentSettings(cwd: string, commonDir: string, baseT
   return { agent: agentWithDefaults({}), source: 'default' };
 }
 
-/** A config whose gating values are the trusted ones (the loaded config's other values kept). */
-function withTrusted(config: Config, values: { baseBranch: string; agent: AgentConfig }): Config {
-  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(config)) as Config;
-  Object.defineProperty(out, 'baseBranch', { value: values.baseBranch, enumerable: true });
-  Object.defineProperty(out, 'agent', { value: values.agent, enumerable: true });
-  return out;
-}
 
 /** What a pass decided for one task. */
 export type Plan =
@@ -126,31 +121,6 @@ export type Plan =
   | { kind: 'open-circuit'; why: string }
   | { kind: 'waiting'; until: number; failures: number }
   | { kind: 'work'; failures: number };
-
-/** Every run file in the state dir, those of dead runs included (a garbled one: its pid, from its name). */
-function readRunFiles(stateDir: string): ActiveRunFile[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(runsDir(stateDir));
-  } catch {
-    return [];
-  }
-  const out: ActiveRunFile[] = [];
-  for (const n of names) {
-    if (!/^\d+\.json$/.test(n)) continue;
-    try {
-      const v = JSON.parse(fs.readFileSync(path.join(runsDir(stateDir), n), 'utf8')) as ActiveRunFile;
-      if (v && v.v === 1 && Number.isInteger(v.pid) && Array.isArray(v.agents)) {
-        out.push(v);
-        continue;
-      }
-    } catch {
-      /* half-written by a killed run */
-    }
-    out.push({ v: 1, pid: Number(n.slice(0, -5)), start: null, host: '', startedAt: '', agents: [] });
-  }
-  return out;
-}
 
 /** Whether the run a file names is this process or another live one (same pid and start time). */
 function runAlive(f: ActiveRunFile): boolean {
@@ -180,7 +150,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const base = await resolveBaseName(top, repo.commonDir, loaded, undefined);
   const baseTip = refValue(top, `refs/remotes/${remote}/${base.name}`) ?? refValue(top, `refs/heads/${base.name}`);
   const trusted = await trustedAgentSettings(top, repo.commonDir, baseTip, base.name);
-  const config = withTrusted(loaded.config, { baseBranch: base.name, agent: trusted.agent });
+  const config = withValues(loaded.config, { baseBranch: base.name, agent: trusted.agent });
   const dev = chosenAgent(config.agent, opts.agentName);
   const reviewer = config.agent.commands.review ? { name: 'review', argv: config.agent.commands.review } : dev;
   const only = opts.taskId === undefined ? null : parseTaskId(opts.taskId, config);
@@ -423,9 +393,23 @@ async function planPass(ctx: Ctx, only: string | null, parent: string | null, ru
   return { plans, startable, claims, reachable, heldElsewhere };
 }
 
+/** The attempts of each task in a state read, oldest first: grouped once per read, not filtered once per task. */
+const attemptsByTask = new WeakMap<RepoState, Map<string, AttemptEvent[]>>();
+
 /** The attempts recorded on a task's commit (any patchset), oldest first. */
 function attemptsOf(state: RepoState | null, task: string): AttemptEvent[] {
-  return (state?.events.attempt ?? []).filter((e) => e.task === task).sort(byTime);
+  if (!state) return [];
+  let byTask = attemptsByTask.get(state);
+  if (!byTask) {
+    byTask = new Map();
+    for (const e of [...state.events.attempt].sort(byTime)) {
+      const list = byTask.get(e.task);
+      if (list) list.push(e);
+      else byTask.set(e.task, [e]);
+    }
+    attemptsByTask.set(state, byTask);
+  }
+  return byTask.get(task) ?? [];
 }
 
 /** What one task needs now, from its record and its state. */
@@ -435,7 +419,8 @@ export function planTask(ctx: Pick<Ctx, 'opts'>, r: TaskRecord, state: RepoState
   if (landed(r.id)) return { kind: 'done', why: 'landed' };
   if (r.closed) return { kind: 'done', why: 'closed' };
   const head = view?.head ?? null;
-  const onHead = head ? attemptsOf(state, r.id).filter((e) => e.commit === head) : [];
+  const attempts = attemptsOf(state, r.id);
+  const onHead = head ? attempts.filter((e) => e.commit === head) : [];
   if (head && view?.circuitOpen) return { kind: 'needs-help', why: onHead.filter((e) => e.outcome === 'needs-help').at(-1)?.error ?? 'its retry circuit is open', record: false };
   if (!head && r.circuit.needsHelp) return { kind: 'needs-help', why: r.circuit.why ?? 'its retry circuit is open', record: true };
   const blockedBy = r.dependsOn.filter((d) => !landed(d));
@@ -445,7 +430,7 @@ export function planTask(ctx: Pick<Ctx, 'opts'>, r: TaskRecord, state: RepoState
   const circuit = head ? circuitOf(onHead) : r.circuit;
   const lastFailure = head ? onHead.filter((e) => e.outcome === 'fail').at(-1)?.at ?? null : r.circuit.lastFailureAt;
   if (opts.maxRetries > 0 && circuit.failures >= opts.maxRetries) return { kind: 'open-circuit', why: `${circuit.failures} failed attempt(s) in a row (--max-retries ${opts.maxRetries})` };
-  const devRuns = (view?.patchsets.length ?? 0) + attemptsOf(state, r.id).filter((e) => e.role === 'dev' && e.outcome === 'fail').length + r.attempts.length;
+  const devRuns = (view?.patchsets.length ?? 0) + attempts.filter((e) => e.role === 'dev' && e.outcome === 'fail').length + r.attempts.length;
   if (opts.maxIter > 0 && devRuns >= opts.maxIter) return { kind: 'open-circuit', why: `${devRuns} dev attempts across its patchsets (--max-iter ${opts.maxIter})` };
   if (opts.maxCostCents > 0 && r.costCents >= opts.maxCostCents) return { kind: 'open-circuit', why: `its agents cost ${r.costCents} cents (--max-cost ${opts.maxCostCents})` };
   if (circuit.failures > 0 && lastFailure) {
@@ -458,10 +443,9 @@ export function planTask(ctx: Pick<Ctx, 'opts'>, r: TaskRecord, state: RepoState
 /** Opens a task's circuit, once: a needs-help attempt on its commit, or a needs-help event on its record. */
 async function openCircuit(ctx: Ctx, r: TaskRecord, view: TaskView | null, why: string): Promise<void> {
   if (view?.head) {
-    const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: now(), by: ctx.by, host: ctx.host, task: r.id, commit: view.head, role: 'run', outcome: 'needs-help', error: why };
-    await appendEvents(ctx.top, NOTES_REFS.attempts, [{ object: view.head, events: [event] }]);
+    await appendAttempt(ctx.top, ctx, { task: r.id, commit: view.head, role: 'run', outcome: 'needs-help', error: why });
   } else {
-    await appendTaskEvents(ctx.top, [{ v: SCHEMA_VERSION, type: 'task', at: now(), by: ctx.by, host: ctx.host, task: r.id, op: 'needs-help', message: why }]);
+    await appendTaskEvent(ctx.top, ctx, r.id, 'needs-help', { message: why });
   }
   ctx.summary.needsHelp.push(r.id);
   ctx.emit('needs-help', { task: r.id, why, hint: `omni-ship task reopen ${r.id} gives it its retries again` });
@@ -546,8 +530,8 @@ async function recordStepError(ctx: Ctx, id: string, e: unknown): Promise<void> 
   ctx.emit('failed', { task: id, step: 'run', error });
   try {
     const { view } = await viewOf(ctx, id);
-    if (view?.head) await recordFailure(ctx, id, view.head, 'run', error, false);
-    else await appendTaskEvents(ctx.top, [{ v: SCHEMA_VERSION, type: 'task', at: now(), by: ctx.by, host: ctx.host, task: id, op: 'attempt', role: 'run', message: error }]);
+    if (view?.head) await appendAttempt(ctx.top, ctx, { task: id, commit: view.head, role: 'run', outcome: 'fail', error });
+    else await appendTaskEvent(ctx.top, ctx, id, 'attempt', { role: 'run', message: error });
   } catch {
     /* git itself is failing: said above; the claim is released and the next pass tries again */
   }
@@ -580,23 +564,25 @@ async function steps(ctx: Ctx, record: TaskRecord, failuresBefore: number, still
     await recordPatchsets(ctx.top, ctx.repo.commonDir, ctx.config, [{ commit: view.head, branch: view.branch, supersedes: view.patchsets.at(-1)?.commit ?? null, via: view.patchsets.length ? 'amend' : 'commit', at: new Date() }]);
     ({ view, state } = await viewOf(ctx, id));
   }
-  let feedback = view?.head ? await rejection(ctx, view, attemptsOf(state, id)) : null;
+  // the head's verify context (its cached answer, the trusted spec), read once for the rejection and the verify
+  let prepared = view?.head ? await prepareHead(ctx, view.head) : null;
+  const feedback = view?.head ? rejection(view, attemptsOf(state, id), prepared!) : null;
   if (!view?.head || feedback !== null) {
     const r = await develop(ctx, record, feedback, failuresBefore + 1);
     if (!r || r.outcome !== 'committed' || !stillOurs() || signal.aborted) return;
     ({ view, state } = await viewOf(ctx, id));
-    feedback = null;
+    prepared = null;
   }
   if (!view?.head || signal.aborted) return;
   const head = view.head;
   // verify the patchset (the cached answer when there is one)
-  const verdict = await verifyHead(ctx, id, head);
+  const verdict = await verifyHead(ctx, id, prepared ?? (await prepareHead(ctx, head)));
   if (!verdict || signal.aborted) return;
   ctx.emit('verified', { task: id, commit: head, result: verdict.result, cached: verdict.cached, step: verdict.step, summary: verdict.summary });
   if (verdict.result === 'fail' || verdict.result === 'indeterminate') {
     // said by the verified event: recorded for the circuit and the backoff (a failed verify is revised next)
     ctx.summary.failedAttempts++;
-    await recordFailure(ctx, id, head, 'verify', `verify ${verdict.result === 'fail' ? 'failed' : 'gave no answer'}${verdict.step ? ` in step ${verdict.step}` : ''}: ${verdict.summary}`, false);
+    await appendAttempt(ctx.top, ctx, { task: id, commit: head, role: 'verify', outcome: 'fail', error: `verify ${verdict.result === 'fail' ? 'failed' : 'gave no answer'}${verdict.step ? ` in step ${verdict.step}` : ''}: ${verdict.summary}` });
     return;
   }
   if (ctx.config.land.requireApproval && view.review?.verdict !== 'approve') {
@@ -607,7 +593,7 @@ async function steps(ctx: Ctx, record: TaskRecord, failuresBefore: number, still
 }
 
 /** Why the task's current commit was rejected (feedback for the next dev run), or null when it was not. */
-async function rejection(ctx: Ctx, view: TaskView, attempts: readonly AttemptEvent[]): Promise<string | null> {
+function rejection(view: TaskView, attempts: readonly AttemptEvent[], prepared: PreparedVerify): string | null {
   const head = view.head!;
   const onHead = attempts.filter((e) => e.commit === head && e.outcome === 'fail');
   if (view.review?.verdict === 'request-changes') return `the reviewer (${view.review.by}) asked for changes: ${view.review.message ?? '(no message)'}`;
@@ -615,18 +601,15 @@ async function rejection(ctx: Ctx, view: TaskView, attempts: readonly AttemptEve
   // a land refusal (conflict, the candidate failed) or a dev run that did not revise it: it needs a new patchset
   const revise = onHead.filter((e) => e.role !== 'dev' && e.role !== 'review').at(-1);
   if (last && (last.role === 'land' || last.role === 'dev') && revise) return revise.error ?? `${revise.role} failed`;
-  const cached = await cachedVerdict(ctx, head);
+  // the answer already recorded for its tree under the trusted spec (no step runs)
+  const cached = cachedResult(prepared.treeEvents, prepared.target.tree, prepared.spec.hash);
   if (cached?.result === 'fail') return `verify failed${cached.step ? ` in step ${cached.step}` : ''}: ${cached.summary ?? ''}`.trim();
   return null;
 }
 
-/** The verify answer already recorded for `commit` under the trusted spec (no step runs), or null. */
-async function cachedVerdict(ctx: Ctx, commit: string): Promise<{ result: string; step: string | null; summary: string | null } | null> {
-  const { prepareVerify } = await import('../verify/prepare.js');
-  const { cachedResult } = await import('../verify/fold.js');
-  const p = await prepareVerify({ cwd: ctx.top, target: commit, specFromCommit: false, background: true });
-  const e = cachedResult(p.treeEvents, p.target.tree, p.spec.hash);
-  return e ? { result: e.result, step: e.step, summary: e.summary } : null;
+/** What verifying `commit` takes: the trusted spec (the base's, or the local config's) and the answers on its tree. */
+function prepareHead(ctx: Ctx, commit: string): Promise<PreparedVerify> {
+  return prepareVerify({ cwd: ctx.top, target: commit, specFromCommit: false, background: true });
 }
 
 async function develop(ctx: Ctx, record: TaskRecord, feedback: string | null, attempt: number): Promise<DevResult | null> {
@@ -669,30 +652,21 @@ function agentEnv(ctx: Ctx): Record<string, string> {
 async function recordCost(ctx: Ctx, task: string, role: string, cents: number | null): Promise<void> {
   if (cents === null || cents <= 0) return;
   ctx.summary.costCents += cents;
-  const event: TaskEvent = { v: SCHEMA_VERSION, type: 'task', at: now(), by: ctx.by, host: ctx.host, task, op: 'cost', role, cost: cents };
-  await appendTaskEvents(ctx.top, [event]);
+  await appendTaskEvent(ctx.top, ctx, task, 'cost', { role, cost: cents });
 }
 
-/** A failed step on the task's commit: counted by its circuit, and the next run of the dev agent reads why. */
-async function recordFailure(ctx: Ctx, task: string, commit: string, role: string, error: string, say = true): Promise<void> {
-  const event: AttemptEvent = { v: SCHEMA_VERSION, type: 'attempt', at: now(), by: ctx.by, host: ctx.host, task, commit, role, outcome: 'fail', error };
-  await appendEvents(ctx.top, NOTES_REFS.attempts, [{ object: commit, events: [event] }]);
-  if (!say) return;
-  ctx.summary.failedAttempts++;
-  ctx.emit('failed', { task, step: role, commit, error });
-}
-
-async function verifyHead(ctx: Ctx, task: string, commit: string) {
-  const { prepareVerify } = await import('../verify/prepare.js');
+async function verifyHead(ctx: Ctx, task: string, p: PreparedVerify) {
   const { verifyCommit } = await import('../verify/verify.js');
-  const p = await prepareVerify({ cwd: ctx.top, target: commit, specFromCommit: false, background: true });
   const shape = p.base ? { baseTip: p.base.tip, baseName: ctx.config.baseBranch } : null;
   try {
     const outcome = await verifyCommit({ cwd: p.cwd, commonDir: p.commonDir, stateDir: p.stateDir, config: p.config, spec: p.spec, target: { ...p.target, task }, shape, treeEvents: p.treeEvents, known: p.known, identity: ctx.by, signal: ctx.opts.signal });
     return outcome.cancelled ? null : outcome;
   } catch (e) {
     // no steps configured, or what else stops verify for every task: said, and the task waits out a backoff
-    await recordFailure(ctx, task, commit, 'verify', (e as Error).message);
+    const error = (e as Error).message;
+    ctx.summary.failedAttempts++;
+    ctx.emit('failed', { task, step: 'verify', commit: p.target.commit, error });
+    await appendAttempt(ctx.top, ctx, { task, commit: p.target.commit, role: 'verify', outcome: 'fail', error });
     return null;
   }
 }
@@ -732,7 +706,10 @@ async function review(ctx: Ctx, record: TaskRecord, view: TaskView): Promise<boo
   ctx.emit('reviewed', { task: id, commit: head, verdict: verdict?.verdict ?? null, by: verdict?.by ?? null, log });
   if (verdict?.verdict === 'approve') return true;
   if (verdict?.verdict === 'request-changes') return false; // the next pass revises it with the reviewer's words
-  await recordFailure(ctx, id, head, 'review', agent.exitCode === 0 ? 'the reviewer recorded no verdict' : `the reviewer exited ${agent.exitCode ?? agent.signal} without a verdict`);
+  const error = agent.exitCode === 0 ? 'the reviewer recorded no verdict' : `the reviewer exited ${agent.exitCode ?? agent.signal} without a verdict`;
+  ctx.summary.failedAttempts++;
+  ctx.emit('failed', { task: id, step: 'review', commit: head, error });
+  await appendAttempt(ctx.top, ctx, { task: id, commit: head, role: 'review', outcome: 'fail', error });
   return false;
 }
 
@@ -767,11 +744,11 @@ async function landOne(ctx: Ctx, task: string, commit: string): Promise<void> {
       // land records a conflict and a failed candidate itself (role land: the next dev run revises the commit);
       // any other refusal counts too (role land-gate: tried again after the backoff, the commit kept)
       const recorded = o?.gate === 'conflict' || ((o?.gate === 'verify' || o?.gate === 'verify-own-spec') && o.exitCode === ExitCode.refused);
-      if (!recorded) await recordFailure(ctx, task, commit, 'land-gate', error, false);
+      if (!recorded) await appendAttempt(ctx.top, ctx, { task, commit, role: 'land-gate', outcome: 'fail', error });
     }
   } catch (e) {
     ctx.summary.failedAttempts++;
     ctx.emit('failed', { task, step: 'land', commit, error: (e as Error).message });
-    await recordFailure(ctx, task, commit, 'land-gate', (e as Error).message, false);
+    await appendAttempt(ctx.top, ctx, { task, commit, role: 'land-gate', outcome: 'fail', error: (e as Error).message });
   }
 }

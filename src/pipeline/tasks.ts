@@ -1,6 +1,7 @@
 import { nativeSha1 } from '../hash.js';
 import { gitRun } from '../git/exec.js';
-import { byTime, decodeNote, type BadLine, type OmniEvent, type TaskEvent } from '../notes/events.js';
+import type { Recorder } from '../notes/attempts.js';
+import { SCHEMA_VERSION, byTime, decodeNote, type BadLine, type EventBase, type OmniEvent, type TaskEvent } from '../notes/events.js';
 import { readAllNotes, readChangedNotes, readSomeNotes } from '../notes/read.js';
 import { TASKS_REF } from '../notes/refs.js';
 import { appendEvents } from '../notes/write.js';
@@ -142,6 +143,11 @@ export async function readTaskRecord(cwd: string, id: string, tip: string | null
 export function tasksTip(cwd: string): string | null {
   const r = gitRun(['rev-parse', '-q', '--verify', `${TASKS_REF}^{commit}`], { cwd });
   return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+/** Appends one event to a task's record, recorded by `who` now (see appendTaskEvents). */
+export async function appendTaskEvent(cwd: string, who: Recorder, task: string, op: TaskEvent['op'], fields: Omit<Partial<TaskEvent>, keyof EventBase | 'type' | 'task' | 'op'> = {}): Promise<void> {
+  await appendTaskEvents(cwd, [{ v: SCHEMA_VERSION, type: 'task', at: new Date().toISOString(), by: who.by, host: who.host, task, op, ...fields }]);
 }
 
 /** Appends events to their tasks' records (compare-and-swap, retried: nothing lost to a concurrent writer). */

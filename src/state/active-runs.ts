@@ -62,27 +62,40 @@ const RUN_FILE = /^[1-9]\d*\.json$/;
  * leftover file is the run's to remove (writeActiveRun / removeActiveRun), not status's.
  */
 export function activeRuns(stateDir: string, now = Date.now()): ActiveRun[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(runsDir(stateDir));
-  } catch {
-    return []; // no run ever started here
-  }
   const out: ActiveRun[] = [];
-  for (const name of names) {
-    if (!RUN_FILE.test(name)) continue; // a temp file being written, anything else
-    let file: unknown;
-    try {
-      file = JSON.parse(fs.readFileSync(path.join(runsDir(stateDir), name), 'utf8'));
-    } catch {
-      continue;
-    }
+  for (const file of readRunFiles(stateDir)) {
     if (!isRunFile(file) || !runProcessAlive(file)) continue;
     for (const a of file.agents) {
       out.push({ task: a.task, role: a.role, startedAt: a.startedAt, elapsedMs: Math.max(0, now - Date.parse(a.startedAt)), attempt: a.attempt, costCents: a.costCents, pid: file.pid });
     }
   }
   return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.pid - b.pid || (a.task < b.task ? -1 : a.task > b.task ? 1 : 0));
+}
+
+/**
+ * Every run file in the state dir as it reads, those of dead runs included (the next run recovers them). One that
+ * cannot be read or parsed (half-written by a run killed before the rename took) gives its pid, from its name,
+ * with no agents; isRunFile tells the whole ones.
+ */
+export function readRunFiles(stateDir: string): ActiveRunFile[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runsDir(stateDir));
+  } catch {
+    return []; // no run ever started here
+  }
+  const out: ActiveRunFile[] = [];
+  for (const name of names) {
+    if (!RUN_FILE.test(name)) continue; // a temp file being written, anything else
+    let file: unknown = null;
+    try {
+      file = JSON.parse(fs.readFileSync(path.join(runsDir(stateDir), name), 'utf8'));
+    } catch {
+      /* below */
+    }
+    out.push(file !== null && typeof file === 'object' && Number.isInteger((file as ActiveRunFile).pid) && Array.isArray((file as ActiveRunFile).agents) ? (file as ActiveRunFile) : { v: 1, pid: Number(name.slice(0, -5)), start: null, host: '', startedAt: '', agents: [] });
+  }
+  return out;
 }
 
 /** Writes (or replaces) the file of run process `data.pid`: a temp file renamed into place, so a reader never sees half of it. */
@@ -122,7 +135,7 @@ function isAgent(a: unknown): a is ActiveAgent {
   );
 }
 
-function isRunFile(f: unknown): f is ActiveRunFile {
+export function isRunFile(f: unknown): f is ActiveRunFile {
   if (typeof f !== 'object' || f === null) return false;
   const o = f as Record<string, unknown>;
   return o.v === 1 && isCount(o.pid) && o.pid > 0 && typeof o.host === 'string' && isTime(o.startedAt) && Array.isArray(o.agents) && o.agents.every(isAgent);

@@ -43,9 +43,13 @@ function taskOfHead(gitDir: string, config: Config): string | null {
 
 /** `config` with its remote and base branch set to resolved values (its lazy defaults would each spawn git again). */
 export function withResolved(config: Config, values: { remote: string | null; baseBranch: string }): Config {
+  return withValues(config, values);
+}
+
+/** A copy of `config` with `values` set (its other values, lazy defaults included, as they are). */
+export function withValues(config: Config, values: Partial<Config>): Config {
   const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(config)) as Config;
-  Object.defineProperty(out, 'remote', { value: values.remote, enumerable: true });
-  Object.defineProperty(out, 'baseBranch', { value: values.baseBranch, enumerable: true });
+  for (const [key, value] of Object.entries(values)) Object.defineProperty(out, key, { value, enumerable: true });
   return out;
 }
 

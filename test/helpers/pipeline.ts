@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { followLines, pidLive } from './children.js';

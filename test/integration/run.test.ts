@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FAKE_AGENT, addTask, alive, killRuns, landedSubjects, pipelineRemote, remoteClaims, runSync, startRun } from '../helpers/pipeline.js';
+import { FAKE_AGENT, addTask, alive, killRuns, landedSubjects, pipelineRemote, remoteClaims, runSync, startRun, type RunChild } from '../helpers/pipeline.js';
 import { cleanupAll, waitFor, type TestRepo } from '../helpers/repo.js';
 import { eventsIn, refsUnder } from '../helpers/state.js';
 
@@ -12,6 +12,13 @@ const FAST = ['--interval', '0.1'];
 
 function taskEvents(repo: TestRepo, task: string): Record<string, any>[] {
   return eventsIn(repo, 'refs/notes/omni-ship/tasks').filter((e) => e.task === task);
+}
+
+/** The run file of a run in the background once it names one agent at work, and that agent's pid. */
+async function runningAgent(repo: TestRepo, child: RunChild): Promise<{ runFile: string; agentPid: number }> {
+  const runFile = path.join(repo.dir, '.git', 'omni-ship', 'runs', `${child.proc.pid}.json`);
+  expect(await waitFor(() => fs.existsSync(runFile) && JSON.parse(fs.readFileSync(runFile, 'utf8')).agents.length === 1)).toBe(true);
+  return { runFile, agentPid: JSON.parse(fs.readFileSync(runFile, 'utf8')).agents[0].pid as number };
 }
 
 function stateOf(repo: TestRepo): Map<string, string> {
@@ -221,9 +228,7 @@ describe('omni-ship run: crash recovery and Ctrl-C', () => {
     addTask(a, 't-1', { description: 'fake-agent: hang' });
     const first = startRun(a, [...FAST]);
     await first.waitForEvent((e) => e.event === 'started' && e.role === 'dev');
-    const runFile = path.join(a.dir, '.git', 'omni-ship', 'runs', `${first.proc.pid}.json`);
-    expect(await waitFor(() => fs.existsSync(runFile) && JSON.parse(fs.readFileSync(runFile, 'utf8')).agents.length === 1)).toBe(true);
-    const agentPid = JSON.parse(fs.readFileSync(runFile, 'utf8')).agents[0].pid as number;
+    const { runFile, agentPid } = await runningAgent(a, first);
     first.proc.kill('SIGKILL');
     await first.exited;
     // the agent lives on (its own process group), and the claim is still at the remote
@@ -278,9 +283,7 @@ describe('omni-ship run: crash recovery and Ctrl-C', () => {
     addTask(a, 't-2', { description: 'fake-agent: commit sleep=1' });
     const child = startRun(a, ['--concurrency', '1', ...FAST]);
     await child.waitForEvent((e) => e.event === 'started' && e.role === 'dev' && e.task === 't-1');
-    const runFile = path.join(a.dir, '.git', 'omni-ship', 'runs', `${child.proc.pid}.json`);
-    expect(await waitFor(() => fs.existsSync(runFile) && JSON.parse(fs.readFileSync(runFile, 'utf8')).agents.length === 1)).toBe(true);
-    const agentPid = JSON.parse(fs.readFileSync(runFile, 'utf8')).agents[0].pid as number;
+    const { runFile, agentPid } = await runningAgent(a, child);
     // status shows the agent at work
     const during = a.omni(['status', '--json']);
     expect(JSON.parse(during.stdout).runs).toEqual([expect.objectContaining({ task: 't-1', role: 'dev', attempt: 1, pid: child.proc.pid })]);
@@ -304,9 +307,7 @@ describe('omni-ship run: crash recovery and Ctrl-C', () => {
     addTask(a, 't-1', { description: 'fake-agent: hang' });
     const child = startRun(a, [...FAST], {}, { ownGroup: true });
     await child.waitForEvent((e) => e.event === 'started' && e.role === 'dev');
-    const runFile = path.join(a.dir, '.git', 'omni-ship', 'runs', `${child.proc.pid}.json`);
-    expect(await waitFor(() => fs.existsSync(runFile) && JSON.parse(fs.readFileSync(runFile, 'utf8')).agents.length === 1)).toBe(true);
-    const agentPid = JSON.parse(fs.readFileSync(runFile, 'utf8')).agents[0].pid as number;
+    const { runFile, agentPid } = await runningAgent(a, child);
     process.kill(-child.proc.pid!, 'SIGTERM');
     expect(await child.exited).toBe(130);
     expect(child.events.at(-1)).toMatchObject({ event: 'stopped', stopped: 'interrupted' });

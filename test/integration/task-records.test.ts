@@ -3,29 +3,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, makeRemote, makeRepo, tempDir, testEnv, wrapRepo, type RunResult, type TestRepo } from '../helpers/repo.js';
 import { eventsIn, jsonOf, omniAsync, refValue, refsUnder } from '../helpers/state.js';
+import type { TaskItem } from '../../src/commands/task.js';
 
 afterAll(cleanupAll);
 
 const TASKS = 'refs/notes/omni-ship/tasks';
 const SEQ = 'refs/omni-ship/seq';
 
-interface Item {
-  id: string;
-  title: string | null;
-  description: string | null;
-  parent: string | null;
-  dependsOn: string[];
-  priority: number;
-  namespace: string | null;
-  created: { at: string; by: string } | null;
-  closed: { at: string; by: string; message: string | null } | null;
-  comments: { at: string; by: string; message: string | null }[];
-  attempts: unknown[];
-  updatedAt: string;
-  state: string;
-  ready: boolean;
-  blockedBy: string[];
-}
+/** A record as the task commands print it. */
+type Item = TaskItem;
 
 function ok(r: RunResult): RunResult {
   expect(r.code, r.stderr).toBe(0);
