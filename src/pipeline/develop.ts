@@ -103,6 +103,9 @@ export async function developTask(input: DevInput): Promise<DevResult> {
     env: input.env,
     onStart: input.onStart,
   });
+  // what the agent spent is recorded first, as soon as it is known: a kill later loses no cost (--max-cost counts them)
+  const who = { by: input.by, host: hostId(repo.commonDir) };
+  if (agent.costCents !== null && agent.costCents > 0) await appendTaskEvent(repo.toplevel, who, id, 'cost', { role: 'dev', cost: agent.costCents });
   // killed here, a commit the agent made is on the task's branch unrecorded: the next run records it (run.ts)
   failpoint('develop:agent-done');
   const after = headOf(worktree);
@@ -120,7 +123,6 @@ export async function developTask(input: DevInput): Promise<DevResult> {
     return { ...result, commit: after };
   }
   // a failed attempt: on the task's current commit when it has one, else on its record
-  const who = { by: input.by, host: hostId(repo.commonDir) };
   if (view?.head) await appendAttempt(repo.toplevel, who, { task: id, commit: view.head, role: 'dev', outcome: 'fail', error: result.error });
   else await appendTaskEvent(repo.toplevel, who, id, 'attempt', { role: 'dev', message: result.error });
   return result;

@@ -633,7 +633,8 @@ async function develop(ctx: Ctx, record: TaskRecord, feedback: string | null, at
   } finally {
     updateAgents(ctx, (a) => a.filter((x) => x.task !== id));
   }
-  await recordCost(ctx, id, 'dev', result.agent.costCents);
+  // (the dev step recorded the cost in the task's record)
+  ctx.summary.costCents += result.agent.costCents ?? 0;
   if (result.outcome === 'aborted') return result;
   if (result.outcome === 'committed') {
     ctx.emit('committed', { task: id, commit: result.commit, patchset: result.patchset, durationMs: result.agent.durationMs, costCents: result.agent.costCents, log: result.log });

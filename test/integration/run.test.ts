@@ -247,13 +247,15 @@ describe('omni-ship run: crash recovery and Ctrl-C', () => {
     expect(fs.existsSync(runFile)).toBe(false);
   });
 
-  it('killed after the agent committed and before the patchset was recorded: the next run records it and lands it', () => {
+  it('killed after the agent committed and before the patchset was recorded: the cost is kept, the next run records the commit and lands it', () => {
     const remote = pipelineRemote();
     const a = remote.clone('a');
-    addTask(a, 't-1');
+    addTask(a, 't-1', { description: 'fake-agent: commit cost=5' });
     const crashed = runSync(a, ['--once', ...FAST], { OMNI_SHIP_FAILPOINT: 'develop:agent-done' });
     expect(crashed.code).not.toBe(0);
     expect(eventsIn(a, 'refs/notes/omni-ship/patchsets')).toEqual([]);
+    // what the agent cost is in git already: a kill after the agent loses no cost
+    expect(taskEvents(a, 't-1').filter((e) => e.op === 'cost').map((e) => e.cost)).toEqual([5]);
     const commit = a.git(['rev-parse', 't-1']).trim();
     const r = runSync(a, ['--until-idle', ...FAST]);
     expect(r.code, r.stderr).toBe(0);
